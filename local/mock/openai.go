@@ -1,0 +1,239 @@
+// Package mock serves model providers' protocols with canned, deterministic
+// answers, so the gateway runs and is tested with no provider account. The
+// shapes follow the providers' API references; tests check them with the
+// providers' own SDKs.
+package mock
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OpenAI serves the OpenAI protocol: chat completions (plain and streamed),
+// embeddings and models. A model named "error-NNN" answers with status NNN.
+type OpenAI struct {
+	// EventDelay is slept between streamed events (zero: none).
+	EventDelay time.Duration
+	// Now is the clock for "created" fields; nil means time.Now.
+	Now func() time.Time
+}
+
+func (m *OpenAI) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// ServeHTTP answers under /v1/ (or any prefix ending in the OpenAI path).
+func (m *OpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/chat/completions") && r.Method == http.MethodPost:
+		m.chat(w, r)
+	case strings.HasSuffix(r.URL.Path, "/embeddings") && r.Method == http.MethodPost:
+		m.embeddings(w, r)
+	case strings.HasSuffix(r.URL.Path, "/models") && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []map[string]any{
+			{"id": "mock-gpt", "object": "model", "created": 1700000000, "owned_by": "sluice-mock"},
+		}})
+	default:
+		writeOpenAIError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)
+	}
+}
+
+type chatRequest struct {
+	Model    string `json:"model"`
+	Stream   bool   `json:"stream"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "We could not parse the JSON body of your request.")
+		return
+	}
+	if status, ok := errorModel(req.Model); ok {
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "7")
+		}
+		writeOpenAIError(w, status, "mock_error", "mock_"+strconv.Itoa(status), "mock provider answered "+strconv.Itoa(status)+" as asked")
+		return
+	}
+	if len(req.Messages) == 0 {
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "missing_required_parameter", "Missing required parameter: 'messages'.")
+		return
+	}
+	prompt := lastUserText(req.Messages[len(req.Messages)-1].Content)
+	words := answerWords(prompt)
+	promptTokens := 0
+	for _, msg := range req.Messages {
+		promptTokens += 1 + len(msg.Content)/4
+	}
+	id := "chatcmpl-mock" + strconv.FormatInt(m.now().UnixNano()%1e9, 36)
+	created := m.now().Unix()
+	usage := map[string]any{
+		"prompt_tokens": promptTokens, "completion_tokens": len(words), "total_tokens": promptTokens + len(words),
+		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
+		"completion_tokens_details": map[string]any{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+	}
+	if !req.Stream {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"choices": []map[string]any{{
+				"index":         0,
+				"message":       map[string]any{"role": "assistant", "content": strings.Join(words, ""), "refusal": nil, "annotations": []any{}},
+				"logprobs":      nil,
+				"finish_reason": "stop",
+			}},
+			"usage": usage, "service_tier": "default", "system_fingerprint": "fp_sluice_mock",
+		})
+		return
+	}
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(v map[string]any) bool {
+		if m.EventDelay > 0 {
+			time.Sleep(m.EventDelay)
+		}
+		b, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		c := map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"system_fingerprint": "fp_sluice_mock", "service_tier": "default",
+			"choices": []map[string]any{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}},
+		}
+		if includeUsage {
+			c["usage"] = nil
+		}
+		return c
+	}
+	if !send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil)) {
+		return
+	}
+	for _, word := range words {
+		if !send(chunk(map[string]any{"content": word}, nil)) {
+			return
+		}
+	}
+	if !send(chunk(map[string]any{}, "stop")) {
+		return
+	}
+	if includeUsage {
+		if !send(map[string]any{
+			"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"system_fingerprint": "fp_sluice_mock", "service_tier": "default", "choices": []any{}, "usage": usage,
+		}) {
+			return
+		}
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	rc.Flush()
+}
+
+func (m *OpenAI) embeddings(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model string          `json:"model"`
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Input) == 0 {
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "We could not parse the JSON body of your request.")
+		return
+	}
+	var inputs []string
+	if json.Unmarshal(req.Input, &inputs) != nil {
+		var one string
+		json.Unmarshal(req.Input, &one)
+		inputs = []string{one}
+	}
+	data := make([]map[string]any, len(inputs))
+	tokens := 0
+	for i, in := range inputs {
+		vec := make([]float64, 8)
+		for j := range vec {
+			vec[j] = float64((len(in)*(j+1))%17) / 17
+		}
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": vec}
+		tokens += 1 + len(in)/4
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": req.Model,
+		"usage": map[string]any{"prompt_tokens": tokens, "total_tokens": tokens}})
+}
+
+// errorModel reads a status from a model named "error-NNN".
+func errorModel(model string) (int, bool) {
+	s, ok := strings.CutPrefix(model, "error-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 400 && n < 600
+}
+
+// lastUserText reads a message's content, a string or an array of parts.
+func lastUserText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	json.Unmarshal(raw, &parts)
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// answerWords is the mock's reply, split into the pieces it streams.
+func answerWords(prompt string) []string {
+	if len(prompt) > 60 {
+		prompt = prompt[:60] + "..."
+	}
+	text := "Hello from the Sluice mock provider. You said: " + prompt
+	var words []string
+	for len(text) > 0 {
+		i := strings.IndexByte(text[1:], ' ')
+		if i < 0 {
+			words = append(words, text)
+			break
+		}
+		words = append(words, text[:i+1])
+		text = text[i+1:]
+	}
+	return words
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeOpenAIError(w http.ResponseWriter, status int, typ, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": code}})
+}

@@ -1,0 +1,340 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// exchange is one request's state from arrival to the last byte.
+type exchange struct {
+	g     *Gateway
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+	id    string
+
+	model       string
+	stream      bool
+	backend     string
+	status      int
+	wroteHeader bool
+}
+
+func (ex *exchange) serve() error {
+	r := ex.r
+	ep := api.EndpointOf(r.URL.Path)
+	if ep == api.EndpointUnknown {
+		return api.Errorf(api.ErrNotFound, "unknown path %s", r.URL.Path)
+	}
+	// A bad key is refused before the body is read or a backend touched.
+	if _, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header)); err != nil {
+		return authError(err)
+	}
+	table := ex.g.tables.Table()
+	if table == nil {
+		return api.Errorf(api.ErrUnavailable, "no routes are configured yet")
+	}
+	switch ep {
+	case api.EndpointModels:
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(ex.w, http.MethodGet)
+		}
+		return ex.models(table)
+	case api.EndpointChatCompletions, api.EndpointEmbeddings:
+		if r.Method != http.MethodPost {
+			return methodNotAllowed(ex.w, http.MethodPost)
+		}
+		return ex.forward(table, ep)
+	}
+	return api.Errorf(api.ErrNotFound, "%s is not served yet", r.URL.Path)
+}
+
+func authError(err error) error {
+	var e *api.Error
+	switch {
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, ledger.ErrNoKey):
+		return api.Errorf(api.ErrUnauthorized, "missing API key: send it as 'Authorization: Bearer sk-sluice-...'")
+	case errors.Is(err, ledger.ErrMalformed), errors.Is(err, ledger.ErrUnknownKey):
+		return api.Errorf(api.ErrUnauthorized, "invalid API key")
+	case errors.Is(err, ledger.ErrRevokedKey), errors.Is(err, ledger.ErrExpiredKey):
+		return api.Errorf(api.ErrUnauthorized, "invalid API key: %v", err)
+	}
+	return fmt.Errorf("%w: %w", api.ErrUnavailable, err)
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) error {
+	w.Header().Set("Allow", allow)
+	return &api.Error{Kind: api.ErrBadRequest, Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: "method not allowed; use " + allow}
+}
+
+// readBody reads the request body up to the configured limit.
+func (ex *exchange) readBody() ([]byte, error) {
+	limit := ex.g.cfg.MaxBodyBytes
+	if ex.r.ContentLength > limit {
+		return nil, api.Errorf(api.ErrTooLarge, "request body is %d bytes; the limit is %d", ex.r.ContentLength, limit)
+	}
+	n := ex.r.ContentLength
+	if n < 0 || n > 64<<10 {
+		n = 64 << 10
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+1))
+	_, err := buf.ReadFrom(io.LimitReader(ex.r.Body, limit+1))
+	if err != nil {
+		return nil, api.Errorf(api.ErrBadRequest, "reading request body: %v", err)
+	}
+	if int64(buf.Len()) > limit {
+		return nil, api.Errorf(api.ErrTooLarge, "request body exceeds the limit of %d bytes", limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// forward routes a model request to a backend and relays the answer.
+func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
+	body, err := ex.readBody()
+	if err != nil {
+		return err
+	}
+	peek, err := api.PeekBody(body)
+	if err != nil {
+		return err
+	}
+	ex.model, ex.stream = peek.Model, peek.Stream
+	ex.r.Header.Set(route.ModelHeader, peek.Model)
+	rule := table.Match(ex.r, hostOf(ex.r.Host))
+	if rule == nil {
+		return &api.Error{Kind: api.ErrModelNotFound, Param: "model",
+			Message: "the model '" + peek.Model + "' does not exist or no route serves it"}
+	}
+	// Try backends in weighted order until one answers; a backend that
+	// fails before the first byte reaches the client is retried elsewhere.
+	tried := make([]bool, len(table.Backends))
+	var lastErr error
+	for attempt := 0; attempt < len(rule.Backends); attempt++ {
+		bi := pickUntried(rule, tried)
+		if bi < 0 {
+			break
+		}
+		tried[bi] = true
+		b := &table.Backends[bi]
+		ex.backend = b.Name
+		err := ex.attempt(b, ep, body)
+		if err == nil || ex.wroteHeader || !retryable(err) || ex.r.Context().Err() != nil {
+			return err
+		}
+		lastErr = err
+	}
+	if lastErr == nil {
+		return api.Errorf(api.ErrNoBackend, "the route %s has no valid backend for this request", rule.Route)
+	}
+	return lastErr
+}
+
+// pickUntried picks by weight among the refs not tried yet. It returns -1
+// when the share picked belongs to a ref that did not resolve (the Gateway
+// API answers that share with a 500) or when nothing is left to try.
+func pickUntried(rule *route.Rule, tried []bool) int {
+	var total int32
+	for _, b := range rule.Backends {
+		if b.Backend < 0 || !tried[b.Backend] {
+			total += b.Weight
+		}
+	}
+	if total <= 0 {
+		return -1
+	}
+	x := int32(rand.Uint32() % uint32(total))
+	for _, b := range rule.Backends {
+		if b.Backend >= 0 && tried[b.Backend] {
+			continue
+		}
+		if x < b.Weight {
+			return b.Backend
+		}
+		x -= b.Weight
+	}
+	return -1
+}
+
+// retryable reports whether another backend may take the request: the
+// upstream could not be reached, was overloaded or failed.
+func retryable(err error) bool {
+	if errors.Is(err, errTransport) {
+		return true
+	}
+	s := api.Status(err)
+	return s == http.StatusTooManyRequests || s >= 500
+}
+
+var errTransport = errors.New("upstream unreachable")
+
+func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte) error {
+	tr, err := provider.For(b, ep, ex.model)
+	if err != nil {
+		return err
+	}
+	path, out, err := tr.Request(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ex.r.Context(), http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
+	if err != nil {
+		return fmt.Errorf("%w: backend %s: bad endpoint: %w", api.ErrNoBackend, b.Name, err)
+	}
+	cred := ""
+	if b.Credential != "" {
+		v, ok := ex.g.creds.Credential(b.Credential)
+		if !ok {
+			return api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
+		}
+		cred = v
+	}
+	tr.Header(req.Header, cred)
+	if ex.stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	resp, err := ex.g.client.Do(req)
+	if err != nil {
+		if ctxErr := ex.r.Context().Err(); ctxErr != nil {
+			return fmt.Errorf("client went away: %w", ctxErr)
+		}
+		return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_unreachable",
+			Message: "backend " + b.Name + " could not be reached"}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		errBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			ex.w.Header().Set("Retry-After", ra)
+		}
+		return tr.Error(resp.StatusCode, errBody)
+	}
+	ex.w.Header().Set("X-Sluice-Backend", b.Name)
+	if ex.stream && isEventStream(resp.Header.Get("Content-Type")) {
+		return ex.relayStream(tr, resp.Body)
+	}
+	return ex.relayBody(tr, resp)
+}
+
+func isEventStream(ct string) bool {
+	return len(ct) >= 17 && ct[:17] == "text/event-stream"
+}
+
+func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error {
+	limit := ex.g.cfg.MaxResponseBytes
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_cut",
+			Message: "backend " + ex.backend + " closed the connection mid-response"}
+	}
+	if int64(len(raw)) > limit {
+		return api.Errorf(api.ErrUpstream, "backend %s answered more than %d bytes", ex.backend, limit)
+	}
+	out, err := tr.Response(raw)
+	if err != nil {
+		return err
+	}
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	ex.writeHeader(http.StatusOK)
+	_, err = ex.w.Write(out)
+	return err
+}
+
+// relayStream passes events to the client one by one, flushing each at
+// once. After the first byte a failure cannot change the status, so it
+// becomes an error event in the client's protocol.
+func (ex *exchange) relayStream(tr provider.Translator, body io.Reader) error {
+	h := ex.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	ex.writeHeader(http.StatusOK)
+	rc := http.NewResponseController(ex.w)
+	if err := rc.Flush(); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	rd := sse.NewReader(body)
+	var buf []byte
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			var cause error = api.Errorf(api.ErrUpstream, "the backend stream failed mid-response")
+			if ctxErr := ex.r.Context().Err(); ctxErr != nil {
+				return fmt.Errorf("client went away mid-stream: %w", ctxErr)
+			}
+			buf = tr.StreamError(buf[:0], cause)
+			ex.w.Write(buf)
+			rc.Flush()
+			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+		}
+		buf, err = tr.StreamEvent(buf[:0], ev)
+		if err != nil {
+			buf = tr.StreamError(buf[:0], err)
+			ex.w.Write(buf)
+			rc.Flush()
+			return err
+		}
+		if len(buf) == 0 {
+			continue
+		}
+		if _, err := ex.w.Write(buf); err != nil {
+			return fmt.Errorf("client went away mid-stream: %w", err)
+		}
+		if err := rc.Flush(); err != nil {
+			return fmt.Errorf("client went away mid-stream: %w", err)
+		}
+	}
+}
+
+func (ex *exchange) writeHeader(status int) {
+	ex.status = status
+	ex.wroteHeader = true
+	ex.w.WriteHeader(status)
+}
+
+// models lists the models the route table can reach, in OpenAI's format.
+func (ex *exchange) models(table *route.Table) error {
+	var b bytes.Buffer
+	b.WriteString(`{"object":"list","data":[`)
+	created := strconv.FormatInt(table.Created.Unix(), 10)
+	for i, m := range table.Models() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":`)
+		b.Write(quote(m))
+		b.WriteString(`,"object":"model","created":` + created + `,"owned_by":"sluice"}`)
+	}
+	b.WriteString(`]}`)
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	ex.writeHeader(http.StatusOK)
+	_, err := ex.w.Write(b.Bytes())
+	return err
+}
+
+func quote(s string) []byte {
+	b, _ := json.Marshal(s) // a string always encodes
+	return b
+}

@@ -1,0 +1,195 @@
+// Package gateway is the data plane: one net/http Handler that
+// authenticates, routes, translates and streams AI API requests. The same
+// value is served by the Lambda adapter, the local process and httptest.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/route"
+)
+
+// Tables gives the route table currently in force.
+type Tables interface {
+	Table() *route.Table
+}
+
+// Keys checks presented API keys.
+type Keys interface {
+	Check(ctx context.Context, presented string) (ledger.Key, error)
+}
+
+// Credentials resolves a backend's credential name to its value.
+type Credentials interface {
+	Credential(name string) (string, bool)
+}
+
+// Config holds the gateway's settings; zero values mean the defaults noted.
+type Config struct {
+	// MaxBodyBytes bounds request bodies (default 8 MiB). Larger ones get 413.
+	MaxBodyBytes int64
+	// MaxResponseBytes bounds a non-streaming upstream body (default 64 MiB).
+	MaxResponseBytes int64
+	// Transport sends upstream requests; nil means a pooled transport tuned
+	// for many concurrent, long-lived provider connections.
+	Transport http.RoundTripper
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Gateway is the data-plane handler.
+type Gateway struct {
+	cfg    Config
+	tables Tables
+	keys   Keys
+	creds  Credentials
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a Gateway. creds may be nil when no backend needs credentials.
+func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, error) {
+	if tables == nil || keys == nil {
+		return nil, errors.New("gateway: tables and keys are required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 8 << 20
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = 64 << 20
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = NewTransport()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if creds == nil {
+		creds = noCredentials{}
+	}
+	return &Gateway{
+		cfg: cfg, tables: tables, keys: keys, creds: creds,
+		client: &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects},
+		log:    cfg.Logger, now: cfg.Now,
+	}, nil
+}
+
+type noCredentials struct{}
+
+func (noCredentials) Credential(string) (string, bool) { return "", false }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// NewTransport returns the pooled upstream transport: connections are kept
+// and reused across requests, many per provider host.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// ServeHTTP serves the AI API paths.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ex := &exchange{g: g, w: w, r: r, start: g.now(), id: newRequestID()}
+	w.Header().Set("X-Request-Id", ex.id)
+	err := ex.serve()
+	if err != nil && !ex.wroteHeader {
+		api.WriteOpenAIError(w, err)
+	}
+	ex.logDone(err)
+}
+
+// keyFrom finds the presented key in the headers clients use for it.
+func keyFrom(h http.Header) string {
+	if v := h.Get("Authorization"); v != "" {
+		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+			return strings.TrimSpace(v[7:])
+		}
+		return ""
+	}
+	if v := h.Get("X-Api-Key"); v != "" {
+		return v
+	}
+	return h.Get("Api-Key")
+}
+
+func newRequestID() string {
+	var b [24]byte
+	copy(b[:4], "req_")
+	n := rand.Uint64()
+	const hex = "0123456789abcdef"
+	for i := 4; i < 20; i++ {
+		b[i] = hex[n&15]
+		n >>= 4
+	}
+	n = rand.Uint64()
+	for i := 20; i < 24; i++ {
+		b[i] = hex[n&15]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// hostOf strips the port from a Host header value.
+func hostOf(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.ToLower(h)
+}
+
+func (ex *exchange) logDone(err error) {
+	level := slog.LevelInfo
+	status := ex.status
+	if err != nil {
+		if !ex.wroteHeader {
+			status = api.Status(err)
+		}
+		if status >= 500 || ex.wroteHeader {
+			level = slog.LevelWarn
+		}
+	}
+	if !ex.g.log.Enabled(context.Background(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", ex.id),
+		slog.String("method", ex.r.Method),
+		slog.String("path", ex.r.URL.Path),
+		slog.Int("status", status),
+		slog.String("model", ex.model),
+		slog.String("backend", ex.backend),
+		slog.Bool("stream", ex.stream),
+		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	ex.g.log.LogAttrs(context.Background(), level, "request", attrs...)
+}

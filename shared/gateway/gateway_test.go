@@ -1,0 +1,298 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluicegw/sluice/local/mock"
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/route"
+)
+
+// staticTables serves one table.
+type staticTables struct{ t *route.Table }
+
+func (s staticTables) Table() *route.Table { return s.t }
+
+type keyMap map[string]ledger.Key
+
+func (m keyMap) GetKey(_ context.Context, id string) (ledger.Key, error) {
+	k, ok := m[id]
+	if !ok {
+		return ledger.Key{}, ledger.ErrKeyNotFound
+	}
+	return k, nil
+}
+
+// modelTable routes each model to the backends at the given endpoints.
+func modelTable(t *testing.T, routes map[string][]string) *route.Table {
+	t.Helper()
+	tab := &route.Table{Version: 1}
+	for model, endpoints := range routes {
+		rule := route.Rule{Route: "default/" + model}
+		for _, ep := range endpoints {
+			tab.Backends = append(tab.Backends, route.Backend{Name: "default/b" + fmt.Sprint(len(tab.Backends)), Provider: "openai", Endpoint: ep})
+			rule.Backends = append(rule.Backends, route.BackendRef{Backend: len(tab.Backends) - 1, Weight: 1})
+		}
+		tab.Rules = append(tab.Rules, rule)
+		tab.Entries = append(tab.Entries, route.Entry{
+			Rule: len(tab.Rules) - 1, RouteName: rule.Route,
+			Match: route.Match{
+				Path:    route.PathMatch{Type: route.PathPrefix, Value: "/v1"},
+				Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: model}},
+			},
+		})
+	}
+	if err := tab.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+type fixture struct {
+	url string
+	key string
+}
+
+func newFixture(t *testing.T, cfg Config, routes map[string][]string) fixture {
+	t.Helper()
+	secret, k := ledger.NewKey("test", "", time.Now())
+	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil)
+	g, err := New(cfg, staticTables{modelTable(t, routes)}, auth, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return fixture{url: srv.URL, key: secret}
+}
+
+func (f fixture) post(t *testing.T, path, key, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.url+path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func TestErrorsUseOpenAIShape(t *testing.T) {
+	var upstreamCalls atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		upstreamCalls.Add(1)
+		(&mock.OpenAI{}).ServeHTTP(w, r)
+	}))
+	defer up.Close()
+	f := newFixture(t, Config{MaxBodyBytes: 1024}, map[string][]string{"m": {up.URL + "/v1"}})
+	tests := []struct {
+		name, key, body string
+		wantStatus      int
+		wantCode        string
+	}{
+		{"missing key", "", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
+		{"wrong key", "sk-sluice-abc-def", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
+		{"not a sluice key", "sk-proj-123", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
+		{"malformed JSON", f.key, `{"model":"m",`, 400, "invalid_request"},
+		{"not an object", f.key, `[1,2]`, 400, "invalid_request"},
+		{"wrong type", f.key, `{"model":42}`, 400, "invalid_request"},
+		{"no model", f.key, `{"messages":[]}`, 400, "invalid_request"},
+		{"unknown model", f.key, `{"model":"nope","messages":[]}`, 404, "model_not_found"},
+		{"oversized body", f.key, `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, 413, "request_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := f.post(t, "/v1/chat/completions", tt.key, tt.body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
+			}
+			var e struct {
+				Error struct{ Message, Type, Code string }
+			}
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != tt.wantCode || e.Error.Message == "" || e.Error.Type == "" {
+				t.Fatalf("body %s: want OpenAI error with code %q", body, tt.wantCode)
+			}
+			if resp.Header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+		})
+	}
+	if n := upstreamCalls.Load(); n != 0 {
+		t.Errorf("refused requests reached the upstream %d times", n)
+	}
+}
+
+func TestUpstreamErrorsKeepStatus(t *testing.T) {
+	up := httptest.NewServer(&mock.OpenAI{})
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"error-429": {up.URL + "/v1"}, "error-400": {up.URL + "/v1"}})
+	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"error-429","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7" || !strings.Contains(body, `"code":"mock_429"`) {
+		t.Fatalf("429: status %d, Retry-After %q, body %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	resp, body = f.post(t, "/v1/chat/completions", f.key, `{"model":"error-400","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 400 || !strings.Contains(body, `"code":"mock_400"`) {
+		t.Fatalf("400: status %d, body %s", resp.StatusCode, body)
+	}
+}
+
+func TestPlainCompletion(t *testing.T) {
+	up := httptest.NewServer(&mock.OpenAI{})
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"mock-gpt": {up.URL + "/v1"}})
+	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"mock-gpt","messages":[{"role":"user","content":"ping"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var c struct {
+		Object  string
+		Choices []struct{ Message struct{ Content string } }
+	}
+	if err := json.Unmarshal([]byte(body), &c); err != nil || c.Object != "chat.completion" || !strings.Contains(c.Choices[0].Message.Content, "ping") {
+		t.Fatalf("body %s", body)
+	}
+	if resp.Header.Get("X-Sluice-Backend") == "" {
+		t.Error("no X-Sluice-Backend")
+	}
+}
+
+func TestFailoverBeforeFirstByte(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // connection refused
+	up := httptest.NewServer(&mock.OpenAI{})
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {deadURL + "/v1", up.URL + "/v1"}})
+	for i := 0; i < 10; i++ {
+		resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: status %d: %s", i, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestStreamFlushesEachEvent proves events are not buffered: the upstream
+// sends one event, then waits until the client has read it before sending
+// the next.
+func TestStreamFlushesEachEvent(t *testing.T) {
+	clientGotFirst := make(chan struct{})
+	upstreamDone := make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(upstreamDone)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"n\":1}\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-clientGotFirst:
+		case <-time.After(10 * time.Second):
+			t.Error("client never received the first event while the upstream waited")
+			return
+		}
+		fmt.Fprint(w, "data: {\"n\":2}\n\ndata: [DONE]\n\n")
+	}))
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
+	req.Header.Set("Authorization", "Bearer "+f.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	br := bufio.NewReader(resp.Body)
+	line, _ := br.ReadString('\n')
+	if line != "data: {\"n\":1}\n" {
+		t.Fatalf("first line %q", line)
+	}
+	select {
+	case <-upstreamDone:
+		t.Fatal("upstream finished before the client read the first event")
+	default:
+	}
+	close(clientGotFirst)
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "\ndata: {\"n\":2}\n\ndata: [DONE]\n\n" {
+		t.Fatalf("rest %q", rest)
+	}
+}
+
+func TestStreamCutMidwayEndsWithErrorEvent(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"n\":1}\n\ndata: {\"n\":")
+		w.(http.Flusher).Flush()
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	}))
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"m","stream":true,"messages":[]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	want := "data: {\"n\":1}\n\ndata: {\"error\":{\"message\":\"the backend stream failed mid-response\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_error\"}}\n\n"
+	if body != want {
+		t.Fatalf("body %q\nwant %q", body, want)
+	}
+}
+
+// TestUpstreamConnectionsAreReused counts the TCP connections the upstream
+// accepts over many sequential requests, plain and streamed.
+func TestUpstreamConnectionsAreReused(t *testing.T) {
+	var conns atomic.Int32
+	up := httptest.NewUnstartedServer(&mock.OpenAI{})
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	up.Start()
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	for i := 0; i < 20; i++ {
+		stream := i%2 == 0
+		resp, body := f.post(t, "/v1/chat/completions", f.key, fmt.Sprintf(`{"model":"m","stream":%v,"messages":[{"role":"user","content":"x"}]}`, stream))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("upstream saw %d connections for 20 sequential requests, want 1", n)
+	}
+}
+
+func TestModels(t *testing.T) {
+	f := newFixture(t, Config{}, map[string][]string{"b-model": {"http://127.0.0.1:1"}, "a-model": {"http://127.0.0.1:1"}})
+	req, _ := http.NewRequest(http.MethodGet, f.url+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer "+f.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	var list struct {
+		Object string
+		Data   []struct{ ID, Object string }
+	}
+	if err := json.Unmarshal(b, &list); err != nil || list.Object != "list" || len(list.Data) != 2 || list.Data[0].ID != "a-model" || list.Data[0].Object != "model" {
+		t.Fatalf("models %s", b)
+	}
+}

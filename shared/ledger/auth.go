@@ -1,0 +1,90 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// KeyStore finds key records by id.
+type KeyStore interface {
+	GetKey(ctx context.Context, id string) (Key, error)
+}
+
+// DefaultKeyCacheTTL bounds how long a key record is trusted without a new
+// look-up: a revoked key stops working within this time.
+const DefaultKeyCacheTTL = 30 * time.Second
+
+// Authenticator checks presented keys against a KeyStore, caching records
+// (and misses) in memory for TTL so the hot path does no I/O.
+type Authenticator struct {
+	store KeyStore
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	entries map[string]cached
+}
+
+type cached struct {
+	key     Key
+	missing bool
+	until   time.Time
+}
+
+// maxCached bounds the cache; past it, the cache starts over.
+const maxCached = 100_000
+
+// NewAuthenticator returns an Authenticator over store. A zero ttl means
+// DefaultKeyCacheTTL; a nil now means time.Now.
+func NewAuthenticator(store KeyStore, ttl time.Duration, now func() time.Time) *Authenticator {
+	if ttl == 0 {
+		ttl = DefaultKeyCacheTTL
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Authenticator{store: store, ttl: ttl, now: now, entries: map[string]cached{}}
+}
+
+// Check returns the key record for a presented key, or an error saying why
+// it is refused. Store failures are returned wrapped and are not cached.
+func (a *Authenticator) Check(ctx context.Context, presented string) (Key, error) {
+	if presented == "" {
+		return Key{}, ErrNoKey
+	}
+	id, secret, err := ParseKey(presented)
+	if err != nil {
+		return Key{}, err
+	}
+	now := a.now()
+	a.mu.RLock()
+	c, ok := a.entries[id]
+	a.mu.RUnlock()
+	if !ok || now.After(c.until) {
+		k, err := a.store.GetKey(ctx, id)
+		switch {
+		case errors.Is(err, ErrKeyNotFound):
+			c = cached{missing: true, until: now.Add(a.ttl)}
+		case err != nil:
+			return Key{}, fmt.Errorf("ledger: look up key %s: %w", id, err)
+		default:
+			c = cached{key: k, until: now.Add(a.ttl)}
+		}
+		a.mu.Lock()
+		if len(a.entries) >= maxCached {
+			a.entries = map[string]cached{}
+		}
+		a.entries[id] = c
+		a.mu.Unlock()
+	}
+	if c.missing {
+		return Key{}, ErrUnknownKey
+	}
+	if err := c.key.Verify(secret, now); err != nil {
+		return Key{}, err
+	}
+	return c.key, nil
+}

@@ -1,0 +1,49 @@
+// Package provider is the seam between the gateway and model providers: one
+// Translator per request converts the client's protocol to a backend's and
+// back. The gateway never names a provider; For picks the translator.
+package provider
+
+import (
+	"net/http"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/openai"
+	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// Translator converts one exchange. A value serves one request and is not
+// safe for concurrent use; stream state lives in it.
+type Translator interface {
+	// Request returns the path (appended to the backend's endpoint) and the
+	// body to send upstream for the client's body.
+	Request(body []byte) (path string, out []byte, err error)
+	// Header sets the upstream request's headers, credentials included.
+	Header(h http.Header, credential string)
+	// Response translates a complete non-streaming response body.
+	Response(body []byte) ([]byte, error)
+	// StreamEvent appends to dst what the client must receive for one
+	// upstream event; nothing, if the event has no client counterpart.
+	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
+	// StreamError appends the client-protocol error event that ends a stream
+	// which failed after its first byte.
+	StreamError(dst []byte, err error) []byte
+	// Error turns an upstream error response into a client-safe error.
+	Error(status int, body []byte) error
+}
+
+// Providers Sluice speaks. An AIBackend's spec.provider names one.
+const (
+	OpenAI = "openai"
+)
+
+// For returns the translator for a request to endpoint ep served by b.
+func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
+	switch b.Provider {
+	case OpenAI, "":
+		return openai.New(ep, model, b.UpstreamModel(model))
+	}
+	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
+}
+
+var _ Translator = (*openai.Translator)(nil)

@@ -1,0 +1,313 @@
+// Package route holds the compiled route table and matches requests against
+// it. It knows nothing of Kubernetes or storage: gatewayapi builds a Table,
+// store persists it, and the gateway calls Match on the hot path.
+package route
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// PathType says how a PathMatch compares paths.
+type PathType string
+
+const (
+	PathExact  PathType = "Exact"
+	PathPrefix PathType = "PathPrefix"
+	PathRegex  PathType = "RegularExpression"
+)
+
+// ModelHeader is set by the gateway from the request body before matching,
+// so rules route by model with ordinary header matches.
+const ModelHeader = "X-Sluice-Model"
+
+// Table is a compiled, versioned route table. Call Prepare once after
+// building or decoding it and before Match; after that it is read-only and
+// safe for concurrent use.
+type Table struct {
+	Version  int64     `json:"version"`
+	Created  time.Time `json:"created"`
+	Entries  []Entry   `json:"entries"` // in precedence order after Prepare
+	Rules    []Rule    `json:"rules"`
+	Backends []Backend `json:"backends"`
+
+	models []string
+}
+
+// Entry is one match of one rule, with what decides its precedence.
+type Entry struct {
+	Hostnames []string  `json:"hostnames,omitempty"` // empty: any host
+	Match     Match     `json:"match"`
+	Rule      int       `json:"rule"`       // index into Table.Rules
+	Created   time.Time `json:"created"`    // the route's creationTimestamp
+	RouteName string    `json:"route"`      // namespace/name
+	RuleIndex int       `json:"ruleIndex"`  // the rule's place in its route
+	MatchIdx  int       `json:"matchIndex"` // the match's place in its rule
+}
+
+// Match is an AND of its parts; a zero Match matches every request.
+type Match struct {
+	Path    PathMatch    `json:"path"`
+	Method  string       `json:"method,omitempty"`
+	Headers []ValueMatch `json:"headers,omitempty"`
+	Query   []ValueMatch `json:"query,omitempty"`
+}
+
+// PathMatch compares the request path.
+type PathMatch struct {
+	Type  PathType `json:"type"`
+	Value string   `json:"value"`
+
+	re *regexp.Regexp
+}
+
+// ValueMatch compares one header or query parameter.
+type ValueMatch struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	Regex bool   `json:"regex,omitempty"`
+
+	key string // canonical header key
+	re  *regexp.Regexp
+}
+
+// Rule is what a matched request gets: its backends and the route it came from.
+type Rule struct {
+	Route    string       `json:"route"` // namespace/name
+	Backends []BackendRef `json:"backends"`
+}
+
+// BackendRef points a rule at a backend with a weight. Backend -1 is a ref
+// that did not resolve: its share of traffic gets a 500.
+type BackendRef struct {
+	Backend int   `json:"backend"`
+	Weight  int32 `json:"weight"`
+}
+
+// Backend is where requests go: an AI provider endpoint or a plain HTTP service.
+type Backend struct {
+	Name       string            `json:"name"` // namespace/name
+	Provider   string            `json:"provider"`
+	Endpoint   string            `json:"endpoint"`             // base URL
+	Credential string            `json:"credential,omitempty"` // credential name, never its value
+	Models     []string          `json:"models,omitempty"`
+	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
+}
+
+// UpstreamModel is the model name the provider should see for a client's model.
+func (b *Backend) UpstreamModel(model string) string {
+	if m, ok := b.ModelMap[model]; ok {
+		return m
+	}
+	return model
+}
+
+// Prepare compiles regular expressions, canonicalises header names, orders
+// entries by Gateway API precedence and derives the model list.
+func (t *Table) Prepare() error {
+	for i := range t.Entries {
+		m := &t.Entries[i].Match
+		if m.Path.Type == "" {
+			m.Path = PathMatch{Type: PathPrefix, Value: "/"}
+		}
+		if m.Path.Type == PathRegex {
+			re, err := regexp.Compile("^(?:" + m.Path.Value + ")$")
+			if err != nil {
+				return fmt.Errorf("route: entry %d (%s): path regex: %w", i, t.Entries[i].RouteName, err)
+			}
+			m.Path.re = re
+		}
+		if m.Path.Type == PathPrefix {
+			m.Path.Value = trimPrefix(m.Path.Value)
+		}
+		for j := range m.Headers {
+			h := &m.Headers[j]
+			h.key = textproto.CanonicalMIMEHeaderKey(h.Name)
+			if err := h.compile(); err != nil {
+				return fmt.Errorf("route: entry %d (%s): header %s: %w", i, t.Entries[i].RouteName, h.Name, err)
+			}
+		}
+		for j := range m.Query {
+			if err := m.Query[j].compile(); err != nil {
+				return fmt.Errorf("route: entry %d (%s): query %s: %w", i, t.Entries[i].RouteName, m.Query[j].Name, err)
+			}
+		}
+		if e := t.Entries[i]; e.Rule < 0 || e.Rule >= len(t.Rules) {
+			return fmt.Errorf("route: entry %d (%s): rule %d out of range", i, e.RouteName, e.Rule)
+		}
+	}
+	for i := range t.Rules {
+		r := &t.Rules[i]
+		for _, b := range r.Backends {
+			if b.Backend >= len(t.Backends) {
+				return fmt.Errorf("route: rule %d (%s): backend %d out of range", i, r.Route, b.Backend)
+			}
+		}
+	}
+	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
+	t.models = t.deriveModels()
+	return nil
+}
+
+func (v *ValueMatch) compile() error {
+	if !v.Regex {
+		return nil
+	}
+	re, err := regexp.Compile("^(?:" + v.Value + ")$")
+	v.re = re
+	return err
+}
+
+// trimPrefix drops a trailing slash from a path prefix: the Gateway API
+// says it is not significant.
+func trimPrefix(p string) string {
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		return strings.TrimRight(p, "/")
+	}
+	return p
+}
+
+// before orders entries by the Gateway API's precedence rules.
+func before(a, b *Entry) bool {
+	am, bm := &a.Match, &b.Match
+	if (am.Path.Type == PathExact) != (bm.Path.Type == PathExact) {
+		return am.Path.Type == PathExact
+	}
+	if (am.Path.Type == PathPrefix) != (bm.Path.Type == PathPrefix) {
+		// Sluice ranks regular expressions after every prefix match.
+		return am.Path.Type == PathPrefix
+	}
+	if len(am.Path.Value) != len(bm.Path.Value) && am.Path.Type != PathRegex {
+		return len(am.Path.Value) > len(bm.Path.Value)
+	}
+	if (am.Method != "") != (bm.Method != "") {
+		return am.Method != ""
+	}
+	if len(am.Headers) != len(bm.Headers) {
+		return len(am.Headers) > len(bm.Headers)
+	}
+	if len(am.Query) != len(bm.Query) {
+		return len(am.Query) > len(bm.Query)
+	}
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	if a.RouteName != b.RouteName {
+		return a.RouteName < b.RouteName
+	}
+	if a.RuleIndex != b.RuleIndex {
+		return a.RuleIndex < b.RuleIndex
+	}
+	return a.MatchIdx < b.MatchIdx
+}
+
+// Match returns the rule for r, or nil when no route matches. host is the
+// request's host without a port; the caller has already set ModelHeader.
+func (t *Table) Match(r *http.Request, host string) *Rule {
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if e.matches(r, host) {
+			return &t.Rules[e.Rule]
+		}
+	}
+	return nil
+}
+
+func (e *Entry) matches(r *http.Request, host string) bool {
+	if len(e.Hostnames) > 0 && !hostMatches(e.Hostnames, host) {
+		return false
+	}
+	m := &e.Match
+	if !m.Path.matches(r.URL.Path) {
+		return false
+	}
+	if m.Method != "" && m.Method != r.Method {
+		return false
+	}
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		v, ok := r.Header[h.key]
+		if !ok || !h.matches(v[0]) {
+			return false
+		}
+	}
+	if len(m.Query) > 0 {
+		q := r.URL.Query()
+		for i := range m.Query {
+			v, ok := q[m.Query[i].Name]
+			if !ok || !m.Query[i].matches(v[0]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v *ValueMatch) matches(s string) bool {
+	if v.re != nil {
+		return v.re.MatchString(s)
+	}
+	return s == v.Value
+}
+
+func (p *PathMatch) matches(path string) bool {
+	switch p.Type {
+	case PathExact:
+		return path == p.Value
+	case PathRegex:
+		return p.re.MatchString(path)
+	default:
+		if p.Value == "/" {
+			return true
+		}
+		if !strings.HasPrefix(path, p.Value) {
+			return false
+		}
+		return len(path) == len(p.Value) || path[len(p.Value)] == '/'
+	}
+}
+
+// hostMatches reports whether host matches one of the names; a leading
+// "*." matches one or more labels.
+func hostMatches(names []string, host string) bool {
+	for _, n := range names {
+		if n == host {
+			return true
+		}
+		if suffix, ok := strings.CutPrefix(n, "*"); ok && len(host) > len(suffix) && strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Models lists the model names the table routes, sorted: exact matches on
+// ModelHeader and the models backends declare.
+func (t *Table) Models() []string { return t.models }
+
+func (t *Table) deriveModels() []string {
+	seen := map[string]bool{}
+	for _, e := range t.Entries {
+		for _, h := range e.Match.Headers {
+			if !h.Regex && strings.EqualFold(h.Name, ModelHeader) {
+				seen[h.Value] = true
+			}
+		}
+	}
+	for _, b := range t.Backends {
+		for _, m := range b.Models {
+			seen[m] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for m := range seen {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
