@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/tests/testenv"
+)
+
+var env testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+func TestKeysRoundTrip(t *testing.T) {
+	st, _, _, _ := env.Store(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	secret, k := ledger.NewKey("app", "team-a", now)
+	k.ExpiresAt = now.Add(24 * time.Hour)
+	if err := st.PutKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetKey(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != k {
+		t.Fatalf("got %+v\nwant %+v", got, k)
+	}
+	_, sec, _ := ledger.ParseKey(secret)
+	if got.Hash == sec {
+		t.Fatal("secret stored in clear")
+	}
+	if _, err := st.GetKey(ctx, "nosuchkey"); !errors.Is(err, ledger.ErrKeyNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+}
+
+func TestTablesAreVersioned(t *testing.T) {
+	st, _, _, _ := env.Store(t)
+	ctx := context.Background()
+	if v, err := st.LatestVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("empty store: v%d, %v", v, err)
+	}
+	if tab, err := st.LatestTable(ctx); err != nil || tab != nil {
+		t.Fatalf("empty store: %v, %v", tab, err)
+	}
+	for v := int64(1); v <= 3; v++ {
+		tab := &route.Table{Version: v, Created: time.Unix(v, 0).UTC(),
+			Backends: []route.Backend{{Name: "default/b", Provider: "openai", Endpoint: "http://x", Models: []string{"m"}}},
+			Rules:    []route.Rule{{Route: "default/r", Backends: []route.BackendRef{{Backend: 0, Weight: 1}}}},
+			Entries:  []route.Entry{{Rule: 0, RouteName: "default/r"}},
+		}
+		if err := st.PutTable(ctx, tab); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.PutTable(ctx, &route.Table{Version: 2}); !errors.Is(err, store.ErrVersionExists) {
+		t.Fatalf("overwrite: %v", err)
+	}
+	v, err := st.LatestVersion(ctx)
+	if err != nil || v != 3 {
+		t.Fatalf("latest v%d, %v", v, err)
+	}
+	tab, err := st.LatestTable(ctx)
+	if err != nil || tab.Version != 3 || len(tab.Models()) != 1 {
+		t.Fatalf("latest table %+v, %v", tab, err)
+	}
+}
+
+func TestObjects(t *testing.T) {
+	st, _, _, _ := env.Store(t)
+	ctx := context.Background()
+	objs := []store.Object{
+		{Kind: "HTTPRoute", Namespace: "a", Name: "r", JSON: []byte(`{"kind":"HTTPRoute"}`)},
+		{Kind: "AIBackend", Namespace: "a", Name: "b", JSON: []byte(`{"kind":"AIBackend"}`)},
+	}
+	if err := st.PutObjects(ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	objs[0].JSON = []byte(`{"kind":"HTTPRoute","v":2}`)
+	if err := st.PutObjects(ctx, objs[:1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Objects(ctx)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("objects %+v, %v", got, err)
+	}
+	for _, o := range got {
+		if o.Kind == "HTTPRoute" && string(o.JSON) != `{"kind":"HTTPRoute","v":2}` {
+			t.Fatalf("not replaced: %s", o.JSON)
+		}
+	}
+	if err := st.DeleteObject(ctx, "AIBackend", "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Objects(ctx); len(got) != 1 {
+		t.Fatalf("after delete: %d objects", len(got))
+	}
+}
