@@ -1,0 +1,78 @@
+package gatewayapi
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, dir string) ([]*Object, []Problem) {
+	t.Helper()
+	files, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Validate(files)
+}
+
+func TestValidManifests(t *testing.T) {
+	objs, probs := load(t, "testdata/valid")
+	for _, p := range probs {
+		t.Errorf("unexpected problem: %s", p)
+	}
+	tab, err := Compile(objs, 1, time.Unix(0, 0), func(*Object) time.Time { return time.Unix(0, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tab.Models(), ","); got != "gpt-4o,gpt-4o-mini" {
+		t.Errorf("models %s", got)
+	}
+	tests := []struct {
+		name, path, model string
+		wantBackend       string
+	}{
+		{"first model", "/v1/chat/completions", "gpt-4o-mini", "default/openai"},
+		{"second model", "/v1/embeddings", "gpt-4o", "default/openai"},
+		{"unknown model", "/v1/chat/completions", "claude", ""},
+		{"outside /v1", "/v2/chat/completions", "gpt-4o", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", tt.path, nil)
+			r.Header.Set("X-Sluice-Model", tt.model)
+			rule := tab.Match(r, "localhost")
+			got := ""
+			if rule != nil {
+				got = tab.Backends[rule.Backends[0].Backend].Name
+			}
+			if got != tt.wantBackend {
+				t.Fatalf("backend %q, want %q", got, tt.wantBackend)
+			}
+		})
+	}
+}
+
+// TestInvalidManifests compares every problem, as `sluice validate` prints
+// it, with the expected lines beside each case.
+func TestInvalidManifests(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/invalid/*.yaml")
+	for _, c := range cases {
+		t.Run(filepath.Base(c), func(t *testing.T) {
+			_, probs := load(t, c)
+			var got []string
+			for _, p := range probs {
+				got = append(got, p.String())
+			}
+			want, err := os.ReadFile(strings.TrimSuffix(c, ".yaml") + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := strings.Join(got, "\n"), strings.TrimSpace(string(want)); g != w {
+				t.Fatalf("problems:\n%s\nwant:\n%s", g, w)
+			}
+		})
+	}
+}

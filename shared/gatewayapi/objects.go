@@ -1,0 +1,45 @@
+// Package gatewayapi reads Gateway API manifests (and Sluice's own kinds),
+// checks them as a Gateway API implementation would, and compiles them into
+// the route table the gateway matches against.
+package gatewayapi
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Group and version of Sluice's own kinds.
+const (
+	SluiceGroup      = "sluice.dev"
+	SluiceAPIVersion = "sluice.dev/v1alpha1"
+	GatewayGroup     = "gateway.networking.k8s.io"
+	ControllerName   = "sluice.dev/gateway-controller"
+)
+
+// AIBackend declares a model provider endpoint: its protocol, base URL,
+// the name of its credential (never the credential itself) and models.
+type AIBackend struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              AIBackendSpec `json:"spec"`
+}
+
+// AIBackendSpec is the desired state of an AIBackend.
+type AIBackendSpec struct {
+	// Provider is the protocol the backend speaks: "openai".
+	Provider string `json:"provider"`
+	// Endpoint is the base URL requests are sent under, e.g.
+	// https://api.openai.com/v1.
+	Endpoint string `json:"endpoint"`
+	// CredentialRef names the credential: a key of the provider secret in
+	// AWS, SLUICE_CREDENTIAL_<NAME> in the local process.
+	CredentialRef *CredentialRef `json:"credentialRef,omitempty"`
+	// Models lists the models this backend serves, for /v1/models.
+	Models []string `json:"models,omitempty"`
+	// ModelMap renames client model names to the provider's names.
+	ModelMap map[string]string `json:"modelMap,omitempty"`
+}
+
+// CredentialRef names a credential.
+type CredentialRef struct {
+	Name string `json:"name"`
+}
