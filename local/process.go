@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluicegw/sluice/local/mock"
+	"github.com/sluicegw/sluice/local/servers"
+	"github.com/sluicegw/sluice/shared/admin"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewayapi"
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/store"
+)
+
+// process is everything the local process started, and its handler.
+type process struct {
+	log     *slog.Logger
+	handler http.Handler
+	apiKey  string
+	mocked  []string
+	closers []func()
+}
+
+func (p *process) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+func start(ctx context.Context, o options, log *slog.Logger) (p *process, err error) {
+	p = &process{log: log}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	dynamoEndpoint := o.dynamoDB
+	if dynamoEndpoint == "" {
+		dataDir, _ := filepath.Abs(filepath.Join(o.dataDir, "dynamodb"))
+		log.Info("starting DynamoDB Local", "data", dataDir)
+		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{DataDir: dataDir})
+		if err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, func() { db.Stop() })
+		dynamoEndpoint = db.URL("http")
+	}
+	routesTable, ledgerTable := env("SLUICE_ROUTES_TABLE", store.DefaultRoutesTable), env("SLUICE_LEDGER_TABLE", store.DefaultLedgerTable)
+	db, err := store.NewClient(ctx, dynamoEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
+		return nil, err
+	}
+	st := store.New(db, routesTable, ledgerTable)
+
+	redisURL := o.redisURL
+	if redisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("embedded redis: %w", err)
+		}
+		p.closers = append(p.closers, mr.Close)
+		redisURL = "redis://" + mr.Addr()
+	}
+	if err := pingRedis(ctx, redisURL); err != nil {
+		return nil, err
+	}
+
+	adminToken, err := readOrCreate(filepath.Join(o.dataDir, "admin-token"), func(string) bool { return true }, func() (string, error) {
+		if o.adminToken != "" {
+			return o.adminToken, nil
+		}
+		var b [24]byte
+		rand.Read(b[:])
+		return hex.EncodeToString(b[:]), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	if o.adminToken != "" {
+		adminToken = o.adminToken
+	}
+	adm := admin.New(admin.Config{Token: adminToken, Logger: log}, st)
+
+	creds := gateway.CredentialsFromEnv(os.Environ())
+	if o.manifests != "" {
+		if err := p.apply(ctx, adm, o, creds); err != nil {
+			return nil, err
+		}
+	}
+	p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), st, adm)
+	if err != nil {
+		return nil, err
+	}
+
+	var gw http.Handler
+	if o.lambda != "" {
+		gw, err = p.lambdaGateway(o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
+	} else {
+		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, 0, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/v1/", adm)
+	mux.Handle("/", gw)
+	p.handler = mux
+	return p, nil
+}
+
+func pingRedis(ctx context.Context, url string) error {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return fmt.Errorf("redis URL: %w", err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis at %s: %w", opt.Addr, err)
+	}
+	return nil
+}
+
+// apply applies the manifests folder, pointing backends that lack their
+// credential at a mock provider first when mocks are on.
+func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds gateway.Credentials) error {
+	files, err := gatewayapi.ReadDir(o.manifests)
+	if err != nil {
+		return err
+	}
+	if o.mock != "off" {
+		srv := httptest.NewServer(&mock.OpenAI{})
+		p.closers = append(p.closers, srv.Close)
+		for name, b := range files {
+			out, mocked, err := mockBackends(b, srv.URL+"/v1", creds)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			files[name] = out
+			p.mocked = append(p.mocked, mocked...)
+		}
+		for _, m := range p.mocked {
+			p.log.Warn("backend credential not configured; serving it from the mock provider", "backend", m)
+		}
+	}
+	req := admin.ApplyRequest{Files: map[string]string{}}
+	for name, b := range files {
+		req.Files[name] = string(b)
+	}
+	resp, status, err := adm.Apply(ctx, req)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("manifests in %s are invalid:\n  %s", o.manifests, strings.Join(resp.Problems, "\n  "))
+	}
+	p.log.Info("manifests applied", "dir", o.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	return nil
+}
+
+// localKey reuses the key saved in path while the store still accepts it,
+// and otherwise creates one.
+func localKey(ctx context.Context, path string, st *store.Store, adm *admin.Admin) (string, error) {
+	auth := ledger.NewAuthenticator(st, 0, nil)
+	return readOrCreate(path, func(k string) bool {
+		_, err := auth.Check(ctx, k)
+		return err == nil
+	}, func() (string, error) {
+		resp, err := adm.CreateKey(ctx, admin.CreateKeyRequest{Name: "local", Consumer: "local"})
+		return resp.Key, err
+	})
+}
+
+func (p *process) announce(addr string) {
+	fmt.Printf(`
+Sluice is ready on http://%[1]s  (gateway under /v1, admin API under /admin/v1)
+SLUICE_API_KEY=%[2]s
+
+  curl http://%[1]s/v1/chat/completions \
+    -H "Authorization: Bearer %[2]s" -H "Content-Type: application/json" \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
+
+Add "stream":true to stream. Ctrl-C stops everything.
+`, addr, p.apiKey)
+	if len(p.mocked) > 0 {
+		fmt.Printf("Mocked (no credential set): %s\n", strings.Join(p.mocked, ", "))
+	}
+}
