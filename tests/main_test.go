@@ -1,0 +1,148 @@
+// Package tests holds Sluice's end-to-end tests: real processes, real
+// sockets, DynamoDB Local and redis-server, and the providers' official SDK
+// clients against the gateway.
+package tests
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sluicegw/sluice/local/servers"
+	"github.com/sluicegw/sluice/tests/testenv"
+)
+
+var env testenv.Env
+
+// bin holds binaries built once for the whole test run.
+var bin struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := testenv.Main(m, &env)
+	if bin.dir != "" {
+		os.RemoveAll(bin.dir)
+	}
+	os.Exit(code)
+}
+
+// build compiles a main package of the module for this machine, once.
+func build(t *testing.T, pkg string) string {
+	t.Helper()
+	bin.once.Do(func() {
+		bin.dir, bin.err = os.MkdirTemp("", "sluice-bin-")
+	})
+	if bin.err != nil {
+		t.Fatal(bin.err)
+	}
+	out := filepath.Join(bin.dir, filepath.Base(pkg))
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	cmd := exec.Command("go", "build", "-o", out, "github.com/sluicegw/sluice/"+pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// localProc is a running local process.
+type localProc struct {
+	addr string
+	key  string
+	cmd  *exec.Cmd
+	out  *strings.Builder
+}
+
+func (p *localProc) url(path string) string { return "http://" + p.addr + path }
+
+// startLocal runs the local binary with args and waits for its ready line.
+func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
+	t.Helper()
+	exe := build(t, "local")
+	addr, err := servers.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs("..")
+	args := append([]string{"-addr", addr, "-manifests", filepath.Join(root, "examples"), "-data-dir", dataDir}, extra...)
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &localProc{addr: addr, cmd: cmd, out: &stderr}
+	t.Cleanup(func() { p.stop(t) })
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if k, ok := strings.CutPrefix(sc.Text(), "SLUICE_API_KEY="); ok {
+				ready <- k
+			}
+		}
+		close(ready)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case k, ok := <-ready:
+		if !ok {
+			t.Fatalf("local exited before it was ready:\n%s", stderr.String())
+		}
+		p.key = k
+	case <-time.After(60 * time.Second):
+		t.Fatalf("local not ready in 60s:\n%s", stderr.String())
+	}
+	return p
+}
+
+// stop sends Ctrl-C (SIGINT) and waits for the process to exit.
+func (p *localProc) stop(t *testing.T) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Errorf("local did not stop on SIGINT within 15s")
+	}
+}
+
+func httpDo(t *testing.T, method, url, key, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
