@@ -1,0 +1,61 @@
+package gateway
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/ledger"
+)
+
+// cannedTransport answers every request at once with a fixed response, so
+// the benchmark measures the gateway's own work.
+type cannedTransport struct {
+	body        string
+	contentType string
+}
+
+func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	io.Copy(io.Discard, r.Body)
+	return &http.Response{
+		StatusCode: 200, Header: http.Header{"Content-Type": {c.contentType}},
+		Body: io.NopCloser(strings.NewReader(c.body)), Request: r,
+	}, nil
+}
+
+func benchGateway(b *testing.B, tr http.RoundTripper, reqBody string) {
+	secret, k := ledger.NewKey("bench", "", time.Now())
+	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
+	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
+	g, err := New(Config{Transport: tr}, staticTables{tab}, auth, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(reqBody)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/v1/chat/completions", bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+secret)
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+func BenchmarkChatCompletion(b *testing.B) {
+	benchGateway(b, cannedTransport{contentType: "application/json",
+		body: `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`},
+		`{"model":"m","messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
+}
+
+func BenchmarkChatCompletionStream(b *testing.B) {
+	chunk := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi "},"finish_reason":null}]}` + "\n\n"
+	benchGateway(b, cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + "data: [DONE]\n\n"},
+		`{"model":"m","stream":true,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
+}

@@ -1,0 +1,135 @@
+package route
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func entry(route string, m Match) Entry {
+	return Entry{RouteName: route, Match: m, Created: time.Unix(0, 0)}
+}
+
+// build makes a table with one rule per entry, named by its route.
+func build(t testing.TB, entries ...Entry) *Table {
+	t.Helper()
+	tab := &Table{}
+	for i := range entries {
+		tab.Rules = append(tab.Rules, Rule{Route: entries[i].RouteName})
+		entries[i].Rule = i
+	}
+	tab.Entries = entries
+	if err := tab.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func TestMatchPrecedence(t *testing.T) {
+	tab := build(t,
+		entry("prefix-root", Match{Path: PathMatch{Type: PathPrefix, Value: "/"}}),
+		entry("prefix-v1", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1/"}}),
+		entry("prefix-v1-chat", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1/chat"}}),
+		entry("exact-models", Match{Path: PathMatch{Type: PathExact, Value: "/v1/models"}}),
+		entry("regex", Match{Path: PathMatch{Type: PathRegex, Value: "/v[0-9]+/chat/.*"}}),
+		entry("v1-post", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1"}, Method: "POST"}),
+		entry("v1-model", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1"}, Method: "POST",
+			Headers: []ValueMatch{{Name: "x-sluice-model", Value: "gpt-4o"}}}),
+		entry("v1-model-re", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1"},
+			Headers: []ValueMatch{{Name: "X-Sluice-Model", Value: "claude-.*", Regex: true}}}),
+		entry("v1-query", Match{Path: PathMatch{Type: PathPrefix, Value: "/v1"}, Query: []ValueMatch{{Name: "debug", Value: "1"}}}),
+	)
+	tests := []struct {
+		name, method, target string
+		header               map[string]string
+		want                 string
+	}{
+		{"exact beats longer prefix", "GET", "/v1/models", nil, "exact-models"},
+		{"longest prefix", "GET", "/v1/chat/completions", nil, "prefix-v1-chat"},
+		{"prefix is segment-wise", "GET", "/v1/chatty", nil, "prefix-v1"},
+		{"trailing slash not significant", "GET", "/v1", nil, "prefix-v1"},
+		{"prefix before regex", "GET", "/v2/chat/x", nil, "prefix-root"},
+		{"method beats no method at same prefix", "POST", "/v1/embeddings", nil, "v1-post"},
+		{"headers count after method", "POST", "/v1/embeddings", map[string]string{"X-Sluice-Model": "gpt-4o"}, "v1-model"},
+		{"header names are case-insensitive, regex value", "GET", "/v1/x", map[string]string{"x-sluice-model": "claude-3"}, "v1-model-re"},
+		{"regex is anchored", "GET", "/v1/x", map[string]string{"x-sluice-model": "my-claude-3"}, "prefix-v1"},
+		{"query param", "GET", "/v1/x?debug=1", nil, "v1-query"},
+		{"query value must match", "GET", "/v1/x?debug=2", nil, "prefix-v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.target, nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			got := tab.Match(r, "example.com")
+			if got == nil || got.Route != tt.want {
+				t.Fatalf("matched %v, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTieBreaks(t *testing.T) {
+	m := Match{Path: PathMatch{Type: PathPrefix, Value: "/v1"}}
+	older := entry("ns/b-older", m)
+	older.Created = time.Unix(0, 0)
+	newer := entry("ns/a-newer", m)
+	newer.Created = time.Unix(10, 0)
+	if got := build(t, newer, older).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/b-older" {
+		t.Fatalf("older route should win, got %s", got.Route)
+	}
+	a, b := entry("ns/a", m), entry("ns/b", m)
+	if got := build(t, b, a).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/a" {
+		t.Fatalf("alphabetical should win, got %s", got.Route)
+	}
+}
+
+func TestHostnames(t *testing.T) {
+	e1 := entry("wild", Match{})
+	e1.Hostnames = []string{"*.example.com"}
+	e2 := entry("exact", Match{})
+	e2.Hostnames = []string{"api.example.org"}
+	tab := build(t, e1, e2)
+	tests := []struct{ host, want string }{
+		{"a.example.com", "wild"},
+		{"a.b.example.com", "wild"},
+		{"example.com", ""},
+		{"api.example.org", "exact"},
+		{"other.org", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			got := tab.Match(httptest.NewRequest("GET", "/", nil), tt.host)
+			name := ""
+			if got != nil {
+				name = got.Route
+			}
+			if name != tt.want {
+				t.Fatalf("got %q, want %q", name, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkMatch1000 matches against 1,000 model routes, the worst case
+// being the last model in precedence order.
+func BenchmarkMatch1000(b *testing.B) {
+	var entries []Entry
+	for i := 0; i < 1000; i++ {
+		entries = append(entries, entry(fmt.Sprintf("ns/r%04d", i), Match{
+			Path:    PathMatch{Type: PathPrefix, Value: "/v1"},
+			Headers: []ValueMatch{{Name: ModelHeader, Value: fmt.Sprintf("model-%d", i)}},
+		}))
+	}
+	tab := build(b, entries...)
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	r.Header.Set(ModelHeader, "model-999")
+	b.ReportAllocs()
+	for b.Loop() {
+		if tab.Match(r, "example.com") == nil {
+			b.Fatal("no match")
+		}
+	}
+}
