@@ -1,0 +1,90 @@
+// Command gateway is the data-plane Lambda: it wires the shared packages and
+// hands the gateway handler to the Lambda adapter, streaming by default.
+//
+// Environment: SLUICE_ROUTES_TABLE, SLUICE_LEDGER_TABLE, SLUICE_REDIS_URL,
+// SLUICE_PROVIDER_SECRET_ARN (a Secrets Manager secret whose JSON maps
+// credential names to values; without it, SLUICE_CREDENTIAL_<NAME>
+// variables, as locally), SLUICE_LAMBDA_STREAM, SLUICE_LOG_LEVEL,
+// SLUICE_MAX_BODY_BYTES, and SLUICE_DYNAMODB_ENDPOINT for DynamoDB Local.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/lambdahttp"
+	"github.com/sluicegw/sluice/shared/store"
+)
+
+func main() {
+	log := newLogger()
+	if err := run(context.Background(), log); err != nil {
+		log.Error("gateway cold start failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	lcfg, err := lambdahttp.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	var db *dynamodb.Client
+	var creds gateway.Credentials
+	if endpoint := os.Getenv("SLUICE_DYNAMODB_ENDPOINT"); endpoint != "" {
+		if db, err = store.NewClient(ctx, endpoint); err != nil {
+			return err
+		}
+		creds = gateway.CredentialsFromEnv(os.Environ())
+	} else {
+		awsCfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("load AWS config: %w", err)
+		}
+		db = dynamodb.NewFromConfig(awsCfg)
+		if arn := os.Getenv("SLUICE_PROVIDER_SECRET_ARN"); arn != "" {
+			if creds, err = secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn); err != nil {
+				return err
+			}
+		} else {
+			creds = gateway.CredentialsFromEnv(os.Environ())
+		}
+	}
+	maxBody, _ := strconv.ParseInt(os.Getenv("SLUICE_MAX_BODY_BYTES"), 10, 64)
+	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
+	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody}, st, creds, 0, 0)
+	if err != nil {
+		return err
+	}
+	lambdahttp.Start(gw, lcfg)
+	return nil
+}
+
+// secretCredentials reads the provider secret once, at cold start. Its
+// values are never logged.
+func secretCredentials(ctx context.Context, sm *secretsmanager.Client, arn string) (gateway.CredentialMap, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return nil, fmt.Errorf("read provider secret: %w", err)
+	}
+	var m gateway.CredentialMap
+	if out.SecretString == nil || json.Unmarshal([]byte(*out.SecretString), &m) != nil {
+		return nil, fmt.Errorf("provider secret %s must be a JSON object of credential names to strings", arn)
+	}
+	return m, nil
+}
+
+func newLogger() *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(os.Getenv("SLUICE_LOG_LEVEL")))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
