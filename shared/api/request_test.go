@@ -1,0 +1,57 @@
+package api
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestPeekBody(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		want      Peek
+		wantParam string
+		wantErr   bool
+	}{
+		{"model and stream", `{"model":"gpt-4o","stream":true,"messages":[]}`, Peek{"gpt-4o", true}, "", false},
+		{"no stream", `{"messages":[{"role":"user","content":"hi"}],"model":"m"}`, Peek{"m", false}, "", false},
+		{"empty", ``, Peek{}, "", true},
+		{"malformed", `{"model":"m",`, Peek{}, "", true},
+		{"array", `[]`, Peek{}, "", true},
+		{"null", `null`, Peek{}, "model", true},
+		{"model not a string", `{"model":1}`, Peek{}, "model", true},
+		{"stream not a bool", `{"model":"m","stream":"yes"}`, Peek{}, "stream", true},
+		{"missing model", `{"messages":[]}`, Peek{}, "model", true},
+		{"trailing garbage", `{"model":"m"} x`, Peek{}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PeekBody([]byte(tt.body))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || !errors.Is(err, ErrBadRequest) || e.Param != tt.wantParam {
+					t.Fatalf("err = %#v, want bad request with param %q", err, tt.wantParam)
+				}
+				return
+			}
+			if got.Model != tt.want.Model || got.Stream != tt.want.Stream {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkPeekBody(b *testing.B) {
+	body := []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"` + strings.Repeat("Tell me about gateways. ", 40) + `"}],"temperature":0.2}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := PeekBody(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
