@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,10 +39,11 @@ type httpEvent struct {
 	Version string `json:"version"`
 
 	// Payload 1.0.
-	HTTPMethod                      string              `json:"httpMethod"`
-	Path                            string              `json:"path"`
-	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
-	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	HTTPMethod            string              `json:"httpMethod"`
+	Path                  string              `json:"path"`
+	MultiValueHeaders     map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters json.RawMessage     `json:"queryStringParameters"` // decoded only without multi
+
 	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
 
 	// Payload 2.0.
@@ -50,9 +52,9 @@ type httpEvent struct {
 	Cookies        []string `json:"cookies"`
 
 	// Both.
-	Headers         map[string]string `json:"headers"`
-	Body            string            `json:"body"`
-	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	Headers         json.RawMessage `json:"headers"` // decoded only when needed: REST sends every value again in multiValueHeaders
+	Body            string          `json:"body"`
+	IsBase64Encoded bool            `json:"isBase64Encoded"`
 	RequestContext  struct {
 		RequestID  string `json:"requestId"`
 		DomainName string `json:"domainName"`
@@ -120,7 +122,7 @@ func (ev *httpEvent) request(ctx context.Context, k eventKind) (*http.Request, e
 		r.Method = ev.RequestContext.HTTP.Method
 		u.Path, u.RawPath = requestPath(ev.RawPath)
 		u.RawQuery = ev.RawQueryString
-		r.Header = singleHeader(ev.Headers, len(ev.Cookies) > 0)
+		r.Header = singleHeader(stringMap(ev.Headers), len(ev.Cookies) > 0)
 		if len(ev.Cookies) > 0 {
 			r.Header["Cookie"] = []string{strings.Join(ev.Cookies, "; ")}
 		}
@@ -168,9 +170,9 @@ func lambdaRequestID(ctx context.Context) string {
 
 // restHeader prefers multiValueHeaders, which API Gateway fills with every
 // value; headers keeps only the last one of each name.
-func restHeader(multi map[string][]string, single map[string]string) http.Header {
+func restHeader(multi map[string][]string, single json.RawMessage) http.Header {
 	if len(multi) == 0 {
-		return singleHeader(single, false)
+		return singleHeader(stringMap(single), false)
 	}
 	h := make(http.Header, len(multi))
 	for k, vs := range multi {
@@ -206,10 +208,21 @@ func singleHeader(single map[string]string, extra bool) http.Header {
 	return h
 }
 
+// stringMap decodes one of the events' map[string]string fields; anything
+// else (null, or a shape no event has) gives nil.
+func stringMap(raw json.RawMessage) map[string]string {
+	var m map[string]string
+	if len(raw) > 0 && json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
+}
+
 // encodeQuery rebuilds a raw query from API Gateway's decoded parameters,
 // keys sorted so the same request always gives the same URL.
-func encodeQuery(multi map[string][]string, single map[string]string) string {
+func encodeQuery(multi map[string][]string, singleRaw json.RawMessage) string {
 	if len(multi) == 0 {
+		single := stringMap(singleRaw)
 		if len(single) == 0 {
 			return ""
 		}
