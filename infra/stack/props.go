@@ -40,6 +40,8 @@ const (
 	// agnosticAZs is the number of availability zones an
 	// environment-agnostic stack can use.
 	agnosticAZs = 2
+	// maxCacheName is ElastiCache's limit on a cache's name.
+	maxCacheName = 40
 )
 
 // Props configures the stack. Every zero field means the documented default,
@@ -126,8 +128,8 @@ type Props struct {
 	// needs). Set it when the account already has one. Default false.
 	NoAPIGatewayAccountRole bool
 	// CacheName names the ElastiCache Serverless cache (lowercase letters,
-	// digits, hyphens; at most 40). Default: the stack name, lowercased,
-	// plus "-cache".
+	// digits, single hyphens; at most 40). Default: the stack name,
+	// lowercased, plus "-cache".
 	CacheName string
 }
 
@@ -146,7 +148,9 @@ type ExistingVPC struct {
 }
 
 var (
-	cacheNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+	// cacheNameRE: ElastiCache names start with a letter and have no
+	// double or trailing hyphen.
+	cacheNameRE = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 	stageNameRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
 )
 
@@ -190,24 +194,19 @@ func (p Props) withDefaults(stackName string) Props {
 	return p
 }
 
-// defaultCacheName derives a valid ElastiCache name from a stack name.
+// defaultCacheName derives a valid ElastiCache name from a stack name: its
+// lowercase letters and digits, runs of anything else as one hyphen.
 func defaultCacheName(stackName string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(stackName) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0:
-			b.WriteRune('-')
-		}
-	}
-	base := strings.Trim(b.String(), "-")
+	words := strings.FieldsFunc(strings.ToLower(stackName), func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9')
+	})
+	base := strings.Join(words, "-")
 	if base == "" || base[0] < 'a' {
-		base = "sluice-" + base
+		base = strings.TrimSuffix("sluice-"+base, "-")
 	}
 	const suffix = "-cache"
-	if len(base) > 40-len(suffix) {
-		base = strings.TrimRight(base[:40-len(suffix)], "-")
+	if len(base) > maxCacheName-len(suffix) {
+		base = strings.TrimRight(base[:maxCacheName-len(suffix)], "-")
 	}
 	return base + suffix
 }
@@ -258,8 +257,8 @@ func (p Props) validate() error {
 	default:
 		bad("LogLevel", "%q: use debug, info, warn or error", p.LogLevel)
 	}
-	if !cacheNameRE.MatchString(p.CacheName) {
-		bad("CacheName", "%q: lowercase letters, digits and hyphens, starting with a letter, at most 40", p.CacheName)
+	if !cacheNameRE.MatchString(p.CacheName) || len(p.CacheName) > maxCacheName {
+		bad("CacheName", "%q: lowercase letters, digits and single hyphens, starting with a letter, at most %d", p.CacheName, maxCacheName)
 	}
 	for _, m := range p.BedrockModels {
 		if strings.TrimSpace(m) == "" || strings.Contains(m, "*") {
