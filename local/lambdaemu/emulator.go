@@ -194,7 +194,9 @@ func (e *Emulator) acquire(ctx context.Context) (*sandbox, error) {
 			e.mu.Unlock()
 			return sb, nil
 		}
-		if e.live < e.cfg.Concurrency {
+		// A sandbox that has just answered will be back in /next in a
+		// moment: wait for it rather than pay for a cold start.
+		if e.live < e.cfg.Concurrency && !e.finishingLocked() {
 			e.live++
 			e.nextID++
 			id := e.nextID
@@ -227,6 +229,17 @@ func (e *Emulator) acquire(ctx context.Context) (*sandbox, error) {
 			return nil, context.Cause(ctx)
 		}
 	}
+}
+
+// finishingLocked reports whether a sandbox has completed its invocation
+// but not yet asked for the next one.
+func (e *Emulator) finishingLocked() bool {
+	for sb := range e.all {
+		if sb.state == stateBusy && sb.current != nil && sb.current.finished {
+			return true
+		}
+	}
+	return false
 }
 
 // lockedWriter serialises writes from several processes' output copiers.

@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +34,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bootstrapPath = filepath.Join(dir, "fn", "bootstrap")
-	cmd := exec.Command(goTool(), "build", "-o", bootstrapPath, "./testdata/bootstrap")
+	// go test puts its own toolchain first in PATH.
+	cmd := exec.Command("go", "build", "-o", bootstrapPath, "./testdata/bootstrap")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build test bootstrap:", err)
@@ -46,15 +46,6 @@ func TestMain(m *testing.M) {
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
-
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // syncBuffer collects logs and function output from several goroutines.
 type syncBuffer struct {
@@ -476,5 +467,91 @@ func TestNewChecksBootstrap(t *testing.T) {
 		if _, err := New(context.Background(), Config{Bootstrap: path}); err == nil {
 			t.Errorf("%s: New accepted %q", name, path)
 		}
+	}
+}
+
+// bigBody is what /big?n= sends.
+func bigBody(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % (64 << 10) % 251)
+	}
+	return b
+}
+
+func TestLargeResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		n    int
+	}{
+		{"stream beyond the buffered limit", nil, 8 << 20},
+		{"buffered", []string{"SLUICE_LAMBDA_STREAM=false"}, 2 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, withEnv(tt.env...))
+			resp := h.get(t, "/big?n="+strconv.Itoa(tt.n))
+			if body := readAll(t, resp); resp.StatusCode != 200 || body != string(bigBody(tt.n)) {
+				t.Fatalf("status %d, %d bytes; want 200 and the %d bytes sent", resp.StatusCode, len(body), tt.n)
+			}
+		})
+	}
+}
+
+// TestBufferedTooLarge: like Lambda, a buffered response over 6 MB fails
+// the invocation (the runtime is told 413) and the client gets 502.
+func TestBufferedTooLarge(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Concurrency = 1; c.Env = append(c.Env, "SLUICE_LAMBDA_STREAM=false") })
+	resp := h.get(t, "/big?n="+strconv.Itoa(5<<20)) // 6.7 MB once in base64
+	if body := readAll(t, resp); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("got %d %.100q, want 502", resp.StatusCode, body)
+	}
+	if resp := h.get(t, "/plain"); readAll(t, resp) != "hello" {
+		t.Fatal("no recovery after an oversized response")
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "ResponseSizeTooLarge") {
+		t.Errorf("size error not logged:\n%s", logs)
+	}
+}
+
+// TestFunctionError: an error the handler returns goes to /error and the
+// client gets API Gateway's 502.
+func TestFunctionError(t *testing.T) {
+	h := newHarness(t, withEnv("TEST_FUNCTION_ERROR=1"))
+	for range 2 { // the sandbox survives a function error
+		resp := h.get(t, "/anything")
+		if body := readAll(t, resp); resp.StatusCode != http.StatusBadGateway || body != `{"message":"Internal server error"}` {
+			t.Fatalf("got %d %q, want 502", resp.StatusCode, body)
+		}
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, `error="raw failure"`) || strings.Count(logs, "sandbox started") != 1 {
+		t.Errorf("want the error logged and one sandbox reused:\n%s", logs)
+	}
+}
+
+func BenchmarkFrontDoor(b *testing.B) {
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			emu, err := New(context.Background(), Config{
+				Bootstrap: bootstrapPath, Env: m.env, Concurrency: 1,
+				Output: io.Discard, Logger: slog.New(slog.DiscardHandler),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer emu.Close()
+			srv := httptest.NewServer(emu)
+			defer srv.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := http.Get(srv.URL + "/plain")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
 	}
 }

@@ -158,7 +158,7 @@ type prelude struct {
 // while the function is still running.
 func (x *exchange) relayStream(res *result, inv *invocation) {
 	x.stream = true
-	br := bufio.NewReaderSize(res.req.Body, 32<<10)
+	br := bufio.NewReader(res.req.Body) // reads bigger than its buffer bypass it
 	pre, err := readPrelude(br)
 	if err != nil {
 		if typ := res.req.Trailer.Get(trailerErrorType); typ != "" {

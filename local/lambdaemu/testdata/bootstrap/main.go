@@ -8,16 +8,26 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 )
 
 func main() {
+	if os.Getenv("TEST_FUNCTION_ERROR") != "" {
+		// A function that fails every invocation, for the /error path.
+		lambda.Start(func(context.Context, json.RawMessage) (any, error) {
+			return nil, errors.New("raw failure")
+		})
+	}
 	cfg, err := lambdahttp.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
@@ -93,6 +103,21 @@ func routes() http.Handler {
 	})
 	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
 		<-context.Background().Done() // only the emulator's timeout ends this
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		w.Header().Set("Content-Type", "application/octet-stream")
+		chunk := make([]byte, 64<<10)
+		for i := range chunk {
+			chunk[i] = byte(i % 251)
+		}
+		rc := http.NewResponseController(w)
+		for n > 0 {
+			k := min(n, len(chunk))
+			w.Write(chunk[:k])
+			rc.Flush()
+			n -= k
+		}
 	})
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		wait(r)
