@@ -5,6 +5,46 @@
 // The handler never knows it runs in Lambda: it gets an *http.Request built
 // from the event and an http.ResponseWriter that supports Flush, so the same
 // value runs under net/http locally, under httptest in tests and here.
+//
+// # Requests
+//
+// The request is the one a net/http server would have built:
+//
+//   - Method, path and query come from httpMethod, path and the multi-value
+//     query parameters (payload 1.0; keys sorted, as API Gateway does not
+//     keep their order) or from requestContext.http.method, rawPath and
+//     rawQueryString (payload 2.0). A path may arrive percent-encoded (REST
+//     APIs, function URLs) or decoded (HTTP APIs): bytes that cannot appear
+//     in an encoded path are escaped, valid escapes are kept.
+//   - Headers come from multiValueHeaders when present, else headers; keys
+//     are canonicalised. Payload 2.0 headers arrive comma-joined and stay
+//     so; its cookies array becomes one Cookie header.
+//   - Host is the Host header, else requestContext.domainName; as on a
+//     server it is in r.Host, not r.Header.
+//   - RemoteAddr is "sourceIp:0", so net.SplitHostPort works on it as on a
+//     TCP server; API Gateway does not give the client's port.
+//   - A base64 body is decoded; ContentLength is the body's length. A body
+//     that is not valid base64 gets a 400 without reaching the handler.
+//   - The context is the invocation's (with its deadline and lambdacontext),
+//     carries RequestIDs, and ends when ServeHTTP returns or the runtime
+//     stops reading the response.
+//
+// # Responses
+//
+// As with net/http, the header is fixed by WriteHeader or the first Write,
+// Content-Type is sniffed when the handler sets none, HEAD responses and
+// 204 and 304 have no body, and 1xx codes are dropped (Lambda cannot send
+// them). Streamed, the prelude leaves on the first Write or Flush and each
+// Write goes to the runtime unbuffered. Buffered, the body travels as a
+// JSON string when IsText accepts its Content-Type and it is valid UTF-8,
+// in base64 otherwise. REST responses carry every header in
+// multiValueHeaders; payload 2.0 responses join repeated values with ","
+// and move Set-Cookie to cookies.
+//
+// A handler that panics before any byte of the response left gets a plain
+// 500. After that (streaming only), the body ends with an error, which
+// aws-lambda-go reports in the Runtime API's error trailers with the type
+// ErrorTypePanic or ErrorTypeAbort, and the client's connection is cut.
 package lambdahttp
 
 import (
@@ -64,15 +104,14 @@ func Start(h http.Handler, cfg Config, opts ...lambda.Option) {
 
 // NewHandler returns the Lambda handler Start runs, for tests and for
 // callers that start the runtime themselves. For each event it builds the
-// request (see the package's request rules), runs h and returns:
+// request (see Requests above), runs h and returns:
 //
 //   - streaming, REST event: *events.APIGatewayProxyStreamingResponse
 //   - streaming, payload 2.0: *events.LambdaFunctionURLStreamingResponse
 //   - buffered, REST event: events.APIGatewayProxyResponse
 //   - buffered, payload 2.0: events.LambdaFunctionURLResponse
 //
-// An event that is not an HTTP event is an error. An event whose HTTP parts
-// are malformed (bad base64 body) gets a 400 response, as a server would.
+// An event that is not an HTTP event is an error.
 func NewHandler(h http.Handler, cfg Config) func(ctx context.Context, event json.RawMessage) (any, error) {
 	log := cfg.Logger
 	if log == nil {

@@ -83,26 +83,9 @@ func (ev *httpEvent) kind() eventKind {
 	return kindUnknown
 }
 
-// request builds the request a net/http server would have built. Its rules:
-//
-//   - Method, path and query come from httpMethod, path and the multi-value
-//     query parameters (payload 1.0; keys sorted, as API Gateway does not
-//     keep their order) or from requestContext.http.method, rawPath and
-//     rawQueryString (payload 2.0). A path may arrive percent-encoded (REST
-//     APIs, function URLs) or decoded (HTTP APIs): bytes that cannot appear
-//     in an encoded path are escaped, valid escapes are kept.
-//   - Headers come from multiValueHeaders when present, else headers; keys
-//     are canonicalised. Payload 2.0 headers arrive comma-joined and stay so;
-//     its cookies array becomes one Cookie header.
-//   - Host is the Host header, else requestContext.domainName; as on a
-//     server it is in r.Host, not r.Header.
-//   - RemoteAddr is "sourceIp:0", so net.SplitHostPort works on it as on a
-//     TCP server; API Gateway does not give the client's port.
-//   - A base64 body is decoded; ContentLength is the body's length.
-//   - The context carries RequestIDs.
-//
-// The only error is an undecodable body; the request is then still whole,
-// with an empty body, so the caller can answer 400.
+// request builds the request by the rules in the package comment. The only
+// error is an undecodable body; the request is then still whole, with an
+// empty body, so the caller can answer 400.
 func (ev *httpEvent) request(ctx context.Context, k eventKind) (*http.Request, error) {
 	r := &http.Request{
 		Proto:      "HTTP/1.1",

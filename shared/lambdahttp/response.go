@@ -85,9 +85,10 @@ func (a *adapter) serveStream(k eventKind, h http.Handler, r *http.Request, canc
 		cancel(nil)
 		switch {
 		case p == nil:
-			w.Flush() // a handler that wrote nothing still answers 200
+			w.Flush() // a handler that wrote nothing still answers
 			pw.Close()
-		case !w.wroteHeader:
+		case !w.sentHeader:
+			w.header, w.wroteHeader = make(http.Header), false
 			internalError(w)
 			pw.Close()
 		default:
@@ -104,7 +105,9 @@ func (a *adapter) serveStream(k eventKind, h http.Handler, r *http.Request, canc
 type streamWriter struct {
 	kind        eventKind
 	header      http.Header
+	sent        http.Header // header as of WriteHeader, as net/http keeps it
 	wroteHeader bool
+	sentHeader  bool
 	status      int
 	head        bool
 	pr          *io.PipeReader
@@ -123,12 +126,13 @@ func (w *streamWriter) WriteHeader(code int) {
 	if w.wroteHeader || informational(code) {
 		return
 	}
-	w.writeHeader(code, nil)
+	w.wroteHeader, w.status, w.sent = true, code, w.header.Clone()
 }
 
 func (w *streamWriter) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.writeHeader(http.StatusOK, p)
+	w.WriteHeader(http.StatusOK)
+	if !w.sentHeader {
+		w.sendHeader(p)
 	}
 	if w.head {
 		return len(p), nil
@@ -153,8 +157,9 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 
 // Flush sends the header if it has not gone yet.
 func (w *streamWriter) Flush() {
-	if !w.wroteHeader {
-		w.writeHeader(http.StatusOK, nil)
+	w.WriteHeader(http.StatusOK)
+	if !w.sentHeader {
+		w.sendHeader(nil)
 	}
 }
 
@@ -165,23 +170,24 @@ func (w *streamWriter) FlushError() error {
 	return w.err
 }
 
-func (w *streamWriter) writeHeader(code int, p []byte) {
-	w.wroteHeader, w.status = true, code
-	if len(p) > 0 && bodyAllowed(code) {
-		sniff(w.header, p)
+// sendHeader hands the response, prelude first, to the runtime; p is the
+// first body bytes, for sniffing.
+func (w *streamWriter) sendHeader(p []byte) {
+	w.sentHeader = true
+	if len(p) > 0 && bodyAllowed(w.status) {
+		sniff(w.sent, p)
 	}
-	h := w.header.Clone() // later changes must not reach the prelude
 	if w.kind == kindREST {
 		w.ready <- &events.APIGatewayProxyStreamingResponse{
-			StatusCode:        code,
-			MultiValueHeaders: h,
+			StatusCode:        w.status,
+			MultiValueHeaders: w.sent,
 			Body:              w.pr,
 		}
 		return
 	}
-	single, cookies := joinHeader(h)
+	single, cookies := joinHeader(w.sent)
 	w.ready <- &events.LambdaFunctionURLStreamingResponse{
-		StatusCode: code,
+		StatusCode: w.status,
 		Headers:    single,
 		Cookies:    cookies,
 		Body:       w.pr,

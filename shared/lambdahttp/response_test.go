@@ -426,6 +426,21 @@ func TestStreamEventByEvent(t *testing.T) {
 	}
 }
 
+// TestStreamSniffsAfterWriteHeader: as with net/http, WriteHeader alone
+// sends nothing, so the first Write still decides the Content-Type.
+func TestStreamSniffsAfterWriteHeader(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		w.Header().Set("X-Late", "ignored")
+		io.WriteString(w, "<html>hi</html>")
+	})
+	_, br := invokeStream(t, h, "url-post.json")
+	want := prelude{StatusCode: 202, Headers: map[string]string{"Content-Type": "text/html; charset=utf-8"}}
+	if got := readPrelude(t, br); !reflect.DeepEqual(got, want) {
+		t.Errorf("prelude %+v, want %+v", got, want)
+	}
+}
+
 // TestStreamFlushSendsHeader: the handler returns its response (so the
 // runtime can send the prelude) on Flush, before any body byte.
 func TestStreamFlushSendsHeader(t *testing.T) {
@@ -477,6 +492,14 @@ func TestStreamEnds(t *testing.T) {
 				panic(http.ErrAbortHandler)
 			},
 			status: 200, body: "data: 1\n\n", errType: ErrorTypeAbort,
+		},
+		{
+			name: "panic after WriteHeader but before any byte is a 500",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusCreated)
+				panic("boom")
+			},
+			status: 500, body: "Internal Server Error\n",
 		},
 		{
 			name: "panic before the header is a 500",
