@@ -109,7 +109,7 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 
 	var gw http.Handler
 	if o.lambda != "" {
-		gw, err = p.lambdaGateway(o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
+		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
 		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, 0, 0)
 	}
