@@ -339,6 +339,29 @@ func TestPanicMidStream(t *testing.T) {
 	}
 }
 
+// TestClientGoneMidStream: as in Lambda, the function runs to the end when
+// the client hangs up, the rest of its response is drained, and the
+// sandbox serves the next request.
+func TestClientGoneMidStream(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Concurrency = 1 })
+	resp := h.get(t, "/sse?signal="+h.signals.url("gone"))
+	first := make([]byte, len("data: 1\n\n"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	h.signals.await(t, "gone", 1)
+	resp.Body.Close()
+	h.client.CloseIdleConnections()
+	h.signals.open("gone")
+	resp = h.get(t, "/plain")
+	if body := readAll(t, resp); resp.StatusCode != http.StatusCreated || body != "hello" {
+		t.Fatalf("after a client left mid-stream: %d %q", resp.StatusCode, body)
+	}
+	if n := strings.Count(h.logs.String(), "sandbox started"); n != 1 {
+		t.Errorf("%d sandboxes started, want the first one reused", n)
+	}
+}
+
 // TestCrash: a bootstrap that exits mid-invocation gives 502, and the next
 // request gets a fresh sandbox.
 func TestCrash(t *testing.T) {

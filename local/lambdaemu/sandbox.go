@@ -107,14 +107,9 @@ func (e *Emulator) start(id int) (*sandbox, error) {
 		ready:  make(chan struct{}),
 		exited: make(chan struct{}),
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+apiPrefix+"/invocation/next", sb.handleNext)
-	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/response", sb.handleResponse)
-	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/error", sb.handleError)
-	mux.HandleFunc("POST "+apiPrefix+"/init/error", sb.handleInitError)
 	// No read or write timeouts: /next long-polls and responses stream.
 	sb.srv = &http.Server{
-		Handler:           mux,
+		Handler:           sb.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 	}
@@ -146,6 +141,16 @@ func (e *Emulator) start(id int) (*sandbox, error) {
 		slog.String("runtime_api", ln.Addr().String()))
 	go sb.wait()
 	return sb, nil
+}
+
+// routes is the Runtime API, 2018-06-01.
+func (sb *sandbox) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+apiPrefix+"/invocation/next", sb.handleNext)
+	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/response", sb.handleResponse)
+	mux.HandleFunc("POST "+apiPrefix+"/invocation/{id}/error", sb.handleError)
+	mux.HandleFunc("POST "+apiPrefix+"/init/error", sb.handleInitError)
+	return mux
 }
 
 // environ is the function's environment: Lambda's variables for a
@@ -213,8 +218,8 @@ func (sb *sandbox) wait() {
 func (sb *sandbox) kill() {
 	sb.killOnce.Do(func() {
 		sb.killed.Store(true)
-		if p := sb.cmd.Process; p != nil {
-			syscall.Kill(-p.Pid, syscall.SIGKILL)
+		if sb.cmd != nil && sb.cmd.Process != nil {
+			syscall.Kill(-sb.cmd.Process.Pid, syscall.SIGKILL)
 		}
 	})
 }
