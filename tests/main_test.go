@@ -6,6 +6,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -58,6 +59,11 @@ func build(t *testing.T, pkg string) string {
 	return out
 }
 
+var tables struct {
+	sync.Mutex
+	n int
+}
+
 // localProc is a running local process.
 type localProc struct {
 	addr string
@@ -80,7 +86,13 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	args := append([]string{"-addr", addr, "-manifests", filepath.Join(root, "examples"), "-data-dir", dataDir}, extra...)
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn")
+	// Tests share one DynamoDB Local: each process gets tables of its own.
+	tables.Lock()
+	tables.n++
+	n := tables.n
+	tables.Unlock()
+	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn",
+		fmt.Sprintf("SLUICE_ROUTES_TABLE=routes-%d", n), fmt.Sprintf("SLUICE_LEDGER_TABLE=ledger-%d", n))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
@@ -89,7 +101,12 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 		t.Fatal(err)
 	}
 	p := &localProc{addr: addr, cmd: cmd, out: &stderr}
-	t.Cleanup(func() { p.stop(t) })
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("local's log:\n%s", stderr.String())
+		}
+	})
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
