@@ -61,7 +61,7 @@ func build(t *testing.T, pkg string) string {
 
 var tables struct {
 	sync.Mutex
-	n int
+	byDir map[string]int
 }
 
 // localProc is a running local process.
@@ -86,10 +86,17 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	args := append([]string{"-addr", addr, "-manifests", filepath.Join(root, "examples"), "-data-dir", dataDir}, extra...)
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = root
-	// Tests share one DynamoDB Local: each process gets tables of its own.
+	// Tests share one DynamoDB Local: each data dir gets tables of its own,
+	// kept across restarts as the data dir is.
 	tables.Lock()
-	tables.n++
-	n := tables.n
+	if tables.byDir == nil {
+		tables.byDir = map[string]int{}
+	}
+	n, ok := tables.byDir[dataDir]
+	if !ok {
+		n = len(tables.byDir) + 1
+		tables.byDir[dataDir] = n
+	}
 	tables.Unlock()
 	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn",
 		fmt.Sprintf("SLUICE_ROUTES_TABLE=routes-%d", n), fmt.Sprintf("SLUICE_LEDGER_TABLE=ledger-%d", n))
