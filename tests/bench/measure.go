@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// results are all the figures of one bench run.
+type results struct {
+	cfg       config
+	machine   machine
+	redis     string
+	latency1  pair // 1 connection, closed loop, whole answer
+	latency   pair // open loop at cfg.rate, whole answer, from when due
+	load      []loadRun
+	ttfb      pair // streamed, 16 connections, first body byte
+	ttfbConns int
+	peakKB    int64 // the measured gateway's VmHWM after every run
+	starts    []startRun
+}
+
+// pair is one scenario run against the mock directly and through the gateway.
+type pair struct{ direct, gateway summary }
+
+// summary is the latency distribution of a run.
+type summary struct {
+	n, errors     int
+	p50, p99, max time.Duration
+}
+
+func summarize(r runResult, pick func(sample) time.Duration) summary {
+	d := make([]time.Duration, len(r.samples))
+	for i, s := range r.samples {
+		d[i] = pick(s)
+	}
+	slices.Sort(d)
+	return summary{n: len(d), errors: r.errors, p50: percentile(d, 0.50), p99: percentile(d, 0.99), max: percentile(d, 1)}
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func total(s sample) time.Duration { return s.total }
+func first(s sample) time.Duration { return s.first }
+
+// loadRun is a closed-loop throughput run through the gateway, with the
+// same run against the mock directly for comparison.
+type loadRun struct {
+	conns      int
+	requests   int
+	errors     int
+	rps        float64
+	directRPS  float64
+	gatewayCPU float64 // CPU-seconds over the measured window
+	mockCPU    float64
+	loaderCPU  float64
+	elapsed    time.Duration
+}
+
+func (l loadRun) perCPUSecond() float64 {
+	if l.gatewayCPU <= 0 {
+		return 0
+	}
+	return float64(l.requests) / l.gatewayCPU
+}
+
+// startRun is one cold start: exec to the first answered chat completion.
+type startRun struct {
+	ready time.Duration
+	rssKB int64 // VmRSS right after the first answer
+}
+
+func measure(ctx context.Context, cfg config, e *env) (*results, error) {
+	res := &results{cfg: cfg, machine: readMachine(), ttfbConns: 16, redis: "embedded (miniredis in the gateway process)"}
+	if e.redis != nil {
+		res.redis = "redis-server at " + e.redis.Addr
+	}
+	direct := endpoint{name: "mock", url: "http://" + e.mockAddr + "/v1/chat/completions"}
+	gateway := endpoint{name: "gateway", url: e.gw.url("/v1/chat/completions"), key: e.gw.key}
+	var err error
+	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
+		return nil, err
+	}
+	if res.latency, err = e.openPair(ctx, direct, gateway, chatBody, cfg.rate); err != nil {
+		return nil, err
+	}
+	for _, conns := range []int{16, 64} {
+		l, err := e.loadRun(ctx, direct, gateway, conns)
+		if err != nil {
+			return nil, err
+		}
+		res.load = append(res.load, l)
+	}
+	if res.ttfb, err = e.closedPair(ctx, direct, gateway, streamBody, res.ttfbConns, first); err != nil {
+		return nil, err
+	}
+	if res.peakKB, err = memKB(e.gw.pid(), "VmHWM"); err != nil {
+		return nil, fmt.Errorf("peak RSS: %w", err)
+	}
+	e.gw.stop()
+	if res.starts, err = e.coldStarts(ctx, cfg.starts); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// closedPair runs the same closed loop against the mock and the gateway,
+// each after a warm-up on the same connections.
+func (e *env) closedPair(ctx context.Context, direct, gateway endpoint, body []byte, conns int, pick func(sample) time.Duration) (pair, error) {
+	var p pair
+	for _, t := range []struct {
+		ep  endpoint
+		out *summary
+	}{{direct, &p.direct}, {gateway, &p.gateway}} {
+		what := fmt.Sprintf("%s, %d connection(s), %s", t.ep.name, conns, kind(body))
+		progress("%s", what)
+		c := newClient(conns)
+		closedLoop(ctx, c, t.ep, body, conns, e.cfg.warmup)
+		r := closedLoop(ctx, c, t.ep, body, conns, e.cfg.duration)
+		c.CloseIdleConnections()
+		if err := r.check(what); err != nil {
+			return p, err
+		}
+		*t.out = summarize(r, pick)
+	}
+	return p, ctx.Err()
+}
+
+// openPair runs the open loop at rate against the mock and the gateway.
+func (e *env) openPair(ctx context.Context, direct, gateway endpoint, body []byte, rate float64) (pair, error) {
+	var p pair
+	for _, t := range []struct {
+		ep  endpoint
+		out *summary
+	}{{direct, &p.direct}, {gateway, &p.gateway}} {
+		what := fmt.Sprintf("%s, open loop at %.0f requests/s, %s", t.ep.name, rate, kind(body))
+		progress("%s", what)
+		c := newClient(64)
+		openLoop(ctx, c, t.ep, body, rate, e.cfg.warmup)
+		r := openLoop(ctx, c, t.ep, body, rate, e.cfg.duration)
+		c.CloseIdleConnections()
+		if err := r.check(what); err != nil {
+			return p, err
+		}
+		*t.out = summarize(r, total)
+	}
+	return p, ctx.Err()
+}
+
+// loadRun measures throughput at conns connections and the CPU time the
+// gateway, the mock and the load generator spent on it.
+func (e *env) loadRun(ctx context.Context, direct, gateway endpoint, conns int) (loadRun, error) {
+	l := loadRun{conns: conns}
+	progress("%s, %d connections, throughput", direct.name, conns)
+	c := newClient(conns)
+	closedLoop(ctx, c, direct, chatBody, conns, e.cfg.warmup)
+	r := closedLoop(ctx, c, direct, chatBody, conns, e.cfg.duration)
+	c.CloseIdleConnections()
+	if err := r.check("mock throughput"); err != nil {
+		return l, err
+	}
+	l.directRPS = float64(len(r.samples)) / r.elapsed.Seconds()
+
+	progress("%s, %d connections, throughput", gateway.name, conns)
+	c = newClient(conns)
+	closedLoop(ctx, c, gateway, chatBody, conns, e.cfg.warmup)
+	pids := []string{strconv.Itoa(e.gw.pid()), strconv.Itoa(e.mock.pid()), "self"}
+	before, err := cpuAll(pids)
+	if err != nil {
+		return l, fmt.Errorf("CPU time: %w", err)
+	}
+	r = closedLoop(ctx, c, gateway, chatBody, conns, e.cfg.duration)
+	after, err := cpuAll(pids)
+	if err != nil {
+		return l, fmt.Errorf("CPU time: %w", err)
+	}
+	c.CloseIdleConnections()
+	if err := r.check("gateway throughput"); err != nil {
+		return l, err
+	}
+	l.requests, l.errors, l.elapsed = len(r.samples), r.errors, r.elapsed
+	l.rps = float64(l.requests) / r.elapsed.Seconds()
+	l.gatewayCPU, l.mockCPU, l.loaderCPU = after[0]-before[0], after[1]-before[1], after[2]-before[2]
+	return l, ctx.Err()
+}
+
+func cpuAll(pids []string) ([]float64, error) {
+	out := make([]float64, len(pids))
+	for i, pid := range pids {
+		var err error
+		if out[i], err = cpuSeconds(pid); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// coldStarts starts the gateway n times with no manifests, as a Lambda
+// cold start loads the stored route table, and times exec to the first
+// answered chat completion.
+func (e *env) coldStarts(ctx context.Context, n int) ([]startRun, error) {
+	progress("%d cold starts", n)
+	key := e.gw.key
+	var runs []startRun
+	for range n {
+		g, err := e.startGateway(ctx, "", key, 10*time.Second)
+		if err != nil {
+			return nil, fmt.Errorf("cold start: %w", err)
+		}
+		rss, err := memKB(g.pid(), "VmRSS")
+		g.stop()
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, startRun{ready: g.ready.Sub(g.started), rssKB: rss})
+	}
+	return runs, nil
+}
+
+func kind(body []byte) string {
+	if string(body) == string(streamBody) {
+		return "streamed"
+	}
+	return "plain"
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// machine describes where the bench ran.
+type machine struct {
+	cpu, memory, kernel, goVersion, commit, date string
+	cores                                        int
+}
+
+func readMachine() machine {
+	m := machine{cpu: "unknown", memory: "unknown", kernel: "unknown", cores: runtime.NumCPU(),
+		goVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		date:      time.Now().UTC().Format("2006-01-02 15:04 MST")}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		m.cpu = cpuModel(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64); err == nil {
+					m.memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
+		m.commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// cpuModel reads the processor's name from /proc/cpuinfo (x86 "model
+// name", some Arm kernels "Hardware" or "Processor").
+func cpuModel(cpuinfo string) string {
+	for _, key := range []string{"model name", "Hardware", "Processor", "cpu model"} {
+		for line := range strings.Lines(cpuinfo) {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && strings.TrimSpace(k) == key {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown"
+}
+
+// Targets from the handbook, and the best Go peer measured on such a machine.
+const (
+	targetAddedP50   = 80 * time.Microsecond
+	targetPerCPU     = 15000.0
+	targetTTFBOver   = 500 * time.Microsecond
+	targetPeakMiB    = 40.0
+	targetStart      = 20 * time.Millisecond
+	peerAddedLatency = "0.31 ms"
+	peerPerCPU       = "6,000"
+	peerRSS          = "113 MB"
+	peerStart        = "80 ms"
+)
+
+// row is one line of the summary table.
+type row struct{ metric, measured, target, verdict, peer string }
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func (r *results) rows() []row {
+	added := func(p pair, pick func(summary) time.Duration) time.Duration {
+		return pick(p.gateway) - pick(p.direct)
+	}
+	p50 := func(s summary) time.Duration { return s.p50 }
+	p99 := func(s summary) time.Duration { return s.p99 }
+	rate := fmt.Sprintf("%.0f req/s", r.cfg.rate)
+	rows := []row{
+		{"Added latency p50, 1 connection", dur(added(r.latency1, p50)), "≤ " + dur(targetAddedP50), verdict(added(r.latency1, p50) <= targetAddedP50), peerAddedLatency},
+		{"Added latency p99, 1 connection", dur(added(r.latency1, p99)), "", "", ""},
+		{"Added latency p50, open loop at " + rate, dur(added(r.latency, p50)), "", "", ""},
+		{"Added latency p99, open loop at " + rate, dur(added(r.latency, p99)), "", "", ""},
+	}
+	for _, l := range r.load {
+		rows = append(rows, row{fmt.Sprintf("Requests/s through the gateway, %d connections", l.conns), thousands(l.rps), "", "", ""})
+	}
+	for _, l := range r.load {
+		rw := row{metric: fmt.Sprintf("Requests per gateway CPU-second, %d connections", l.conns), measured: thousands(l.perCPUSecond())}
+		if l.conns == 64 {
+			rw.target, rw.verdict, rw.peer = "≥ "+thousands(targetPerCPU), verdict(l.perCPUSecond() >= targetPerCPU), peerPerCPU
+		}
+		rows = append(rows, rw)
+	}
+	ttfb50, ttfb99 := added(r.ttfb, p50), added(r.ttfb, p99)
+	rows = append(rows,
+		row{fmt.Sprintf("Streaming time to first byte over direct, p50, %d connections", r.ttfbConns), dur(ttfb50), "≤ " + dur(targetTTFBOver), verdict(ttfb50 <= targetTTFBOver), ""},
+		row{fmt.Sprintf("Streaming time to first byte over direct, p99, %d connections", r.ttfbConns), dur(ttfb99), "", "", ""},
+		row{"Peak RSS of the gateway process (VmHWM)", mib(r.peakKB), fmt.Sprintf("≤ %.0f MiB", targetPeakMiB), verdict(float64(r.peakKB)/1024 <= targetPeakMiB), peerRSS},
+	)
+	if len(r.starts) > 0 {
+		med, worst := r.startStats()
+		rows = append(rows,
+			row{fmt.Sprintf("Process start to first answered request, median of %d", len(r.starts)), dur(med), "≤ " + dur(targetStart), verdict(med <= targetStart), peerStart},
+			row{fmt.Sprintf("Process start to first answered request, max of %d", len(r.starts)), dur(worst), "", "", ""},
+		)
+	}
+	return rows
+}
+
+func (r *results) startStats() (median, worst time.Duration) {
+	d := make([]time.Duration, len(r.starts))
+	for i, s := range r.starts {
+		d[i] = s.ready
+	}
+	slices.Sort(d)
+	n := len(d)
+	median = d[n/2]
+	if n%2 == 0 {
+		median = (d[n/2-1] + d[n/2]) / 2
+	}
+	return median, d[n-1]
+}
+
+// render is the whole report in markdown.
+func render(r *results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Sluice benchmarks\n\n")
+	p("The local gateway process (`go run ./local`) against a mock OpenAI provider with no delays, on loopback.\n")
+	p("Written by `go run ./tests/bench` (`make bench`); targets from the handbook. Best Go peer: the best Go gateway measured on such a machine.\n\n")
+	p("| Metric | Measured | Target | Verdict | Best Go peer |\n|---|---:|---:|:---:|---:|\n")
+	for _, rw := range r.rows() {
+		p("| %s | %s | %s | %s | %s |\n", rw.metric, rw.measured, dash(rw.target), dash(rw.verdict), dash(rw.peer))
+	}
+	p("\nAdded latency is the gateway's percentile minus the mock's at the same percentile, for the same request. The streaming target is judged at p50.\n")
+
+	p("\n## Latency, raw\n\n| Run | Requests | Mock p50 | Mock p99 | Gateway p50 | Gateway p99 | Gateway max |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range []struct {
+		name string
+		p    pair
+	}{
+		{"Chat completion, 1 connection (closed loop)", r.latency1},
+		{fmt.Sprintf("Chat completion, open loop at %.0f req/s, from when due", r.cfg.rate), r.latency},
+		{fmt.Sprintf("Streamed, time to first byte, %d connections", r.ttfbConns), r.ttfb},
+	} {
+		p("| %s | %d / %d | %s | %s | %s | %s | %s |\n", l.name, l.p.direct.n, l.p.gateway.n,
+			dur(l.p.direct.p50), dur(l.p.direct.p99), dur(l.p.gateway.p50), dur(l.p.gateway.p99), dur(l.p.gateway.max))
+	}
+
+	p("\n## Throughput and CPU\n\n| Connections | Gateway req/s | Mock direct req/s | Gateway CPU | Mock CPU | Load generator CPU | Req per gateway CPU-s | Errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.load {
+		s := l.elapsed.Seconds()
+		p("| %d | %s | %s | %.0f%% | %.0f%% | %.0f%% | %s | %d |\n", l.conns, thousands(l.rps), thousands(l.directRPS),
+			100*l.gatewayCPU/s, 100*l.mockCPU/s, 100*l.loaderCPU/s, thousands(l.perCPUSecond()), l.errors)
+	}
+	p("\nCPU columns are each process's user + system time over the measured window (/proc/PID/stat), in %% of one core; all three share the machine's %d cores.\n", r.machine.cores)
+
+	if len(r.starts) > 0 {
+		p("\n## Start to first answered request\n\n")
+		var ds, rss []string
+		for _, s := range r.starts {
+			ds = append(ds, dur(s.ready))
+			rss = append(rss, mib(s.rssKB))
+		}
+		p("Each: %s.  \nRSS right after the first answer: %s.\n", strings.Join(ds, ", "), strings.Join(rss, ", "))
+	}
+
+	m := r.machine
+	p("\n## Machine\n\n")
+	p("- CPU: %s, %d cores\n- Memory: %s\n- Kernel: %s\n- Go: %s\n- Commit: %s\n- Date: %s\n",
+		m.cpu, m.cores, m.memory, m.kernel, m.goVersion, dash(m.commit), m.date)
+
+	p("\n## How it was run\n\n")
+	p("- Processes: the gateway (`local` built with `go build`, `-dynamodb` pointed at a shared DynamoDB Local in memory, Redis: %s), the mock provider (this program re-executed with `-serve-mock`), and the load generator (this program), all on loopback.\n", r.redis)
+	p("- Gateway log level: `SLUICE_LOG_LEVEL=%s`.\n", r.cfg.logLevel)
+	p("- Request: a small non-streamed chat completion (%d bytes) for model `mock-gpt`; streaming runs add `\"stream\": true`.\n", len(chatBody))
+	p("- Load generator: Go `net/http`, HTTP/1.1 keep-alive, one goroutine per connection in closed loops; the open loop paces requests with nanosleep on a locked thread and times each from when it was due (no coordinated omission), so the pacer's own wake-up delay is in both the mock and gateway figures.\n")
+	p("- Each run: %s warm-up on the same connections, then %s measured.\n", r.cfg.warmup, r.cfg.duration)
+	p("- Peak RSS: VmHWM of the measured gateway process after all load runs.\n")
+	p("- Start: exec of the local binary with `-manifests \"\"` (loads the stored route table, as a cold start does) to the first 200 answer to a chat completion, polled every 200 µs; it includes the local process's own start work (table check, Redis ping, API key check).\n")
+	return b.String()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// dur prints a duration in µs below a millisecond, else in ms.
+func dur(d time.Duration) string {
+	if d > -time.Millisecond && d < time.Millisecond {
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	}
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func mib(kb int64) string { return fmt.Sprintf("%.1f MiB", float64(kb)/1024) }
+
+// thousands prints a whole number with comma separators.
+func thousands(f float64) string {
+	s := strconv.FormatInt(int64(f+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
