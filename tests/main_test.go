@@ -169,4 +169,3 @@ func httpDo(t *testing.T, method, url, key, body string) (*http.Response, string
 	resp.Body.Close()
 	return resp, string(b)
 }
-
