@@ -39,7 +39,7 @@ synth: tools
 	@ls infra/cdk.out/*.template.json
 
 test-infra:
-	cd infra && env $(CDK_QUIET_ENV) go test ./...
+	cd infra && env $(CDK_QUIET_ENV) go test -count=1 ./...
 
 deploy: build tools
 	@$(CDK_CHECK)

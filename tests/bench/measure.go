@@ -16,7 +16,8 @@ type results struct {
 	latency1  pair // 1 connection, closed loop, whole answer
 	latency   pair // open loop at cfg.rate, whole answer, from when due
 	load      []loadRun
-	ttfb      pair // streamed, 16 connections, first body byte
+	ttfb1     pair // streamed, 1 connection, first body byte
+	ttfb      pair // streamed, ttfbConns connections, first body byte
 	ttfbConns int
 	peakKB    int64 // the measured gateway's VmHWM after every run
 	starts    []startRun
@@ -99,6 +100,9 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 			return nil, err
 		}
 		res.load = append(res.load, l)
+	}
+	if res.ttfb1, err = e.closedPair(ctx, direct, gateway, streamBody, 1, first); err != nil {
+		return nil, err
 	}
 	if res.ttfb, err = e.closedPair(ctx, direct, gateway, streamBody, res.ttfbConns, first); err != nil {
 		return nil, err

@@ -104,6 +104,7 @@ func (r *results) rows() []row {
 	}
 	ttfb50, ttfb99 := added(r.ttfb, p50), added(r.ttfb, p99)
 	rows = append(rows,
+		row{"Streaming time to first byte over direct, p50, 1 connection", dur(added(r.ttfb1, p50)), "", "", ""},
 		row{fmt.Sprintf("Streaming time to first byte over direct, p50, %d connections", r.ttfbConns), dur(ttfb50), "≤ " + dur(targetTTFBOver), verdict(ttfb50 <= targetTTFBOver), ""},
 		row{fmt.Sprintf("Streaming time to first byte over direct, p99, %d connections", r.ttfbConns), dur(ttfb99), "", "", ""},
 		row{"Peak RSS of the gateway process (VmHWM)", mib(r.peakKB), fmt.Sprintf("≤ %.0f MiB", targetPeakMiB), verdict(float64(r.peakKB)/1024 <= targetPeakMiB), peerRSS},
@@ -152,6 +153,7 @@ func render(r *results) string {
 	}{
 		{"Chat completion, 1 connection (closed loop)", r.latency1},
 		{fmt.Sprintf("Chat completion, open loop at %.0f req/s, from when due", r.cfg.rate), r.latency},
+		{"Streamed, time to first byte, 1 connection", r.ttfb1},
 		{fmt.Sprintf("Streamed, time to first byte, %d connections", r.ttfbConns), r.ttfb},
 	} {
 		p("| %s | %d / %d | %s | %s | %s | %s | %s |\n", l.name, l.p.direct.n, l.p.gateway.n,
@@ -199,12 +201,14 @@ func dash(s string) string {
 	return s
 }
 
-// dur prints a duration in µs below a millisecond, else in ms.
+// dur prints a duration in µs below a millisecond, else in ms to at most
+// two decimals.
 func dur(d time.Duration) string {
 	if d > -time.Millisecond && d < time.Millisecond {
 		return fmt.Sprintf("%d µs", d.Microseconds())
 	}
-	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	ms := strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64)
+	return strings.TrimSuffix(strings.TrimRight(ms, "0"), ".") + " ms"
 }
 
 func mib(kb int64) string { return fmt.Sprintf("%.1f MiB", float64(kb)/1024) }
