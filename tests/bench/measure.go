@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,10 +27,12 @@ type results struct {
 // pair is one scenario run against the mock directly and through the gateway.
 type pair struct{ direct, gateway summary }
 
-// summary is the latency distribution of a run.
+// summary is the latency distribution of a run and the CPU time spent
+// during it.
 type summary struct {
 	n, errors     int
 	p50, p99, max time.Duration
+	cpu           usage
 }
 
 func summarize(r runResult, pick func(sample) time.Duration) summary {
@@ -56,22 +59,66 @@ func first(s sample) time.Duration { return s.first }
 // loadRun is a closed-loop throughput run through the gateway, with the
 // same run against the mock directly for comparison.
 type loadRun struct {
-	conns      int
-	requests   int
-	errors     int
-	rps        float64
-	directRPS  float64
-	gatewayCPU float64 // CPU-seconds over the measured window
-	mockCPU    float64
-	loaderCPU  float64
-	elapsed    time.Duration
+	conns     int
+	requests  int
+	errors    int
+	rps       float64
+	directRPS float64
+	cpu       usage // over the measured window through the gateway
 }
 
 func (l loadRun) perCPUSecond() float64 {
-	if l.gatewayCPU <= 0 {
+	if l.cpu.gateway <= 0 {
 		return 0
 	}
-	return float64(l.requests) / l.gatewayCPU
+	return float64(l.requests) / l.cpu.gateway
+}
+
+// usage is the CPU time, in seconds, processes spent over a wall time.
+type usage struct {
+	gateway, mock, loader float64
+	machine               float64 // every process on the machine
+	wall                  time.Duration
+}
+
+// other is the CPU time of the processes that are not the bench's: noise.
+func (u usage) other() float64 { return max(0, u.machine-u.gateway-u.mock-u.loader) }
+
+// share is CPU seconds as a percentage of one core over the wall time.
+func (u usage) share(cpuSeconds float64) float64 {
+	if u.wall <= 0 {
+		return 0
+	}
+	return 100 * cpuSeconds / u.wall.Seconds()
+}
+
+// cpuNow reads the CPU counters of the bench's processes and the machine;
+// wall is left zero.
+func (e *env) cpuNow() (usage, error) {
+	var u usage
+	var errs [4]error
+	u.gateway, errs[0] = cpuSeconds(strconv.Itoa(e.gw.pid()))
+	u.mock, errs[1] = cpuSeconds(strconv.Itoa(e.mock.pid()))
+	u.loader, errs[2] = cpuSeconds("self")
+	u.machine, errs[3] = machineCPUSeconds()
+	if err := errors.Join(errs[:]...); err != nil {
+		return u, fmt.Errorf("CPU time: %w", err)
+	}
+	return u, nil
+}
+
+// metered runs f and reports the CPU time spent meanwhile.
+func (e *env) metered(f func() runResult) (runResult, usage, error) {
+	before, err := e.cpuNow()
+	if err != nil {
+		return runResult{}, usage{}, err
+	}
+	start := time.Now()
+	r := f()
+	wall := time.Since(start)
+	after, err := e.cpuNow()
+	return r, usage{gateway: after.gateway - before.gateway, mock: after.mock - before.mock, loader: after.loader - before.loader,
+		machine: after.machine - before.machine, wall: wall}, err
 }
 
 // startRun is one cold start: exec to the first answered chat completion.
@@ -129,12 +176,16 @@ func (e *env) closedPair(ctx context.Context, direct, gateway endpoint, body []b
 		progress("%s", what)
 		c := newClient(conns)
 		closedLoop(ctx, c, t.ep, body, conns, e.cfg.warmup)
-		r := closedLoop(ctx, c, t.ep, body, conns, e.cfg.duration)
+		r, cpu, err := e.metered(func() runResult { return closedLoop(ctx, c, t.ep, body, conns, e.cfg.duration) })
 		c.CloseIdleConnections()
-		if err := r.check(what); err != nil {
+		if err == nil {
+			err = r.check(what)
+		}
+		if err != nil {
 			return p, err
 		}
 		*t.out = summarize(r, pick)
+		t.out.cpu = cpu
 	}
 	return p, ctx.Err()
 }
@@ -150,12 +201,16 @@ func (e *env) openPair(ctx context.Context, direct, gateway endpoint, body []byt
 		progress("%s", what)
 		c := newClient(64)
 		openLoop(ctx, c, t.ep, body, rate, e.cfg.warmup)
-		r := openLoop(ctx, c, t.ep, body, rate, e.cfg.duration)
+		r, cpu, err := e.metered(func() runResult { return openLoop(ctx, c, t.ep, body, rate, e.cfg.duration) })
 		c.CloseIdleConnections()
-		if err := r.check(what); err != nil {
+		if err == nil {
+			err = r.check(what)
+		}
+		if err != nil {
 			return p, err
 		}
 		*t.out = summarize(r, total)
+		t.out.cpu = cpu
 	}
 	return p, ctx.Err()
 }
@@ -177,35 +232,17 @@ func (e *env) loadRun(ctx context.Context, direct, gateway endpoint, conns int) 
 	progress("%s, %d connections, throughput", gateway.name, conns)
 	c = newClient(conns)
 	closedLoop(ctx, c, gateway, chatBody, conns, e.cfg.warmup)
-	pids := []string{strconv.Itoa(e.gw.pid()), strconv.Itoa(e.mock.pid()), "self"}
-	before, err := cpuAll(pids)
-	if err != nil {
-		return l, fmt.Errorf("CPU time: %w", err)
-	}
-	r = closedLoop(ctx, c, gateway, chatBody, conns, e.cfg.duration)
-	after, err := cpuAll(pids)
-	if err != nil {
-		return l, fmt.Errorf("CPU time: %w", err)
-	}
+	r, cpu, err := e.metered(func() runResult { return closedLoop(ctx, c, gateway, chatBody, conns, e.cfg.duration) })
 	c.CloseIdleConnections()
-	if err := r.check("gateway throughput"); err != nil {
+	if err == nil {
+		err = r.check("gateway throughput")
+	}
+	if err != nil {
 		return l, err
 	}
-	l.requests, l.errors, l.elapsed = len(r.samples), r.errors, r.elapsed
+	l.requests, l.errors, l.cpu = len(r.samples), r.errors, cpu
 	l.rps = float64(l.requests) / r.elapsed.Seconds()
-	l.gatewayCPU, l.mockCPU, l.loaderCPU = after[0]-before[0], after[1]-before[1], after[2]-before[2]
 	return l, ctx.Err()
-}
-
-func cpuAll(pids []string) ([]float64, error) {
-	out := make([]float64, len(pids))
-	for i, pid := range pids {
-		var err error
-		if out[i], err = cpuSeconds(pid); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // coldStarts starts the gateway n times with no manifests, as a Lambda

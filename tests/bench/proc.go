@@ -173,3 +173,29 @@ func memKB(pid int, name string) (int64, error) {
 	}
 	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, name)
 }
+
+// machineCPUSeconds is the CPU time all cores have spent busy (not idle or
+// waiting for I/O), from the first line of /proc/stat.
+func machineCPUSeconds() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("/proc/stat: unexpected format")
+	}
+	var busy int64
+	for i, v := range f[1:9] { // user nice system idle iowait irq softirq steal
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += n
+	}
+	return float64(busy) / clockTicks(), nil
+}

@@ -14,6 +14,7 @@ import (
 // machine describes where the bench ran.
 type machine struct {
 	cpu, memory, kernel, goVersion, commit, date string
+	loadavg                                      string // when the runs began
 	cores                                        int
 }
 
@@ -31,6 +32,11 @@ func readMachine() machine {
 					m.memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
 				}
 			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.loadavg = strings.Join(f[:3], " ")
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -146,7 +152,7 @@ func render(r *results) string {
 	}
 	p("\nAdded latency is the gateway's percentile minus the mock's at the same percentile, for the same request. The streaming target is judged at p50.\n")
 
-	p("\n## Latency, raw\n\n| Run | Requests | Mock p50 | Mock p99 | Gateway p50 | Gateway p99 | Gateway max |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	p("\n## Latency, raw\n\n| Run | Requests | Mock p50 | Mock p99 | Gateway p50 | Gateway p99 | Gateway max | Gateway CPU | Others' CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range []struct {
 		name string
 		p    pair
@@ -156,17 +162,20 @@ func render(r *results) string {
 		{"Streamed, time to first byte, 1 connection", r.ttfb1},
 		{fmt.Sprintf("Streamed, time to first byte, %d connections", r.ttfbConns), r.ttfb},
 	} {
-		p("| %s | %d / %d | %s | %s | %s | %s | %s |\n", l.name, l.p.direct.n, l.p.gateway.n,
-			dur(l.p.direct.p50), dur(l.p.direct.p99), dur(l.p.gateway.p50), dur(l.p.gateway.p99), dur(l.p.gateway.max))
+		u, du := l.p.gateway.cpu, l.p.direct.cpu
+		p("| %s | %d / %d | %s | %s | %s | %s | %s | %.0f%% | %.0f%% / %.0f%% |\n", l.name, l.p.direct.n, l.p.gateway.n,
+			dur(l.p.direct.p50), dur(l.p.direct.p99), dur(l.p.gateway.p50), dur(l.p.gateway.p99), dur(l.p.gateway.max),
+			u.share(u.gateway), du.share(du.other()), u.share(u.other()))
 	}
+	p("\nRequests: mock / gateway. Others' CPU: what processes other than the bench's used during the mock run / the gateway run, in %% of one core; much of it means the figures are noisy.\n")
 
-	p("\n## Throughput and CPU\n\n| Connections | Gateway req/s | Mock direct req/s | Gateway CPU | Mock CPU | Load generator CPU | Req per gateway CPU-s | Errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("\n## Throughput and CPU\n\n| Connections | Gateway req/s | Mock direct req/s | Gateway CPU | Mock CPU | Load generator CPU | Others' CPU | Req per gateway CPU-s | Errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range r.load {
-		s := l.elapsed.Seconds()
-		p("| %d | %s | %s | %.0f%% | %.0f%% | %.0f%% | %s | %d |\n", l.conns, thousands(l.rps), thousands(l.directRPS),
-			100*l.gatewayCPU/s, 100*l.mockCPU/s, 100*l.loaderCPU/s, thousands(l.perCPUSecond()), l.errors)
+		u := l.cpu
+		p("| %d | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %s | %d |\n", l.conns, thousands(l.rps), thousands(l.directRPS),
+			u.share(u.gateway), u.share(u.mock), u.share(u.loader), u.share(u.other()), thousands(l.perCPUSecond()), l.errors)
 	}
-	p("\nCPU columns are each process's user + system time over the measured window (/proc/PID/stat), in %% of one core; all three share the machine's %d cores.\n", r.machine.cores)
+	p("\nCPU columns are user + system time over the gateway's measured window (/proc/PID/stat, /proc/stat for the machine), in %% of one core; all share the machine's %d cores.\n", r.machine.cores)
 
 	if len(r.starts) > 0 {
 		p("\n## Start to first answered request\n\n")
@@ -180,8 +189,8 @@ func render(r *results) string {
 
 	m := r.machine
 	p("\n## Machine\n\n")
-	p("- CPU: %s, %d cores\n- Memory: %s\n- Kernel: %s\n- Go: %s\n- Commit: %s\n- Date: %s\n",
-		m.cpu, m.cores, m.memory, m.kernel, m.goVersion, dash(m.commit), m.date)
+	p("- CPU: %s, %d cores\n- Memory: %s\n- Kernel: %s\n- Go: %s\n- Commit: %s\n- Date: %s\n- Load average when the runs began: %s\n",
+		m.cpu, m.cores, m.memory, m.kernel, m.goVersion, dash(m.commit), m.date, dash(m.loadavg))
 
 	p("\n## How it was run\n\n")
 	p("- Processes: the gateway (`local` built with `go build`, `-dynamodb` pointed at a shared DynamoDB Local in memory, Redis: %s), the mock provider (this program re-executed with `-serve-mock`), and the load generator (this program), all on loopback.\n", r.redis)
