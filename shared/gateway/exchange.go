@@ -116,7 +116,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	}
 	ex.model, ex.stream = peek.Model, peek.Stream
 	ex.r.Header.Set(route.ModelHeader, peek.Model)
-	rule := table.Match(ex.r, hostOf(ex.r.Host))
+	rule, _ := table.Match(ex.r, hostOf(ex.r.Host))
 	if rule == nil {
 		return &api.Error{Kind: api.ErrModelNotFound, Param: "model",
 			Message: "the model '" + peek.Model + "' does not exist or no route serves it"}

@@ -43,7 +43,7 @@ func TestValidManifests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", tt.path, nil)
 			r.Header.Set("X-Sluice-Model", tt.model)
-			rule := tab.Match(r, "localhost")
+			rule, _ := tab.Match(r, "localhost")
 			got := ""
 			if rule != nil {
 				got = tab.Backends[rule.Backends[0].Backend].Name

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -23,6 +25,11 @@ type Problem struct {
 	Ref     string // namespace/name, or name for cluster-scoped kinds
 	Field   string
 	Message string
+	// Reason is set for problems a Gateway API controller reports as a
+	// status condition rather than a rejection (RefNotPermitted,
+	// BackendNotFound, NoMatchingParent...). `sluice validate` prints them
+	// all; the admin API stores such objects with their status.
+	Reason string
 }
 
 // String formats the problem as "file:line: Kind/namespace/name: field: message".
@@ -50,7 +57,7 @@ type Object struct {
 	Kind      string
 	Namespace string // empty for cluster-scoped kinds
 	Name      string
-	Value     any // *gwv1.HTTPRoute, *gwv1.Gateway, *gwv1.GatewayClass, *AIBackend
+	Value     any // *gwv1.HTTPRoute, *gwv1.Gateway, *corev1.Service, *AIBackend, ...
 	node      *yaml.Node
 }
 
@@ -72,11 +79,17 @@ type kindInfo struct {
 }
 
 var kinds = map[string]kindInfo{
-	"GatewayClass": {"gateway.networking.k8s.io/v1", false, func() any { return new(gwv1.GatewayClass) }},
-	"Gateway":      {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.Gateway) }},
-	"HTTPRoute":    {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.HTTPRoute) }},
-	"AIBackend":    {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
+	"GatewayClass":   {"gateway.networking.k8s.io/v1", false, func() any { return new(gwv1.GatewayClass) }},
+	"Gateway":        {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.Gateway) }},
+	"HTTPRoute":      {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.HTTPRoute) }},
+	"ReferenceGrant": {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.ReferenceGrant) }},
+	"Service":        {"v1", true, func() any { return new(corev1.Service) }},
+	"EndpointSlice":  {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }},
+	"AIBackend":      {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
 }
+
+// supportedKinds is for messages.
+const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {
@@ -184,8 +197,8 @@ func decode(file string, n *yaml.Node) (*Object, []Problem) {
 	case kind == "":
 		return nil, []Problem{at("kind", nil, "missing kind")}
 	case !ok:
-		return nil, []Problem{problem("kind", fmt.Sprintf("unsupported kind %q (supported: GatewayClass, Gateway, HTTPRoute, AIBackend)", kind))}
-	case apiVersion != info.apiVersion:
+		return nil, []Problem{problem("kind", fmt.Sprintf("unsupported kind %q (supported: %s)", kind, supportedKinds))}
+	case apiVersion != info.apiVersion && !(kind == "ReferenceGrant" && apiVersion == "gateway.networking.k8s.io/v1beta1"):
 		return nil, []Problem{problem("apiVersion", fmt.Sprintf("%s must be %q, got %q", kind, info.apiVersion, apiVersion))}
 	case name == "":
 		return nil, []Problem{problem("metadata.name", "required")}

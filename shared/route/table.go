@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,7 +37,20 @@ type Table struct {
 	Rules    []Rule    `json:"rules"`
 	Backends []Backend `json:"backends"`
 
-	models []string
+	models   []string
+	exact    map[string]*vhost // hostname → its entries
+	wildcard []*vhost          // "*.suffix" hosts, longest suffix first
+	any      *vhost            // entries with no hostname
+}
+
+// vhost holds the entries that serve one hostname, in precedence order. As
+// the Gateway API asks, a request is matched only against the routes of the
+// most specific hostname that matches it: exact, then the longest wildcard,
+// then routes without hostnames.
+type vhost struct {
+	name    string
+	suffix  string // for wildcards: ".example.com"
+	entries []*Entry
 }
 
 // Entry is one match of one rule, with what decides its precedence.
@@ -76,24 +90,120 @@ type ValueMatch struct {
 	re  *regexp.Regexp
 }
 
-// Rule is what a matched request gets: its backends and the route it came from.
+// Rule is what a matched request gets: its backends, filters and timeouts,
+// and the route it came from.
 type Rule struct {
 	Route    string       `json:"route"` // namespace/name
 	Backends []BackendRef `json:"backends"`
+	Filters  Filters      `json:"filters,omitempty"`
+	// Timeout bounds the whole exchange, BackendTimeout each attempt; zero:
+	// none. Expiry is a 504.
+	Timeout        time.Duration `json:"timeout,omitempty"`
+	BackendTimeout time.Duration `json:"backendTimeout,omitempty"`
 }
 
 // BackendRef points a rule at a backend with a weight. Backend -1 is a ref
 // that did not resolve: its share of traffic gets a 500.
 type BackendRef struct {
-	Backend int   `json:"backend"`
-	Weight  int32 `json:"weight"`
+	Backend int     `json:"backend"`
+	Weight  int32   `json:"weight"`
+	Filters Filters `json:"filters,omitempty"` // apply only when this ref is chosen
 }
+
+// Filters are a rule's (or a backend ref's) Gateway API filters, in the
+// order the specification applies them.
+type Filters struct {
+	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
+	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`
+	Redirect        *Redirect       `json:"redirect,omitempty"`
+	Rewrite         *Rewrite        `json:"rewrite,omitempty"`
+	Mirrors         []Mirror        `json:"mirrors,omitempty"`
+	CORS            *CORS           `json:"cors,omitempty"`
+}
+
+// IsZero reports whether no filter is set.
+func (f *Filters) IsZero() bool {
+	return f.RequestHeaders == nil && f.ResponseHeaders == nil && f.Redirect == nil &&
+		f.Rewrite == nil && len(f.Mirrors) == 0 && f.CORS == nil
+}
+
+// HeaderModifier sets, adds and removes headers.
+type HeaderModifier struct {
+	Set    []Header `json:"set,omitempty"`
+	Add    []Header `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
+}
+
+// Header is one header name and value.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Apply modifies h: set replaces, add appends, remove deletes.
+func (m *HeaderModifier) Apply(h map[string][]string) {
+	for _, x := range m.Set {
+		h[textproto.CanonicalMIMEHeaderKey(x.Name)] = []string{x.Value}
+	}
+	for _, x := range m.Add {
+		k := textproto.CanonicalMIMEHeaderKey(x.Name)
+		h[k] = append(h[k], x.Value)
+	}
+	for _, name := range m.Remove {
+		delete(h, textproto.CanonicalMIMEHeaderKey(name))
+	}
+}
+
+// PathModifier replaces the full path or the matched prefix.
+type PathModifier struct {
+	Type  string `json:"type"` // ReplaceFullPath or ReplacePrefixMatch
+	Value string `json:"value"`
+}
+
+// Redirect answers with a redirect instead of proxying.
+type Redirect struct {
+	Scheme     string        `json:"scheme,omitempty"`
+	Hostname   string        `json:"hostname,omitempty"`
+	Path       *PathModifier `json:"path,omitempty"`
+	Port       int           `json:"port,omitempty"`
+	StatusCode int           `json:"statusCode,omitempty"` // default 302
+}
+
+// Rewrite changes the host and path sent to the backend.
+type Rewrite struct {
+	Hostname string        `json:"hostname,omitempty"`
+	Path     *PathModifier `json:"path,omitempty"`
+}
+
+// Mirror copies requests to another backend and ignores its answers.
+type Mirror struct {
+	Backend int `json:"backend"`
+	Percent int `json:"percent"` // 0-100; 100 when unset in the manifest
+}
+
+// CORS answers preflight requests and adds CORS headers to responses.
+type CORS struct {
+	AllowOrigins     []string `json:"allowOrigins,omitempty"`
+	AllowMethods     []string `json:"allowMethods,omitempty"`
+	AllowHeaders     []string `json:"allowHeaders,omitempty"`
+	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
+	AllowCredentials bool     `json:"allowCredentials,omitempty"`
+	MaxAge           int      `json:"maxAge,omitempty"`
+}
+
+// Backend kinds.
+const (
+	KindAIBackend = "AIBackend"
+	KindService   = "Service"
+)
 
 // Backend is where requests go: an AI provider endpoint or a plain HTTP service.
 type Backend struct {
-	Name       string            `json:"name"` // namespace/name
-	Provider   string            `json:"provider"`
-	Endpoint   string            `json:"endpoint"`             // base URL
+	Name       string            `json:"name"`           // Kind/namespace/name for Services, namespace/name for AIBackends
+	Kind       string            `json:"kind,omitempty"` // AIBackend (default) or Service
+	Provider   string            `json:"provider,omitempty"`
+	Endpoint   string            `json:"endpoint"`             // base URL; for Services the first of Endpoints
+	Endpoints  []string          `json:"endpoints,omitempty"`  // Services: every ready address, as base URLs
 	Credential string            `json:"credential,omitempty"` // credential name, never its value
 	Models     []string          `json:"models,omitempty"`
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
@@ -108,7 +218,8 @@ func (b *Backend) UpstreamModel(model string) string {
 }
 
 // Prepare compiles regular expressions, canonicalises header names, orders
-// entries by Gateway API precedence and derives the model list.
+// entries by Gateway API precedence, groups them by hostname and derives the
+// model list.
 func (t *Table) Prepare() error {
 	for i := range t.Entries {
 		m := &t.Entries[i].Match
@@ -150,6 +261,35 @@ func (t *Table) Prepare() error {
 		}
 	}
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
+	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
+	wild := map[string]*vhost{}
+	for i := range t.Entries {
+		e := &t.Entries[i]
+		if len(e.Hostnames) == 0 {
+			t.any.entries = append(t.any.entries, e)
+			continue
+		}
+		for _, h := range e.Hostnames {
+			h = strings.ToLower(h)
+			if suffix, ok := strings.CutPrefix(h, "*"); ok {
+				v := wild[suffix]
+				if v == nil {
+					v = &vhost{name: h, suffix: suffix}
+					wild[suffix] = v
+					t.wildcard = append(t.wildcard, v)
+				}
+				v.entries = append(v.entries, e)
+				continue
+			}
+			v := t.exact[h]
+			if v == nil {
+				v = &vhost{name: h}
+				t.exact[h] = v
+			}
+			v.entries = append(v.entries, e)
+		}
+	}
+	sort.SliceStable(t.wildcard, func(i, j int) bool { return len(t.wildcard[i].suffix) > len(t.wildcard[j].suffix) })
 	t.models = t.deriveModels()
 	return nil
 }
@@ -206,22 +346,39 @@ func before(a, b *Entry) bool {
 	return a.MatchIdx < b.MatchIdx
 }
 
-// Match returns the rule for r, or nil when no route matches. host is the
-// request's host without a port; the caller has already set ModelHeader.
-func (t *Table) Match(r *http.Request, host string) *Rule {
-	for i := range t.Entries {
-		e := &t.Entries[i]
-		if e.matches(r, host) {
-			return &t.Rules[e.Rule]
+// Match returns the rule and the entry that matched r, or nils when no
+// route matches. host is the request's host, lower-case, without a port;
+// the caller has already set ModelHeader.
+func (t *Table) Match(r *http.Request, host string) (*Rule, *Entry) {
+	v := t.vhostFor(host)
+	if v == nil {
+		return nil, nil
+	}
+	var query url.Values
+	for _, e := range v.entries {
+		if e.matches(r, &query) {
+			return &t.Rules[e.Rule], e
 		}
+	}
+	return nil, nil
+}
+
+func (t *Table) vhostFor(host string) *vhost {
+	if v, ok := t.exact[host]; ok {
+		return v
+	}
+	for _, v := range t.wildcard {
+		if len(host) > len(v.suffix) && strings.HasSuffix(host, v.suffix) {
+			return v
+		}
+	}
+	if len(t.any.entries) > 0 {
+		return t.any
 	}
 	return nil
 }
 
-func (e *Entry) matches(r *http.Request, host string) bool {
-	if len(e.Hostnames) > 0 && !hostMatches(e.Hostnames, host) {
-		return false
-	}
+func (e *Entry) matches(r *http.Request, query *url.Values) bool {
 	m := &e.Match
 	if !m.Path.matches(r.URL.Path) {
 		return false
@@ -237,7 +394,10 @@ func (e *Entry) matches(r *http.Request, host string) bool {
 		}
 	}
 	if len(m.Query) > 0 {
-		q := r.URL.Query()
+		if *query == nil {
+			*query = r.URL.Query()
+		}
+		q := *query
 		for i := range m.Query {
 			v, ok := q[m.Query[i].Name]
 			if !ok || !m.Query[i].matches(v[0]) {
@@ -270,20 +430,6 @@ func (p *PathMatch) matches(path string) bool {
 		}
 		return len(path) == len(p.Value) || path[len(p.Value)] == '/'
 	}
-}
-
-// hostMatches reports whether host matches one of the names; a leading
-// "*." matches one or more labels.
-func hostMatches(names []string, host string) bool {
-	for _, n := range names {
-		if n == host {
-			return true
-		}
-		if suffix, ok := strings.CutPrefix(n, "*"); ok && len(host) > len(suffix) && strings.HasSuffix(host, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // Models lists the model names the table routes, sorted: exact matches on

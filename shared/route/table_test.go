@@ -63,7 +63,7 @@ func TestMatchPrecedence(t *testing.T) {
 			for k, v := range tt.header {
 				r.Header.Set(k, v)
 			}
-			got := tab.Match(r, "example.com")
+			got, _ := tab.Match(r, "example.com")
 			if got == nil || got.Route != tt.want {
 				t.Fatalf("matched %v, want %s", got, tt.want)
 			}
@@ -77,12 +77,23 @@ func TestTieBreaks(t *testing.T) {
 	older.Created = time.Unix(0, 0)
 	newer := entry("ns/a-newer", m)
 	newer.Created = time.Unix(10, 0)
-	if got := build(t, newer, older).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/b-older" {
+	if got, _ := build(t, newer, older).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/b-older" {
 		t.Fatalf("older route should win, got %s", got.Route)
 	}
 	a, b := entry("ns/a", m), entry("ns/b", m)
-	if got := build(t, b, a).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/a" {
+	if got, _ := build(t, b, a).Match(httptest.NewRequest("GET", "/v1", nil), ""); got.Route != "ns/a" {
 		t.Fatalf("alphabetical should win, got %s", got.Route)
+	}
+}
+
+func TestHostnamesWithCatchAll(t *testing.T) {
+	e1 := entry("wild", Match{})
+	e1.Hostnames = []string{"*.example.com"}
+	tab := build(t, e1, entry("any", Match{}))
+	for host, want := range map[string]string{"a.example.com": "wild", "example.com": "any", "other.org": "any"} {
+		if got, _ := tab.Match(httptest.NewRequest("GET", "/", nil), host); got == nil || got.Route != want {
+			t.Errorf("%s: got %v, want %s", host, got, want)
+		}
 	}
 }
 
@@ -91,17 +102,22 @@ func TestHostnames(t *testing.T) {
 	e1.Hostnames = []string{"*.example.com"}
 	e2 := entry("exact", Match{})
 	e2.Hostnames = []string{"api.example.org"}
-	tab := build(t, e1, e2)
+	e3 := entry("longer-wild", Match{Path: PathMatch{Type: PathExact, Value: "/only"}})
+	e3.Hostnames = []string{"*.b.example.com"}
+	tab := build(t, e1, e2, e3)
 	tests := []struct{ host, want string }{
 		{"a.example.com", "wild"},
-		{"a.b.example.com", "wild"},
+		{"x.a.example.com", "wild"},
 		{"example.com", ""},
 		{"api.example.org", "exact"},
 		{"other.org", ""},
+		// The most specific hostname's routes alone are matched: its
+		// routes don't match "/", and nothing falls back to "*.example.com".
+		{"c.b.example.com", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
-			got := tab.Match(httptest.NewRequest("GET", "/", nil), tt.host)
+			got, _ := tab.Match(httptest.NewRequest("GET", "/", nil), tt.host)
 			name := ""
 			if got != nil {
 				name = got.Route
@@ -128,7 +144,7 @@ func BenchmarkMatch1000(b *testing.B) {
 	r.Header.Set(ModelHeader, "model-999")
 	b.ReportAllocs()
 	for b.Loop() {
-		if tab.Match(r, "example.com") == nil {
+		if rule, _ := tab.Match(r, "example.com"); rule == nil {
 			b.Fatal("no match")
 		}
 	}

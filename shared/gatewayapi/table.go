@@ -1,0 +1,224 @@
+package gatewayapi
+
+import (
+	"fmt"
+	"time"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/sluicegw/sluice/shared/route"
+)
+
+// Compile translates checked objects into a prepared route table. created
+// gives each route's creation time, which breaks precedence ties. Routes no
+// parent accepts are left out; refs that did not resolve stay in the table
+// as invalid (their share of traffic gets a 500).
+func Compile(objs []*Object, version int64, now time.Time, created func(*Object) time.Time) (*route.Table, error) {
+	a := analyze(objs)
+	t := &route.Table{Version: version, Created: now.UTC()}
+	c := compiler{t: t, backends: map[string]int{}}
+	for _, ri := range a.routes {
+		hosts, anyHost, ok := ri.hostnames()
+		if !ok {
+			continue
+		}
+		if anyHost {
+			hosts = nil
+		}
+		o, r := ri.obj, ri.route
+		for i, rule := range r.Spec.Rules {
+			cr := route.Rule{Route: o.Ref()}
+			for j, b := range rule.BackendRefs {
+				weight := int32(1)
+				if b.Weight != nil {
+					weight = *b.Weight
+				}
+				ref := route.BackendRef{Backend: c.backend(ri.refs[i][j]), Weight: weight}
+				ref.Filters = c.filters(a, o, b.Filters)
+				cr.Backends = append(cr.Backends, ref)
+			}
+			cr.Filters = c.filters(a, o, rule.Filters)
+			if rule.Timeouts != nil {
+				cr.Timeout, _ = duration(rule.Timeouts.Request)
+				cr.BackendTimeout, _ = duration(rule.Timeouts.BackendRequest)
+			}
+			t.Rules = append(t.Rules, cr)
+			matches := rule.Matches
+			if len(matches) == 0 {
+				matches = []gwv1.HTTPRouteMatch{{}}
+			}
+			for j, m := range matches {
+				t.Entries = append(t.Entries, route.Entry{
+					Hostnames: hosts, Match: matchOf(m), Rule: len(t.Rules) - 1,
+					Created: created(o), RouteName: o.Ref(), RuleIndex: i, MatchIdx: j,
+				})
+			}
+		}
+	}
+	if err := t.Prepare(); err != nil {
+		return nil, fmt.Errorf("gatewayapi: compile: %w", err)
+	}
+	return t, nil
+}
+
+// hostnames merges what the accepting parents allow; ok is false when no
+// parent accepts the route.
+func (ri *routeInfo) hostnames() (hosts []string, anyHost, ok bool) {
+	seen := map[string]bool{}
+	for _, p := range ri.parents {
+		if !p.accepted {
+			continue
+		}
+		ok = true
+		anyHost = anyHost || p.anyHost
+		for _, h := range p.hostnames {
+			if !seen[h] {
+				seen[h] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	return hosts, anyHost, ok
+}
+
+type compiler struct {
+	t        *route.Table
+	backends map[string]int
+}
+
+// backend returns the table index of a resolved backend, adding it once.
+func (c *compiler) backend(ref refInfo) int {
+	if ref.backend == nil {
+		return -1
+	}
+	if i, ok := c.backends[ref.backend.Name]; ok {
+		return i
+	}
+	c.t.Backends = append(c.t.Backends, *ref.backend)
+	c.backends[ref.backend.Name] = len(c.t.Backends) - 1
+	return len(c.t.Backends) - 1
+}
+
+func (c *compiler) filters(a *analysis, o *Object, fs []gwv1.HTTPRouteFilter) route.Filters {
+	var out route.Filters
+	for _, f := range fs {
+		switch f.Type {
+		case gwv1.HTTPRouteFilterRequestHeaderModifier:
+			out.RequestHeaders = headerModifier(f.RequestHeaderModifier)
+		case gwv1.HTTPRouteFilterResponseHeaderModifier:
+			out.ResponseHeaders = headerModifier(f.ResponseHeaderModifier)
+		case gwv1.HTTPRouteFilterRequestRedirect:
+			rr := f.RequestRedirect
+			rd := &route.Redirect{Path: pathModifier(rr.Path), StatusCode: 302}
+			if rr.Scheme != nil {
+				rd.Scheme = *rr.Scheme
+			}
+			if rr.Hostname != nil {
+				rd.Hostname = string(*rr.Hostname)
+			}
+			if rr.Port != nil {
+				rd.Port = int(*rr.Port)
+			}
+			if rr.StatusCode != nil {
+				rd.StatusCode = *rr.StatusCode
+			}
+			out.Redirect = rd
+		case gwv1.HTTPRouteFilterURLRewrite:
+			rw := &route.Rewrite{Path: pathModifier(f.URLRewrite.Path)}
+			if f.URLRewrite.Hostname != nil {
+				rw.Hostname = string(*f.URLRewrite.Hostname)
+			}
+			out.Rewrite = rw
+		case gwv1.HTTPRouteFilterRequestMirror:
+			m := f.RequestMirror
+			res, _, _ := a.resolve(o, m.BackendRef)
+			if res == nil {
+				continue
+			}
+			pct := 100
+			if m.Percent != nil {
+				pct = int(*m.Percent)
+			} else if m.Fraction != nil {
+				den := int32(100)
+				if m.Fraction.Denominator != nil {
+					den = *m.Fraction.Denominator
+				}
+				pct = int(m.Fraction.Numerator * 100 / den)
+			}
+			out.Mirrors = append(out.Mirrors, route.Mirror{Backend: c.backend(refInfo{backend: res}), Percent: pct})
+		case gwv1.HTTPRouteFilterCORS:
+			cf := f.CORS
+			cors := &route.CORS{MaxAge: int(cf.MaxAge)}
+			if cf.AllowCredentials != nil {
+				cors.AllowCredentials = *cf.AllowCredentials
+			}
+			for _, v := range cf.AllowOrigins {
+				cors.AllowOrigins = append(cors.AllowOrigins, string(v))
+			}
+			for _, v := range cf.AllowMethods {
+				cors.AllowMethods = append(cors.AllowMethods, string(v))
+			}
+			for _, v := range cf.AllowHeaders {
+				cors.AllowHeaders = append(cors.AllowHeaders, string(v))
+			}
+			for _, v := range cf.ExposeHeaders {
+				cors.ExposeHeaders = append(cors.ExposeHeaders, string(v))
+			}
+			out.CORS = cors
+		}
+	}
+	return out
+}
+
+func headerModifier(f *gwv1.HTTPHeaderFilter) *route.HeaderModifier {
+	if f == nil {
+		return nil
+	}
+	m := &route.HeaderModifier{Remove: f.Remove}
+	for _, h := range f.Set {
+		m.Set = append(m.Set, route.Header{Name: string(h.Name), Value: h.Value})
+	}
+	for _, h := range f.Add {
+		m.Add = append(m.Add, route.Header{Name: string(h.Name), Value: h.Value})
+	}
+	return m
+}
+
+func pathModifier(p *gwv1.HTTPPathModifier) *route.PathModifier {
+	if p == nil {
+		return nil
+	}
+	pm := &route.PathModifier{Type: string(p.Type)}
+	switch {
+	case p.ReplaceFullPath != nil:
+		pm.Value = *p.ReplaceFullPath
+	case p.ReplacePrefixMatch != nil:
+		pm.Value = *p.ReplacePrefixMatch
+	}
+	return pm
+}
+
+func matchOf(m gwv1.HTTPRouteMatch) route.Match {
+	var out route.Match
+	out.Path = route.PathMatch{Type: route.PathPrefix, Value: "/"}
+	if m.Path != nil {
+		if m.Path.Type != nil {
+			out.Path.Type = route.PathType(*m.Path.Type)
+		}
+		if m.Path.Value != nil {
+			out.Path.Value = *m.Path.Value
+		}
+	}
+	if m.Method != nil {
+		out.Method = string(*m.Method)
+	}
+	for _, h := range m.Headers {
+		out.Headers = append(out.Headers, route.ValueMatch{Name: string(h.Name), Value: h.Value,
+			Regex: h.Type != nil && *h.Type == gwv1.HeaderMatchRegularExpression})
+	}
+	for _, q := range m.QueryParams {
+		out.Query = append(out.Query, route.ValueMatch{Name: string(q.Name), Value: q.Value,
+			Regex: q.Type != nil && *q.Type == gwv1.QueryParamMatchRegularExpression})
+	}
+	return out
+}
