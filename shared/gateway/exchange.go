@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type exchange struct {
 
 	model       string
 	stream      bool
+	route       string
 	backend     string
 	status      int
 	wroteHeader bool
@@ -37,7 +39,12 @@ func (ex *exchange) serve() error {
 	r := ex.r
 	ep := api.EndpointOf(r.URL.Path)
 	if ep == api.EndpointUnknown {
-		return api.Errorf(api.ErrNotFound, "unknown path %s", r.URL.Path)
+		table := ex.g.tables.Table()
+		if table == nil {
+			ex.plainError(http.StatusServiceUnavailable, "no routes are configured yet")
+			return nil
+		}
+		return ex.serveHTTPRoute(table)
 	}
 	// A bad key is refused before the body is read or a backend touched.
 	if _, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header)); err != nil {
@@ -121,6 +128,12 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		return &api.Error{Kind: api.ErrModelNotFound, Param: "model",
 			Message: "the model '" + peek.Model + "' does not exist or no route serves it"}
 	}
+	ex.route = rule.Route
+	if rule.Timeout > 0 {
+		ctx, cancel := context.WithTimeout(ex.r.Context(), rule.Timeout)
+		defer cancel()
+		ex.r = ex.r.WithContext(ctx)
+	}
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
@@ -133,7 +146,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		tried[bi] = true
 		b := &table.Backends[bi]
 		ex.backend = b.Name
-		err := ex.attempt(b, ep, body)
+		err := ex.attempt(b, ep, body, rule)
 		if err == nil || ex.wroteHeader || !retryable(err) || ex.r.Context().Err() != nil {
 			return err
 		}
@@ -183,7 +196,7 @@ func retryable(err error) bool {
 
 var errTransport = errors.New("upstream unreachable")
 
-func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte) error {
+func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) error {
 	tr, err := provider.For(b, ep, ex.model)
 	if err != nil {
 		return err
@@ -192,7 +205,13 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte) erro
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ex.r.Context(), http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
+	ctx := ex.r.Context()
+	if rule.BackendTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, rule.BackendTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
 	if err != nil {
 		return fmt.Errorf("%w: backend %s: bad endpoint: %w", api.ErrNoBackend, b.Name, err)
 	}
@@ -208,8 +227,14 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte) erro
 	if ex.stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
+	if m := rule.Filters.RequestHeaders; m != nil {
+		m.Apply(req.Header)
+	}
 	resp, err := ex.g.client.Do(req)
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
+		}
 		if ctxErr := ex.r.Context().Err(); ctxErr != nil {
 			return fmt.Errorf("client went away: %w", ctxErr)
 		}
@@ -225,6 +250,9 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte) erro
 		return tr.Error(resp.StatusCode, errBody)
 	}
 	ex.w.Header().Set("X-Sluice-Backend", b.Name)
+	if m := rule.Filters.ResponseHeaders; m != nil {
+		m.Apply(ex.w.Header())
+	}
 	if ex.stream && isEventStream(resp.Header.Get("Content-Type")) {
 		return ex.relayStream(tr, resp.Body)
 	}

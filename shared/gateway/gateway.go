@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ type Gateway struct {
 	keys   Keys
 	creds  Credentials
 	client *http.Client
+	proxy  *httputil.ReverseProxy
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -83,11 +85,13 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	if creds == nil {
 		creds = noCredentials{}
 	}
-	return &Gateway{
+	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
 		client: &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects},
 		log:    cfg.Logger, now: cfg.Now,
-	}, nil
+	}
+	g.proxy = g.newReverseProxy()
+	return g, nil
 }
 
 type noCredentials struct{}
@@ -114,7 +118,8 @@ func NewTransport() *http.Transport {
 	}
 }
 
-// ServeHTTP serves the AI API paths.
+// ServeHTTP serves the AI API paths, and routes every other path to plain
+// HTTP backends as the route table says.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{g: g, w: w, r: r, start: g.now(), id: newRequestID()}
 	w.Header().Set("X-Request-Id", ex.id)
@@ -184,6 +189,7 @@ func (ex *exchange) logDone(err error) {
 		slog.String("path", ex.r.URL.Path),
 		slog.Int("status", status),
 		slog.String("model", ex.model),
+		slog.String("route", ex.route),
 		slog.String("backend", ex.backend),
 		slog.Bool("stream", ex.stream),
 		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
