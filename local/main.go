@@ -73,6 +73,7 @@ type options struct {
 	adminToken  string
 	mock        string
 	maxBody     int64
+	refresh     time.Duration
 	logLevelStr string
 }
 
@@ -93,6 +94,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.adminToken, "admin-token", env("SLUICE_ADMIN_TOKEN", ""), "admin API token; empty makes one and writes it to DATA-DIR/admin-token ($SLUICE_ADMIN_TOKEN)")
 	fs.StringVar(&o.mock, "mock-providers", env("SLUICE_MOCK_PROVIDERS", "auto"), "auto: serve backends whose credential is not set from a mock provider; off: never ($SLUICE_MOCK_PROVIDERS)")
 	fs.Int64Var(&o.maxBody, "max-body", 8<<20, "request body limit in bytes")
+	fs.DurationVar(&o.refresh, "table-refresh", 10*time.Second, "how often the gateway checks for a new route table")
 	fs.StringVar(&o.logLevelStr, "log-level", env("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error ($SLUICE_LOG_LEVEL)")
 }
 

@@ -111,7 +111,7 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	if o.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
-		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, 0, 0)
+		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, o.refresh, 0)
 	}
 	if err != nil {
 		return nil, err

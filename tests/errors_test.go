@@ -1,5 +1,10 @@
 package tests
 
-import "errors"
+import (
+	"errors"
+	"regexp"
+)
 
 func asError[T error](err error, target *T) bool { return errors.As(err, target) }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

@@ -66,10 +66,11 @@ var tables struct {
 
 // localProc is a running local process.
 type localProc struct {
-	addr string
-	key  string
-	cmd  *exec.Cmd
-	out  *strings.Builder
+	addr    string
+	dataDir string
+	key     string
+	cmd     *exec.Cmd
+	out     *strings.Builder
 }
 
 func (p *localProc) url(path string) string { return "http://" + p.addr + path }
@@ -107,7 +108,7 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &localProc{addr: addr, cmd: cmd, out: &stderr}
+	p := &localProc{addr: addr, dataDir: dataDir, cmd: cmd, out: &stderr}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {

@@ -3,7 +3,9 @@
 //
 //	sluice validate -f DIR
 //	sluice apply -f DIR [--dry-run]
-//	sluice get [KIND]
+//	sluice get [KIND [NAME]] [-n NAMESPACE]
+//	sluice delete KIND NAME [-n NAMESPACE]
+//	sluice rollback [--to VERSION]
 //	sluice keys create --name NAME [--consumer TEAM]
 //
 // The admin API is found through --endpoint or $SLUICE_ENDPOINT (default the
@@ -27,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +43,9 @@ import (
 const usage = `usage:
   sluice validate -f PATH              check manifests offline
   sluice apply -f PATH [--dry-run]     apply manifests through the admin API
-  sluice get [KIND]                    list applied objects
+  sluice get [KIND [NAME]] [-n NS]     list applied objects and their status; one object in full
+  sluice delete KIND NAME [-n NS]      delete an applied object
+  sluice rollback [--to VERSION]       restore the objects and routes of an earlier table version
   sluice keys create --name NAME [--consumer TEAM]
                                        create an API key (its secret is shown once)
 common flags: --endpoint URL ($SLUICE_ENDPOINT), --admin-token TOKEN ($SLUICE_ADMIN_TOKEN)
@@ -78,17 +83,32 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	dryRun := fs.Bool("dry-run", false, "validate and compile on the server without storing")
 	name := fs.String("name", "", "key name")
 	consumer := fs.String("consumer", "", "the team or application the key belongs to")
-	if err := fs.Parse(args); err != nil {
+	namespace := fs.String("n", "", "namespace (default: any for get, \"default\" for delete)")
+	to := fs.Int64("to", 0, "rollback: the table version to restore (default: the one before the newest)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2, nil
 	}
-	var err error
+	arg := func(i int) string {
+		if i < len(pos) {
+			return pos[i]
+		}
+		return ""
+	}
 	switch cmd {
 	case "validate":
 		err = validate(*file, out)
 	case "apply":
 		err = c.apply(ctx, *file, *dryRun, out)
 	case "get":
-		err = c.get(ctx, fs.Arg(0), out)
+		err = c.get(ctx, arg(0), arg(1), *namespace, out)
+	case "delete":
+		if len(pos) != 2 {
+			return 2, errors.New("delete needs KIND NAME")
+		}
+		err = c.delete(ctx, arg(0), arg(1), *namespace, out)
+	case "rollback":
+		err = c.rollback(ctx, *to, out)
 	case "keys create":
 		if *name == "" {
 			return 2, errors.New("keys create needs --name")
@@ -105,6 +125,23 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 		return 1, err
 	}
 	return 0, nil
+}
+
+// parseInterspersed parses flags wherever they stand among the positional
+// arguments (`sluice get HTTPRoute -n team-a`), which flag.Parse alone does
+// not.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func envOr(name, def string) string {
@@ -164,6 +201,9 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 	for _, a := range resp.Applied {
 		fmt.Fprintf(out, "%s applied\n", a)
 	}
+	for _, c := range resp.Conditions {
+		fmt.Fprintf(out, "condition: %s\n", c)
+	}
 	if resp.DryRun {
 		fmt.Fprintf(out, "dry run: would store route table version %d\n", resp.Version)
 	} else {
@@ -172,22 +212,120 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 	return nil
 }
 
-func (c *client) get(ctx context.Context, kind string, out io.Writer) error {
-	var resp struct {
-		Items []struct {
-			Kind     string
-			Metadata struct{ Name, Namespace string }
+// object is the part of a stored object `get` shows.
+type object struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Status struct {
+		Conditions []condition `json:"conditions"`
+		Parents    []struct {
+			ParentRef struct {
+				Name        string `json:"name"`
+				SectionName string `json:"sectionName"`
+			} `json:"parentRef"`
+			Conditions []condition `json:"conditions"`
+		} `json:"parents"`
+	} `json:"status"`
+}
+
+type condition struct {
+	Type, Status, Reason, Message string
+}
+
+// summary is the status column: each condition's type, and its reason when
+// it is not what all is well looks like.
+func (o *object) summary() string {
+	var parts []string
+	add := func(prefix string, cs []condition) {
+		for _, c := range cs {
+			s := prefix + c.Type
+			if c.Status != "True" || c.Reason != c.Type && c.Type != "Programmed" {
+				s += "=" + c.Status + "(" + c.Reason + ")"
+			}
+			parts = append(parts, s)
 		}
 	}
-	if _, err := c.do(ctx, http.MethodGet, "/admin/v1/objects", nil, &resp); err != nil {
+	add("", o.Status.Conditions)
+	for _, p := range o.Status.Parents {
+		add(p.ParentRef.Name+":", p.Conditions)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *client) objects(ctx context.Context) ([]json.RawMessage, error) {
+	var resp struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	_, err := c.do(ctx, http.MethodGet, "/admin/v1/objects", nil, &resp)
+	return resp.Items, err
+}
+
+func (c *client) get(ctx context.Context, kind, name, namespace string, out io.Writer) error {
+	items, err := c.objects(ctx)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%-14s %-16s %s\n", "KIND", "NAMESPACE", "NAME")
-	for _, it := range resp.Items {
-		if kind == "" || strings.EqualFold(kind, it.Kind) {
-			fmt.Fprintf(out, "%-14s %-16s %s\n", it.Kind, it.Metadata.Namespace, it.Metadata.Name)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KIND\tNAMESPACE\tNAME\tSTATUS")
+	found := false
+	for _, raw := range items {
+		var o object
+		if json.Unmarshal(raw, &o) != nil {
+			continue
 		}
+		if kind != "" && !strings.EqualFold(kind, o.Kind) || name != "" && name != o.Metadata.Name ||
+			namespace != "" && namespace != o.Metadata.Namespace {
+			continue
+		}
+		found = true
+		if name != "" {
+			var pretty bytes.Buffer
+			json.Indent(&pretty, raw, "", "  ")
+			fmt.Fprintln(out, pretty.String())
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.Kind, o.Metadata.Namespace, o.Metadata.Name, o.summary())
 	}
+	if name != "" {
+		if !found {
+			return fmt.Errorf("%s %s not found", kind, name)
+		}
+		return nil
+	}
+	return w.Flush()
+}
+
+func (c *client) delete(ctx context.Context, kind, name, namespace string, out io.Writer) error {
+	if namespace == "" && kind != "GatewayClass" {
+		namespace = "default"
+	}
+	q := url.Values{"kind": {kind}, "name": {name}}
+	if namespace != "" {
+		q.Set("namespace", namespace)
+	}
+	var resp struct {
+		Deleted string
+		Version int64
+	}
+	if _, err := c.do(ctx, http.MethodDelete, "/admin/v1/objects?"+q.Encode(), nil, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s deleted; route table version %d stored\n", resp.Deleted, resp.Version)
+	return nil
+}
+
+func (c *client) rollback(ctx context.Context, to int64, out io.Writer) error {
+	var resp struct {
+		Restored int64
+		Version  int64
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/admin/v1/rollback", map[string]int64{"version": to}, &resp); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "restored route table version %d as version %d\n", resp.Restored, resp.Version)
 	return nil
 }
 

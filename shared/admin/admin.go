@@ -26,9 +26,10 @@ import (
 // Store is what the admin API keeps its state in.
 type Store interface {
 	Objects(ctx context.Context) ([]store.Object, error)
-	PutObjects(ctx context.Context, objs []store.Object) error
+	ReplaceObjects(ctx context.Context, objs []store.Object) error
 	LatestVersion(ctx context.Context) (int64, error)
-	PutTable(ctx context.Context, t *route.Table) error
+	PutTable(ctx context.Context, t *route.Table, objects []store.Object) error
+	TableObjects(ctx context.Context, version int64) ([]store.Object, error)
 	PutKey(ctx context.Context, k ledger.Key) error
 }
 
@@ -63,6 +64,8 @@ func New(cfg Config, st Store) *Admin {
 	a.mux = http.NewServeMux()
 	a.mux.HandleFunc("POST /admin/v1/apply", a.apply)
 	a.mux.HandleFunc("GET /admin/v1/objects", a.objects)
+	a.mux.HandleFunc("DELETE /admin/v1/objects", a.deleteObject)
+	a.mux.HandleFunc("POST /admin/v1/rollback", a.rollback)
 	a.mux.HandleFunc("POST /admin/v1/keys", a.createKey)
 	a.mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
@@ -93,7 +96,11 @@ type ApplyResponse struct {
 	Version  int64    `json:"version,omitempty"`
 	DryRun   bool     `json:"dryRun,omitempty"`
 	Applied  []string `json:"applied,omitempty"`  // Kind/namespace/name
-	Problems []string `json:"problems,omitempty"` // file:line: Kind/ns/name: field: message
+	Problems []string `json:"problems,omitempty"` // file:line: Kind/ns/name: field: message; nothing was stored
+	// Conditions are problems a controller reports in status (a ref that
+	// does not resolve, a route no listener accepts): the objects are
+	// stored, with these in their status conditions.
+	Conditions []string `json:"conditions,omitempty"`
 }
 
 const maxApplyBytes = 8 << 20
@@ -122,16 +129,10 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 		files[name] = []byte(text)
 	}
 	incoming, probs := gatewayapi.Parse(files)
-	stored, err := a.storedObjects(ctx)
+	// The new set: everything stored, with incoming objects replacing theirs.
+	merged, created, err := a.current(ctx)
 	if err != nil {
 		return ApplyResponse{}, 0, err
-	}
-	// The new set: everything stored, with incoming objects replacing theirs.
-	merged := map[string]*gatewayapi.Object{}
-	created := map[string]time.Time{}
-	for _, o := range stored {
-		merged[o.Key()] = o
-		created[o.Key()] = creationOf(o)
 	}
 	now := a.now().UTC().Truncate(time.Second)
 	for _, o := range incoming {
@@ -144,53 +145,180 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	for _, o := range merged {
 		all = append(all, o)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Key() < all[j].Key() })
 	probs = append(probs, gatewayapi.Check(all)...)
 	resp := ApplyResponse{DryRun: req.DryRun}
 	for _, o := range incoming {
 		resp.Applied = append(resp.Applied, o.Key())
 	}
 	sort.Strings(resp.Applied)
-	if len(probs) > 0 {
-		for _, p := range sortProblems(probs) {
+	for _, p := range sortProblems(probs) {
+		if p.Reason == "" {
 			resp.Problems = append(resp.Problems, p.String())
+		} else {
+			resp.Conditions = append(resp.Conditions, p.String())
 		}
+	}
+	if len(resp.Problems) > 0 {
 		return resp, http.StatusBadRequest, nil
 	}
+	v, err := a.commit(ctx, all, created, now, req.DryRun)
+	if err != nil {
+		return ApplyResponse{}, 0, err
+	}
+	resp.Version = v
+	if !req.DryRun {
+		a.log.Info("applied", "version", v, "objects", len(incoming))
+	}
+	return resp, http.StatusOK, nil
+}
+
+// commit stores objs (with fresh status) as the whole applied set and a
+// route table compiled from them as the next version. Two admins racing
+// for a version both succeed, one after the other.
+func (a *Admin) commit(ctx context.Context, objs []*gatewayapi.Object, created map[string]time.Time, now time.Time, dryRun bool) (int64, error) {
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key() < objs[j].Key() })
 	createdOf := func(o *gatewayapi.Object) time.Time { return created[o.Key()] }
+	gatewayapi.SetStatus(objs, now)
+	stored, err := storeObjects(objs, createdOf)
+	if err != nil {
+		return 0, err
+	}
+	if !dryRun {
+		if err := a.store.ReplaceObjects(ctx, stored); err != nil {
+			return 0, err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		v, err := a.store.LatestVersion(ctx)
 		if err != nil {
-			return ApplyResponse{}, 0, err
+			return 0, err
 		}
-		table, err := gatewayapi.Compile(all, v+1, now, createdOf)
+		table, err := gatewayapi.Compile(objs, v+1, now, createdOf)
 		if err != nil {
-			return ApplyResponse{}, 0, err
+			return 0, err
 		}
-		if req.DryRun {
-			resp.Version = table.Version
-			return resp, http.StatusOK, nil
+		if dryRun {
+			return table.Version, nil
 		}
-		if attempt == 0 {
-			objs, err := storeObjects(incoming, createdOf)
-			if err != nil {
-				return ApplyResponse{}, 0, err
-			}
-			if err := a.store.PutObjects(ctx, objs); err != nil {
-				return ApplyResponse{}, 0, err
-			}
-		}
-		err = a.store.PutTable(ctx, table)
+		err = a.store.PutTable(ctx, table, stored)
 		if errors.Is(err, store.ErrVersionExists) && attempt < 5 {
 			continue // another apply won the version; compile again on top of it
 		}
 		if err != nil {
-			return ApplyResponse{}, 0, err
+			return 0, err
 		}
-		resp.Version = table.Version
-		a.log.Info("applied", "version", table.Version, "objects", len(incoming))
-		return resp, http.StatusOK, nil
+		return table.Version, nil
 	}
+}
+
+// current returns the stored objects and their creation times.
+func (a *Admin) current(ctx context.Context) (map[string]*gatewayapi.Object, map[string]time.Time, error) {
+	stored, err := a.storedObjects(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	objs, created := map[string]*gatewayapi.Object{}, map[string]time.Time{}
+	for _, o := range stored {
+		objs[o.Key()] = o
+		created[o.Key()] = creationOf(o)
+	}
+	return objs, created, nil
+}
+
+func (a *Admin) deleteObject(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind, ns, name := q.Get("kind"), q.Get("namespace"), q.Get("name")
+	if kind == "" || name == "" {
+		writeError(w, http.StatusBadRequest, "kind and name are required query parameters")
+		return
+	}
+	objs, created, err := a.current(r.Context())
+	if err != nil {
+		a.fail(w, "delete", err)
+		return
+	}
+	key := kind + "/" + name
+	if ns != "" {
+		key = kind + "/" + ns + "/" + name
+	}
+	if _, ok := objs[key]; !ok {
+		writeError(w, http.StatusNotFound, key+" is not applied")
+		return
+	}
+	delete(objs, key)
+	all := make([]*gatewayapi.Object, 0, len(objs))
+	for _, o := range objs {
+		all = append(all, o)
+	}
+	v, err := a.commit(r.Context(), all, created, a.now().UTC().Truncate(time.Second), false)
+	if err != nil {
+		a.fail(w, "delete", err)
+		return
+	}
+	a.log.Info("deleted", "object", key, "version", v)
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": key, "version": v})
+}
+
+// RollbackRequest names the table version to go back to; zero means the
+// one before the newest.
+type RollbackRequest struct {
+	Version int64 `json:"version,omitempty"`
+}
+
+// rollback restores the objects of an earlier table version and stores
+// their table as a new version, so every gateway moves forward to it.
+func (a *Admin) rollback(w http.ResponseWriter, r *http.Request) {
+	var req RollbackRequest
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, "body must be JSON {\"version\": N}")
+			return
+		}
+	}
+	ctx := r.Context()
+	latest, err := a.store.LatestVersion(ctx)
+	if err != nil {
+		a.fail(w, "rollback", err)
+		return
+	}
+	target := req.Version
+	if target == 0 {
+		target = latest - 1
+	}
+	if target < 1 || target >= latest {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("no earlier version to roll back to (newest is %d, asked for %d)", latest, target))
+		return
+	}
+	snapshot, err := a.store.TableObjects(ctx, target)
+	if errors.Is(err, store.ErrNoVersion) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("route table version %d is not stored", target))
+		return
+	}
+	if err != nil {
+		a.fail(w, "rollback", err)
+		return
+	}
+	objs, err := parseStored(snapshot)
+	if err != nil {
+		a.fail(w, "rollback", err)
+		return
+	}
+	created := map[string]time.Time{}
+	for _, o := range objs {
+		created[o.Key()] = creationOf(o)
+	}
+	v, err := a.commit(ctx, objs, created, a.now().UTC().Truncate(time.Second), false)
+	if err != nil {
+		a.fail(w, "rollback", err)
+		return
+	}
+	a.log.Info("rolled back", "to", target, "version", v)
+	writeJSON(w, http.StatusOK, map[string]any{"restored": target, "version": v})
+}
+
+func (a *Admin) fail(w http.ResponseWriter, op string, err error) {
+	a.log.Error(op+" failed", "error", err)
+	writeError(w, http.StatusInternalServerError, op+" failed; see the admin log")
 }
 
 func sortProblems(p []gatewayapi.Problem) []gatewayapi.Problem {
@@ -209,6 +337,10 @@ func (a *Admin) storedObjects(ctx context.Context) ([]*gatewayapi.Object, error)
 	if err != nil {
 		return nil, err
 	}
+	return parseStored(objs)
+}
+
+func parseStored(objs []store.Object) ([]*gatewayapi.Object, error) {
 	files := make(map[string][]byte, len(objs))
 	for _, o := range objs {
 		files["stored:"+o.Kind+"/"+o.Namespace+"/"+o.Name] = o.JSON

@@ -98,3 +98,40 @@ func TestIntersect(t *testing.T) {
 		}
 	}
 }
+
+func TestStatus(t *testing.T) {
+	objs, _ := load(t, "testdata/attach")
+	SetStatus(objs, time.Unix(100, 0))
+	idx := index(objs)
+	route := func(key string) string {
+		r := idx[key].Value.(*gwv1.HTTPRoute)
+		var out []string
+		for _, p := range r.Status.Parents {
+			for _, c := range p.Conditions {
+				out = append(out, c.Type+"="+string(c.Status)+"/"+c.Reason)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	tests := []struct{ key, want string }{
+		{"HTTPRoute/team-a/chat", "Accepted=True/Accepted ResolvedRefs=True/ResolvedRefs"},
+		{"HTTPRoute/team-a/sneaky", "Accepted=False/NotAllowedByListeners ResolvedRefs=True/ResolvedRefs"},
+		{"HTTPRoute/team-b/legacy", "Accepted=True/Accepted ResolvedRefs=False/RefNotPermitted"},
+	}
+	for _, tt := range tests {
+		if got := route(tt.key); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.key, got, tt.want)
+		}
+	}
+	g := idx["Gateway/platform/shared"].Value.(*gwv1.Gateway)
+	counts := map[string]int32{}
+	for _, l := range g.Status.Listeners {
+		counts[string(l.Name)] = l.AttachedRoutes
+	}
+	if counts["ai"] != 1 || counts["apps"] != 2 || counts["internal"] != 0 {
+		t.Errorf("attached routes %v", counts)
+	}
+	if c := g.Status.Conditions[0]; c.Type != "Accepted" || c.Status != "True" {
+		t.Errorf("gateway condition %+v", c)
+	}
+}

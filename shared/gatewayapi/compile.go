@@ -47,6 +47,7 @@ type parentInfo struct {
 	message   string
 	anyHost   bool     // some accepting listener and the route both leave the host open
 	hostnames []string // the intersections, when not anyHost
+	listeners []string // names of the listeners that accepted the route
 }
 
 type refInfo struct {
@@ -273,6 +274,9 @@ func (a *analysis) attach(o *Object, r *gwv1.HTTPRoute, p gwv1.ParentReference) 
 		hosts, anyHost := intersect(hostOf(l.Hostname), r.Spec.Hostnames)
 		if anyHost {
 			pi.anyHost = true
+		}
+		if anyHost || len(hosts) > 0 {
+			pi.listeners = append(pi.listeners, string(l.Name))
 		}
 		pi.hostnames = append(pi.hostnames, hosts...)
 	}

@@ -32,7 +32,8 @@ type Problem struct {
 	Reason string
 }
 
-// String formats the problem as "file:line: Kind/namespace/name: field: message".
+// String formats the problem as "file:line: Kind/namespace/name: field:
+// message", with the condition's reason before the message when it has one.
 func (p Problem) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
@@ -45,6 +46,9 @@ func (p Problem) String() string {
 	}
 	if p.Field != "" {
 		b.WriteString(p.Field + ": ")
+	}
+	if p.Reason != "" {
+		b.WriteString(p.Reason + ": ")
 	}
 	b.WriteString(p.Message)
 	return b.String()

@@ -100,10 +100,10 @@ func num(item map[string]types.AttributeValue, name string) int64 {
 
 // Object is one applied manifest object, stored as JSON with its status.
 type Object struct {
-	Kind      string
-	Namespace string
-	Name      string
-	JSON      []byte
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	JSON      []byte `json:"json"`
 }
 
 func objectKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
@@ -177,22 +177,48 @@ var ErrVersionExists = errors.New("store: route table version already exists")
 
 func tableSK(v int64) string { return fmt.Sprintf("v%012d", v) }
 
-// PutTable stores t under its version, compressed. It never overwrites.
-func (st *Store) PutTable(ctx context.Context, t *route.Table) error {
-	raw, err := json.Marshal(t)
+func gzipJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("store: encode table: %w", err)
+		return nil, err
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	zw.Write(raw)
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("store: compress table: %w", err)
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func gunzipJSON(data []byte, v any) error {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// PutTable stores t under its version, compressed, with the objects it was
+// compiled from (kept for rollback). It never overwrites a version.
+func (st *Store) PutTable(ctx context.Context, t *route.Table, objects []Object) error {
+	data, err := gzipJSON(t)
+	if err != nil {
+		return fmt.Errorf("store: encode table: %w", err)
+	}
+	objs, err := gzipJSON(objects)
+	if err != nil {
+		return fmt.Errorf("store: encode objects: %w", err)
 	}
 	item := key("table", tableSK(t.Version))
 	item["version"] = n(t.Version)
 	item["created"] = s(t.Created.UTC().Format(time.RFC3339Nano))
-	item["data"] = &types.AttributeValueMemberB{Value: buf.Bytes()}
+	item["data"] = &types.AttributeValueMemberB{Value: data}
+	item["objects"] = &types.AttributeValueMemberB{Value: objs}
 	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &st.routes, Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
@@ -232,22 +258,59 @@ func (st *Store) LatestTable(ctx context.Context) (*route.Table, error) {
 	if data == nil {
 		return nil, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("store: decompress table: %w", err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("store: decompress table: %w", err)
-	}
 	t := new(route.Table)
-	if err := json.Unmarshal(raw, t); err != nil {
+	if err := gunzipJSON(data, t); err != nil {
 		return nil, fmt.Errorf("store: decode table: %w", err)
 	}
 	if err := t.Prepare(); err != nil {
 		return nil, fmt.Errorf("store: table v%d: %w", t.Version, err)
 	}
 	return t, nil
+}
+
+// TableObjects returns the objects table version v was compiled from, or
+// ErrNoVersion.
+func (st *Store) TableObjects(ctx context.Context, v int64) ([]Object, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.routes, Key: key("table", tableSK(v)),
+		ProjectionExpression: aws.String("#o"), ExpressionAttributeNames: map[string]string{"#o": "objects"}})
+	if err != nil {
+		return nil, fmt.Errorf("store: get table v%d: %w", v, err)
+	}
+	b, ok := out.Item["objects"].(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, ErrNoVersion
+	}
+	var objs []Object
+	if err := gunzipJSON(b.Value, &objs); err != nil {
+		return nil, fmt.Errorf("store: decode objects of v%d: %w", v, err)
+	}
+	return objs, nil
+}
+
+// ErrNoVersion is returned for a table version that is not stored.
+var ErrNoVersion = errors.New("store: no such route table version")
+
+// ReplaceObjects makes objs the whole set of stored objects.
+func (st *Store) ReplaceObjects(ctx context.Context, objs []Object) error {
+	cur, err := st.Objects(ctx)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, o := range objs {
+		keep[objectKey(o.Kind, o.Namespace, o.Name)] = true
+	}
+	if err := st.PutObjects(ctx, objs); err != nil {
+		return err
+	}
+	for _, o := range cur {
+		if !keep[objectKey(o.Kind, o.Namespace, o.Name)] {
+			if err := st.DeleteObject(ctx, o.Kind, o.Namespace, o.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // PutKey stores a key record. The secret is never passed here: only its hash.

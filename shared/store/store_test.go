@@ -57,11 +57,11 @@ func TestTablesAreVersioned(t *testing.T) {
 			Rules:    []route.Rule{{Route: "default/r", Backends: []route.BackendRef{{Backend: 0, Weight: 1}}}},
 			Entries:  []route.Entry{{Rule: 0, RouteName: "default/r"}},
 		}
-		if err := st.PutTable(ctx, tab); err != nil {
+		if err := st.PutTable(ctx, tab, []store.Object{{Kind: "AIBackend", Namespace: "default", Name: "b", JSON: []byte(`{}`)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.PutTable(ctx, &route.Table{Version: 2}); !errors.Is(err, store.ErrVersionExists) {
+	if err := st.PutTable(ctx, &route.Table{Version: 2}, nil); !errors.Is(err, store.ErrVersionExists) {
 		t.Fatalf("overwrite: %v", err)
 	}
 	v, err := st.LatestVersion(ctx)
@@ -71,6 +71,13 @@ func TestTablesAreVersioned(t *testing.T) {
 	tab, err := st.LatestTable(ctx)
 	if err != nil || tab.Version != 3 || len(tab.Models()) != 1 {
 		t.Fatalf("latest table %+v, %v", tab, err)
+	}
+	objs, err := st.TableObjects(ctx, 2)
+	if err != nil || len(objs) != 1 || objs[0].Name != "b" || string(objs[0].JSON) != "{}" {
+		t.Fatalf("objects of v2: %+v, %v", objs, err)
+	}
+	if _, err := st.TableObjects(ctx, 99); !errors.Is(err, store.ErrNoVersion) {
+		t.Fatalf("missing version: %v", err)
 	}
 }
 
@@ -102,5 +109,11 @@ func TestObjects(t *testing.T) {
 	}
 	if got, _ := st.Objects(ctx); len(got) != 1 {
 		t.Fatalf("after delete: %d objects", len(got))
+	}
+	if err := st.ReplaceObjects(ctx, []store.Object{{Kind: "Gateway", Namespace: "a", Name: "g", JSON: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Objects(ctx); len(got) != 1 || got[0].Kind != "Gateway" {
+		t.Fatalf("after replace: %+v", got)
 	}
 }
