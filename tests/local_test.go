@@ -51,6 +51,19 @@ func TestLocalWithOpenAISDK(t *testing.T) {
 		}
 	})
 
+	t.Run("through the InferencePool, with the provider's model name", func(t *testing.T) {
+		c, err := client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+			Model:    "llama-3.1-8b",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("pool")},
+		}, option.WithHeader("x-gateway-inference-objective", "interactive"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := c.Model; m != "llama-3.1-8b-instant" && m != "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo" {
+			t.Fatalf("the upstream saw model %q, want a mapped name", m)
+		}
+	})
+
 	t.Run("models", func(t *testing.T) {
 		page, err := client.Models.List(ctx)
 		if err != nil {
@@ -60,7 +73,7 @@ func TestLocalWithOpenAISDK(t *testing.T) {
 		for _, m := range page.Data {
 			ids = append(ids, m.ID)
 		}
-		if strings.Join(ids, ",") != "gpt-4o,gpt-4o-mini" {
+		if strings.Join(ids, ",") != "gpt-4o,gpt-4o-mini,llama-3.1-8b" {
 			t.Fatalf("models %v", ids)
 		}
 	})

@@ -138,15 +138,25 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
 	var lastErr error
-	for attempt := 0; attempt < len(rule.Backends); attempt++ {
-		bi := pickUntried(rule, tried)
+	for attempt := 0; ; attempt++ {
+		bi, ref := pickUntried(table, rule, tried)
 		if bi < 0 {
 			break
+		}
+		if ref.Pool > 0 && attempt == 0 {
+			pool := ref.Pool - 1
+			if !table.Admit(pool, table.Priority(pool, ex.r.Header.Get(route.ObjectiveHeader))) {
+				ex.w.Header().Set("Retry-After", "1")
+				return &api.Error{Kind: api.ErrRateLimited, Code: "pool_saturated",
+					Message: "the inference pool " + table.Pools[pool].Name + " is saturated; lower-priority requests are shed first"}
+			}
 		}
 		tried[bi] = true
 		b := &table.Backends[bi]
 		ex.backend = b.Name
+		table.Acquire(bi)
 		err := ex.attempt(b, ep, body, rule)
+		table.Release(bi)
 		if err == nil || ex.wroteHeader || !retryable(err) || ex.r.Context().Err() != nil {
 			return err
 		}
@@ -158,30 +168,44 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	return lastErr
 }
 
-// pickUntried picks by weight among the refs not tried yet. It returns -1
-// when the share picked belongs to a ref that did not resolve (the Gateway
-// API answers that share with a 500) or when nothing is left to try.
-func pickUntried(rule *route.Rule, tried []bool) int {
+// pickUntried picks by weight among the refs with something left to try,
+// and within an InferencePool the least-loaded member. It returns -1 when
+// the share picked belongs to a ref that did not resolve (the Gateway API
+// answers that share with a 500) or when nothing is left to try.
+func pickUntried(t *route.Table, rule *route.Rule, tried []bool) (int, *route.BackendRef) {
+	open := func(b *route.BackendRef) bool {
+		switch {
+		case b.Pool > 0:
+			return t.PickMember(b.Pool-1, tried) >= 0
+		case b.Backend >= 0:
+			return !tried[b.Backend]
+		}
+		return true // an invalid ref keeps its share: it answers 500
+	}
 	var total int32
-	for _, b := range rule.Backends {
-		if b.Backend < 0 || !tried[b.Backend] {
-			total += b.Weight
+	for i := range rule.Backends {
+		if open(&rule.Backends[i]) {
+			total += rule.Backends[i].Weight
 		}
 	}
 	if total <= 0 {
-		return -1
+		return -1, nil
 	}
 	x := int32(rand.Uint32() % uint32(total))
-	for _, b := range rule.Backends {
-		if b.Backend >= 0 && tried[b.Backend] {
+	for i := range rule.Backends {
+		b := &rule.Backends[i]
+		if !open(b) {
 			continue
 		}
 		if x < b.Weight {
-			return b.Backend
+			if b.Pool > 0 {
+				return t.PickMember(b.Pool-1, tried), b
+			}
+			return b.Backend, b
 		}
 		x -= b.Weight
 	}
-	return -1
+	return -1, nil
 }
 
 // retryable reports whether another backend may take the request: the

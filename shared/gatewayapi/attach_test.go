@@ -128,10 +128,35 @@ func TestStatus(t *testing.T) {
 	for _, l := range g.Status.Listeners {
 		counts[string(l.Name)] = l.AttachedRoutes
 	}
-	if counts["ai"] != 1 || counts["apps"] != 2 || counts["internal"] != 0 {
+	if counts["ai"] != 2 || counts["apps"] != 2 || counts["internal"] != 0 {
 		t.Errorf("attached routes %v", counts)
 	}
 	if c := g.Status.Conditions[0]; c.Type != "Accepted" || c.Status != "True" {
 		t.Errorf("gateway condition %+v", c)
+	}
+}
+
+func TestInferencePool(t *testing.T) {
+	objs, _ := load(t, "testdata/attach")
+	tab, err := Compile(objs, 1, time.Unix(0, 0), func(*Object) time.Time { return time.Unix(0, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	r.Header.Set("X-Sluice-Model", "llama-3")
+	rule, _ := tab.Match(r, "ai.example.com")
+	if rule == nil || rule.Backends[0].Pool == 0 {
+		t.Fatalf("rule %+v: want a pool ref", rule)
+	}
+	pool := tab.Pools[rule.Backends[0].Pool-1]
+	var members []string
+	for _, m := range pool.Members {
+		members = append(members, tab.Backends[m].Name)
+	}
+	if strings.Join(members, ",") != "team-c/vllm-1,team-c/vllm-2" {
+		t.Errorf("members %v", members)
+	}
+	if pool.Objectives["chat"] != 10 || pool.Objectives["batch"] != -1 {
+		t.Errorf("objectives %v", pool.Objectives)
 	}
 }

@@ -51,8 +51,9 @@ type parentInfo struct {
 }
 
 type refInfo struct {
-	backend *route.Backend // nil: invalid
-	key     string
+	backend *route.Backend // nil: invalid, or a pool
+	pool    *route.Pool    // an InferencePool: Members index poolMembers
+	members []route.Backend
 }
 
 func (a *analysis) add(o *Object, field, reason, format string, args ...any) {
@@ -195,14 +196,14 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 		var refs []refInfo
 		for j, b := range rule.BackendRefs {
 			field := fmt.Sprintf("%s.backendRefs[%d]", rf, j)
-			res, reason, msg := a.resolve(o, b.BackendObjectReference)
-			if res == nil {
+			ref, reason, msg := a.resolveRef(o, b.BackendObjectReference)
+			if reason != "" {
 				a.add(o, field+refField[reason], reason, "%s", msg)
 				if ri.refsOK {
 					ri.refsOK, ri.refReason, ri.refMsg = false, reason, msg
 				}
 			}
-			refs = append(refs, refInfo{backend: res, key: refKey(o, b.BackendObjectReference)})
+			refs = append(refs, ref)
 			a.checkFilters(o, field+".filters", b.Filters)
 		}
 		ri.refs = append(ri.refs, refs)
@@ -359,16 +360,74 @@ func hostCovers(pattern, name string) bool {
 	return len(n) > len(suffix) && strings.HasSuffix(n, suffix)
 }
 
-func refKey(o *Object, b gwv1.BackendObjectReference) string {
+// resolveRef resolves a rule's backend ref, which may also name an
+// InferencePool; reason is empty when it resolved.
+func (a *analysis) resolveRef(o *Object, b gwv1.BackendObjectReference) (refInfo, string, string) {
+	if groupOf(b.Group) != InferenceGroup || kindOf(b.Kind) != "InferencePool" {
+		res, reason, msg := a.resolve(o, b)
+		return refInfo{backend: res}, reason, msg
+	}
 	ns := o.Namespace
 	if b.Namespace != nil {
 		ns = string(*b.Namespace)
 	}
-	port := ""
-	if b.Port != nil {
-		port = ":" + strconv.Itoa(int(*b.Port))
+	if ns != o.Namespace && !a.granted(o, ns, InferenceGroup, "InferencePool", string(b.Name)) {
+		return refInfo{}, string(gwv1.RouteReasonRefNotPermitted), fmt.Sprintf("InferencePool %s/%s is in another namespace and no ReferenceGrant there allows it", ns, b.Name)
 	}
-	return groupOf(b.Group) + "/" + kindOf(b.Kind) + "/" + ns + "/" + string(b.Name) + port
+	po := a.idx["InferencePool/"+ns+"/"+string(b.Name)]
+	if po == nil {
+		return refInfo{}, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("InferencePool %s/%s not found", ns, b.Name)
+	}
+	pool := po.Value.(*InferencePool)
+	ri := refInfo{pool: &route.Pool{Name: po.Ref()}}
+	for _, m := range a.sorted("AIBackend") {
+		if m.Namespace == ns && selects(pool.Spec.Selector.MatchLabels, m.Value.(*AIBackend).Labels) {
+			ri.members = append(ri.members, aiBackend(m))
+		}
+	}
+	if len(ri.members) == 0 {
+		return refInfo{}, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("InferencePool %s selects no AIBackend (labels %v)", po.Ref(), pool.Spec.Selector.MatchLabels)
+	}
+	for _, obj := range a.sorted("InferenceObjective") {
+		io := obj.Value.(*InferenceObjective)
+		if obj.Namespace == ns && io.Spec.PoolRef.Name == po.Name {
+			if ri.pool.Objectives == nil {
+				ri.pool.Objectives = map[string]int{}
+			}
+			pr := 0
+			if io.Spec.Priority != nil {
+				pr = *io.Spec.Priority
+			}
+			ri.pool.Objectives[obj.Name] = pr
+		}
+	}
+	return ri, "", ""
+}
+
+// selects reports whether every selector label is on the object; an empty
+// selector selects nothing, so a typo cannot enlist every backend.
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sorted returns the objects of one kind in key order.
+func (a *analysis) sorted(kind string) []*Object {
+	var out []*Object
+	for k, o := range a.idx {
+		if strings.HasPrefix(k, kind+"/") {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
 }
 
 // resolve turns a backend reference into a backend, or says why it cannot,
@@ -381,7 +440,7 @@ func (a *analysis) resolve(o *Object, b gwv1.BackendObjectReference) (*route.Bac
 	}
 	supported := group == "core" && kind == "Service" || group == SluiceGroup && kind == "AIBackend"
 	if !supported {
-		return nil, string(gwv1.RouteReasonInvalidKind), fmt.Sprintf("unsupported backend %s/%s (supported: Service, sluice.dev AIBackend)", group, kind)
+		return nil, string(gwv1.RouteReasonInvalidKind), fmt.Sprintf("unsupported backend %s/%s (supported: Service, sluice.dev AIBackend, %s InferencePool)", group, kind, InferenceGroup)
 	}
 	if ns != o.Namespace && !a.granted(o, ns, group, kind, string(b.Name)) {
 		return nil, string(gwv1.RouteReasonRefNotPermitted), fmt.Sprintf("%s %s/%s is in another namespace and no ReferenceGrant there allows it", kind, ns, b.Name)
@@ -529,7 +588,7 @@ func aiBackend(o *Object) route.Backend {
 	ab := o.Value.(*AIBackend)
 	b := route.Backend{
 		Name: o.Ref(), Kind: route.KindAIBackend, Provider: ab.Spec.Provider, Endpoint: strings.TrimRight(ab.Spec.Endpoint, "/"),
-		Models: append([]string(nil), ab.Spec.Models...), ModelMap: ab.Spec.ModelMap,
+		Models: append([]string(nil), ab.Spec.Models...), ModelMap: ab.Spec.ModelMap, MaxConcurrency: ab.Spec.MaxConcurrency,
 	}
 	sort.Strings(b.Models)
 	if ab.Spec.CredentialRef != nil {

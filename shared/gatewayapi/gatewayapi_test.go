@@ -19,7 +19,7 @@ func load(t *testing.T, dir string) ([]*Object, []Problem) {
 }
 
 func TestValidManifests(t *testing.T) {
-	objs, probs := load(t, "testdata/valid")
+	objs, probs := load(t, "../../examples")
 	for _, p := range probs {
 		t.Errorf("unexpected problem: %s", p)
 	}
@@ -27,15 +27,16 @@ func TestValidManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tab.Models(), ","); got != "gpt-4o,gpt-4o-mini" {
+	if got := strings.Join(tab.Models(), ","); got != "gpt-4o,gpt-4o-mini,llama-3.1-8b" {
 		t.Errorf("models %s", got)
 	}
 	tests := []struct {
 		name, path, model string
 		wantBackend       string
 	}{
-		{"first model", "/v1/chat/completions", "gpt-4o-mini", "default/openai"},
-		{"second model", "/v1/embeddings", "gpt-4o", "default/openai"},
+		{"first model", "/v1/chat/completions", "gpt-4o-mini", "team-chat/openai"},
+		{"second model", "/v1/embeddings", "gpt-4o", "team-chat/openai"},
+		{"pool model", "/v1/chat/completions", "llama-3.1-8b", "team-search/llama"},
 		{"unknown model", "/v1/chat/completions", "claude", ""},
 		{"outside /v1", "/v2/chat/completions", "gpt-4o", ""},
 	}
@@ -45,7 +46,10 @@ func TestValidManifests(t *testing.T) {
 			r.Header.Set("X-Sluice-Model", tt.model)
 			rule, _ := tab.Match(r, "localhost")
 			got := ""
-			if rule != nil {
+			switch {
+			case rule != nil && rule.Backends[0].Pool > 0:
+				got = tab.Pools[rule.Backends[0].Pool-1].Name
+			case rule != nil:
 				got = tab.Backends[rule.Backends[0].Backend].Name
 			}
 			if got != tt.wantBackend {

@@ -83,17 +83,19 @@ type kindInfo struct {
 }
 
 var kinds = map[string]kindInfo{
-	"GatewayClass":   {"gateway.networking.k8s.io/v1", false, func() any { return new(gwv1.GatewayClass) }},
-	"Gateway":        {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.Gateway) }},
-	"HTTPRoute":      {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.HTTPRoute) }},
-	"ReferenceGrant": {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.ReferenceGrant) }},
-	"Service":        {"v1", true, func() any { return new(corev1.Service) }},
-	"EndpointSlice":  {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }},
-	"AIBackend":      {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
+	"GatewayClass":       {"gateway.networking.k8s.io/v1", false, func() any { return new(gwv1.GatewayClass) }},
+	"Gateway":            {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.Gateway) }},
+	"HTTPRoute":          {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.HTTPRoute) }},
+	"ReferenceGrant":     {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.ReferenceGrant) }},
+	"Service":            {"v1", true, func() any { return new(corev1.Service) }},
+	"EndpointSlice":      {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }},
+	"AIBackend":          {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
+	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }},
+	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }},
 }
 
 // supportedKinds is for messages.
-const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend"
+const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend, InferencePool, InferenceObjective"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {

@@ -37,6 +37,10 @@ type AIBackendSpec struct {
 	Models []string `json:"models,omitempty"`
 	// ModelMap renames client model names to the provider's names.
 	ModelMap map[string]string `json:"modelMap,omitempty"`
+	// MaxConcurrency bounds the requests in flight to this backend from one
+	// gateway instance; zero means no bound. An InferencePool is saturated
+	// when every member is at its bound.
+	MaxConcurrency int `json:"maxConcurrency,omitempty"`
 }
 
 // CredentialRef names a credential.

@@ -33,7 +33,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 				if b.Weight != nil {
 					weight = *b.Weight
 				}
-				ref := route.BackendRef{Backend: c.backend(ri.refs[i][j]), Weight: weight}
+				ref := route.BackendRef{Backend: c.backend(ri.refs[i][j].backend), Weight: weight, Pool: c.pool(ri.refs[i][j])}
 				ref.Filters = c.filters(a, o, b.Filters)
 				cr.Backends = append(cr.Backends, ref)
 			}
@@ -87,16 +87,35 @@ type compiler struct {
 }
 
 // backend returns the table index of a resolved backend, adding it once.
-func (c *compiler) backend(ref refInfo) int {
-	if ref.backend == nil {
+func (c *compiler) backend(b *route.Backend) int {
+	if b == nil {
 		return -1
 	}
-	if i, ok := c.backends[ref.backend.Name]; ok {
+	if i, ok := c.backends[b.Name]; ok {
 		return i
 	}
-	c.t.Backends = append(c.t.Backends, *ref.backend)
-	c.backends[ref.backend.Name] = len(c.t.Backends) - 1
+	c.t.Backends = append(c.t.Backends, *b)
+	c.backends[b.Name] = len(c.t.Backends) - 1
 	return len(c.t.Backends) - 1
+}
+
+// pool returns a pool ref's index in Table.Pools plus one, adding the pool
+// and its members once; zero for refs that are not pools.
+func (c *compiler) pool(ref refInfo) int {
+	if ref.pool == nil {
+		return 0
+	}
+	for i, p := range c.t.Pools {
+		if p.Name == ref.pool.Name {
+			return i + 1
+		}
+	}
+	p := *ref.pool
+	for i := range ref.members {
+		p.Members = append(p.Members, c.backend(&ref.members[i]))
+	}
+	c.t.Pools = append(c.t.Pools, p)
+	return len(c.t.Pools)
 }
 
 func (c *compiler) filters(a *analysis, o *Object, fs []gwv1.HTTPRouteFilter) route.Filters {
@@ -145,7 +164,7 @@ func (c *compiler) filters(a *analysis, o *Object, fs []gwv1.HTTPRouteFilter) ro
 				}
 				pct = int(m.Fraction.Numerator * 100 / den)
 			}
-			out.Mirrors = append(out.Mirrors, route.Mirror{Backend: c.backend(refInfo{backend: res}), Percent: pct})
+			out.Mirrors = append(out.Mirrors, route.Mirror{Backend: c.backend(res), Percent: pct})
 		case gwv1.HTTPRouteFilterCORS:
 			cf := f.CORS
 			cors := &route.CORS{MaxAge: int(cf.MaxAge)}

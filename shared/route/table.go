@@ -36,7 +36,9 @@ type Table struct {
 	Entries  []Entry   `json:"entries"` // in precedence order after Prepare
 	Rules    []Rule    `json:"rules"`
 	Backends []Backend `json:"backends"`
+	Pools    []Pool    `json:"pools,omitempty"`
 
+	inflight inflight
 	models   []string
 	exact    map[string]*vhost // hostname → its entries
 	wildcard []*vhost          // "*.suffix" hosts, longest suffix first
@@ -108,6 +110,10 @@ type BackendRef struct {
 	Backend int     `json:"backend"`
 	Weight  int32   `json:"weight"`
 	Filters Filters `json:"filters,omitempty"` // apply only when this ref is chosen
+	// Pool is the index in Table.Pools plus one when the ref is an
+	// InferencePool (Backend is then -1 unless the pool is invalid); zero
+	// otherwise.
+	Pool int `json:"pool,omitempty"`
 }
 
 // Filters are a rule's (or a backend ref's) Gateway API filters, in the
@@ -207,6 +213,8 @@ type Backend struct {
 	Credential string            `json:"credential,omitempty"` // credential name, never its value
 	Models     []string          `json:"models,omitempty"`
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
+	// MaxConcurrency bounds requests in flight from one gateway; 0: none.
+	MaxConcurrency int `json:"maxConcurrency,omitempty"`
 }
 
 // UpstreamModel is the model name the provider should see for a client's model.
@@ -255,11 +263,20 @@ func (t *Table) Prepare() error {
 	for i := range t.Rules {
 		r := &t.Rules[i]
 		for _, b := range r.Backends {
-			if b.Backend >= len(t.Backends) {
-				return fmt.Errorf("route: rule %d (%s): backend %d out of range", i, r.Route, b.Backend)
+			if b.Backend >= len(t.Backends) || b.Pool > len(t.Pools) {
+				return fmt.Errorf("route: rule %d (%s): backend %d / pool %d out of range", i, r.Route, b.Backend, b.Pool)
 			}
 		}
 	}
+	for i := range t.Pools {
+		for _, m := range t.Pools[i].Members {
+			if m < 0 || m >= len(t.Backends) {
+				return fmt.Errorf("route: pool %s: member %d out of range", t.Pools[i].Name, m)
+			}
+		}
+		t.Pools[i].prepare()
+	}
+	t.inflight = make(inflight, len(t.Backends))
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
 	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
 	wild := map[string]*vhost{}

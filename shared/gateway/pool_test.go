@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicegw/sluice/local/mock"
+	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/route"
+)
+
+// TestPoolShedsLowPriorityWhenSaturated holds one request in flight on a
+// pool of capacity 2 and checks that a batch request is shed with 429 while
+// a critical one still goes through.
+func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Hold") != "" {
+			<-release
+		}
+		(&mock.OpenAI{}).ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	defer close(release)
+	tab := &route.Table{
+		Backends: []route.Backend{
+			{Name: "ns/a", Provider: "openai", Endpoint: slow.URL + "/v1", MaxConcurrency: 1},
+			{Name: "ns/b", Provider: "openai", Endpoint: slow.URL + "/v1", MaxConcurrency: 1},
+		},
+		Pools: []route.Pool{{Name: "ns/pool", Members: []int{0, 1}, Objectives: map[string]int{"critical": 10, "batch": -1}}},
+		Rules: []route.Rule{{
+			Route:    "ns/r",
+			Backends: []route.BackendRef{{Backend: -1, Weight: 1, Pool: 1}},
+			Filters:  route.Filters{},
+		}},
+		Entries: []route.Entry{{Rule: 0, RouteName: "ns/r", Match: route.Match{Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}}}},
+	}
+	if err := tab.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	secret, k := ledger.NewKey("k", "", time.Now())
+	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	send := func(objective string, hold bool) *http.Response {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if objective != "" {
+			req.Header.Set(route.ObjectiveHeader, objective)
+		}
+		if hold {
+			req.Header.Set("X-Hold", "1")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		resp.Body.Close()
+		return resp
+	}
+	go send("critical", true) // holds one member
+	deadline := time.Now().Add(5 * time.Second)
+	for tab.InFlight(0)+tab.InFlight(1) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if resp := send("batch", false); resp == nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("batch while saturated: %v", resp)
+	}
+	if resp := send("critical", false); resp == nil || resp.StatusCode != 200 {
+		t.Fatalf("critical while half busy: %v", resp)
+	}
+}
