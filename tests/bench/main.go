@@ -29,6 +29,7 @@ type config struct {
 	out       string
 	warmup    time.Duration
 	duration  time.Duration
+	rounds    int
 	rate      float64
 	starts    int
 	logLevel  string
@@ -41,6 +42,7 @@ func parseFlags() config {
 	flag.StringVar(&c.out, "out", "", "markdown file to write the report to (default BENCHMARKS.md at the repository root)")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "warm-up before each measured run")
 	flag.DurationVar(&c.duration, "duration", 4*time.Second, "length of each measured run")
+	flag.IntVar(&c.rounds, "rounds", 4, "turns the mock and gateway runs of a latency comparison take, sharing -duration")
 	flag.Float64Var(&c.rate, "rate", 500, "request rate of the open-loop latency run, per second")
 	flag.IntVar(&c.starts, "starts", 10, "cold starts to time")
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
@@ -95,6 +97,9 @@ func run(cfg config) error {
 	res, err := measure(ctx, cfg, e)
 	if err != nil {
 		return err
+	}
+	if busy := res.noisiest(); busy > noisyShare {
+		progress("warning: other processes used up to %.0f%% of a core during a run; the figures are noisy", busy)
 	}
 	report := render(res)
 	fmt.Print(report)

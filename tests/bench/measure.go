@@ -4,9 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"os/exec"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sluicegw/sluice/shared/store"
 )
 
 // results are all the figures of one bench run.
@@ -22,6 +29,8 @@ type results struct {
 	ttfbConns int
 	peakKB    int64 // the measured gateway's VmHWM after every run
 	starts    []startRun
+	initOnly  []time.Duration // exec to exit of `local -h`: runtime and package init
+	dynamoRTT summary         // DescribeTable round trips to DynamoDB Local
 }
 
 // pair is one scenario run against the mock directly and through the gateway.
@@ -81,6 +90,11 @@ type usage struct {
 	wall                  time.Duration
 }
 
+func (u usage) plus(o usage) usage {
+	return usage{gateway: u.gateway + o.gateway, mock: u.mock + o.mock, loader: u.loader + o.loader,
+		machine: u.machine + o.machine, wall: u.wall + o.wall}
+}
+
 // other is the CPU time of the processes that are not the bench's: noise.
 func (u usage) other() float64 { return max(0, u.machine-u.gateway-u.mock-u.loader) }
 
@@ -135,6 +149,9 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	direct := endpoint{name: "mock", url: "http://" + e.mockAddr + "/v1/chat/completions"}
 	gateway := endpoint{name: "gateway", url: e.gw.url("/v1/chat/completions"), key: e.gw.key}
 	var err error
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
 		return nil, err
 	}
@@ -161,58 +178,71 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	if res.starts, err = e.coldStarts(ctx, cfg.starts); err != nil {
 		return nil, err
 	}
+	if res.initOnly, err = e.initOnly(ctx, cfg.starts); err != nil {
+		return nil, err
+	}
+	if res.dynamoRTT, err = e.dynamoRoundTrips(ctx, 20); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
-// closedPair runs the same closed loop against the mock and the gateway,
-// each after a warm-up on the same connections.
+// loop is one kind of run: send requests to ep over c for d.
+type loop func(c *http.Client, ep endpoint, d time.Duration) runResult
+
+// closedPair runs the same closed loop against the mock and the gateway.
 func (e *env) closedPair(ctx context.Context, direct, gateway endpoint, body []byte, conns int, pick func(sample) time.Duration) (pair, error) {
-	var p pair
-	for _, t := range []struct {
-		ep  endpoint
-		out *summary
-	}{{direct, &p.direct}, {gateway, &p.gateway}} {
-		what := fmt.Sprintf("%s, %d connection(s), %s", t.ep.name, conns, kind(body))
-		progress("%s", what)
-		c := newClient(conns)
-		closedLoop(ctx, c, t.ep, body, conns, e.cfg.warmup)
-		r, cpu, err := e.metered(func() runResult { return closedLoop(ctx, c, t.ep, body, conns, e.cfg.duration) })
-		c.CloseIdleConnections()
-		if err == nil {
-			err = r.check(what)
-		}
-		if err != nil {
-			return p, err
-		}
-		*t.out = summarize(r, pick)
-		t.out.cpu = cpu
-	}
-	return p, ctx.Err()
+	what := fmt.Sprintf("%d connection(s), %s", conns, kind(body))
+	return e.pairRun(ctx, what, direct, gateway, conns, pick, func(c *http.Client, ep endpoint, d time.Duration) runResult {
+		return closedLoop(ctx, c, ep, body, conns, d)
+	})
 }
 
 // openPair runs the open loop at rate against the mock and the gateway.
 func (e *env) openPair(ctx context.Context, direct, gateway endpoint, body []byte, rate float64) (pair, error) {
-	var p pair
-	for _, t := range []struct {
-		ep  endpoint
-		out *summary
-	}{{direct, &p.direct}, {gateway, &p.gateway}} {
-		what := fmt.Sprintf("%s, open loop at %.0f requests/s, %s", t.ep.name, rate, kind(body))
-		progress("%s", what)
-		c := newClient(64)
-		openLoop(ctx, c, t.ep, body, rate, e.cfg.warmup)
-		r, cpu, err := e.metered(func() runResult { return openLoop(ctx, c, t.ep, body, rate, e.cfg.duration) })
-		c.CloseIdleConnections()
-		if err == nil {
-			err = r.check(what)
-		}
-		if err != nil {
-			return p, err
-		}
-		*t.out = summarize(r, total)
-		t.out.cpu = cpu
+	what := fmt.Sprintf("open loop at %.0f requests/s, %s", rate, kind(body))
+	return e.pairRun(ctx, what, direct, gateway, 64, total, func(c *http.Client, ep endpoint, d time.Duration) runResult {
+		return openLoop(ctx, c, ep, body, rate, d)
+	})
+}
+
+// pairRun runs a loop against the mock and the gateway: a warm-up on each,
+// then the measured time in rounds that take turns, so that whatever else
+// the machine does weighs on both alike.
+func (e *env) pairRun(ctx context.Context, what string, direct, gateway endpoint, conns int, pick func(sample) time.Duration, run loop) (pair, error) {
+	progress("mock and gateway, %s", what)
+	eps := [2]endpoint{direct, gateway}
+	var clients [2]*http.Client
+	for i, ep := range eps {
+		clients[i] = newClient(conns)
+		defer clients[i].CloseIdleConnections()
+		run(clients[i], ep, e.cfg.warmup)
 	}
-	return p, ctx.Err()
+	rounds := max(e.cfg.rounds, 1)
+	var results [2]runResult
+	var cpu [2]usage
+	for range rounds {
+		for i, ep := range eps {
+			r, u, err := e.metered(func() runResult { return run(clients[i], ep, e.cfg.duration/time.Duration(rounds)) })
+			if err != nil {
+				return pair{}, err
+			}
+			results[i].add(r)
+			cpu[i] = cpu[i].plus(u)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return pair{}, err
+	}
+	var out [2]summary
+	for i, ep := range eps {
+		if err := results[i].check(ep.name + ", " + what); err != nil {
+			return pair{}, err
+		}
+		out[i] = summarize(results[i], pick)
+		out[i].cpu = cpu[i]
+	}
+	return pair{direct: out[0], gateway: out[1]}, nil
 }
 
 // loadRun measures throughput at conns connections and the CPU time the
@@ -272,4 +302,34 @@ func kind(body []byte) string {
 		return "streamed"
 	}
 	return "plain"
+}
+
+// initOnly times exec to exit of `local -h`, which parses its flags and
+// exits: the part of a start spent in the Go runtime and package init.
+func (e *env) initOnly(ctx context.Context, n int) ([]time.Duration, error) {
+	var out []time.Duration
+	for range n {
+		cmd := exec.CommandContext(ctx, e.local, "-h")
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s -h: %w", e.local, err)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+// dynamoRoundTrips times DescribeTable calls to DynamoDB Local, the kind of
+// call the local process makes several of as it starts.
+func (e *env) dynamoRoundTrips(ctx context.Context, n int) (summary, error) {
+	var r runResult
+	for range n {
+		start := time.Now()
+		_, err := e.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(store.DefaultRoutesTable)})
+		if err != nil {
+			return summary{}, fmt.Errorf("DynamoDB Local: %w", err)
+		}
+		r.samples = append(r.samples, sample{total: time.Since(start)})
+	}
+	return summarize(r, total), nil
 }

@@ -75,6 +75,25 @@ const (
 	peerStart        = "80 ms"
 )
 
+// noisyShare is how much of a core other processes may use during a run,
+// in percent, before the report calls the machine noisy.
+const noisyShare = 25.0
+
+// noisiest is the largest share of a core that other processes used
+// during any measured run.
+func (r *results) noisiest() float64 {
+	var most float64
+	for _, p := range []pair{r.latency1, r.latency, r.ttfb1, r.ttfb} {
+		for _, u := range []usage{p.direct.cpu, p.gateway.cpu} {
+			most = max(most, u.share(u.other()))
+		}
+	}
+	for _, l := range r.load {
+		most = max(most, l.cpu.share(l.cpu.other()))
+	}
+	return most
+}
+
 // row is one line of the summary table.
 type row struct{ metric, measured, target, verdict, peer string }
 
@@ -130,13 +149,21 @@ func (r *results) startStats() (median, worst time.Duration) {
 	for i, s := range r.starts {
 		d[i] = s.ready
 	}
-	slices.Sort(d)
-	n := len(d)
-	median = d[n/2]
-	if n%2 == 0 {
-		median = (d[n/2-1] + d[n/2]) / 2
+	return medianOf(d), slices.Max(d)
+}
+
+// medianOf is the median of durations, the mean of the middle two for an
+// even count.
+func medianOf(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
 	}
-	return median, d[n-1]
+	d = slices.Sorted(slices.Values(d))
+	n := len(d)
+	if n%2 == 0 {
+		return (d[n/2-1] + d[n/2]) / 2
+	}
+	return d[n/2]
 }
 
 // render is the whole report in markdown.
@@ -151,6 +178,9 @@ func render(r *results) string {
 		p("| %s | %s | %s | %s | %s |\n", rw.metric, rw.measured, dash(rw.target), dash(rw.verdict), dash(rw.peer))
 	}
 	p("\nAdded latency is the gateway's percentile minus the mock's at the same percentile, for the same request. The streaming target is judged at p50.\n")
+	if busy := r.noisiest(); busy > noisyShare {
+		p("\n**Noisy machine:** processes other than the bench's used up to %.0f%% of a core during a run (Others' CPU below); rerun on a quiet machine for firm figures.\n", busy)
+	}
 
 	p("\n## Latency, raw\n\n| Run | Requests | Mock p50 | Mock p99 | Gateway p50 | Gateway p99 | Gateway max | Gateway CPU | Others' CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range []struct {
@@ -185,6 +215,13 @@ func render(r *results) string {
 			rss = append(rss, mib(s.rssKB))
 		}
 		p("Each: %s.  \nRSS right after the first answer: %s.\n", strings.Join(ds, ", "), strings.Join(rss, ", "))
+		if len(r.initOnly) > 0 {
+			p("\nWhere the time goes: exec to exit of `local -h` (Go runtime and package init, no I/O) takes %s (median of %d); "+
+				"a DynamoDB Local round trip (DescribeTable) takes %s at p50 and %s at worst (%d calls), and the local process makes several "+
+				"as it starts (creating or finding both tables, checking the saved API key, loading the route table), then the first request "+
+				"checks the key again and dials the provider.\n",
+				dur(medianOf(r.initOnly)), len(r.initOnly), dur(r.dynamoRTT.p50), dur(r.dynamoRTT.max), r.dynamoRTT.n)
+		}
 	}
 
 	m := r.machine
@@ -197,7 +234,7 @@ func render(r *results) string {
 	p("- Gateway log level: `SLUICE_LOG_LEVEL=%s`.\n", r.cfg.logLevel)
 	p("- Request: a small non-streamed chat completion (%d bytes) for model `mock-gpt`; streaming runs add `\"stream\": true`.\n", len(chatBody))
 	p("- Load generator: Go `net/http`, HTTP/1.1 keep-alive, one goroutine per connection in closed loops; the open loop paces requests with nanosleep on a locked thread and times each from when it was due (no coordinated omission), so the pacer's own wake-up delay is in both the mock and gateway figures.\n")
-	p("- Each run: %s warm-up on the same connections, then %s measured.\n", r.cfg.warmup, r.cfg.duration)
+	p("- Each run: %s warm-up on the same connections, then %s measured; in the mock-versus-gateway comparisons the two take turns in %d rounds, so load from elsewhere weighs on both alike.\n", r.cfg.warmup, r.cfg.duration, max(r.cfg.rounds, 1))
 	p("- Peak RSS: VmHWM of the measured gateway process after all load runs.\n")
 	p("- Start: exec of the local binary with `-manifests \"\"` (loads the stored route table, as a cold start does) to the first 200 answer to a chat completion, polled every 200 µs; it includes the local process's own start work (table check, Redis ping, API key check).\n")
 	return b.String()

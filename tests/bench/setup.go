@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/local/servers"
 	"github.com/sluicegw/sluice/shared/store"
@@ -29,6 +31,7 @@ type env struct {
 	local    string // the built local binary
 	dataDir  string
 	dynamo   *servers.Server
+	db       *dynamodb.Client
 	redis    *servers.Server // nil: the gateway runs its embedded Redis
 	mock     *child
 	mockAddr string
@@ -103,11 +106,10 @@ func (e *env) startStores(ctx context.Context, root string) error {
 	if e.dynamo, err = servers.StartDynamoDB(ctx, servers.DynamoDBOptions{Jar: jar}); err != nil {
 		return err
 	}
-	db, err := store.NewClient(ctx, e.dynamo.URL("http"))
-	if err != nil {
+	if e.db, err = store.NewClient(ctx, e.dynamo.URL("http")); err != nil {
 		return err
 	}
-	if err := store.CreateTables(ctx, db, store.DefaultRoutesTable, store.DefaultLedgerTable); err != nil {
+	if err := store.CreateTables(ctx, e.db, store.DefaultRoutesTable, store.DefaultLedgerTable); err != nil {
 		return err
 	}
 	if e.redis, err = servers.StartRedis(ctx, nil); errors.Is(err, servers.ErrMissing) {
