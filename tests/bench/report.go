@@ -197,7 +197,7 @@ func render(r *results) string {
 			dur(l.p.direct.p50), dur(l.p.direct.p99), dur(l.p.gateway.p50), dur(l.p.gateway.p99), dur(l.p.gateway.max),
 			u.share(u.gateway), du.share(du.other()), u.share(u.other()))
 	}
-	p("\nRequests: mock / gateway. Others' CPU: what processes other than the bench's used during the mock run / the gateway run, in %% of one core; much of it means the figures are noisy.\n")
+	p("\nRequests: mock / gateway. Others' CPU: what processes other than the bench's (and kernel work charged to none, such as ksoftirqd) used during the mock run / the gateway run, in %% of one core; much of it means the figures are noisy.\n")
 
 	p("\n## Throughput and CPU\n\n| Connections | Gateway req/s | Mock direct req/s | Gateway CPU | Mock CPU | Load generator CPU | Others' CPU | Req per gateway CPU-s | Errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range r.load {

@@ -250,21 +250,29 @@ func (e *env) startGateway(ctx context.Context, manifests, key string, timeout t
 	return g, nil
 }
 
-// waitAnswer polls the gateway every 200 µs until a chat completion is
-// answered with 200.
+// waitAnswer waits until the gateway answers a chat completion with 200:
+// it tries to connect every 200 µs (a refused connection costs little, so
+// the polling takes little CPU from the starting process), then asks.
 func (g *gatewayProc) waitAnswer(ctx context.Context, keyFile string, timeout time.Duration) error {
 	defer preciseClock()()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(timeout)
 	last := errors.New("no answer")
+	listening := false
 	for {
-		if g.key == "" {
+		if !listening {
+			if c, err := net.Dial("tcp", g.addr); err == nil {
+				c.Close()
+				listening = true
+			}
+		}
+		if listening && g.key == "" {
 			if b, err := os.ReadFile(keyFile); err == nil {
 				g.key = strings.TrimSpace(string(b))
 			}
 		}
-		if g.key != "" {
+		if listening && g.key != "" {
 			status, err := post(ctx, client, g.url("/v1/chat/completions"), g.key, chatBody)
 			if err == nil && status == http.StatusOK {
 				g.ready = time.Now()
@@ -272,6 +280,8 @@ func (g *gatewayProc) waitAnswer(ctx context.Context, keyFile string, timeout ti
 			}
 			if err == nil {
 				last = fmt.Errorf("answered %d", status)
+			} else {
+				last = err
 			}
 		}
 		switch {
