@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,13 +20,14 @@ import (
 func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Hold") != "" {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, []byte("hold")) { // the body is what reaches the upstream
 			<-release
 		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		(&mock.OpenAI{}).ServeHTTP(w, r)
 	}))
 	defer slow.Close()
-	defer close(release)
 	tab := &route.Table{
 		Backends: []route.Backend{
 			{Name: "ns/a", Provider: "openai", Endpoint: slow.URL + "/v1", MaxConcurrency: 1},
@@ -48,14 +51,16 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 	}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
+	defer close(release) // before the servers close: they wait for the held request
 	send := func(objective string, hold bool) *http.Response {
-		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+		content := "x"
+		if hold {
+			content = "hold"
+		}
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"`+content+`"}]}`))
 		req.Header.Set("Authorization", "Bearer "+secret)
 		if objective != "" {
 			req.Header.Set(route.ObjectiveHeader, objective)
-		}
-		if hold {
-			req.Header.Set("X-Hold", "1")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -67,7 +72,10 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 	}
 	go send("critical", true) // holds one member
 	deadline := time.Now().Add(5 * time.Second)
-	for tab.InFlight(0)+tab.InFlight(1) == 0 && time.Now().Before(deadline) {
+	for tab.InFlight(0)+tab.InFlight(1) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the held request never got in flight")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	if resp := send("batch", false); resp == nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {

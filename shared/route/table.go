@@ -53,6 +53,24 @@ type vhost struct {
 	name    string
 	suffix  string // for wildcards: ".example.com"
 	entries []*Entry
+	// byModel holds the entries with an exact match on ModelHeader, by
+	// that value; other holds the rest. Both keep precedence order, and
+	// Match merges the two lists it needs, so a table of a thousand model
+	// routes costs a map look-up, not a scan.
+	byModel map[string][]*Entry
+	other   []*Entry
+}
+
+func (v *vhost) index() {
+	v.byModel = map[string][]*Entry{}
+	v.other = v.other[:0]
+	for _, e := range v.entries {
+		if m, ok := e.exactModel(); ok {
+			v.byModel[m] = append(v.byModel[m], e)
+		} else {
+			v.other = append(v.other, e)
+		}
+	}
 }
 
 // Entry is one match of one rule, with what decides its precedence.
@@ -64,6 +82,19 @@ type Entry struct {
 	RouteName string    `json:"route"`      // namespace/name
 	RuleIndex int       `json:"ruleIndex"`  // the rule's place in its route
 	MatchIdx  int       `json:"matchIndex"` // the match's place in its rule
+
+	order int // place in precedence order, set by Prepare
+}
+
+// exactModel returns the value of the entry's exact ModelHeader match.
+func (e *Entry) exactModel() (string, bool) {
+	for i := range e.Match.Headers {
+		h := &e.Match.Headers[i]
+		if !h.Regex && h.key == ModelHeader {
+			return h.Value, true
+		}
+	}
+	return "", false
 }
 
 // Match is an AND of its parts; a zero Match matches every request.
@@ -278,6 +309,9 @@ func (t *Table) Prepare() error {
 	}
 	t.inflight = make(inflight, len(t.Backends))
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
+	for i := range t.Entries {
+		t.Entries[i].order = i
+	}
 	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
 	wild := map[string]*vhost{}
 	for i := range t.Entries {
@@ -307,6 +341,13 @@ func (t *Table) Prepare() error {
 		}
 	}
 	sort.SliceStable(t.wildcard, func(i, j int) bool { return len(t.wildcard[i].suffix) > len(t.wildcard[j].suffix) })
+	for _, v := range t.exact {
+		v.index()
+	}
+	for _, v := range t.wildcard {
+		v.index()
+	}
+	t.any.index()
 	t.models = t.deriveModels()
 	return nil
 }
@@ -372,7 +413,19 @@ func (t *Table) Match(r *http.Request, host string) (*Rule, *Entry) {
 		return nil, nil
 	}
 	var query url.Values
-	for _, e := range v.entries {
+	var models []*Entry
+	if m, ok := r.Header[ModelHeader]; ok && len(m) > 0 {
+		models = v.byModel[m[0]]
+	}
+	other := v.other
+	// Merge the two lists in precedence order; the first match wins.
+	for len(models) > 0 || len(other) > 0 {
+		var e *Entry
+		if len(other) == 0 || len(models) > 0 && models[0].order < other[0].order {
+			e, models = models[0], models[1:]
+		} else {
+			e, other = other[0], other[1:]
+		}
 		if e.matches(r, &query) {
 			return &t.Rules[e.Rule], e
 		}
