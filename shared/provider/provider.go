@@ -30,6 +30,9 @@ type Translator interface {
 	StreamError(dst []byte, err error) []byte
 	// Error turns an upstream error response into a client-safe error.
 	Error(status int, body []byte) error
+	// Usage is what the provider has reported so far for this exchange:
+	// after Response, or after the stream's last event (or its cut).
+	Usage() api.Usage
 }
 
 // Providers Sluice speaks. An AIBackend's spec.provider names one.

@@ -18,6 +18,12 @@ type Translator struct {
 	ep     api.Endpoint
 	client string // the model the client asked for
 	model  string // the model the provider should see
+
+	// hideUsage is set when Sluice asked for stream usage on the client's
+	// behalf: the usage-only chunk is then read for the ledger and not
+	// passed on, so the client sees the stream it asked for.
+	hideUsage bool
+	usage     api.Usage
 }
 
 // New returns a translator for endpoint ep; client is the model the client
@@ -37,11 +43,65 @@ func (t *Translator) Request(body []byte) (string, []byte, error) {
 	if t.ep == api.EndpointEmbeddings {
 		path = "/embeddings"
 	}
-	if t.model == t.client {
-		return path, body, nil // pass-through: no JSON work at all
+	out := body
+	if t.model != t.client {
+		var err error
+		if out, err = setModel(body, t.model); err != nil {
+			return "", nil, err
+		}
 	}
-	out, err := setModel(body, t.model)
-	return path, out, err
+	if t.ep == api.EndpointChatCompletions {
+		var asked bool
+		out, asked = withStreamUsage(out)
+		t.hideUsage = !asked
+	}
+	return path, out, nil
+}
+
+// withStreamUsage makes a streaming chat request ask for usage
+// (stream_options.include_usage), so the ledger learns the provider's real
+// count. It reports whether the client had asked for it itself; a body that
+// does not stream is returned as is.
+func withStreamUsage(body []byte) ([]byte, bool) {
+	if !bytes.Contains(body, []byte(`"stream"`)) {
+		return body, true
+	}
+	var p struct {
+		Stream        bool `json:"stream"`
+		StreamOptions *struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	if json.Unmarshal(body, &p) != nil || !p.Stream {
+		return body, true
+	}
+	if p.StreamOptions != nil && p.StreamOptions.IncludeUsage {
+		return body, true
+	}
+	if p.StreamOptions == nil {
+		end := bytes.LastIndexByte(body, '}')
+		if end < 0 {
+			return body, true
+		}
+		out := make([]byte, 0, len(body)+40)
+		out = append(out, body[:end]...)
+		out = append(out, `,"stream_options":{"include_usage":true}`...)
+		return append(out, body[end:]...), false
+	}
+	start, end, ok := topLevelValue(body, "stream_options")
+	if !ok {
+		return body, true
+	}
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(body[start:end], &opts) != nil || opts == nil {
+		return body, true
+	}
+	opts["include_usage"] = json.RawMessage("true")
+	enc, _ := json.Marshal(opts)
+	out := make([]byte, 0, len(body)+len(enc))
+	out = append(out, body[:start]...)
+	out = append(out, enc...)
+	return append(out, body[end:]...), false
 }
 
 // Header sets bearer auth when the backend has a credential.
@@ -52,11 +112,59 @@ func (t *Translator) Header(h http.Header, credential string) {
 	}
 }
 
-// Response passes the body through.
-func (t *Translator) Response(body []byte) ([]byte, error) { return body, nil }
+// Response passes the body through, reading its usage.
+func (t *Translator) Response(body []byte) ([]byte, error) {
+	var r struct {
+		Usage *wireUsage `json:"usage"`
+	}
+	if json.Unmarshal(body, &r) == nil && r.Usage != nil {
+		t.usage = r.Usage.api()
+	}
+	return body, nil
+}
 
-// StreamEvent forwards the event as received.
+// Usage is what the backend reported.
+func (t *Translator) Usage() api.Usage { return t.usage }
+
+// wireUsage is OpenAI's usage object, of chat completions and embeddings.
+type wireUsage struct {
+	PromptTokens        int64 `json:"prompt_tokens"`
+	CompletionTokens    int64 `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens int64 `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+func (u *wireUsage) api() api.Usage {
+	out := api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Reported: true}
+	if d := u.PromptTokensDetails; d != nil {
+		out.CachedTokens = d.CachedTokens
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		out.ReasoningTokens = d.ReasoningTokens
+	}
+	return out
+}
+
+// StreamEvent forwards the event as received. A chunk carrying usage is
+// read for the ledger; the usage-only chunk Sluice asked for itself is not
+// forwarded.
 func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
+	if bytes.Contains(ev.Data, []byte(`"usage"`)) {
+		var c struct {
+			Choices []json.RawMessage `json:"choices"`
+			Usage   *wireUsage        `json:"usage"`
+		}
+		if json.Unmarshal(ev.Data, &c) == nil && c.Usage != nil {
+			t.usage = c.Usage.api()
+			if t.hideUsage && len(c.Choices) == 0 {
+				return dst, nil
+			}
+		}
+	}
 	return append(dst, ev.Raw...), nil
 }
 
@@ -121,29 +229,34 @@ func setModel(body []byte, model string) ([]byte, error) {
 // topLevelString finds the value of key in a JSON object: the byte span of
 // its encoded string and its decoded value.
 func topLevelString(body []byte, key string) (start, end int, value string, ok bool) {
+	start, end, ok = topLevelValue(body, key)
+	if !ok || json.Unmarshal(body[start:end], &value) != nil {
+		return 0, 0, "", false
+	}
+	return start, end, value, true
+}
+
+// topLevelValue finds the byte span of key's value in a JSON object.
+func topLevelValue(body []byte, key string) (start, end int, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return 0, 0, "", false
+		return 0, 0, false
 	}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return 0, 0, "", false
+			return 0, 0, false
 		}
 		name, _ := t.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return 0, 0, "", false
+			return 0, 0, false
 		}
 		if name != key {
 			continue
 		}
 		end = int(dec.InputOffset())
-		start = end - len(raw)
-		if err := json.Unmarshal(raw, &value); err != nil {
-			return 0, 0, "", false
-		}
-		return start, end, value, true
+		return end - len(raw), end, true
 	}
-	return 0, 0, "", false
+	return 0, 0, false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/sse"
 )
 
 func TestRequestModelMapping(t *testing.T) {
@@ -61,4 +62,56 @@ func TestError(t *testing.T) {
 		})
 	}
 	_ = http.StatusOK
+}
+
+func TestStreamUsageRequested(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		hidden           bool
+	}{
+		{"not streaming", `{"model":"m","messages":[]}`, `{"model":"m","messages":[]}`, false},
+		{"stream false", `{"model":"m","stream":false}`, `{"model":"m","stream":false}`, false},
+		{"added", `{"model":"m","stream":true}`, `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, true},
+		{"client asked", `{"model":"m","stream":true,"stream_options":{"include_usage":true}}`,
+			`{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, false},
+		{"other options kept", `{"stream_options":{"include_obfuscation":false},"model":"m","stream":true}`,
+			`{"stream_options":{"include_obfuscation":false,"include_usage":true},"model":"m","stream":true}`, true},
+		{"usage off turned on", `{"model":"m","stream":true,"stream_options":{"include_usage":false}}`,
+			`{"model":"m","stream":true,"stream_options":{"include_usage":true}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, _ := New(api.EndpointChatCompletions, "m", "m")
+			_, out, err := tr.Request([]byte(tt.body))
+			if err != nil || string(out) != tt.want || tr.hideUsage != tt.hidden {
+				t.Fatalf("Request = %s, hidden %v, %v; want %s, hidden %v", out, tr.hideUsage, err, tt.want, tt.hidden)
+			}
+		})
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tr, _ := New(api.EndpointChatCompletions, "m", "m")
+	tr.Response([]byte(`{"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42,` +
+		`"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":20}}}`))
+	want := api.Usage{InputTokens: 12, OutputTokens: 30, CachedTokens: 8, ReasoningTokens: 20, Reported: true}
+	if got := tr.Usage(); got != want {
+		t.Fatalf("Usage = %+v, want %+v", got, want)
+	}
+
+	// Streamed: usage arrives in the last chunk, which is hidden when Sluice
+	// asked for it on the client's behalf.
+	tr, _ = New(api.EndpointChatCompletions, "m", "m")
+	tr.Request([]byte(`{"model":"m","stream":true}`))
+	content := sse.Event{Data: []byte(`{"choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}`), Raw: []byte("data: x\n\n")}
+	if out, _ := tr.StreamEvent(nil, content); len(out) == 0 || tr.Usage().Reported {
+		t.Fatalf("content chunk: out %q, usage %+v", out, tr.Usage())
+	}
+	last := sse.Event{Data: []byte(`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}`), Raw: []byte("data: y\n\n")}
+	if out, _ := tr.StreamEvent(nil, last); len(out) != 0 {
+		t.Fatalf("usage chunk forwarded: %q", out)
+	}
+	if got := tr.Usage(); got != (api.Usage{InputTokens: 3, OutputTokens: 5, Reported: true}) {
+		t.Fatalf("stream Usage = %+v", got)
+	}
 }
