@@ -129,3 +129,64 @@ func WriteOpenAIError(w http.ResponseWriter, err error) {
 	w.WriteHeader(Status(err))
 	w.Write(body)
 }
+
+// anthropicTypes maps error kinds to Anthropic's error types.
+var anthropicTypes = []struct {
+	kind error
+	typ  string
+}{
+	{ErrBadRequest, "invalid_request_error"},
+	{ErrUnauthorized, "authentication_error"},
+	{ErrForbidden, "permission_error"},
+	{ErrModelNotFound, "not_found_error"},
+	{ErrNotFound, "not_found_error"},
+	{ErrTooLarge, "request_too_large"},
+	{ErrRateLimited, "rate_limit_error"},
+	{ErrTimeout, "timeout_error"},
+	{ErrUnavailable, "overloaded_error"},
+}
+
+// AnthropicType is Anthropic's error type for err.
+func AnthropicType(err error) string {
+	for _, k := range anthropicTypes {
+		if errors.Is(err, k.kind) {
+			return k.typ
+		}
+	}
+	if Status(err) == 529 {
+		return "overloaded_error"
+	}
+	return "api_error"
+}
+
+// AnthropicBody renders err as Anthropic's error object:
+// {"type":"error","error":{"type","message"}}. Errors that are not *Error
+// get a generic message, so internals never leak to the client.
+func AnthropicBody(err error) []byte {
+	msg := "internal error"
+	var e *Error
+	if errors.As(err, &e) {
+		msg = e.Message
+	}
+	b, _ := json.Marshal(struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}{Type: "error", Error: struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}{AnthropicType(err), msg}})
+	return b
+}
+
+// WriteAnthropicError writes err to w as Anthropic would.
+func WriteAnthropicError(w http.ResponseWriter, err error) {
+	body := AnthropicBody(err)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(Status(err))
+	w.Write(body)
+}
