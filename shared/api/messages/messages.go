@@ -254,13 +254,13 @@ const (
 // Event is one streamed event; Type says which fields are set. It is both
 // the SSE event name and the data's "type".
 type Event struct {
-	Type         string          `json:"type"`
-	Message      *Response       `json:"message,omitempty"`       // message_start
-	Index        *int64          `json:"index,omitempty"`         // content_block_*
-	ContentBlock *Block          `json:"content_block,omitempty"` // content_block_start
-	Delta        *EventDelta     `json:"delta,omitempty"`         // content_block_delta, message_delta
-	Usage        *Usage          `json:"usage,omitempty"`         // message_delta
-	Error        *ErrorBody      `json:"error,omitempty"`         // error
+	Type         string      `json:"type"`
+	Message      *Response   `json:"message,omitempty"`       // message_start
+	Index        *int64      `json:"index,omitempty"`         // content_block_*
+	ContentBlock *Block      `json:"content_block,omitempty"` // content_block_start
+	Delta        *EventDelta `json:"delta,omitempty"`         // content_block_delta, message_delta
+	Usage        *Usage      `json:"usage,omitempty"`         // message_delta
+	Error        *ErrorBody  `json:"error,omitempty"`         // error
 }
 
 // EventDelta is the delta of content_block_delta (by Type) or of
