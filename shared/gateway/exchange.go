@@ -254,6 +254,11 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if m := rule.Filters.RequestHeaders; m != nil {
 		m.Apply(req.Header)
 	}
+	if s, ok := tr.(provider.Signer); ok {
+		if err := s.Sign(ctx, req, out); err != nil {
+			return fmt.Errorf("%w: backend %s: signing: %w", api.ErrNoBackend, b.Name, err)
+		}
+	}
 	resp, err := ex.g.client.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -277,8 +282,13 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if m := rule.Filters.ResponseHeaders; m != nil {
 		m.Apply(ex.w.Header())
 	}
-	if ex.stream && isEventStream(resp.Header.Get("Content-Type")) {
-		return ex.relayStream(tr, resp.Body)
+	if ex.stream {
+		if d, ok := tr.(provider.StreamDecoder); ok {
+			return ex.relayStream(tr, d.NewEventReader(resp.Body))
+		}
+		if isEventStream(resp.Header.Get("Content-Type")) {
+			return ex.relayStream(tr, sse.NewReader(resp.Body))
+		}
 	}
 	return ex.relayBody(tr, resp)
 }
@@ -312,7 +322,7 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 // relayStream passes events to the client one by one, flushing each at
 // once. After the first byte a failure cannot change the status, so it
 // becomes an error event in the client's protocol.
-func (ex *exchange) relayStream(tr provider.Translator, body io.Reader) error {
+func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader) error {
 	h := ex.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -322,7 +332,6 @@ func (ex *exchange) relayStream(tr provider.Translator, body io.Reader) error {
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	rd := sse.NewReader(body)
 	var buf []byte
 	for {
 		ev, err := rd.Next()

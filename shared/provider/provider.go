@@ -4,6 +4,8 @@
 package provider
 
 import (
+	"context"
+	"io"
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -33,6 +35,26 @@ type Translator interface {
 	// Usage is what the provider has reported so far for this exchange:
 	// after Response, or after the stream's last event (or its cut).
 	Usage() api.Usage
+}
+
+// Signer is implemented by translators whose provider authenticates each
+// request by signing it (Bedrock's SigV4). The gateway calls Sign after
+// Header, with the exact body it sends.
+type Signer interface {
+	Sign(ctx context.Context, req *http.Request, body []byte) error
+}
+
+// EventReader reads a provider's stream one event at a time. *sse.Reader is
+// one; Bedrock's binary event stream has its own.
+type EventReader interface {
+	Next() (sse.Event, error)
+}
+
+// StreamDecoder is implemented by translators whose provider streams in a
+// framing other than server-sent events. The gateway then reads the
+// upstream body with the EventReader it returns, whatever its content type.
+type StreamDecoder interface {
+	NewEventReader(body io.Reader) EventReader
 }
 
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
