@@ -336,7 +336,18 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 	for {
 		ev, err := rd.Next()
 		if err == io.EOF {
-			return nil
+			end, ok := tr.(provider.StreamEnder)
+			if !ok {
+				return nil
+			}
+			if buf, err = end.StreamEnd(buf[:0]); err != nil {
+				buf = tr.StreamError(buf[:0], err)
+			}
+			if len(buf) > 0 {
+				ex.w.Write(buf)
+				rc.Flush()
+			}
+			return err
 		}
 		if err != nil {
 			var cause error = api.Errorf(api.ErrUpstream, "the backend stream failed mid-response")

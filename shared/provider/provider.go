@@ -57,6 +57,15 @@ type StreamDecoder interface {
 	NewEventReader(body io.Reader) EventReader
 }
 
+// StreamEnder is implemented by translators that must close the client's
+// stream themselves (OpenAI's "data: [DONE]", Anthropic's message_stop)
+// or that can tell a cut stream from a finished one. The gateway calls
+// StreamEnd when the upstream stream ends cleanly; an error means the
+// upstream ended early, and the gateway then sends StreamError instead.
+type StreamEnder interface {
+	StreamEnd(dst []byte) ([]byte, error)
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
 	OpenAI = "openai"
