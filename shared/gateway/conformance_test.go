@@ -217,7 +217,7 @@ var gwConformance = map[string][]gwCase{
 			respAbsent: []string{"X-Header-Remove"}},
 		{path: "/response-and-request-header-modifiers", header: map[string]string{"X-Header-Remove": "remove-val", "X-Header-Add-Append": "append-val-1", "X-Header-Echo": "echo"},
 			setResponse: map[string]string{"X-Header-Set-2": "set-val-2", "X-Header-Add-2": "add-val-2", "X-Header-Remove-2": "remove-val-2", "Another-Header": "another-header-val", "X-Header-Remove-1": "remove-val-1", "X-Header-Echo": "echo"},
-			backend: "v1", reqHeader: map[string]string{"X-Header-Add": "header-val-1", "X-Header-Set": "set-overwrites-values", "X-Header-Add-Append": "append-val-1,header-val-2", "X-Header-Echo": "echo"},
+			backend:     "v1", reqHeader: map[string]string{"X-Header-Add": "header-val-1", "X-Header-Set": "set-overwrites-values", "X-Header-Add-Append": "append-val-1,header-val-2", "X-Header-Echo": "echo"},
 			reqAbsent: []string{"X-Header-Remove"},
 			respHeader: map[string]string{"X-Header-Set-1": "header-set-1", "X-Header-Set-2": "header-set-2", "X-Header-Add-1": "header-add-1",
 				"X-Header-Add-2": "add-val-2,header-add-2", "Another-Header": "another-header-val", "X-Header-Echo": "echo"},
@@ -276,7 +276,7 @@ var gwConformance = map[string][]gwCase{
 			respHeader: map[string]string{"Access-Control-Allow-Origin": "*"}, respAbsent: []string{"Access-Control-Allow-Credentials"}},
 	},
 	// Distributions: these send many requests and check shares.
-	"HTTPRouteWeight":                              nil,
+	"HTTPRouteWeight": nil,
 	"HTTPRouteRequestHeaderModifierBackendWeights": nil,
 	"HTTPRouteRequestPercentageMirror":             nil,
 }
