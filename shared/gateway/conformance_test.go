@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,6 +50,10 @@ func newConfEcho(t *testing.T, name string) *confEcho {
 		e.mu.Lock()
 		e.hits[r.URL.Path]++
 		e.mu.Unlock()
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			echoUpgraded(w)
+			return
+		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil {
 			select {
 			case <-time.After(d):
@@ -64,6 +72,27 @@ func newConfEcho(t *testing.T, name string) *confEcho {
 	}))
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// echoUpgraded switches protocols and sends back every byte it gets.
+func echoUpgraded(w http.ResponseWriter) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	brw.Flush()
+	buf := make([]byte, 512)
+	for {
+		n, err := brw.Read(buf)
+		if n > 0 {
+			conn.Write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (e *confEcho) count(path string) int {
@@ -280,6 +309,7 @@ var gwConformance = map[string][]gwCase{
 	"HTTPRouteWeight": nil,
 	"HTTPRouteRequestHeaderModifierBackendWeights": nil,
 	"HTTPRouteRequestPercentageMirror":             nil,
+	"HTTPRouteBackendProtocolWebSocket":            nil,
 }
 
 var https = map[string]string{"X-Forwarded-Proto": "https"}
@@ -340,6 +370,8 @@ func TestConformance(t *testing.T) {
 				g.backendWeightFilters(t)
 			case "HTTPRouteRequestPercentageMirror":
 				g.percentageMirrors(t)
+			case "HTTPRouteBackendProtocolWebSocket":
+				g.webSocket(t)
 			}
 			for _, c := range cases {
 				t.Run(c.String(), func(t *testing.T) { g.check(t, c) })
@@ -355,7 +387,7 @@ func serveManifest(t *testing.T, base []byte, file string, echoes map[string]*co
 		t.Fatal(err)
 	}
 	ports := strings.NewReplacer("{{v1}}", echoes["v1"].port(), "{{v2}}", echoes["v2"].port(), "{{v3}}", echoes["v3"].port())
-	objs, probs := gatewayapi.Validate(map[string][]byte{"_base.yaml": []byte(ports.Replace(string(base))), file: b})
+	objs, probs := gatewayapi.Validate(map[string][]byte{"_base.yaml": []byte(ports.Replace(string(base))), file: []byte(ports.Replace(string(b)))})
 	for _, p := range probs {
 		t.Errorf("problem: %s", p)
 	}
@@ -534,6 +566,40 @@ func (g *confGateway) percentageMirrors(t *testing.T) {
 		}
 		if !within(n, total, p) {
 			t.Errorf("%s: %d of %d mirrored, want about %s", path, n, total, strconv.FormatFloat(p*total, 'f', 0, 64))
+		}
+	}
+}
+
+// webSocket upgrades a connection through the gateway and sends a text and
+// a binary message (as raw frames: the proxy passes bytes through) and
+// reads each back.
+func (g *confGateway) webSocket(t *testing.T) {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: gateway.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d, want 101", resp.StatusCode)
+	}
+	for _, msg := range [][]byte{
+		{0x81, 18, 'W', 'e', 'b', 's', 'o', 'c', 'k', 'e', 't', ' ', 'S', 'u', 'p', 'p', 'o', 'r', 't', '!'}, // text frame
+		{0x82, 7, 1, 2, 3, 4, 5, 6, 7}, // binary frame
+	} {
+		if _, err := conn.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(br, got); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("echo %q %v, want %q", got, err, msg)
 		}
 	}
 }

@@ -27,10 +27,13 @@ import (
 // Where Sluice differs on purpose, the manifest says so: listener ports are
 // recorded, not bound (HTTPRouteListenerPortMatching), every Gateway is
 // served from one front door (HTTPRouteMultipleGateways), and listeners
-// cannot select namespaces by label (HTTPRouteCrossNamespace). Tests of
-// TLS (HTTPRouteHTTPSListener, HTTPRouteHTTPSListenerDetectMisdirectedRequests),
-// backend protocols (HTTPRouteBackendProtocolH2C, ...WebSocket), retries
-// and observedGeneration have no counterpart here.
+// cannot select namespaces by label (HTTPRouteCrossNamespace). TLS is
+// terminated by the front door (API Gateway, or nothing locally), so
+// HTTPRouteHTTPSListener and HTTPRouteHTTPSListenerDetectMisdirectedRequests
+// have no counterpart; neither do HTTPRouteBackendProtocolH2C (backends are
+// spoken to over HTTP/1.1 or TLS), HTTPRouteRetry (the experimental retry
+// field is not implemented) and HTTPRouteObservedGenerationBump (there is
+// no API server bumping generations).
 
 // confCase is one request and what it should get: a backend as
 // namespace/name (the namespace left out for infra), "404" for no route,
