@@ -327,6 +327,16 @@ var conformance = map[string]confTest{
 			{path: "/unnamed", want: "infra-backend-v2"},
 		},
 	},
+	"SluiceRegularExpressionMatching": {cases: []confCase{
+		{path: "/v1/items/42", want: "infra-backend-v1"},
+		{path: "/v1/items/42/more", want: "404"},         // anchored
+		{path: "/v2/items/42", want: "infra-backend-v2"}, // the prefix ranks first
+		{path: "/search", headers: map[string]string{"Version": "v2"}, want: "infra-backend-v3"},
+		{path: "/search/all", headers: map[string]string{"Version": "v3"}, want: "404"},
+		{path: "/search/all", headers: map[string]string{"Version": "xv1"}, want: "404"},
+		{path: "/searching?page=12", want: "infra-backend-v3"},
+		{path: "/search?page=12a", want: "404"},
+	}},
 	"HTTPRouteServiceTypes": {
 		status: map[string]string{"HTTPRoute/infra/service-types": accepted},
 		backends: map[string]string{
@@ -341,7 +351,7 @@ var conformance = map[string]confTest{
 }
 
 func TestConformance(t *testing.T) {
-	files, _ := filepath.Glob("testdata/conformance/HTTPRoute*.yaml")
+	files, _ := filepath.Glob("testdata/conformance/[^_]*.yaml")
 	if len(files) != len(conformance) {
 		t.Errorf("%d manifests in testdata/conformance, %d tests here", len(files), len(conformance))
 	}
