@@ -361,20 +361,13 @@ func (t *Table) Prepare() error {
 // case-insensitive, query names exact). The ignored ones don't count
 // towards precedence either.
 func firstOfEach(vs []ValueMatch, same func(a, b string) bool) []ValueMatch {
-	for i := 1; i < len(vs); i++ {
-		for j := range i {
-			if same(vs[i].Name, vs[j].Name) {
-				out := append([]ValueMatch(nil), vs[:i]...)
-				for _, v := range vs[i+1:] {
-					if !slices.ContainsFunc(out, func(o ValueMatch) bool { return same(o.Name, v.Name) }) {
-						out = append(out, v)
-					}
-				}
-				return out
-			}
+	var out []ValueMatch
+	for i, v := range vs {
+		if !slices.ContainsFunc(vs[:i], func(o ValueMatch) bool { return same(o.Name, v.Name) }) {
+			out = append(out, v)
 		}
 	}
-	return vs
+	return out
 }
 
 func (v *ValueMatch) compile() error {
