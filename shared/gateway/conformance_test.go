@@ -554,15 +554,17 @@ func (g *confGateway) percentageMirrors(t *testing.T) {
 				t.Fatalf("%s: status %d from %q", path, resp.StatusCode, e.Backend)
 			}
 		}
-		// Mirrors are sent in the background: wait until the count rests.
-		n, deadline := -1, time.Now().Add(5*time.Second)
-		for time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
+		// Mirrors are sent in the background: wait until the count has
+		// rested for half a second.
+		n, still, deadline := -1, 0, time.Now().Add(10*time.Second)
+		for still < 5 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
 			m := g.echoes["v2"].count(path) - before
 			if m == n {
-				break
+				still++
+			} else {
+				n, still = m, 0
 			}
-			n = m
 		}
 		if !within(n, total, p) {
 			t.Errorf("%s: %d of %d mirrored, want about %s", path, n, total, strconv.FormatFloat(p*total, 'f', 0, 64))
