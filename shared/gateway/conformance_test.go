@@ -197,6 +197,8 @@ var gwConformance = map[string][]gwCase{
 	"HTTPRouteRewriteHost": {
 		{host: "rewrite.example", path: "/one", backend: "v1", reqPath: "/one", reqHost: "one.example.org"},
 		{host: "rewrite.example", path: "/two", backend: "v2", reqPath: "/two", reqHost: "example.org"},
+		{host: "rewrite.example:8080", path: "/two", backend: "v2", reqHost: "example.org"}, // the port is not part of the hostname
+		{host: "other.example", path: "/two", status: 404},
 		{host: "rewrite.example", path: "/rewrite-host-and-modify-headers", header: modIn, backend: "v2",
 			reqPath: "/rewrite-host-and-modify-headers", reqHost: "test.example.org", reqHeader: modOut, reqAbsent: modAbsent},
 	},
