@@ -26,9 +26,13 @@ test: tools
 unit:
 	$(GO) test -count=1 -short ./shared/...
 
+# bench: the Go benchmarks (saved for the report), then the process bench,
+# which writes BENCHMARKS.md with both.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/...
-	$(GO) run ./tests/bench -out BENCHMARKS.md
+	@mkdir -p build
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/... > build/gobench.txt || { cat build/gobench.txt; exit 1; }
+	@cat build/gobench.txt
+	$(GO) run ./tests/bench -out BENCHMARKS.md -gobench build/gobench.txt
 
 build:
 	@for fn in $(LAMBDAS); do \

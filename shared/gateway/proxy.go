@@ -197,17 +197,20 @@ func (ex *exchange) redirect(rd *route.Redirect, entry *route.Entry) {
 	if h, p, err := net.SplitHostPort(r.Host); err == nil {
 		host, port = h, p
 	}
-	schemeChanged := rd.Scheme != "" && rd.Scheme != scheme
 	if rd.Scheme != "" {
 		scheme = rd.Scheme
 	}
 	if rd.Hostname != "" {
 		host = rd.Hostname
 	}
+	// Without a port, a redirect that names a scheme goes to that scheme's
+	// well-known port, even when it is the request's own scheme; one that
+	// names none stays on the listener's port (here the port the client
+	// used). So says the Port field of HTTPRequestRedirectFilter.
 	switch {
 	case rd.Port != 0:
 		port = strconv.Itoa(rd.Port)
-	case schemeChanged:
+	case rd.Scheme != "":
 		port = ""
 	}
 	if port == "80" && scheme == "http" || port == "443" && scheme == "https" {
@@ -376,6 +379,9 @@ func corsPreflight(w http.ResponseWriter, r *http.Request, c *route.CORS) {
 		}
 		if headers != "" {
 			h.Set("Access-Control-Allow-Headers", headers)
+		}
+		if len(c.ExposeHeaders) > 0 {
+			h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ", "))
 		}
 		if c.MaxAge > 0 {
 			h.Set("Access-Control-Max-Age", strconv.Itoa(c.MaxAge))

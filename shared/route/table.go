@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -275,6 +276,8 @@ func (t *Table) Prepare() error {
 		if m.Path.Type == PathPrefix {
 			m.Path.Value = trimPrefix(m.Path.Value)
 		}
+		m.Headers = firstOfEach(m.Headers, strings.EqualFold)
+		m.Query = firstOfEach(m.Query, func(a, b string) bool { return a == b })
 		for j := range m.Headers {
 			h := &m.Headers[j]
 			h.key = textproto.CanonicalMIMEHeaderKey(h.Name)
@@ -350,6 +353,21 @@ func (t *Table) Prepare() error {
 	t.any.index()
 	t.models = t.deriveModels()
 	return nil
+}
+
+// firstOfEach drops the matches whose name repeats an earlier one's: the
+// Gateway API says only the first entry with an equivalent name is
+// considered, and later ones MUST be ignored (header names are
+// case-insensitive, query names exact). The ignored ones don't count
+// towards precedence either.
+func firstOfEach(vs []ValueMatch, same func(a, b string) bool) []ValueMatch {
+	var out []ValueMatch
+	for i, v := range vs {
+		if !slices.ContainsFunc(vs[:i], func(o ValueMatch) bool { return same(o.Name, v.Name) }) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (v *ValueMatch) compile() error {

@@ -149,3 +149,42 @@ func BenchmarkMatch1000(b *testing.B) {
 		}
 	}
 }
+
+// TestEquivalentNames: of header matches with equivalent names (compared
+// case-insensitively) and query matches with the same name, only the first
+// counts, for matching and for precedence (HTTPHeaderMatch.Name,
+// HTTPQueryParamMatch.Name).
+func TestEquivalentNames(t *testing.T) {
+	tab := build(t,
+		entry("ns/header-twice", Match{Headers: []ValueMatch{{Name: "x-a", Value: "1"}, {Name: "X-A", Value: "2"}}}),
+		entry("ns/query-twice", Match{Query: []ValueMatch{{Name: "q", Value: "1"}, {Name: "q", Value: "2"}}}),
+		entry("ns/two-headers", Match{Headers: []ValueMatch{{Name: "x-b", Value: "1"}, {Name: "x-c", Value: "1"}}}),
+	)
+	tests := []struct {
+		name, target string
+		header       map[string]string
+		want         string
+	}{
+		{"the later header match is ignored", "/", map[string]string{"X-A": "1"}, "ns/header-twice"},
+		{"the ignored value does not match", "/", map[string]string{"X-A": "2"}, ""},
+		{"the later query match is ignored", "/?q=1", nil, "ns/query-twice"},
+		{"query names are case-sensitive", "/?Q=1", nil, ""},
+		// header-twice counts one header match, two-headers two.
+		{"ignored matches don't count for precedence", "/", map[string]string{"X-A": "1", "X-B": "1", "X-C": "1"}, "ns/two-headers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", tt.target, nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			got := ""
+			if rule, _ := tab.Match(r, "example.com"); rule != nil {
+				got = rule.Route
+			}
+			if got != tt.want {
+				t.Fatalf("matched %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ type config struct {
 	logLevel  string
 	keep      bool
 	serveMock string
+	gobench   string
 }
 
 func parseFlags() config {
@@ -47,6 +48,7 @@ func parseFlags() config {
 	flag.IntVar(&c.starts, "starts", 10, "cold starts to time")
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
+	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching benchmark)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI provider on this address and do nothing else")
 	flag.Parse()
 	return c
@@ -97,6 +99,9 @@ func run(cfg config) error {
 	res, err := measure(ctx, cfg, e)
 	if err != nil {
 		return err
+	}
+	if res.goBench, res.goBenchSource, err = goBenchmarks(ctx, cfg.gobench, root); err != nil {
+		progress("warning: %v; the report has no Go benchmarks", err)
 	}
 	if busy := res.noisiest(); busy > noisyShare {
 		progress("warning: other processes used up to %.0f%% of a core during a run; the figures are noisy", busy)

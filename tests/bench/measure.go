@@ -18,19 +18,21 @@ import (
 
 // results are all the figures of one bench run.
 type results struct {
-	cfg       config
-	machine   machine
-	redis     string
-	latency1  pair // 1 connection, closed loop, whole answer
-	latency   pair // open loop at cfg.rate, whole answer, from when due
-	load      []loadRun
-	ttfb1     pair // streamed, 1 connection, first body byte
-	ttfb      pair // streamed, ttfbConns connections, first body byte
-	ttfbConns int
-	peakKB    int64 // the measured gateway's VmHWM after every run
-	starts    []startRun
-	initOnly  []time.Duration // exec to exit of `local -h`: runtime and package init
-	dynamoRTT summary         // DescribeTable round trips to DynamoDB Local
+	cfg           config
+	machine       machine
+	redis         string
+	latency1      pair // 1 connection, closed loop, whole answer
+	latency       pair // open loop at cfg.rate, whole answer, from when due
+	load          []loadRun
+	ttfb1         pair // streamed, 1 connection, first body byte
+	ttfb          pair // streamed, ttfbConns connections, first body byte
+	ttfbConns     int
+	peakKB        int64 // the measured gateway's VmHWM after every run
+	starts        []startRun
+	initOnly      []time.Duration // exec to exit of `local -h`: runtime and package init
+	dynamoRTT     summary         // DescribeTable round trips to DynamoDB Local
+	goBench       []goBench       // go test -bench results
+	goBenchSource string          // where they came from
 }
 
 // pair is one scenario run against the mock directly and through the gateway.

@@ -224,6 +224,8 @@ func render(r *results) string {
 		}
 	}
 
+	b.WriteString(renderGoBench(r.goBench, r.goBenchSource))
+
 	m := r.machine
 	p("\n## Machine\n\n")
 	p("- CPU: %s, %d cores\n- Memory: %s\n- Kernel: %s\n- Go: %s\n- Commit: %s\n- Date: %s\n- Load average when the runs began: %s\n",
