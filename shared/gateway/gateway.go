@@ -122,12 +122,26 @@ func NewTransport() *http.Transport {
 // HTTP backends as the route table says.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{g: g, w: w, r: r, start: g.now(), id: newRequestID()}
+	ep := api.EndpointOf(r.URL.Path)
+	ex.anthropic = ep.Anthropic() || ep == api.EndpointModels && anthropicClient(r.Header)
 	w.Header().Set("X-Request-Id", ex.id)
 	err := ex.serve()
 	if err != nil && !ex.wroteHeader {
-		api.WriteOpenAIError(w, err)
+		// Errors take the shape of the client's protocol, chosen by endpoint.
+		if ex.anthropic {
+			api.WriteAnthropicError(w, err)
+		} else {
+			api.WriteOpenAIError(w, err)
+		}
 	}
 	ex.logDone(err)
+}
+
+// anthropicClient reports whether a request on a path both protocols share
+// (/v1/models) comes from an Anthropic client: Anthropic's SDKs send
+// anthropic-version, and their key in x-api-key.
+func anthropicClient(h http.Header) bool {
+	return h.Get("Anthropic-Version") != "" || h.Get("X-Api-Key") != ""
 }
 
 // keyFrom finds the presented key in the headers clients use for it.
