@@ -97,7 +97,7 @@ func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	b, err := json.Marshal(out)
+	b, err := marshal(out)
 	if err != nil {
 		return "", nil, api.Errorf(api.ErrBadRequest, "request could not be encoded: %v", err)
 	}
@@ -485,7 +485,7 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	}
 	reason, seq := t.stopReason(finish)
 	out.StopReason, out.StopSequence = &reason, seq
-	b, err := json.Marshal(out)
+	b, err := marshal(out)
 	if err != nil {
 		return nil, api.Errorf(api.ErrUpstream, "translating the backend's answer: %v", err)
 	}
@@ -861,9 +861,18 @@ func withCode(e *api.Error) {
 	if e.Code == "context_length_exceeded" && !strings.Contains(e.Message, e.Code) {
 		e.Message += " (context_length_exceeded)"
 	}
-	if e.Code == "context_length_exceeded" && !strings.Contains(e.Message, "context") {
-		e.Message = "context length exceeded: " + e.Message
+}
+
+// marshal encodes v as JSON without escaping <, > and &: text reaches
+// the other side as the client wrote it.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // appendString appends s as a JSON string, escaping only what JSON needs.
