@@ -1,0 +1,198 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/sluicegw/sluice/local/mock"
+)
+
+// anthropicClient points the official Anthropic SDK at a gateway fixture
+// whose routes lead to the mock OpenAI provider, over real sockets.
+func anthropicSDK(t *testing.T) anthropic.Client {
+	t.Helper()
+	up := httptest.NewServer(&mock.OpenAI{})
+	t.Cleanup(up.Close)
+	f := newFixture(t, Config{}, map[string][]string{"claude-on-openai": {up.URL + "/v1"}, "error-429": {up.URL + "/v1"}})
+	return anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+}
+
+var weatherTool = []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{
+	Name: "get_weather", Description: anthropic.String("Current weather in a city"),
+	InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{"query": map[string]any{"type": "string"}}},
+}}}
+
+func TestAnthropicSDKPlainAndStreaming(t *testing.T) {
+	c := anthropicSDK(t)
+	ctx := context.Background()
+	params := anthropic.MessageNewParams{
+		Model: "claude-on-openai", MaxTokens: 256,
+		System:   []anthropic.TextBlockParam{{Text: "Be brief."}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there"))},
+	}
+	msg, err := c.Messages.New(ctx, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.Model != "claude-on-openai" || msg.StopReason != anthropic.StopReasonEndTurn || len(msg.Content) != 1 ||
+		!strings.HasSuffix(msg.Content[0].Text, "hello there") || msg.Usage.InputTokens == 0 || msg.Usage.OutputTokens == 0 {
+		t.Fatalf("message %+v", msg)
+	}
+
+	stream := c.Messages.NewStreaming(ctx, params)
+	var acc anthropic.Message
+	var deltas int
+	for stream.Next() {
+		ev := stream.Current()
+		if err := acc.Accumulate(ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == "content_block_delta" {
+			deltas++
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if deltas < 3 || acc.Content[0].Text != msg.Content[0].Text || acc.StopReason != anthropic.StopReasonEndTurn || acc.Usage.OutputTokens != msg.Usage.OutputTokens {
+		t.Fatalf("streamed %d deltas: %+v", deltas, acc)
+	}
+
+	// Thinking: the mock reasons when asked to think.
+	params.Messages = []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("think it over"))}
+	params.Thinking = anthropic.ThinkingConfigParamOfEnabled(2048)
+	stream = c.Messages.NewStreaming(ctx, params)
+	acc = anthropic.Message{}
+	for stream.Next() {
+		if err := acc.Accumulate(stream.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.Content) != 2 || acc.Content[0].Type != "thinking" || acc.Content[0].Thinking != "Let me think about this." || acc.Content[1].Type != "text" {
+		t.Fatalf("thinking stream %+v", acc.Content)
+	}
+}
+
+func TestAnthropicSDKToolRoundTrip(t *testing.T) {
+	c := anthropicSDK(t)
+	ctx := context.Background()
+	for _, streaming := range []bool{false, true} {
+		params := anthropic.MessageNewParams{
+			Model: "claude-on-openai", MaxTokens: 256, Tools: weatherTool,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("use the tool for Paris, in parallel"))},
+		}
+		var msg *anthropic.Message
+		if streaming {
+			stream := c.Messages.NewStreaming(ctx, params)
+			msg = &anthropic.Message{}
+			for stream.Next() {
+				if err := msg.Accumulate(stream.Current()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			var err error
+			if msg, err = c.Messages.New(ctx, params); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if msg.StopReason != anthropic.StopReasonToolUse || len(msg.Content) != 2 {
+			t.Fatalf("streaming %v: %+v", streaming, msg)
+		}
+		var results []anthropic.ContentBlockParamUnion
+		for i, b := range msg.Content {
+			tu := b.AsToolUse()
+			if b.Type != "tool_use" || tu.Name != "get_weather" || !strings.Contains(string(tu.Input), `"n":`+string(rune('0'+i))) {
+				t.Fatalf("streaming %v: block %d %+v", streaming, i, b)
+			}
+			results = append(results, anthropic.NewToolResultBlock(tu.ID, "sunny "+tu.ID, false))
+		}
+		params.Messages = append(params.Messages, msg.ToParam(), anthropic.NewUserMessage(results...))
+		final, err := c.Messages.New(ctx, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if final.StopReason != anthropic.StopReasonEndTurn || !strings.Contains(final.Content[0].Text, "tool result sunny call_mock") {
+			t.Fatalf("streaming %v: after tool results %+v", streaming, final)
+		}
+	}
+}
+
+func TestAnthropicSDKErrorsAndCountTokens(t *testing.T) {
+	c := anthropicSDK(t)
+	ctx := context.Background()
+	_, err := c.Messages.New(ctx, anthropic.MessageNewParams{
+		Model: "error-429", MaxTokens: 5,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("x"))},
+	})
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Response.Header.Get("Retry-After") != "7" ||
+		!strings.Contains(apiErr.RawJSON(), `"rate_limit_error"`) {
+		t.Fatalf("429: %v", err)
+	}
+	_, err = c.Messages.New(ctx, anthropic.MessageNewParams{
+		Model: "no-such-model", MaxTokens: 5,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("x"))},
+	})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.RawJSON(), `"not_found_error"`) {
+		t.Fatalf("404: %v", err)
+	}
+	n, err := c.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{
+		Model:    "claude-on-openai",
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("How many tokens is this?"))},
+		Tools:    []anthropic.MessageCountTokensToolUnionParam{{OfTool: weatherTool[0].OfTool}},
+	})
+	if err != nil || n.InputTokens == 0 {
+		t.Fatalf("count_tokens %+v, %v", n, err)
+	}
+	page, err := c.Models.List(ctx, anthropic.ModelListParams{})
+	if err != nil || len(page.Data) != 2 || page.Data[0].ID != "claude-on-openai" || page.Data[0].Type != "model" {
+		t.Fatalf("models %+v, %v", page, err)
+	}
+}
+
+// TestOpenAISDKResponsesPassThrough drives /v1/responses through the
+// gateway to the mock with openai-go's Responses client.
+func TestOpenAISDKResponsesPassThrough(t *testing.T) {
+	up := httptest.NewServer(&mock.OpenAI{})
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"gpt-resp": {up.URL + "/v1"}})
+	c := openai.NewClient(option.WithBaseURL(f.url+"/v1/"), option.WithAPIKey(f.key), option.WithMaxRetries(0))
+	ctx := context.Background()
+	params := responses.ResponseNewParams{Model: "gpt-resp", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hi responses")}}
+	resp, err := c.Responses.New(ctx, params)
+	if err != nil || !strings.HasSuffix(resp.OutputText(), "hi responses") || resp.Usage.InputTokens == 0 {
+		t.Fatalf("response %+v, %v", resp, err)
+	}
+	stream := c.Responses.NewStreaming(ctx, params)
+	var text strings.Builder
+	var events int
+	for stream.Next() {
+		ev := stream.Current()
+		events++
+		if ev.Type == "response.output_text.delta" {
+			text.WriteString(ev.Delta)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if text.String() != resp.OutputText() || events < 8 {
+		t.Fatalf("streamed %d events, text %q", events, text.String())
+	}
+}
