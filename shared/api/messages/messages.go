@@ -195,6 +195,11 @@ type Tool struct {
 	Description  string          `json:"description,omitempty"`
 	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
 	CacheControl json.RawMessage `json:"cache_control,omitempty"`
+	// Strict asks for inputs that always match the schema.
+	Strict *bool `json:"strict,omitempty"`
+	// EagerInputStreaming streams the input without buffering it to
+	// validate first: a latency hint.
+	EagerInputStreaming *bool `json:"eager_input_streaming,omitempty"`
 	// Server tools carry settings of their own.
 	MaxUses        *int64          `json:"max_uses,omitempty"`
 	AllowedDomains []string        `json:"allowed_domains,omitempty"`

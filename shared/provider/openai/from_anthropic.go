@@ -232,8 +232,10 @@ func tools(in *messages.Request, out *chat.Request) error {
 		if tl.Type != "" && tl.Type != "custom" {
 			return unsupported("tools["+strconv.Itoa(i)+"].type", "tool type "+strconv.Quote(tl.Type))
 		}
+		// eager_input_streaming is a latency hint: OpenAI streams
+		// arguments unvalidated anyway.
 		out.Tools = append(out.Tools, chat.Tool{Type: "function", Function: chat.Function{
-			Name: tl.Name, Description: tl.Description, Parameters: tl.InputSchema}})
+			Name: tl.Name, Description: tl.Description, Parameters: tl.InputSchema, Strict: tl.Strict}})
 	}
 	tc := in.ToolChoice
 	if tc == nil {
@@ -367,6 +369,9 @@ func imagePart(src *messages.Source, at string) (chat.Part, error) {
 // documentPart makes a file part of a base64 PDF; Chat Completions takes
 // no other document.
 func documentPart(b *messages.Block, at string) (chat.Part, error) {
+	if len(b.Citations) > 0 && bytes.Contains(b.Citations, []byte("true")) {
+		return chat.Part{}, unsupported(at+".citations", "citations on documents")
+	}
 	src := b.Source
 	if src == nil || src.Type != "base64" || src.MediaType != "application/pdf" {
 		what := "document source"

@@ -155,6 +155,7 @@ func TestFromAnthropicRefusesWhatChatCannotHonour(t *testing.T) {
 		{"text document", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"x"}}]}]}`, "messages[0].content[0].source"},
 		{"PDF by URL", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/a.pdf"}}]}]}`, "messages[0].content[0].source"},
 		{"image in tool result", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"url","url":"https://x/a.png"}}]}]}]}`, "messages[0].content[0].content[0].type"},
+		{"document citations", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","citations":{"enabled":true},"source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]}`, "messages[0].content[0].citations"},
 		{"no max_tokens", `{"model":"m",` + msgs + `}`, "max_tokens"},
 		{"thinking type", `{"model":"m","max_tokens":9,"thinking":{"type":"sometimes"},` + msgs + `}`, "thinking.type"},
 		{"output format", `{"model":"m","max_tokens":9,"output_format":{"type":"yaml"},` + msgs + `}`, "output_format.type"},
@@ -187,6 +188,7 @@ func TestFromAnthropicToolChoice(t *testing.T) {
 		{`{"type":"none"}`, `"tool_choice":"none"`},
 		{`{"type":"tool","name":"f"}`, `"tool_choice":{"type":"function","function":{"name":"f"}}`},
 		{`{"type":"auto","disable_parallel_tool_use":true}`, `"parallel_tool_calls":false`},
+		{`{"type":"auto"},"tools":[{"name":"f","strict":true,"eager_input_streaming":true,"input_schema":{"type":"object"}}]`, `"strict":true`},
 	}
 	for _, tt := range tests {
 		body := `{"model":"m","max_tokens":9,"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":` + tt.choice + `,"messages":[{"role":"user","content":"hi"}]}`

@@ -26,6 +26,8 @@ type Translator struct {
 	// passed on, so the client sees the stream it asked for.
 	hideUsage bool
 	usage     api.Usage
+	// respDone is set once a Responses stream sent its terminal event.
+	respDone bool
 
 	// anth serves Anthropic Messages clients; when set, every method is
 	// its. It is a field rather than another type so that New keeps one
@@ -217,15 +219,23 @@ func (t *Translator) StreamError(dst []byte, err error) []byte {
 	if t.anth != nil {
 		return t.anth.StreamError(dst, err)
 	}
+	if t.ep == api.EndpointResponses {
+		return responsesError(dst, err)
+	}
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
 }
 
 // StreamEnd closes an Anthropic client's stream (message_delta and
 // message_stop), or reports that the upstream was cut before its end. An
-// OpenAI client's stream ends with the upstream's own "data: [DONE]".
+// OpenAI client's stream ends with the upstream's own "data: [DONE]"; a
+// Responses stream that ends before its response.completed (or
+// .incomplete, .failed) event was cut.
 func (t *Translator) StreamEnd(dst []byte) ([]byte, error) {
 	if t.anth != nil {
 		return t.anth.StreamEnd(dst)
+	}
+	if t.ep == api.EndpointResponses && !t.respDone {
+		return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the response was complete")
 	}
 	return dst, nil
 }
@@ -364,6 +374,7 @@ func (t *Translator) responsesEvent(ev sse.Event) {
 	default:
 		return
 	}
+	t.respDone = true
 	var e struct {
 		Response struct {
 			Usage *responsesUsage `json:"usage"`
@@ -372,4 +383,24 @@ func (t *Translator) responsesEvent(ev sse.Event) {
 	if json.Unmarshal(ev.Data, &e) == nil && e.Response.Usage != nil {
 		t.usage = e.Response.Usage.api()
 	}
+}
+
+// responsesError ends a Responses stream with the API's error event:
+// event "error", data {"type":"error","code","message","param"}.
+func responsesError(dst []byte, err error) []byte {
+	var o struct {
+		Error struct {
+			Message string  `json:"message"`
+			Code    string  `json:"code"`
+			Param   *string `json:"param"`
+		} `json:"error"`
+	}
+	json.Unmarshal(api.OpenAIBody(err), &o) // our own encoding: cannot fail
+	b, _ := json.Marshal(struct {
+		Type    string  `json:"type"`
+		Code    string  `json:"code"`
+		Message string  `json:"message"`
+		Param   *string `json:"param"`
+	}{"error", o.Error.Code, o.Error.Message, o.Error.Param})
+	return sse.AppendEvent(dst, "error", b)
 }
