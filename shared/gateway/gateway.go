@@ -208,6 +208,9 @@ func (ex *exchange) logDone(err error) {
 		slog.Bool("stream", ex.stream),
 		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
 	}
+	if ex.skipped > 0 {
+		attrs = append(attrs, slog.Int("skipped_events", ex.skipped))
+	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}

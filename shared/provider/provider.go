@@ -75,6 +75,13 @@ type HeaderForwarder interface {
 	ForwardHeaders(upstream, client http.Header)
 }
 
+// EventCounter is implemented by translators that may skip upstream
+// events with no counterpart in the client's protocol. The gateway logs a
+// non-zero count on the request's log line, so no event goes unseen.
+type EventCounter interface {
+	SkippedEvents() int
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
 	OpenAI = "openai"

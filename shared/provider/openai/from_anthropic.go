@@ -48,10 +48,10 @@ type fromAnthropic struct {
 	model  string // the model the backend knows
 	stops  []string
 	usage  api.Usage
-	// Skipped counts upstream events with no Anthropic counterpart (SSE
-	// events other than chunks, chunks after the end): they are not sent
-	// to the client, and the count tells the tests none went unseen.
-	Skipped int
+	// skipped counts upstream events with no Anthropic counterpart (SSE
+	// events of a type OpenAI does not define, chunks after [DONE]): they
+	// are not sent to the client, and the gateway logs the count.
+	skipped int
 
 	st  streamState
 	buf []byte // scratch for one event's data
@@ -596,15 +596,18 @@ type chunkDelta struct {
 
 // StreamEvent translates one chunk into the Anthropic events it makes.
 func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
+	if ev.IsComment() {
+		return dst, nil // keep-alives: nothing to say
+	}
 	if ev.Data == nil || (ev.Type != "" && ev.Type != "message") {
 		if ev.Type == "error" {
 			return dst, streamError(ev.Data)
 		}
-		t.Skipped++ // comments and keep-alives; events OpenAI does not define
+		t.skipped++
 		return dst, nil
 	}
 	if t.st.done {
-		t.Skipped++
+		t.skipped++
 		return dst, nil
 	}
 	if bytes.Equal(bytes.TrimSpace(ev.Data), []byte("[DONE]")) {

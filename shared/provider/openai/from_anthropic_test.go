@@ -70,7 +70,7 @@ func TestFromAnthropicTranscripts(t *testing.T) {
 				}
 				got = append(b.Bytes(), '\n')
 			}
-			got = fmt.Appendf(got, "-- usage --\n%+v\n", tr.Usage())
+			got = fmt.Appendf(got, "-- usage --\n%+v\n-- skipped events --\n%d\n", tr.Usage(), tr.SkippedEvents())
 			golden(t, base+".golden", got)
 		})
 	}

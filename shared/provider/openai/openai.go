@@ -156,6 +156,15 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 	return body, nil
 }
 
+// SkippedEvents is how many upstream events had no counterpart in the
+// client's protocol (only a translated exchange skips any).
+func (t *Translator) SkippedEvents() int {
+	if t.anth != nil {
+		return t.anth.skipped
+	}
+	return 0
+}
+
 // Usage is what the backend reported.
 func (t *Translator) Usage() api.Usage {
 	if t.anth != nil {
