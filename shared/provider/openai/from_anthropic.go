@@ -68,8 +68,7 @@ type streamState struct {
 	stopSeq  string // the stop sequence that matched, when the backend says
 	refusal  bool
 	done     bool // message_stop sent
-	wire     chat.Usage
-	gotUsage bool
+	wire     chat.Usage // the usage chunk's figures
 }
 
 // toolBlock ties a streamed OpenAI tool call to its Anthropic block.
@@ -624,7 +623,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		dst = t.start(dst, c.ID)
 	}
 	if c.Usage != nil {
-		t.st.wire, t.st.gotUsage = *c.Usage, true
+		t.st.wire = *c.Usage
 		t.setUsage(c.Usage)
 	}
 	for i := range c.Choices {
