@@ -67,7 +67,7 @@ type streamState struct {
 	finish   string // the upstream's finish_reason, once seen
 	stopSeq  string // the stop sequence that matched, when the backend says
 	refusal  bool
-	done     bool // message_stop sent
+	done     bool       // message_stop sent
 	wire     chat.Usage // the usage chunk's figures
 }
 
