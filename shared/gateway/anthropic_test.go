@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,9 +10,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/ledger"
 )
 
 // send posts body to path with the given headers.
@@ -169,5 +172,33 @@ func TestModelsAnthropicShape(t *testing.T) {
 	_, body := f.send(t, http.MethodGet, "/v1/models", "", "Authorization", "Bearer "+f.key)
 	if !strings.HasPrefix(body, `{"object":"list"`) {
 		t.Fatalf("OpenAI clients get OpenAI's list: %s", body)
+	}
+}
+
+// BenchmarkMessagesStream is the translating path: an Anthropic client's
+// streamed request to an OpenAI-protocol backend, 20 text chunks back.
+// Compare with BenchmarkChatCompletionStream, the pass-through.
+func BenchmarkMessagesStream(b *testing.B) {
+	chunk := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi "},"finish_reason":null}]}` + "\n\n"
+	end := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n" +
+		`data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29}}` + "\n\ndata: [DONE]\n\n"
+	secret, k := ledger.NewKey("bench", "", time.Now())
+	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
+	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
+	g, err := New(Config{Transport: cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + end}}, staticTables{tab}, auth, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`{"model":"m","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/v1/messages", bytes.NewReader(body))
+		r.Header.Set("x-api-key", secret)
+		r.Header.Set("anthropic-version", messages.Version)
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		if w.Code != 200 || !strings.HasSuffix(w.Body.String(), "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n") {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
 	}
 }

@@ -785,6 +785,9 @@ func (t *fromAnthropic) end(dst []byte) []byte {
 		dst = t.start(dst, "")
 	}
 	dst = t.closeBlock(dst)
+	if t.st.finish == "" && len(t.st.tools) > 0 {
+		t.st.finish = chat.FinishToolCalls // [DONE] without a finish_reason
+	}
 	reason, seq := t.stopReason(t.st.finish)
 	u := anthropicUsage(&t.st.wire)
 	t.buf = append(t.buf[:0], `{"type":"message_delta","delta":{"stop_reason":"`...)
