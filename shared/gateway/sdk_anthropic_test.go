@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -194,5 +196,37 @@ func TestOpenAISDKResponsesPassThrough(t *testing.T) {
 	}
 	if text.String() != resp.OutputText() || events < 8 {
 		t.Fatalf("streamed %d events, text %q", events, text.String())
+	}
+}
+
+// TestAnthropicSDKInterleavedToolCalls replays an upstream whose parallel
+// tool-call deltas interleave: the SDK must still assemble both inputs.
+func TestAnthropicSDKInterleavedToolCalls(t *testing.T) {
+	stream, err := os.ReadFile("../provider/openai/testdata/from_anthropic/interleaved_stream.upstream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(stream)
+	}))
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	c := anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+	s := c.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{
+		Model: "m", MaxTokens: 50, Tools: weatherTool,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("twice"))},
+	})
+	var msg anthropic.Message
+	for s.Next() {
+		if err := msg.Accumulate(s.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Content) != 2 || string(msg.Content[0].Input) != `{"x":1}` || string(msg.Content[1].Input) != `{"x":2}` || msg.StopReason != anthropic.StopReasonToolUse {
+		t.Fatalf("message %+v", msg)
 	}
 }

@@ -75,6 +75,8 @@ type streamState struct {
 type toolBlock struct {
 	index int64 // the tool call's index in OpenAI deltas
 	block int
+	args  []byte // the arguments so far
+	open  bool   // started and not yet stopped
 }
 
 func newFromAnthropic(client, upstream string) *fromAnthropic {
@@ -645,7 +647,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			dst = t.delta(dst, "signature_delta", "signature", d.ReasoningSignature)
 		}
 		for _, data := range d.RedactedReasoning {
-			dst = t.closeBlock(dst)
+			dst = t.closeAll(dst)
 			t.buf = append(t.buf[:0], `{"type":"redacted_thinking","data":`...)
 			t.buf = appendString(t.buf, data)
 			t.buf = append(t.buf, '}')
@@ -676,7 +678,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			if s := t.matchedStop(ch.StopReason); s != "" {
 				t.st.stopSeq = s
 			}
-			dst = t.closeBlock(dst)
+			dst = t.closeAll(dst)
 		}
 	}
 	return dst, nil
@@ -685,16 +687,22 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 // toolDelta opens a tool_use block for a call seen first, then sends its
 // argument text as input_json_delta.
 func (t *fromAnthropic) toolDelta(dst []byte, idx int64, tc *chat.ToolCall) []byte {
-	block := -1
-	for _, tb := range t.st.tools {
-		if tb.index == idx {
-			block = tb.block
+	var tb *toolBlock
+	for i := range t.st.tools {
+		if t.st.tools[i].index == idx {
+			tb = &t.st.tools[i]
 		}
 	}
-	if block < 0 {
-		dst = t.closeBlock(dst)
-		block = t.st.next
-		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: block})
+	if tb == nil {
+		// OpenAI sends one call's arguments whole before the next call
+		// starts, so the open call is done: close it. A call whose
+		// arguments are not yet whole JSON stays open, and the deltas
+		// of both interleave, as the protocol allows.
+		if prev := t.openTool(); prev == nil || json.Valid(prev.args) {
+			dst = t.closeBlock(dst)
+		}
+		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: t.st.next, open: true})
+		tb = &t.st.tools[len(t.st.tools)-1]
 		t.buf = append(t.buf[:0], `{"type":"tool_use","id":`...)
 		t.buf = appendString(t.buf, tc.ID)
 		t.buf = append(t.buf, `,"name":`...)
@@ -705,10 +713,9 @@ func (t *fromAnthropic) toolDelta(dst []byte, idx int64, tc *chat.ToolCall) []by
 	if tc.Function.Arguments == "" {
 		return dst
 	}
-	// A late delta for a call whose block was closed keeps its index:
-	// the protocol lets deltas of earlier blocks interleave.
+	tb.args = append(tb.args, tc.Function.Arguments...)
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
-	t.buf = strconv.AppendInt(t.buf, int64(block), 10)
+	t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
 	t.buf = appendString(t.buf, tc.Function.Arguments)
 	t.buf = append(t.buf, `}}`...)
@@ -730,7 +737,7 @@ func (t *fromAnthropic) openBlock(dst []byte, kind string) []byte {
 	if t.st.open >= 0 && t.st.openKind == kind {
 		return dst
 	}
-	dst = t.closeBlock(dst)
+	dst = t.closeAll(dst)
 	switch kind {
 	case messages.BlockThinking:
 		t.buf = append(t.buf[:0], `{"type":"thinking","thinking":"","signature":""}`...)
@@ -754,9 +761,37 @@ func (t *fromAnthropic) startBlock(dst, block []byte, kind string) []byte {
 	return sse.AppendEvent(dst, messages.EventContentBlockStart, ev)
 }
 
+// openTool is the tool block last started, if it is still open.
+func (t *fromAnthropic) openTool() *toolBlock {
+	if t.st.openKind != messages.BlockToolUse || len(t.st.tools) == 0 {
+		return nil
+	}
+	return &t.st.tools[len(t.st.tools)-1]
+}
+
+// closeAll closes the latest block and any tool block left open by
+// interleaved calls.
+func (t *fromAnthropic) closeAll(dst []byte) []byte {
+	dst = t.closeBlock(dst)
+	for i := range t.st.tools {
+		if tb := &t.st.tools[i]; tb.open {
+			tb.open = false
+			t.buf = append(t.buf[:0], `{"type":"content_block_stop","index":`...)
+			t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
+			t.buf = append(t.buf, '}')
+			dst = sse.AppendEvent(dst, messages.EventContentBlockStop, t.buf)
+		}
+	}
+	return dst
+}
+
+// closeBlock closes the block last started.
 func (t *fromAnthropic) closeBlock(dst []byte) []byte {
 	if t.st.open < 0 {
 		return dst
+	}
+	if tb := t.openTool(); tb != nil {
+		tb.open = false
 	}
 	t.buf = append(t.buf[:0], `{"type":"content_block_stop","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
@@ -784,7 +819,7 @@ func (t *fromAnthropic) end(dst []byte) []byte {
 	if !t.st.started {
 		dst = t.start(dst, "")
 	}
-	dst = t.closeBlock(dst)
+	dst = t.closeAll(dst)
 	if t.st.finish == "" && len(t.st.tools) > 0 {
 		t.st.finish = chat.FinishToolCalls // [DONE] without a finish_reason
 	}
