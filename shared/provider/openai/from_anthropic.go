@@ -42,12 +42,20 @@ const providerName = "openai"
 //     response_format json_schema named "output", not strict: OpenAI's
 //     strict mode requires every property to be required, Anthropic's does
 //     not.
+//   - thinking.display "omitted" drops the reasoning text from the reply,
+//     as Anthropic does; a signature, if any, still comes back.
+//   - Citations on earlier assistant text are not sent: they annotate
+//     the text, which goes as it is.
 //   - The reply's id is the backend's, prefixed "msg_" when it lacks it.
 type fromAnthropic struct {
 	client string // the model the client asked for, echoed in replies
 	model  string // the model the backend knows
 	stops  []string
 	usage  api.Usage
+	// omitThinking is set when the client asked for thinking with
+	// display "omitted": reasoning text is then not returned, as
+	// Anthropic returns none (the usage still counts it).
+	omitThinking bool
 	// skipped counts upstream events with no Anthropic counterpart (SSE
 	// events of a type OpenAI does not define, chunks after [DONE]): they
 	// are not sent to the client, and the gateway logs the count.
@@ -159,6 +167,7 @@ func (t *fromAnthropic) chatRequest(in *messages.Request) (*chat.Request, error)
 	if err := reasoning(in, out); err != nil {
 		return nil, err
 	}
+	t.omitThinking = in.Thinking != nil && in.Thinking.Display == "omitted"
 	format := in.OutputFormat
 	if in.OutputConfig != nil && in.OutputConfig.Format != nil {
 		format = in.OutputConfig.Format
@@ -461,6 +470,9 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 		if thinking == "" {
 			thinking = m.Reasoning
 		}
+		if t.omitThinking {
+			thinking = ""
+		}
 		if thinking != "" || m.ReasoningSignature != "" {
 			sig := m.ReasoningSignature
 			out.Content = append(out.Content, messages.Block{Type: messages.BlockThinking, Thinking: &thinking, Signature: &sig})
@@ -638,7 +650,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if r == nil {
 			r = d.Reasoning
 		}
-		if r != nil && *r != "" {
+		if r != nil && *r != "" && !t.omitThinking {
 			dst = t.openBlock(dst, messages.BlockThinking)
 			dst = t.delta(dst, "thinking_delta", "thinking", *r)
 		}

@@ -299,3 +299,18 @@ func BenchmarkFromAnthropic(b *testing.B) {
 		out, _ = tr.StreamEnd(out[:0])
 	}
 }
+
+func TestFromAnthropicThinkingOmitted(t *testing.T) {
+	req := []byte(`{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000,"display":"omitted"},"messages":[{"role":"user","content":"hi"}]}`)
+	tr := mustRequested(t, req)
+	out, err := tr.Response([]byte(`{"id":"c","choices":[{"message":{"role":"assistant","content":"4","reasoning_content":"secret"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":8}}}`))
+	if err != nil || bytes.Contains(out, []byte("secret")) || bytes.Contains(out, []byte("thinking")) || tr.Usage().ReasoningTokens != 8 {
+		t.Fatalf("plain: %s, %v", out, err)
+	}
+	tr = mustRequested(t, bytes.Replace(req, []byte(`"model":"m"`), []byte(`"model":"m","stream":true`), 1))
+	got := runStream(tr, strings.NewReader("data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"secret\"}}]}\n\n"+
+		"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	if bytes.Contains(got, []byte("secret")) || bytes.Contains(got, []byte("thinking")) || !bytes.Contains(got, []byte(`"text":"4"`)) {
+		t.Fatalf("stream: %s", got)
+	}
+}
