@@ -251,6 +251,14 @@ func tools(in *messages.Request, out *chat.Request) error {
 	if tc == nil {
 		return nil
 	}
+	if len(out.Tools) == 0 {
+		// OpenAI refuses tool_choice without tools; "auto" and "none"
+		// then say nothing, and a forced call cannot be made.
+		if tc.Type == "auto" || tc.Type == "none" {
+			return nil
+		}
+		return &api.Error{Kind: api.ErrBadRequest, Param: "tool_choice", Message: "tool_choice " + strconv.Quote(tc.Type) + " needs tools"}
+	}
 	switch tc.Type {
 	case "auto":
 		out.ToolChoice = &chat.ToolChoice{Mode: "auto"}

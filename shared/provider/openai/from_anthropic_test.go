@@ -190,6 +190,15 @@ func TestFromAnthropicToolChoice(t *testing.T) {
 		{`{"type":"auto","disable_parallel_tool_use":true}`, `"parallel_tool_calls":false`},
 		{`{"type":"auto"},"tools":[{"name":"f","strict":true,"eager_input_streaming":true,"input_schema":{"type":"object"}}]`, `"strict":true`},
 	}
+	for _, noTools := range []string{`{"type":"auto"}`, `{"type":"none"}`} {
+		_, out, err := mustNew(t).Request([]byte(`{"model":"m","max_tokens":9,"tool_choice":` + noTools + `,"messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil || bytes.Contains(out, []byte("tool_choice")) {
+			t.Errorf("%s without tools: %s, %v", noTools, out, err)
+		}
+	}
+	if _, _, err := mustNew(t).Request([]byte(`{"model":"m","max_tokens":9,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"hi"}]}`)); api.Status(err) != 400 {
+		t.Errorf("any without tools: %v", err)
+	}
 	for _, tt := range tests {
 		body := `{"model":"m","max_tokens":9,"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":` + tt.choice + `,"messages":[{"role":"user","content":"hi"}]}`
 		_, out, err := mustNew(t).Request([]byte(body))
