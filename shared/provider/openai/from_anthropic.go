@@ -46,6 +46,15 @@ const providerName = "openai"
 //     as Anthropic does; a signature, if any, still comes back.
 //   - Citations on earlier assistant text are not sent: they annotate
 //     the text, which goes as it is.
+//   - service_tier "auto" stays "auto"; "standard_only" becomes "default".
+//   - finish_reason: stop → end_turn, or stop_sequence with the sequence
+//     when the backend names the one that matched (vLLM's stop_reason);
+//     length → max_tokens; tool_calls (or stop after tool calls) →
+//     tool_use; content_filter, or a refusal, → refusal (the refusal text
+//     comes as a text block).
+//   - Streamed tool calls each open a tool_use block; a call whose
+//     arguments are not yet whole JSON when the next starts stays open,
+//     so interleaved deltas keep their own block index.
 //   - The reply's id is the backend's, prefixed "msg_" when it lacks it.
 type fromAnthropic struct {
 	client string // the model the client asked for, echoed in replies
