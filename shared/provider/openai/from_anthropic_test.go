@@ -323,3 +323,14 @@ func TestFromAnthropicThinkingOmitted(t *testing.T) {
 		t.Fatalf("stream: %s", got)
 	}
 }
+
+// TestFromAnthropicReasoningField reads the "reasoning" field vLLM, Ollama
+// and OpenRouter stream instead of reasoning_content.
+func TestFromAnthropicReasoningField(t *testing.T) {
+	tr := mustRequested(t, []byte(`{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	got := runStream(tr, strings.NewReader("data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"hmm\"}}]}\n\n"+
+		"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	if !bytes.Contains(got, []byte(`"delta":{"type":"thinking_delta","thinking":"hmm"}`)) || !bytes.Contains(got, []byte(`"index":1,"delta":{"type":"text_delta","text":"ok"}`)) {
+		t.Fatalf("stream: %s", got)
+	}
+}
