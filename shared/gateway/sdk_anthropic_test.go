@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -228,5 +231,78 @@ func TestAnthropicSDKInterleavedToolCalls(t *testing.T) {
 	}
 	if len(msg.Content) != 2 || string(msg.Content[0].Input) != `{"x":1}` || string(msg.Content[1].Input) != `{"x":2}` || msg.StopReason != anthropic.StopReasonToolUse {
 		t.Fatalf("message %+v", msg)
+	}
+}
+
+// TestAnthropicSDKRequestReachesOpenAI checks what an OpenAI backend
+// receives when the SDK sends a request using most of the Messages API:
+// the SDK's own serialisation must pass strict decoding and map field by
+// field.
+func TestAnthropicSDKRequestReachesOpenAI(t *testing.T) {
+	var got []byte
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(got))
+		(&mock.OpenAI{}).ServeHTTP(w, r)
+	}))
+	defer up.Close()
+	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	c := anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+	_, err := c.Messages.New(context.Background(), anthropic.MessageNewParams{
+		Model: "m", MaxTokens: 300,
+		System:        []anthropic.TextBlockParam{{Text: "Be brief."}},
+		StopSequences: []string{"END"},
+		Metadata:      anthropic.MetadataParam{UserID: anthropic.String("u-1")},
+		Thinking:      anthropic.ThinkingConfigParamOfEnabled(20000),
+		Tools:         weatherTool,
+		ToolChoice:    anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{DisableParallelToolUse: anthropic.Bool(true)}},
+		Messages: []anthropic.MessageParam{
+			anthropic.NewUserMessage(anthropic.NewTextBlock("Weather?")),
+			anthropic.NewAssistantMessage(anthropic.NewToolUseBlock("toolu_1", map[string]any{"query": "Paris"}, "get_weather")),
+			anthropic.NewUserMessage(
+				anthropic.NewToolResultBlock("toolu_1", "rainy", true),
+				anthropic.NewImageBlockBase64("image/png", "iVBORw0KGgo="),
+				anthropic.NewImageBlock(anthropic.URLImageSourceParam{URL: "https://example.com/a.jpg"}),
+				anthropic.NewDocumentBlock(anthropic.Base64PDFSourceParam{Data: "JVBERi0="}),
+				anthropic.NewTextBlock("and now?"),
+			),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req struct {
+		Model               string
+		MaxCompletionTokens int64 `json:"max_completion_tokens"`
+		Stop                []string
+		User                string
+		ReasoningEffort     string `json:"reasoning_effort"`
+		ToolChoice          string `json:"tool_choice"`
+		ParallelToolCalls   *bool  `json:"parallel_tool_calls"`
+		Tools               []struct {
+			Function struct{ Name string }
+		}
+		Messages []struct {
+			Role       string
+			Content    json.RawMessage
+			ToolCalls  []struct{ ID, Type string } `json:"tool_calls"`
+			ToolCallID string                      `json:"tool_call_id"`
+		}
+	}
+	if err := json.Unmarshal(got, &req); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	roles := ""
+	for _, m := range req.Messages {
+		roles += m.Role + " "
+	}
+	if req.Model != "m" || req.MaxCompletionTokens != 300 || len(req.Stop) != 1 || req.User != "u-1" || req.ReasoningEffort != "high" ||
+		req.ToolChoice != "required" || req.ParallelToolCalls == nil || *req.ParallelToolCalls || len(req.Tools) != 1 ||
+		roles != "system user assistant tool user " || req.Messages[2].ToolCalls[0].ID != "toolu_1" ||
+		req.Messages[3].ToolCallID != "toolu_1" || string(req.Messages[3].Content) != `"Error: rainy"` ||
+		!bytes.Contains(req.Messages[4].Content, []byte(`"url":"data:image/png;base64,iVBORw0KGgo="`)) ||
+		!bytes.Contains(req.Messages[4].Content, []byte(`"url":"https://example.com/a.jpg"`)) ||
+		!bytes.Contains(req.Messages[4].Content, []byte(`"file_data":"data:application/pdf;base64,JVBERi0="`)) {
+		t.Fatalf("upstream request %s", got)
 	}
 }
