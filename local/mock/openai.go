@@ -14,7 +14,15 @@ import (
 )
 
 // OpenAI serves the OpenAI protocol: chat completions (plain and streamed),
-// embeddings and models. A model named "error-NNN" answers with status NNN.
+// embeddings, models and a minimal Responses API. A model named "error-NNN"
+// answers with status NNN. Prompts steer the answer, so tests reach every
+// shape a real server sends:
+//   - a request with tools whose last user message mentions "tool" gets a
+//     call to the first tool (two calls, to each of the first two tools or
+//     twice to the one, when it mentions "parallel"); once the last message
+//     is a tool result, the answer quotes it;
+//   - a prompt mentioning "think" gets reasoning_content before the answer
+//     (as DeepSeek and vLLM return it), counted as reasoning tokens.
 type OpenAI struct {
 	// EventDelay is slept between streamed events (zero: none).
 	EventDelay time.Duration
@@ -34,6 +42,8 @@ func (m *OpenAI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/chat/completions") && r.Method == http.MethodPost:
 		m.chat(w, r)
+	case strings.HasSuffix(r.URL.Path, "/responses") && r.Method == http.MethodPost:
+		m.responses(w, r)
 	case strings.HasSuffix(r.URL.Path, "/embeddings") && r.Method == http.MethodPost:
 		m.embeddings(w, r)
 	case strings.HasSuffix(r.URL.Path, "/models") && r.Method == http.MethodGet:
@@ -52,6 +62,11 @@ type chatRequest struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
+	Tools []struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	} `json:"tools"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -74,27 +89,64 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "missing_required_parameter", "Missing required parameter: 'messages'.")
 		return
 	}
-	prompt := lastUserText(req.Messages[len(req.Messages)-1].Content)
+	last := req.Messages[len(req.Messages)-1]
+	prompt := lastUserText(last.Content)
 	words := answerWords(prompt)
+	if last.Role == "tool" {
+		words = answerWords("tool result " + prompt)
+	}
+	var calls []mockCall
+	if len(req.Tools) > 0 && last.Role == "user" && strings.Contains(prompt, "tool") {
+		n := 1
+		if strings.Contains(prompt, "parallel") {
+			n = 2
+		}
+		for i := 0; i < n; i++ {
+			name := req.Tools[min(i, len(req.Tools)-1)].Function.Name
+			calls = append(calls, mockCall{id: "call_mock" + strconv.Itoa(i), name: name, args: `{"query":` + string(quoteJSON(prompt)) + `,"n":` + strconv.Itoa(i) + `}`})
+		}
+		words = nil
+	}
+	var reasoning []string
+	if strings.Contains(prompt, "think") && last.Role == "user" {
+		reasoning = []string{"Let me ", "think about ", "this."}
+	}
 	promptTokens := 0
 	for _, msg := range req.Messages {
 		promptTokens += 1 + len(msg.Content)/4
 	}
+	completion := len(words) + len(reasoning) + 8*len(calls)
 	id := "chatcmpl-mock" + strconv.FormatInt(m.now().UnixNano()%1e9, 36)
 	created := m.now().Unix()
 	usage := map[string]any{
-		"prompt_tokens": promptTokens, "completion_tokens": len(words), "total_tokens": promptTokens + len(words),
+		"prompt_tokens": promptTokens, "completion_tokens": completion, "total_tokens": promptTokens + completion,
 		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
-		"completion_tokens_details": map[string]any{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+		"completion_tokens_details": map[string]any{"reasoning_tokens": len(reasoning), "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+	}
+	finish := "stop"
+	if len(calls) > 0 {
+		finish = "tool_calls"
 	}
 	if !req.Stream {
+		msg := map[string]any{"role": "assistant", "content": strings.Join(words, ""), "refusal": nil, "annotations": []any{}}
+		if len(reasoning) > 0 {
+			msg["reasoning_content"] = strings.Join(reasoning, "")
+		}
+		if len(calls) > 0 {
+			msg["content"] = nil
+			var tcs []map[string]any
+			for _, c := range calls {
+				tcs = append(tcs, map[string]any{"id": c.id, "type": "function", "function": map[string]any{"name": c.name, "arguments": c.args}})
+			}
+			msg["tool_calls"] = tcs
+		}
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
 			"choices": []map[string]any{{
 				"index":         0,
-				"message":       map[string]any{"role": "assistant", "content": strings.Join(words, ""), "refusal": nil, "annotations": []any{}},
+				"message":       msg,
 				"logprobs":      nil,
-				"finish_reason": "stop",
+				"finish_reason": finish,
 			}},
 			"usage": usage, "service_tier": "default", "system_fingerprint": "fp_sluice_mock",
 		})
@@ -130,12 +182,32 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 	if !send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil)) {
 		return
 	}
+	for _, r := range reasoning {
+		if !send(chunk(map[string]any{"reasoning_content": r}, nil)) {
+			return
+		}
+	}
 	for _, word := range words {
 		if !send(chunk(map[string]any{"content": word}, nil)) {
 			return
 		}
 	}
-	if !send(chunk(map[string]any{}, "stop")) {
+	for i, c := range calls {
+		// The first delta names the call; the arguments follow in two
+		// pieces, as OpenAI streams them.
+		half := len(c.args) / 2
+		deltas := []map[string]any{
+			{"index": i, "id": c.id, "type": "function", "function": map[string]any{"name": c.name, "arguments": ""}},
+			{"index": i, "function": map[string]any{"arguments": c.args[:half]}},
+			{"index": i, "function": map[string]any{"arguments": c.args[half:]}},
+		}
+		for _, d := range deltas {
+			if !send(chunk(map[string]any{"tool_calls": []map[string]any{d}}, nil)) {
+				return
+			}
+		}
+	}
+	if !send(chunk(map[string]any{}, finish)) {
 		return
 	}
 	if includeUsage {
@@ -177,6 +249,13 @@ func (m *OpenAI) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": req.Model,
 		"usage": map[string]any{"prompt_tokens": tokens, "total_tokens": tokens}})
+}
+
+type mockCall struct{ id, name, args string }
+
+func quoteJSON(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
 }
 
 // errorModel reads a status from a model named "error-NNN".

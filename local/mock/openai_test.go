@@ -9,6 +9,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 )
 
 // TestOpenAIMockSpeaksOpenAI points the official openai-go client straight
@@ -60,5 +61,101 @@ func TestOpenAIMockSpeaksOpenAI(t *testing.T) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Code != "mock_429" {
 		t.Fatalf("error model: %v", err)
+	}
+}
+
+// TestOpenAIMockToolsAndReasoning checks, with openai-go, the tool calls
+// (plain, streamed, parallel) and the reasoning the prompt asks for.
+func TestOpenAIMockToolsAndReasoning(t *testing.T) {
+	srv := httptest.NewServer(&OpenAI{})
+	defer srv.Close()
+	c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	ctx := context.Background()
+	tools := []openai.ChatCompletionToolUnionParam{
+		openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "lookup", Parameters: openai.FunctionParameters{"type": "object"}}),
+		openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "fetch", Parameters: openai.FunctionParameters{"type": "object"}}),
+	}
+	comp, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model: "mock-gpt", Tools: tools,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("use a tool please")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := comp.Choices[0].Message
+	if comp.Choices[0].FinishReason != "tool_calls" || len(msg.ToolCalls) != 1 || msg.ToolCalls[0].Function.Name != "lookup" {
+		t.Fatalf("tool call %+v", comp.Choices[0])
+	}
+
+	stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{
+		Model: "mock-gpt", Tools: tools,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("parallel tool calls")},
+	})
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	calls := acc.Choices[0].Message.ToolCalls
+	if len(calls) != 2 || calls[1].Function.Name != "fetch" || calls[1].Function.Arguments != `{"query":"parallel tool calls","n":1}` {
+		t.Fatalf("streamed calls %+v", calls)
+	}
+
+	comp, err = c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model: "mock-gpt", Tools: tools,
+		Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.UserMessage("use a tool"),
+			comp.Choices[0].Message.ToParam(),
+			openai.ToolMessage("sunny", calls[0].ID),
+		},
+	})
+	if err != nil || !strings.Contains(comp.Choices[0].Message.Content, "tool result sunny") {
+		t.Fatalf("after tool result: %+v, %v", comp, err)
+	}
+
+	comp, err = c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model: "mock-gpt", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("think first")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc := comp.Choices[0].Message.JSON.ExtraFields["reasoning_content"]; !strings.Contains(rc.Raw(), "think") || comp.Usage.CompletionTokensDetails.ReasoningTokens == 0 {
+		t.Fatalf("reasoning %+v", comp.Choices[0].Message)
+	}
+}
+
+// TestOpenAIMockResponses checks the minimal Responses API with openai-go.
+func TestOpenAIMockResponses(t *testing.T) {
+	srv := httptest.NewServer(&OpenAI{})
+	defer srv.Close()
+	c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	ctx := context.Background()
+	params := responses.ResponseNewParams{Model: "mock-gpt", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hello responses")}}
+	resp, err := c.Responses.New(ctx, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(resp.OutputText(), "hello responses") || resp.Usage.OutputTokens == 0 || resp.Status != "completed" {
+		t.Fatalf("response %+v", resp)
+	}
+	stream := c.Responses.NewStreaming(ctx, params)
+	var text strings.Builder
+	var done responses.Response
+	for stream.Next() {
+		ev := stream.Current()
+		switch ev.Type {
+		case "response.output_text.delta":
+			text.WriteString(ev.Delta)
+		case "response.completed":
+			done = ev.Response
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if text.String() != done.OutputText() || done.Usage.TotalTokens == 0 {
+		t.Fatalf("streamed %q, completed %+v", text.String(), done)
 	}
 }

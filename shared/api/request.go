@@ -14,6 +14,10 @@ const (
 	EndpointEmbeddings
 	EndpointModels
 	EndpointMessages
+	// EndpointCountTokens is Anthropic's POST /v1/messages/count_tokens.
+	EndpointCountTokens
+	// EndpointResponses is OpenAI's POST /v1/responses.
+	EndpointResponses
 )
 
 // EndpointOf maps a request path to its endpoint.
@@ -27,8 +31,18 @@ func EndpointOf(path string) Endpoint {
 		return EndpointModels
 	case "/v1/messages":
 		return EndpointMessages
+	case "/v1/messages/count_tokens":
+		return EndpointCountTokens
+	case "/v1/responses":
+		return EndpointResponses
 	}
 	return EndpointUnknown
+}
+
+// Anthropic reports whether clients of ep speak Anthropic's protocol, so
+// its errors take Anthropic's shape.
+func (ep Endpoint) Anthropic() bool {
+	return ep == EndpointMessages || ep == EndpointCountTokens
 }
 
 // Peek is what the gateway must know of a body before routing it.

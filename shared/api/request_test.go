@@ -55,3 +55,25 @@ func BenchmarkPeekBody(b *testing.B) {
 		}
 	}
 }
+
+func TestEndpointOf(t *testing.T) {
+	tests := []struct {
+		path      string
+		want      Endpoint
+		anthropic bool
+	}{
+		{"/v1/chat/completions", EndpointChatCompletions, false},
+		{"/v1/embeddings", EndpointEmbeddings, false},
+		{"/v1/models", EndpointModels, false},
+		{"/v1/responses", EndpointResponses, false},
+		{"/v1/messages", EndpointMessages, true},
+		{"/v1/messages/count_tokens", EndpointCountTokens, true},
+		{"/v1/messages/batches", EndpointUnknown, false},
+		{"/v2/messages", EndpointUnknown, false},
+	}
+	for _, tt := range tests {
+		if got := EndpointOf(tt.path); got != tt.want || got.Anthropic() != tt.anthropic {
+			t.Errorf("EndpointOf(%q) = %v (anthropic %v), want %v (%v)", tt.path, got, got.Anthropic(), tt.want, tt.anthropic)
+		}
+	}
+}

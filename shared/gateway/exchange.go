@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
@@ -33,6 +34,8 @@ type exchange struct {
 	backend     string
 	status      int
 	wroteHeader bool
+	anthropic   bool // the client speaks Anthropic's protocol
+	skipped     int  // upstream events the translator had no use for
 }
 
 func (ex *exchange) serve() error {
@@ -60,7 +63,8 @@ func (ex *exchange) serve() error {
 			return methodNotAllowed(ex.w, http.MethodGet)
 		}
 		return ex.models(table)
-	case api.EndpointChatCompletions, api.EndpointEmbeddings:
+	case api.EndpointChatCompletions, api.EndpointEmbeddings, api.EndpointResponses,
+		api.EndpointMessages, api.EndpointCountTokens:
 		if r.Method != http.MethodPost {
 			return methodNotAllowed(ex.w, http.MethodPost)
 		}
@@ -75,7 +79,7 @@ func authError(err error) error {
 	case errors.As(err, &e):
 		return err
 	case errors.Is(err, ledger.ErrNoKey):
-		return api.Errorf(api.ErrUnauthorized, "missing API key: send it as 'Authorization: Bearer sk-sluice-...'")
+		return api.Errorf(api.ErrUnauthorized, "missing API key: send it as 'Authorization: Bearer sk-sluice-...' or 'x-api-key: sk-sluice-...'")
 	case errors.Is(err, ledger.ErrMalformed), errors.Is(err, ledger.ErrUnknownKey):
 		return api.Errorf(api.ErrUnauthorized, "invalid API key")
 	case errors.Is(err, ledger.ErrRevokedKey), errors.Is(err, ledger.ErrExpiredKey):
@@ -222,6 +226,10 @@ var errTransport = errors.New("upstream unreachable")
 
 func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) error {
 	tr, err := provider.For(b, ep, ex.model)
+	if ep == api.EndpointCountTokens && errors.Is(err, api.ErrNotFound) {
+		// The backend's protocol cannot count Anthropic tokens: estimate.
+		return ex.estimateTokens(b, body)
+	}
 	if err != nil {
 		return err
 	}
@@ -248,6 +256,9 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		cred = v
 	}
 	tr.Header(req.Header, cred)
+	if f, ok := tr.(provider.HeaderForwarder); ok {
+		f.ForwardHeaders(req.Header, ex.r.Header)
+	}
 	if ex.stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}
@@ -323,6 +334,9 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 // once. After the first byte a failure cannot change the status, so it
 // becomes an error event in the client's protocol.
 func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader) error {
+	if c, ok := tr.(provider.EventCounter); ok {
+		defer func() { ex.skipped = c.SkippedEvents() }()
+	}
 	h := ex.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -384,8 +398,31 @@ func (ex *exchange) writeHeader(status int) {
 	ex.w.WriteHeader(status)
 }
 
-// models lists the models the route table can reach, in OpenAI's format.
+// estimateTokens answers count_tokens for a backend that cannot count:
+// messages.EstimateTokens's figure, marked x-sluice-estimated: true.
+func (ex *exchange) estimateTokens(b *route.Backend, body []byte) error {
+	n, err := messages.EstimateTokens(body)
+	if err != nil {
+		return api.Errorf(api.ErrBadRequest, "request body is not a valid count_tokens request: %v", err)
+	}
+	out := strconv.AppendInt([]byte(`{"input_tokens":`), n, 10)
+	out = append(out, '}')
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	h.Set("X-Sluice-Estimated", "true")
+	h.Set("X-Sluice-Backend", b.Name)
+	ex.writeHeader(http.StatusOK)
+	_, err = ex.w.Write(out)
+	return err
+}
+
+// models lists the models the route table can reach, in OpenAI's format,
+// or in Anthropic's for Anthropic clients.
 func (ex *exchange) models(table *route.Table) error {
+	if ex.anthropic {
+		return ex.anthropicModels(table)
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"object":"list","data":[`)
 	created := strconv.FormatInt(table.Created.Unix(), 10)
@@ -409,4 +446,41 @@ func (ex *exchange) models(table *route.Table) error {
 func quote(s string) []byte {
 	b, _ := json.Marshal(s) // a string always encodes
 	return b
+}
+
+// anthropicModels lists the models in Anthropic's format. The list is
+// whole: has_more is false and no paging parameter changes it.
+func (ex *exchange) anthropicModels(table *route.Table) error {
+	var b bytes.Buffer
+	created := quote(table.Created.UTC().Format(time.RFC3339))
+	models := table.Models()
+	b.WriteString(`{"data":[`)
+	for i, m := range models {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := quote(m)
+		b.WriteString(`{"type":"model","id":`)
+		b.Write(id)
+		b.WriteString(`,"display_name":`)
+		b.Write(id)
+		b.WriteString(`,"created_at":`)
+		b.Write(created)
+		b.WriteByte('}')
+	}
+	b.WriteString(`],"has_more":false,"first_id":`)
+	if len(models) == 0 {
+		b.WriteString(`null,"last_id":null}`)
+	} else {
+		b.Write(quote(models[0]))
+		b.WriteString(`,"last_id":`)
+		b.Write(quote(models[len(models)-1]))
+		b.WriteByte('}')
+	}
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	ex.writeHeader(http.StatusOK)
+	_, err := ex.w.Write(b.Bytes())
+	return err
 }

@@ -122,12 +122,26 @@ func NewTransport() *http.Transport {
 // HTTP backends as the route table says.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{g: g, w: w, r: r, start: g.now(), id: newRequestID()}
+	ep := api.EndpointOf(r.URL.Path)
+	ex.anthropic = ep.Anthropic() || ep == api.EndpointModels && anthropicClient(r.Header)
 	w.Header().Set("X-Request-Id", ex.id)
 	err := ex.serve()
 	if err != nil && !ex.wroteHeader {
-		api.WriteOpenAIError(w, err)
+		// Errors take the shape of the client's protocol, chosen by endpoint.
+		if ex.anthropic {
+			api.WriteAnthropicError(w, err)
+		} else {
+			api.WriteOpenAIError(w, err)
+		}
 	}
 	ex.logDone(err)
+}
+
+// anthropicClient reports whether a request on a path both protocols share
+// (/v1/models) comes from an Anthropic client: Anthropic's SDKs send
+// anthropic-version, and their key in x-api-key.
+func anthropicClient(h http.Header) bool {
+	return h.Get("Anthropic-Version") != "" || h.Get("X-Api-Key") != ""
 }
 
 // keyFrom finds the presented key in the headers clients use for it.
@@ -193,6 +207,9 @@ func (ex *exchange) logDone(err error) {
 		slog.String("backend", ex.backend),
 		slog.Bool("stream", ex.stream),
 		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
+	}
+	if ex.skipped > 0 {
+		attrs = append(attrs, slog.Int("skipped_events", ex.skipped))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -66,6 +66,22 @@ type StreamEnder interface {
 	StreamEnd(dst []byte) ([]byte, error)
 }
 
+// HeaderForwarder is implemented by translators that pass some of the
+// client's own request headers upstream: an Anthropic-protocol backend
+// takes an Anthropic client's anthropic-version and anthropic-beta. The
+// gateway calls ForwardHeaders after Header, before Sign, with the
+// upstream request's headers and the client's.
+type HeaderForwarder interface {
+	ForwardHeaders(upstream, client http.Header)
+}
+
+// EventCounter is implemented by translators that may skip upstream
+// events with no counterpart in the client's protocol. The gateway logs a
+// non-zero count on the request's log line, so no event goes unseen.
+type EventCounter interface {
+	SkippedEvents() int
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
 	OpenAI = "openai"

@@ -32,6 +32,18 @@ type Request struct {
 	MCPServers    json.RawMessage `json:"mcp_servers,omitempty"`
 	ContextMgmt   json.RawMessage `json:"context_management,omitempty"`
 	OutputFormat  *OutputFormat   `json:"output_format,omitempty"`
+	// OutputConfig is the newer home of the output format and of the
+	// effort the model spends ({"effort":"low"|...,"format":{...}}).
+	OutputConfig *OutputConfig `json:"output_config,omitempty"`
+	// CacheControl marks the whole request for prompt caching.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
+}
+
+// OutputConfig configures the output: effort (low, medium, high, xhigh,
+// max) and a structured output format.
+type OutputConfig struct {
+	Effort string        `json:"effort,omitempty"`
+	Format *OutputFormat `json:"format,omitempty"`
 }
 
 // Decode parses a request strictly: an unknown field is an error naming
@@ -55,8 +67,10 @@ type Metadata struct {
 
 // Thinking turns extended thinking on with a token budget.
 type Thinking struct {
-	Type         string `json:"type"` // enabled, disabled
+	Type         string `json:"type"` // enabled, disabled, adaptive
 	BudgetTokens int64  `json:"budget_tokens,omitempty"`
+	// Display is summarized or omitted: whether thinking text is returned.
+	Display string `json:"display,omitempty"`
 }
 
 // OutputFormat asks for structured output: {"type":"json_schema","schema":{...}}.
@@ -181,6 +195,11 @@ type Tool struct {
 	Description  string          `json:"description,omitempty"`
 	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
 	CacheControl json.RawMessage `json:"cache_control,omitempty"`
+	// Strict asks for inputs that always match the schema.
+	Strict *bool `json:"strict,omitempty"`
+	// EagerInputStreaming streams the input without buffering it to
+	// validate first: a latency hint.
+	EagerInputStreaming *bool `json:"eager_input_streaming,omitempty"`
 	// Server tools carry settings of their own.
 	MaxUses        *int64          `json:"max_uses,omitempty"`
 	AllowedDomains []string        `json:"allowed_domains,omitempty"`

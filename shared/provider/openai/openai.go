@@ -1,6 +1,8 @@
 // Package openai speaks the OpenAI protocol to OpenAI and OpenAI-compatible
 // backends. From OpenAI clients the exchange passes through: only the model
-// name may change, and events are forwarded as they come.
+// name may change, and events are forwarded as they come (Chat Completions,
+// Embeddings and Responses alike). From Anthropic clients, Messages requests
+// are translated to Chat Completions and back (from_anthropic.go).
 package openai
 
 import (
@@ -24,24 +26,42 @@ type Translator struct {
 	// passed on, so the client sees the stream it asked for.
 	hideUsage bool
 	usage     api.Usage
+	// respDone is set once a Responses stream sent its terminal event.
+	respDone bool
+
+	// anth serves Anthropic Messages clients; when set, every method is
+	// its. It is a field rather than another type so that New keeps one
+	// concrete result for every endpoint.
+	anth *fromAnthropic
 }
 
 // New returns a translator for endpoint ep; client is the model the client
 // named and upstream the name the provider knows it by.
 func New(ep api.Endpoint, client, upstream string) (*Translator, error) {
+	t := &Translator{ep: ep, client: client, model: upstream}
 	switch ep {
-	case api.EndpointChatCompletions, api.EndpointEmbeddings:
+	case api.EndpointChatCompletions, api.EndpointEmbeddings, api.EndpointResponses:
+	case api.EndpointMessages:
+		t.anth = newFromAnthropic(client, upstream)
 	default:
+		// count_tokens among others: OpenAI has no counterpart, so the
+		// gateway answers it with an estimate.
 		return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by OpenAI-protocol backends")
 	}
-	return &Translator{ep: ep, client: client, model: upstream}, nil
+	return t, nil
 }
 
 // Request keeps the body, renaming the model when the backend maps it.
 func (t *Translator) Request(body []byte) (string, []byte, error) {
+	if t.anth != nil {
+		return t.anth.Request(body)
+	}
 	path := "/chat/completions"
-	if t.ep == api.EndpointEmbeddings {
+	switch t.ep {
+	case api.EndpointEmbeddings:
 		path = "/embeddings"
+	case api.EndpointResponses:
+		path = "/responses"
 	}
 	out := body
 	if t.model != t.client {
@@ -106,6 +126,7 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 
 // Header sets bearer auth when the backend has a credential.
 func (t *Translator) Header(h http.Header, credential string) {
+	// The same for Anthropic clients: anthropic-version means nothing here.
 	h.Set("Content-Type", "application/json")
 	if credential != "" {
 		h.Set("Authorization", "Bearer "+credential)
@@ -114,6 +135,18 @@ func (t *Translator) Header(h http.Header, credential string) {
 
 // Response passes the body through, reading its usage.
 func (t *Translator) Response(body []byte) ([]byte, error) {
+	if t.anth != nil {
+		return t.anth.Response(body)
+	}
+	if t.ep == api.EndpointResponses {
+		var r struct {
+			Usage *responsesUsage `json:"usage"`
+		}
+		if json.Unmarshal(body, &r) == nil && r.Usage != nil {
+			t.usage = r.Usage.api()
+		}
+		return body, nil
+	}
 	var r struct {
 		Usage *wireUsage `json:"usage"`
 	}
@@ -123,8 +156,22 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 	return body, nil
 }
 
+// SkippedEvents is how many upstream events had no counterpart in the
+// client's protocol (only a translated exchange skips any).
+func (t *Translator) SkippedEvents() int {
+	if t.anth != nil {
+		return t.anth.skipped
+	}
+	return 0
+}
+
 // Usage is what the backend reported.
-func (t *Translator) Usage() api.Usage { return t.usage }
+func (t *Translator) Usage() api.Usage {
+	if t.anth != nil {
+		return t.anth.usage
+	}
+	return t.usage
+}
 
 // wireUsage is OpenAI's usage object, of chat completions and embeddings.
 type wireUsage struct {
@@ -153,6 +200,13 @@ func (u *wireUsage) api() api.Usage {
 // read for the ledger; the usage-only chunk Sluice asked for itself is not
 // forwarded.
 func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
+	if t.anth != nil {
+		return t.anth.StreamEvent(dst, ev)
+	}
+	if t.ep == api.EndpointResponses {
+		t.responsesEvent(ev)
+		return append(dst, ev.Raw...), nil
+	}
 	if bytes.Contains(ev.Data, []byte(`"usage"`)) {
 		var c struct {
 			Choices []json.RawMessage `json:"choices"`
@@ -171,11 +225,40 @@ func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 // StreamError ends a stream the way OpenAI does: a data event holding an
 // error object, so SDKs raise it instead of seeing a clean end.
 func (t *Translator) StreamError(dst []byte, err error) []byte {
+	if t.anth != nil {
+		return t.anth.StreamError(dst, err)
+	}
+	if t.ep == api.EndpointResponses {
+		return responsesError(dst, err)
+	}
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
+}
+
+// StreamEnd closes an Anthropic client's stream (message_delta and
+// message_stop), or reports that the upstream was cut before its end. An
+// OpenAI client's stream ends with the upstream's own "data: [DONE]"; a
+// Responses stream that ends before its response.completed (or
+// .incomplete, .failed) event was cut.
+func (t *Translator) StreamEnd(dst []byte) ([]byte, error) {
+	if t.anth != nil {
+		return t.anth.StreamEnd(dst)
+	}
+	if t.ep == api.EndpointResponses && !t.respDone {
+		return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the response was complete")
+	}
+	return dst, nil
 }
 
 // Error keeps an upstream OpenAI error object, its status, type and code.
 func (t *Translator) Error(status int, body []byte) error {
+	if t.anth != nil {
+		return t.anth.Error(status, body)
+	}
+	return openAIError(status, body)
+}
+
+// openAIError reads an OpenAI error object into a client-safe error.
+func openAIError(status int, body []byte) *api.Error {
 	var e struct {
 		Error struct {
 			Message string          `json:"message"`
@@ -259,4 +342,74 @@ func topLevelValue(body []byte, key string) (start, end int, ok bool) {
 		return end - len(raw), end, true
 	}
 	return 0, 0, false
+}
+
+// responsesUsage is the usage object of the Responses API.
+type responsesUsage struct {
+	InputTokens        int64 `json:"input_tokens"`
+	OutputTokens       int64 `json:"output_tokens"`
+	InputTokensDetails *struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"input_tokens_details"`
+	OutputTokensDetails *struct {
+		ReasoningTokens int64 `json:"reasoning_tokens"`
+	} `json:"output_tokens_details"`
+}
+
+func (u *responsesUsage) api() api.Usage {
+	out := api.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, Reported: true}
+	if d := u.InputTokensDetails; d != nil {
+		out.CachedTokens = d.CachedTokens
+	}
+	if d := u.OutputTokensDetails; d != nil {
+		out.ReasoningTokens = d.ReasoningTokens
+	}
+	return out
+}
+
+// responsesEvent reads the usage of a Responses stream from its terminal
+// event (response.completed, or response.incomplete / response.failed,
+// which carry the usage spent so far). Every event passes on unchanged.
+func (t *Translator) responsesEvent(ev sse.Event) {
+	switch ev.Type {
+	case "response.completed", "response.incomplete", "response.failed":
+	case "":
+		// Servers that omit the event name still type the data.
+		if !bytes.Contains(ev.Data, []byte(`"response.completed"`)) &&
+			!bytes.Contains(ev.Data, []byte(`"response.incomplete"`)) &&
+			!bytes.Contains(ev.Data, []byte(`"response.failed"`)) {
+			return
+		}
+	default:
+		return
+	}
+	t.respDone = true
+	var e struct {
+		Response struct {
+			Usage *responsesUsage `json:"usage"`
+		} `json:"response"`
+	}
+	if json.Unmarshal(ev.Data, &e) == nil && e.Response.Usage != nil {
+		t.usage = e.Response.Usage.api()
+	}
+}
+
+// responsesError ends a Responses stream with the API's error event:
+// event "error", data {"type":"error","code","message","param"}.
+func responsesError(dst []byte, err error) []byte {
+	var o struct {
+		Error struct {
+			Message string  `json:"message"`
+			Code    string  `json:"code"`
+			Param   *string `json:"param"`
+		} `json:"error"`
+	}
+	json.Unmarshal(api.OpenAIBody(err), &o) // our own encoding: cannot fail
+	b, _ := json.Marshal(struct {
+		Type    string  `json:"type"`
+		Code    string  `json:"code"`
+		Message string  `json:"message"`
+		Param   *string `json:"param"`
+	}{"error", o.Error.Code, o.Error.Message, o.Error.Param})
+	return sse.AppendEvent(dst, "error", b)
 }

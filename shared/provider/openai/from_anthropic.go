@@ -1,0 +1,979 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// providerName is how refusals name this provider.
+const providerName = "openai"
+
+// fromAnthropic translates one Anthropic Messages exchange to OpenAI Chat
+// Completions and back. Choices made where the two APIs differ:
+//
+//   - system (a string or text blocks, joined by a blank line) becomes the
+//     first message, role "system".
+//   - max_tokens becomes max_completion_tokens; top_k, server tools,
+//     containers, MCP servers and context management have no counterpart
+//     and are refused with a 400 naming the field.
+//   - cache_control marks are not sent: OpenAI caches prompts itself, with
+//     no client control, and reports cached tokens in the usage.
+//   - thinking {"type":"enabled","budget_tokens":N} becomes reasoning_effort
+//     by budget: below 4,096 tokens "low", below 16,384 "medium", else
+//     "high". output_config.effort, when set, wins: low, medium and high
+//     pass as they are; xhigh and max become "xhigh". Adaptive thinking
+//     leaves the backend's default.
+//   - Thinking blocks of earlier assistant turns go back as
+//     reasoning_content (with reasoning_signature and redacted_reasoning,
+//     Sluice's extension), the field reasoning backends (DeepSeek, vLLM)
+//     return them in; a backend that returns none never sees any.
+//   - A tool_result with is_error is sent as a tool message whose content
+//     starts with "Error: ", the only way Chat Completions can say so.
+//   - output_format (or output_config.format) json_schema becomes
+//     response_format json_schema named "output", not strict: OpenAI's
+//     strict mode requires every property to be required, Anthropic's does
+//     not.
+//   - thinking.display "omitted" drops the reasoning text from the reply,
+//     as Anthropic does; a signature, if any, still comes back.
+//   - Citations on earlier assistant text are not sent: they annotate
+//     the text, which goes as it is.
+//   - service_tier "auto" stays "auto"; "standard_only" becomes "default".
+//   - finish_reason: stop → end_turn, or stop_sequence with the sequence
+//     when the backend names the one that matched (vLLM's stop_reason);
+//     length → max_tokens; tool_calls (or stop after tool calls) →
+//     tool_use; content_filter, or a refusal, → refusal (the refusal text
+//     comes as a text block).
+//   - Streamed tool calls each open a tool_use block; a call whose
+//     arguments are not yet whole JSON when the next starts stays open,
+//     so interleaved deltas keep their own block index.
+//   - The reply's id is the backend's, prefixed "msg_" when it lacks it.
+type fromAnthropic struct {
+	client string // the model the client asked for, echoed in replies
+	model  string // the model the backend knows
+	stops  []string
+	usage  api.Usage
+	// omitThinking is set when the client asked for thinking with
+	// display "omitted": reasoning text is then not returned, as
+	// Anthropic returns none (the usage still counts it).
+	omitThinking bool
+	// skipped counts upstream events with no Anthropic counterpart (SSE
+	// events of a type OpenAI does not define, chunks after [DONE]): they
+	// are not sent to the client, and the gateway logs the count.
+	skipped int
+
+	st  streamState
+	buf []byte // scratch for one event's data
+}
+
+// streamState is where a translated stream stands.
+type streamState struct {
+	started  bool   // message_start sent
+	open     int    // index of the open content block, -1 when none
+	openKind string // its type: text, thinking, tool_use
+	next     int    // index of the next content block
+	tools    []toolBlock
+	finish   string // the upstream's finish_reason, once seen
+	stopSeq  string // the stop sequence that matched, when the backend says
+	refusal  bool
+	done     bool       // message_stop sent
+	wire     chat.Usage // the usage chunk's figures
+}
+
+// toolBlock ties a streamed OpenAI tool call to its Anthropic block.
+type toolBlock struct {
+	index int64 // the tool call's index in OpenAI deltas
+	block int
+	args  []byte // the arguments so far
+	open  bool   // started and not yet stopped
+}
+
+func newFromAnthropic(client, upstream string) *fromAnthropic {
+	return &fromAnthropic{client: client, model: upstream, st: streamState{open: -1}}
+}
+
+func unsupported(param, what string) error {
+	return &api.Error{Kind: api.ErrBadRequest, Param: param,
+		Message: what + " is not supported by the " + providerName + " provider"}
+}
+
+// Request translates a Messages request into a chat completion request.
+func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
+	var in messages.Request
+	if err := messages.Decode(body, &in); err != nil {
+		return "", nil, decodeError(err)
+	}
+	out, err := t.chatRequest(&in)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := marshal(out)
+	if err != nil {
+		return "", nil, api.Errorf(api.ErrBadRequest, "request could not be encoded: %v", err)
+	}
+	return "/chat/completions", b, nil
+}
+
+// decodeError turns a strict decoding failure into a 400 naming the field.
+func decodeError(err error) error {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, `json: unknown field "`); ok {
+		f = strings.TrimSuffix(f, `"`)
+		return unsupported(f, f)
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return &api.Error{Kind: api.ErrBadRequest, Param: typeErr.Field,
+			Message: "invalid type for '" + typeErr.Field + "': expected " + typeErr.Type.String()}
+	}
+	return api.Errorf(api.ErrBadRequest, "request body is not a valid Messages request: %v", err)
+}
+
+func (t *fromAnthropic) chatRequest(in *messages.Request) (*chat.Request, error) {
+	out := &chat.Request{Model: t.model, Stream: in.Stream, Temperature: in.Temperature, TopP: in.TopP}
+	if in.Stream {
+		out.StreamOptions = &chat.StreamOptions{IncludeUsage: true}
+	}
+	if in.MaxTokens <= 0 {
+		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "max_tokens", Message: "max_tokens: a positive number is required"}
+	}
+	mt := in.MaxTokens
+	out.MaxCompletionTokens = &mt
+	switch {
+	case in.TopK != nil:
+		return nil, unsupported("top_k", "top_k")
+	case len(in.Container) > 0 && string(in.Container) != "null":
+		return nil, unsupported("container", "container")
+	case len(in.MCPServers) > 0 && string(in.MCPServers) != "null":
+		return nil, unsupported("mcp_servers", "mcp_servers")
+	case len(in.ContextMgmt) > 0 && string(in.ContextMgmt) != "null":
+		return nil, unsupported("context_management", "context_management")
+	}
+	if len(in.StopSequences) > 0 {
+		out.Stop = &chat.Stop{Values: in.StopSequences}
+		t.stops = in.StopSequences
+	}
+	if in.Metadata != nil {
+		out.User = in.Metadata.UserID
+	}
+	switch in.ServiceTier {
+	case "":
+	case "auto":
+		out.ServiceTier = "auto"
+	case "standard_only":
+		out.ServiceTier = "default"
+	default:
+		return nil, unsupported("service_tier", "service_tier "+strconv.Quote(in.ServiceTier))
+	}
+	if err := reasoning(in, out); err != nil {
+		return nil, err
+	}
+	t.omitThinking = in.Thinking != nil && in.Thinking.Display == "omitted"
+	format := in.OutputFormat
+	if in.OutputConfig != nil && in.OutputConfig.Format != nil {
+		format = in.OutputConfig.Format
+	}
+	if format != nil {
+		if format.Type != "json_schema" {
+			return nil, unsupported("output_format.type", "output format "+strconv.Quote(format.Type))
+		}
+		out.ResponseFormat = &chat.ResponseFormat{Type: "json_schema",
+			JSONSchema: &chat.JSONSchema{Name: "output", Schema: format.Schema}}
+	}
+	if err := tools(in, out); err != nil {
+		return nil, err
+	}
+	if in.System != nil {
+		var sys []string
+		for i, b := range in.System.AsBlocks() {
+			if b.Type != messages.BlockText {
+				return nil, unsupported("system["+strconv.Itoa(i)+"].type", "system block type "+strconv.Quote(b.Type))
+			}
+			sys = append(sys, b.Text)
+		}
+		if len(sys) > 0 {
+			out.Messages = append(out.Messages, chat.Message{Role: chat.RoleSystem, Content: chat.TextContent(strings.Join(sys, "\n\n"))})
+		}
+	}
+	for i := range in.Messages {
+		var err error
+		out.Messages, err = appendMessage(out.Messages, &in.Messages[i], "messages["+strconv.Itoa(i)+"]")
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reasoning maps thinking and output_config.effort to reasoning_effort.
+func reasoning(in *messages.Request, out *chat.Request) error {
+	if th := in.Thinking; th != nil {
+		switch th.Type {
+		case "disabled", "adaptive":
+		case "enabled":
+			switch b := th.BudgetTokens; {
+			case b < 4096:
+				out.ReasoningEffort = "low"
+			case b < 16384:
+				out.ReasoningEffort = "medium"
+			default:
+				out.ReasoningEffort = "high"
+			}
+		default:
+			return unsupported("thinking.type", "thinking type "+strconv.Quote(th.Type))
+		}
+	}
+	if in.OutputConfig != nil {
+		switch e := in.OutputConfig.Effort; e {
+		case "":
+		case "low", "medium", "high":
+			out.ReasoningEffort = e
+		case "xhigh", "max":
+			out.ReasoningEffort = "xhigh"
+		default:
+			return unsupported("output_config.effort", "effort "+strconv.Quote(e))
+		}
+	}
+	return nil
+}
+
+// tools maps client tools and tool_choice to function tools.
+func tools(in *messages.Request, out *chat.Request) error {
+	for i, tl := range in.Tools {
+		if tl.Type != "" && tl.Type != "custom" {
+			return unsupported("tools["+strconv.Itoa(i)+"].type", "tool type "+strconv.Quote(tl.Type))
+		}
+		// eager_input_streaming is a latency hint: OpenAI streams
+		// arguments unvalidated anyway.
+		out.Tools = append(out.Tools, chat.Tool{Type: "function", Function: chat.Function{
+			Name: tl.Name, Description: tl.Description, Parameters: tl.InputSchema, Strict: tl.Strict}})
+	}
+	tc := in.ToolChoice
+	if tc == nil {
+		return nil
+	}
+	if len(out.Tools) == 0 {
+		// OpenAI refuses tool_choice without tools; "auto" and "none"
+		// then say nothing, and a forced call cannot be made.
+		if tc.Type == "auto" || tc.Type == "none" {
+			return nil
+		}
+		return &api.Error{Kind: api.ErrBadRequest, Param: "tool_choice", Message: "tool_choice " + strconv.Quote(tc.Type) + " needs tools"}
+	}
+	switch tc.Type {
+	case "auto":
+		out.ToolChoice = &chat.ToolChoice{Mode: "auto"}
+	case "any":
+		out.ToolChoice = &chat.ToolChoice{Mode: "required"}
+	case "tool":
+		if tc.Name == "" {
+			return &api.Error{Kind: api.ErrBadRequest, Param: "tool_choice.name", Message: "tool_choice.name is required when type is \"tool\""}
+		}
+		out.ToolChoice = &chat.ToolChoice{Function: tc.Name}
+	case "none":
+		out.ToolChoice = &chat.ToolChoice{Mode: "none"}
+	default:
+		return unsupported("tool_choice.type", "tool_choice type "+strconv.Quote(tc.Type))
+	}
+	if tc.DisableParallelToolUse != nil && *tc.DisableParallelToolUse && len(out.Tools) > 0 {
+		f := false
+		out.ParallelToolCalls = &f
+	}
+	return nil
+}
+
+// appendMessage appends the chat messages one Anthropic turn becomes: a
+// user turn's tool results become tool messages, ahead of what else it
+// says; an assistant turn becomes one message with its tool calls.
+func appendMessage(dst []chat.Message, m *messages.Message, at string) ([]chat.Message, error) {
+	switch m.Role {
+	case messages.RoleUser:
+		if !m.Content.IsBlocks {
+			return append(dst, chat.Message{Role: chat.RoleUser, Content: chat.TextContent(m.Content.Text)}), nil
+		}
+		var parts []chat.Part
+		for j := range m.Content.Blocks {
+			b := &m.Content.Blocks[j]
+			bat := at + ".content[" + strconv.Itoa(j) + "]"
+			switch b.Type {
+			case messages.BlockText:
+				parts = append(parts, chat.Part{Type: chat.PartText, Text: b.Text})
+			case messages.BlockImage:
+				p, err := imagePart(b.Source, bat)
+				if err != nil {
+					return nil, err
+				}
+				parts = append(parts, p)
+			case messages.BlockDocument:
+				p, err := documentPart(b, bat)
+				if err != nil {
+					return nil, err
+				}
+				parts = append(parts, p)
+			case messages.BlockToolResult:
+				msg, err := toolMessage(b, bat)
+				if err != nil {
+					return nil, err
+				}
+				dst = append(dst, msg)
+			default:
+				return nil, unsupported(bat+".type", "content block type "+strconv.Quote(b.Type)+" in a user turn")
+			}
+		}
+		if len(parts) == 0 {
+			return dst, nil
+		}
+		c := &chat.Content{Parts: parts, IsParts: true}
+		if len(parts) == 1 && parts[0].Type == chat.PartText {
+			c = chat.TextContent(parts[0].Text)
+		}
+		return append(dst, chat.Message{Role: chat.RoleUser, Content: c}), nil
+	case messages.RoleAssistant:
+		msg := chat.Message{Role: chat.RoleAssistant}
+		if !m.Content.IsBlocks {
+			msg.Content = chat.TextContent(m.Content.Text)
+			return append(dst, msg), nil
+		}
+		var text strings.Builder
+		hasText := false
+		for j := range m.Content.Blocks {
+			b := &m.Content.Blocks[j]
+			switch b.Type {
+			case messages.BlockText:
+				text.WriteString(b.Text)
+				hasText = true
+			case messages.BlockToolUse:
+				args := "{}"
+				if len(b.Input) > 0 {
+					args = string(b.Input)
+				}
+				msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ID, Type: "function",
+					Function: chat.ToolCallFunction{Name: b.Name, Arguments: args}})
+			case messages.BlockThinking:
+				if b.Thinking != nil {
+					msg.ReasoningContent += *b.Thinking
+				}
+				if b.Signature != nil {
+					msg.ReasoningSignature += *b.Signature
+				}
+			case messages.BlockRedactedThinking:
+				msg.RedactedReasoning = append(msg.RedactedReasoning, b.Data)
+			default:
+				return nil, unsupported(at+".content["+strconv.Itoa(j)+"].type", "content block type "+strconv.Quote(b.Type)+" in an assistant turn")
+			}
+		}
+		if hasText || len(msg.ToolCalls) == 0 {
+			msg.Content = chat.TextContent(text.String())
+		}
+		return append(dst, msg), nil
+	}
+	return nil, &api.Error{Kind: api.ErrBadRequest, Param: at + ".role", Message: "role must be \"user\" or \"assistant\", not " + strconv.Quote(m.Role)}
+}
+
+// imagePart makes an image_url part: base64 data as a data: URL, a URL
+// as it is.
+func imagePart(src *messages.Source, at string) (chat.Part, error) {
+	if src == nil {
+		return chat.Part{}, &api.Error{Kind: api.ErrBadRequest, Param: at + ".source", Message: "an image needs a source"}
+	}
+	switch src.Type {
+	case "base64":
+		return chat.Part{Type: chat.PartImageURL, ImageURL: &chat.ImageURL{URL: "data:" + src.MediaType + ";base64," + src.Data}}, nil
+	case "url":
+		return chat.Part{Type: chat.PartImageURL, ImageURL: &chat.ImageURL{URL: src.URL}}, nil
+	}
+	return chat.Part{}, unsupported(at+".source.type", "image source type "+strconv.Quote(src.Type))
+}
+
+// documentPart makes a file part of a base64 PDF; Chat Completions takes
+// no other document.
+func documentPart(b *messages.Block, at string) (chat.Part, error) {
+	if len(b.Citations) > 0 && bytes.Contains(b.Citations, []byte("true")) {
+		return chat.Part{}, unsupported(at+".citations", "citations on documents")
+	}
+	src := b.Source
+	if src == nil || src.Type != "base64" || src.MediaType != "application/pdf" {
+		what := "document source"
+		if src != nil {
+			what += " " + strconv.Quote(src.Type)
+			if src.MediaType != "" {
+				what += " of type " + strconv.Quote(src.MediaType)
+			}
+		}
+		return chat.Part{}, unsupported(at+".source", what)
+	}
+	name := b.Title
+	if name == "" {
+		name = "document.pdf"
+	}
+	return chat.Part{Type: chat.PartFile, File: &chat.File{Filename: name, FileData: "data:application/pdf;base64," + src.Data}}, nil
+}
+
+// toolMessage makes the tool message of a tool_result block.
+func toolMessage(b *messages.Block, at string) (chat.Message, error) {
+	var text strings.Builder
+	if b.IsError {
+		text.WriteString("Error: ")
+	}
+	if b.Content != nil {
+		if !b.Content.IsBlocks {
+			text.WriteString(b.Content.Text)
+		}
+		for k, c := range b.Content.Blocks {
+			if c.Type != messages.BlockText {
+				return chat.Message{}, unsupported(at+".content["+strconv.Itoa(k)+"].type", "content block type "+strconv.Quote(c.Type)+" in a tool_result")
+			}
+			if k > 0 {
+				text.WriteByte('\n')
+			}
+			text.WriteString(c.Text)
+		}
+	}
+	return chat.Message{Role: chat.RoleTool, ToolCallID: b.ToolUseID, Content: chat.TextContent(strings.TrimSuffix(text.String(), " "))}, nil
+}
+
+// Header sets bearer auth when the backend has a credential.
+func (t *fromAnthropic) Header(h http.Header, credential string) {
+	h.Set("Content-Type", "application/json")
+	if credential != "" {
+		h.Set("Authorization", "Bearer "+credential)
+	}
+}
+
+// choiceMessage is an assistant message as OpenAI-compatible servers send
+// it; some name the reasoning text "reasoning" (vLLM, Ollama, OpenRouter).
+type choiceMessage struct {
+	chat.Message
+	Reasoning string `json:"reasoning"`
+}
+
+// wireResponse is a chat completion with the fields only some servers
+// send: vLLM puts the stop string that matched in a choice's stop_reason.
+type wireResponse struct {
+	ID      string `json:"id"`
+	Choices []struct {
+		Message      choiceMessage   `json:"message"`
+		FinishReason string          `json:"finish_reason"`
+		StopReason   json.RawMessage `json:"stop_reason"`
+	} `json:"choices"`
+	Usage *chat.Usage `json:"usage"`
+}
+
+// Response translates a whole chat completion into a Message.
+func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
+	var in wireResponse
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, api.Errorf(api.ErrUpstream, "backend answered with a body that is not a chat completion")
+	}
+	if in.Usage != nil {
+		t.setUsage(in.Usage)
+	}
+	out := messages.Response{ID: messageID(in.ID), Type: "message", Role: messages.RoleAssistant, Model: t.client,
+		Content: []messages.Block{}, Usage: anthropicUsage(in.Usage)}
+	finish := ""
+	if len(in.Choices) > 0 {
+		c := &in.Choices[0]
+		finish = c.FinishReason
+		m := &c.Message
+		thinking := m.ReasoningContent
+		if thinking == "" {
+			thinking = m.Reasoning
+		}
+		if t.omitThinking {
+			thinking = ""
+		}
+		if thinking != "" || m.ReasoningSignature != "" {
+			sig := m.ReasoningSignature
+			out.Content = append(out.Content, messages.Block{Type: messages.BlockThinking, Thinking: &thinking, Signature: &sig})
+		}
+		for _, r := range m.RedactedReasoning {
+			out.Content = append(out.Content, messages.Block{Type: messages.BlockRedactedThinking, Data: r})
+		}
+		if s := m.Content.String(); s != "" {
+			out.Content = append(out.Content, messages.Block{Type: messages.BlockText, Text: s})
+		}
+		if m.Refusal != "" {
+			out.Content = append(out.Content, messages.Block{Type: messages.BlockText, Text: m.Refusal})
+			t.st.refusal = true
+		}
+		for _, tc := range m.ToolCalls {
+			input := json.RawMessage(tc.Function.Arguments)
+			if strings.TrimSpace(tc.Function.Arguments) == "" {
+				input = json.RawMessage("{}")
+			} else if !json.Valid(input) {
+				return nil, api.Errorf(api.ErrUpstream, "backend returned arguments for tool %q that are not JSON", tc.Function.Name)
+			}
+			out.Content = append(out.Content, messages.Block{Type: messages.BlockToolUse, ID: tc.ID, Name: tc.Function.Name, Input: input})
+		}
+		if len(m.ToolCalls) > 0 && finish == chat.FinishStop {
+			finish = chat.FinishToolCalls // some servers say "stop" after calls
+		}
+		t.st.stopSeq = t.matchedStop(c.StopReason)
+	}
+	reason, seq := t.stopReason(finish)
+	out.StopReason, out.StopSequence = &reason, seq
+	b, err := marshal(out)
+	if err != nil {
+		return nil, api.Errorf(api.ErrUpstream, "translating the backend's answer: %v", err)
+	}
+	return b, nil
+}
+
+// matchedStop is the stop sequence a vLLM-style stop_reason names, if it
+// is one the client asked for.
+func (t *fromAnthropic) matchedStop(raw json.RawMessage) string {
+	if len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	for _, stop := range t.stops {
+		if stop == s {
+			return s
+		}
+	}
+	return ""
+}
+
+// stopReason maps a finish_reason to Anthropic's stop_reason and
+// stop_sequence.
+func (t *fromAnthropic) stopReason(finish string) (string, *string) {
+	if t.st.refusal {
+		return messages.StopRefusal, nil
+	}
+	switch finish {
+	case chat.FinishLength:
+		return messages.StopMaxTokens, nil
+	case chat.FinishToolCalls, "function_call":
+		return messages.StopToolUse, nil
+	case chat.FinishContentFilter:
+		return messages.StopRefusal, nil
+	}
+	if t.st.stopSeq != "" {
+		s := t.st.stopSeq
+		return messages.StopSequence, &s
+	}
+	return messages.StopEndTurn, nil
+}
+
+func messageID(id string) string {
+	if strings.HasPrefix(id, "msg_") {
+		return id
+	}
+	if id == "" {
+		return "msg_sluice"
+	}
+	return "msg_" + id
+}
+
+// anthropicUsage converts usage: Anthropic's input_tokens excludes the
+// tokens read from (or written to) the prompt cache.
+func anthropicUsage(u *chat.Usage) messages.Usage {
+	if u == nil {
+		return messages.Usage{}
+	}
+	out := messages.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
+	if d := u.PromptTokensDetails; d != nil {
+		out.CacheReadInputTokens = d.CachedTokens
+		out.CacheCreationInputTokens = d.CacheWriteTokens
+		out.InputTokens -= d.CachedTokens + d.CacheWriteTokens
+		if out.InputTokens < 0 {
+			out.InputTokens = 0
+		}
+	}
+	return out
+}
+
+func (t *fromAnthropic) setUsage(u *chat.Usage) {
+	t.usage = api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Reported: true}
+	if d := u.PromptTokensDetails; d != nil {
+		t.usage.CachedTokens = d.CachedTokens
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		t.usage.ReasoningTokens = d.ReasoningTokens
+	}
+}
+
+// wireChunk is a streamed chunk with the fields only some servers send.
+type wireChunk struct {
+	ID      string          `json:"id"`
+	Choices []chunkChoice   `json:"choices"`
+	Usage   *chat.Usage     `json:"usage"`
+	Error   json.RawMessage `json:"error"`
+}
+
+type chunkChoice struct {
+	Index        int64           `json:"index"`
+	Delta        chunkDelta      `json:"delta"`
+	FinishReason *string         `json:"finish_reason"`
+	StopReason   json.RawMessage `json:"stop_reason"`
+}
+
+type chunkDelta struct {
+	chat.Delta
+	Reasoning *string `json:"reasoning"`
+}
+
+// StreamEvent translates one chunk into the Anthropic events it makes.
+func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
+	if ev.IsComment() {
+		return dst, nil // keep-alives: nothing to say
+	}
+	if ev.Data == nil || (ev.Type != "" && ev.Type != "message") {
+		if ev.Type == "error" {
+			return dst, streamError(ev.Data)
+		}
+		t.skipped++
+		return dst, nil
+	}
+	if t.st.done {
+		t.skipped++
+		return dst, nil
+	}
+	if bytes.Equal(bytes.TrimSpace(ev.Data), []byte("[DONE]")) {
+		return t.end(dst), nil
+	}
+	var c wireChunk
+	if err := json.Unmarshal(ev.Data, &c); err != nil {
+		return dst, api.Errorf(api.ErrUpstream, "backend sent a stream event that is not JSON")
+	}
+	if len(c.Error) > 0 && string(c.Error) != "null" {
+		return dst, streamError(ev.Data)
+	}
+	if !t.st.started {
+		dst = t.start(dst, c.ID)
+	}
+	if c.Usage != nil {
+		t.st.wire = *c.Usage
+		t.setUsage(c.Usage)
+	}
+	for i := range c.Choices {
+		ch := &c.Choices[i]
+		if ch.Index != 0 {
+			continue // Sluice never asks for n > 1
+		}
+		d := &ch.Delta
+		r := d.ReasoningContent
+		if r == nil {
+			r = d.Reasoning
+		}
+		if r != nil && *r != "" && !t.omitThinking {
+			dst = t.openBlock(dst, messages.BlockThinking)
+			dst = t.delta(dst, "thinking_delta", "thinking", *r)
+		}
+		if d.ReasoningSignature != "" {
+			dst = t.openBlock(dst, messages.BlockThinking)
+			dst = t.delta(dst, "signature_delta", "signature", d.ReasoningSignature)
+		}
+		for _, data := range d.RedactedReasoning {
+			dst = t.closeAll(dst)
+			t.buf = append(t.buf[:0], `{"type":"redacted_thinking","data":`...)
+			t.buf = appendString(t.buf, data)
+			t.buf = append(t.buf, '}')
+			dst = t.startBlock(dst, t.buf, messages.BlockRedactedThinking)
+			dst = t.closeBlock(dst)
+		}
+		if d.Content != nil && *d.Content != "" {
+			dst = t.openBlock(dst, messages.BlockText)
+			dst = t.delta(dst, "text_delta", "text", *d.Content)
+		}
+		if d.Refusal != nil && *d.Refusal != "" {
+			t.st.refusal = true
+			dst = t.openBlock(dst, messages.BlockText)
+			dst = t.delta(dst, "text_delta", "text", *d.Refusal)
+		}
+		for _, tc := range d.ToolCalls {
+			var idx int64
+			if tc.Index != nil {
+				idx = *tc.Index
+			}
+			dst = t.toolDelta(dst, idx, &tc)
+		}
+		if ch.FinishReason != nil && *ch.FinishReason != "" {
+			t.st.finish = *ch.FinishReason
+			if len(t.st.tools) > 0 && t.st.finish == chat.FinishStop {
+				t.st.finish = chat.FinishToolCalls
+			}
+			if s := t.matchedStop(ch.StopReason); s != "" {
+				t.st.stopSeq = s
+			}
+			dst = t.closeAll(dst)
+		}
+	}
+	return dst, nil
+}
+
+// toolDelta opens a tool_use block for a call seen first, then sends its
+// argument text as input_json_delta.
+func (t *fromAnthropic) toolDelta(dst []byte, idx int64, tc *chat.ToolCall) []byte {
+	var tb *toolBlock
+	for i := range t.st.tools {
+		if t.st.tools[i].index == idx {
+			tb = &t.st.tools[i]
+		}
+	}
+	if tb == nil {
+		// OpenAI sends one call's arguments whole before the next call
+		// starts, so the open call is done: close it. A call whose
+		// arguments are not yet whole JSON stays open, and the deltas
+		// of both interleave, as the protocol allows.
+		if prev := t.openTool(); prev == nil || json.Valid(prev.args) {
+			dst = t.closeBlock(dst)
+		}
+		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: t.st.next, open: true})
+		tb = &t.st.tools[len(t.st.tools)-1]
+		t.buf = append(t.buf[:0], `{"type":"tool_use","id":`...)
+		t.buf = appendString(t.buf, tc.ID)
+		t.buf = append(t.buf, `,"name":`...)
+		t.buf = appendString(t.buf, tc.Function.Name)
+		t.buf = append(t.buf, `,"input":{}}`...)
+		dst = t.startBlock(dst, t.buf, messages.BlockToolUse)
+	}
+	if tc.Function.Arguments == "" {
+		return dst
+	}
+	tb.args = append(tb.args, tc.Function.Arguments...)
+	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
+	t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
+	t.buf = append(t.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
+	t.buf = appendString(t.buf, tc.Function.Arguments)
+	t.buf = append(t.buf, `}}`...)
+	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
+}
+
+func (t *fromAnthropic) start(dst []byte, id string) []byte {
+	t.st.started = true
+	t.buf = append(t.buf[:0], `{"type":"message_start","message":{"id":`...)
+	t.buf = appendString(t.buf, messageID(id))
+	t.buf = append(t.buf, `,"type":"message","role":"assistant","model":`...)
+	t.buf = appendString(t.buf, t.client)
+	t.buf = append(t.buf, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}}`...)
+	return sse.AppendEvent(dst, messages.EventMessageStart, t.buf)
+}
+
+// openBlock makes sure a block of kind is open, closing another first.
+func (t *fromAnthropic) openBlock(dst []byte, kind string) []byte {
+	if t.st.open >= 0 && t.st.openKind == kind {
+		return dst
+	}
+	dst = t.closeAll(dst)
+	switch kind {
+	case messages.BlockThinking:
+		t.buf = append(t.buf[:0], `{"type":"thinking","thinking":"","signature":""}`...)
+	default:
+		t.buf = append(t.buf[:0], `{"type":"text","text":""}`...)
+	}
+	return t.startBlock(dst, t.buf, kind)
+}
+
+// startBlock sends content_block_start for block (the JSON in t.buf) and
+// marks it open.
+func (t *fromAnthropic) startBlock(dst, block []byte, kind string) []byte {
+	var ev []byte
+	ev = append(ev, `{"type":"content_block_start","index":`...)
+	ev = strconv.AppendInt(ev, int64(t.st.next), 10)
+	ev = append(ev, `,"content_block":`...)
+	ev = append(ev, block...)
+	ev = append(ev, '}')
+	t.st.open, t.st.openKind = t.st.next, kind
+	t.st.next++
+	return sse.AppendEvent(dst, messages.EventContentBlockStart, ev)
+}
+
+// openTool is the tool block last started, if it is still open.
+func (t *fromAnthropic) openTool() *toolBlock {
+	if t.st.openKind != messages.BlockToolUse || len(t.st.tools) == 0 {
+		return nil
+	}
+	return &t.st.tools[len(t.st.tools)-1]
+}
+
+// closeAll closes the latest block and any tool block left open by
+// interleaved calls.
+func (t *fromAnthropic) closeAll(dst []byte) []byte {
+	dst = t.closeBlock(dst)
+	for i := range t.st.tools {
+		if tb := &t.st.tools[i]; tb.open {
+			tb.open = false
+			t.buf = append(t.buf[:0], `{"type":"content_block_stop","index":`...)
+			t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
+			t.buf = append(t.buf, '}')
+			dst = sse.AppendEvent(dst, messages.EventContentBlockStop, t.buf)
+		}
+	}
+	return dst
+}
+
+// closeBlock closes the block last started.
+func (t *fromAnthropic) closeBlock(dst []byte) []byte {
+	if t.st.open < 0 {
+		return dst
+	}
+	if tb := t.openTool(); tb != nil {
+		tb.open = false
+	}
+	t.buf = append(t.buf[:0], `{"type":"content_block_stop","index":`...)
+	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
+	t.buf = append(t.buf, '}')
+	t.st.open, t.st.openKind = -1, ""
+	return sse.AppendEvent(dst, messages.EventContentBlockStop, t.buf)
+}
+
+// delta sends a content_block_delta of the open block.
+func (t *fromAnthropic) delta(dst []byte, typ, field, text string) []byte {
+	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
+	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
+	t.buf = append(t.buf, `,"delta":{"type":"`...)
+	t.buf = append(t.buf, typ...)
+	t.buf = append(t.buf, `","`...)
+	t.buf = append(t.buf, field...)
+	t.buf = append(t.buf, `":`...)
+	t.buf = appendString(t.buf, text)
+	t.buf = append(t.buf, `}}`...)
+	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
+}
+
+// end closes what is open and sends message_delta and message_stop.
+func (t *fromAnthropic) end(dst []byte) []byte {
+	if !t.st.started {
+		dst = t.start(dst, "")
+	}
+	dst = t.closeAll(dst)
+	if t.st.finish == "" && len(t.st.tools) > 0 {
+		t.st.finish = chat.FinishToolCalls // [DONE] without a finish_reason
+	}
+	reason, seq := t.stopReason(t.st.finish)
+	u := anthropicUsage(&t.st.wire)
+	t.buf = append(t.buf[:0], `{"type":"message_delta","delta":{"stop_reason":"`...)
+	t.buf = append(t.buf, reason...)
+	t.buf = append(t.buf, `","stop_sequence":`...)
+	if seq != nil {
+		t.buf = appendString(t.buf, *seq)
+	} else {
+		t.buf = append(t.buf, "null"...)
+	}
+	t.buf = append(t.buf, `},"usage":{"input_tokens":`...)
+	t.buf = strconv.AppendInt(t.buf, u.InputTokens, 10)
+	t.buf = append(t.buf, `,"cache_creation_input_tokens":`...)
+	t.buf = strconv.AppendInt(t.buf, u.CacheCreationInputTokens, 10)
+	t.buf = append(t.buf, `,"cache_read_input_tokens":`...)
+	t.buf = strconv.AppendInt(t.buf, u.CacheReadInputTokens, 10)
+	t.buf = append(t.buf, `,"output_tokens":`...)
+	t.buf = strconv.AppendInt(t.buf, u.OutputTokens, 10)
+	t.buf = append(t.buf, `}}`...)
+	dst = sse.AppendEvent(dst, messages.EventMessageDelta, t.buf)
+	dst = sse.AppendEvent(dst, messages.EventMessageStop, []byte(`{"type":"message_stop"}`))
+	t.st.done = true
+	return dst
+}
+
+// StreamEnd finishes the client's stream at the upstream's clean end. A
+// backend that sent its finish_reason but no "data: [DONE]" has finished;
+// one that stopped before its finish_reason was cut.
+func (t *fromAnthropic) StreamEnd(dst []byte) ([]byte, error) {
+	if t.st.done {
+		return dst, nil
+	}
+	if t.st.finish != "" {
+		return t.end(dst), nil
+	}
+	return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the message was complete")
+}
+
+// StreamError ends the stream with Anthropic's error event; no
+// message_stop follows, so clients do not take it for a finished message.
+func (t *fromAnthropic) StreamError(dst []byte, err error) []byte {
+	return sse.AppendEvent(dst, messages.EventError, api.AnthropicBody(err))
+}
+
+// streamError reads an error object sent mid-stream.
+func streamError(data []byte) error {
+	e := openAIError(http.StatusBadGateway, data)
+	e.Status = 0
+	switch {
+	case e.Type == "rate_limit_error" || e.Code == "rate_limit_exceeded":
+		e.Kind = api.ErrRateLimited
+	case e.Code == "context_length_exceeded":
+		e.Kind = api.ErrBadRequest
+	case e.Type == "server_error" && strings.Contains(e.Message, "overload"):
+		e.Kind = api.ErrUnavailable
+	}
+	withCode(e)
+	return e
+}
+
+// Error maps an upstream error to the Anthropic error type of its status:
+// 429 rate_limit_error, 503 and 529 overloaded_error, 4xx
+// invalid_request_error, and so on. Anthropic's error object has no code,
+// so a context-length error keeps its code in the message.
+func (t *fromAnthropic) Error(status int, body []byte) error {
+	e := openAIError(status, body)
+	switch status {
+	case http.StatusServiceUnavailable, 529:
+		e.Kind = api.ErrUnavailable
+		if e.Message == "upstream returned status " {
+			e.Message = "upstream returned status 529 (overloaded)"
+		}
+	}
+	withCode(e)
+	return e
+}
+
+// withCode keeps a context-length error recognisable in Anthropic's
+// message-only error object.
+func withCode(e *api.Error) {
+	if e.Code == "context_length_exceeded" && !strings.Contains(e.Message, e.Code) {
+		e.Message += " (context_length_exceeded)"
+	}
+}
+
+// marshal encodes v as JSON without escaping <, > and &: text reaches
+// the other side as the client wrote it.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// appendString appends s as a JSON string, escaping only what JSON needs.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

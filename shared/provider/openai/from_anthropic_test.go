@@ -1,0 +1,336 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the transcript tests")
+
+// TestFromAnthropicTranscripts runs each recorded exchange under
+// testdata/from_anthropic: <case>.request.json is what the Anthropic client
+// sends, <case>.upstream_request.json what the backend must receive,
+// <case>.upstream what the backend answers (a body, or an event stream
+// when the request streams), <case>.golden what the client must receive
+// followed by the usage the ledger learns. Streams are fed whole and one
+// byte at a time; both must give the golden bytes.
+func TestFromAnthropicTranscripts(t *testing.T) {
+	cases, _ := filepath.Glob("testdata/from_anthropic/*.request.json")
+	if len(cases) == 0 {
+		t.Fatal("no transcripts")
+	}
+	for _, c := range cases {
+		name := strings.TrimSuffix(filepath.Base(c), ".request.json")
+		t.Run(name, func(t *testing.T) {
+			base := strings.TrimSuffix(c, ".request.json")
+			req := mustRead(t, c)
+			upstream := mustRead(t, base+".upstream")
+			tr := mustNew(t)
+			path, out, err := tr.Request(req)
+			if err != nil {
+				t.Fatalf("Request: %v", err)
+			}
+			if path != "/chat/completions" {
+				t.Fatalf("path %q", path)
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, out, "", "  "); err != nil {
+				t.Fatalf("upstream request is not JSON: %v\n%s", err, out)
+			}
+			pretty.WriteByte('\n')
+			golden(t, base+".upstream_request.json", pretty.Bytes())
+
+			var got []byte
+			if bytes.Contains(req, []byte(`"stream":true`)) {
+				got = runStream(tr, bytes.NewReader(upstream))
+				oneByOne := runStream(mustRequested(t, req), iotest.OneByteReader(bytes.NewReader(upstream)))
+				if !bytes.Equal(got, oneByOne) {
+					t.Fatalf("byte-at-a-time output differs:\n%s\nwhole:\n%s", oneByOne, got)
+				}
+			} else {
+				body, err := tr.Response(upstream)
+				if err != nil {
+					t.Fatalf("Response: %v", err)
+				}
+				var b bytes.Buffer
+				if err := json.Indent(&b, body, "", "  "); err != nil {
+					t.Fatalf("response is not JSON: %v\n%s", err, body)
+				}
+				got = append(b.Bytes(), '\n')
+			}
+			got = fmt.Appendf(got, "-- usage --\n%+v\n-- skipped events --\n%d\n", tr.Usage(), tr.SkippedEvents())
+			golden(t, base+".golden", got)
+		})
+	}
+}
+
+// runStream drives a translator as the gateway's relayStream does.
+func runStream(tr *Translator, r io.Reader) []byte {
+	rd := sse.NewReader(r)
+	var out []byte
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF {
+			if out, err = tr.StreamEnd(out); err != nil {
+				out = tr.StreamError(out, err)
+			}
+			return out
+		}
+		if err != nil {
+			return tr.StreamError(out, api.Errorf(api.ErrUpstream, "the backend stream failed mid-response"))
+		}
+		if out, err = tr.StreamEvent(out, ev); err != nil {
+			return tr.StreamError(out, err)
+		}
+	}
+}
+
+func mustNew(t *testing.T) *Translator {
+	t.Helper()
+	tr, err := New(api.EndpointMessages, "claude-client", "gpt-upstream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// mustRequested is a fresh translator that has seen req.
+func mustRequested(t *testing.T, req []byte) *Translator {
+	t.Helper()
+	tr := mustNew(t)
+	if _, _, err := tr.Request(req); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestFromAnthropicRefusesWhatChatCannotHonour(t *testing.T) {
+	const msgs = `"messages":[{"role":"user","content":"hi"}]`
+	tests := []struct {
+		name, body, param string
+	}{
+		{"top_k", `{"model":"m","max_tokens":9,"top_k":5,` + msgs + `}`, "top_k"},
+		{"unknown field", `{"model":"m","max_tokens":9,"speed":"fast",` + msgs + `}`, "speed"},
+		{"server tool", `{"model":"m","max_tokens":9,"tools":[{"type":"web_search_20250305","name":"web_search"}],` + msgs + `}`, "tools[0].type"},
+		{"mcp servers", `{"model":"m","max_tokens":9,"mcp_servers":[{"type":"url","url":"https://x","name":"x"}],` + msgs + `}`, "mcp_servers"},
+		{"container", `{"model":"m","max_tokens":9,"container":"c1",` + msgs + `}`, "container"},
+		{"text document", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"x"}}]}]}`, "messages[0].content[0].source"},
+		{"PDF by URL", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/a.pdf"}}]}]}`, "messages[0].content[0].source"},
+		{"image in tool result", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"url","url":"https://x/a.png"}}]}]}]}`, "messages[0].content[0].content[0].type"},
+		{"document citations", `{"model":"m","max_tokens":9,"messages":[{"role":"user","content":[{"type":"document","citations":{"enabled":true},"source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]}`, "messages[0].content[0].citations"},
+		{"no max_tokens", `{"model":"m",` + msgs + `}`, "max_tokens"},
+		{"thinking type", `{"model":"m","max_tokens":9,"thinking":{"type":"sometimes"},` + msgs + `}`, "thinking.type"},
+		{"output format", `{"model":"m","max_tokens":9,"output_format":{"type":"yaml"},` + msgs + `}`, "output_format.type"},
+		{"system role", `{"model":"m","max_tokens":9,"messages":[{"role":"system","content":"x"}]}`, "messages[0].role"},
+		{"wrong type", `{"model":"m","max_tokens":"nine",` + msgs + `}`, "max_tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := mustNew(t).Request([]byte(tt.body))
+			var e *api.Error
+			if !errors.As(err, &e) || !errors.Is(err, api.ErrBadRequest) || e.Param != tt.param {
+				t.Fatalf("err = %#v, want a 400 naming %q", err, tt.param)
+			}
+			if strings.Contains(tt.name, "tool") || tt.param == "top_k" || tt.param == "speed" {
+				if !strings.Contains(e.Message, "openai provider") {
+					t.Errorf("message %q does not name the provider", e.Message)
+				}
+			}
+			if api.AnthropicType(err) != "invalid_request_error" {
+				t.Errorf("anthropic type %s", api.AnthropicType(err))
+			}
+		})
+	}
+}
+
+func TestFromAnthropicToolChoice(t *testing.T) {
+	tests := []struct{ choice, want string }{
+		{`{"type":"auto"}`, `"tool_choice":"auto"`},
+		{`{"type":"any"}`, `"tool_choice":"required"`},
+		{`{"type":"none"}`, `"tool_choice":"none"`},
+		{`{"type":"tool","name":"f"}`, `"tool_choice":{"type":"function","function":{"name":"f"}}`},
+		{`{"type":"auto","disable_parallel_tool_use":true}`, `"parallel_tool_calls":false`},
+		{`{"type":"auto"},"tools":[{"name":"f","strict":true,"eager_input_streaming":true,"input_schema":{"type":"object"}}]`, `"strict":true`},
+	}
+	for _, noTools := range []string{`{"type":"auto"}`, `{"type":"none"}`} {
+		_, out, err := mustNew(t).Request([]byte(`{"model":"m","max_tokens":9,"tool_choice":` + noTools + `,"messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil || bytes.Contains(out, []byte("tool_choice")) {
+			t.Errorf("%s without tools: %s, %v", noTools, out, err)
+		}
+	}
+	if _, _, err := mustNew(t).Request([]byte(`{"model":"m","max_tokens":9,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"hi"}]}`)); api.Status(err) != 400 {
+		t.Errorf("any without tools: %v", err)
+	}
+	for _, tt := range tests {
+		body := `{"model":"m","max_tokens":9,"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":` + tt.choice + `,"messages":[{"role":"user","content":"hi"}]}`
+		_, out, err := mustNew(t).Request([]byte(body))
+		if err != nil || !bytes.Contains(out, []byte(tt.want)) {
+			t.Errorf("%s: %s, %v; want %s", tt.choice, out, err, tt.want)
+		}
+	}
+}
+
+func TestFromAnthropicReasoningEffort(t *testing.T) {
+	tests := []struct{ extra, want string }{
+		{`"thinking":{"type":"enabled","budget_tokens":1024}`, `"reasoning_effort":"low"`},
+		{`"thinking":{"type":"enabled","budget_tokens":4096}`, `"reasoning_effort":"medium"`},
+		{`"thinking":{"type":"enabled","budget_tokens":16384}`, `"reasoning_effort":"high"`},
+		{`"thinking":{"type":"adaptive"}`, ``},
+		{`"thinking":{"type":"disabled"}`, ``},
+		{`"output_config":{"effort":"medium"}`, `"reasoning_effort":"medium"`},
+		{`"output_config":{"effort":"xhigh"}`, `"reasoning_effort":"xhigh"`},
+	}
+	for _, tt := range tests {
+		body := `{"model":"m","max_tokens":20000,` + tt.extra + `,"messages":[{"role":"user","content":"hi"}]}`
+		_, out, err := mustNew(t).Request([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.extra, err)
+		}
+		if tt.want == "" && bytes.Contains(out, []byte("reasoning_effort")) || tt.want != "" && !bytes.Contains(out, []byte(tt.want)) {
+			t.Errorf("%s: %s; want %q", tt.extra, out, tt.want)
+		}
+	}
+}
+
+func TestFromAnthropicErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		status      int
+		body        string
+		wantStatus  int
+		wantType    string
+		wantMessage string
+	}{
+		{"rate limit", 429, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`, 429, "rate_limit_error", "Rate limit reached"},
+		{"overloaded 503", 503, `{"error":{"message":"The engine is currently overloaded","type":"server_error"}}`, 503, "overloaded_error", "The engine is currently overloaded"},
+		{"overloaded 529", 529, `busy`, 529, "overloaded_error", "upstream returned status 529 (overloaded)"},
+		{"context length", 400, `{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`,
+			400, "invalid_request_error", "This model's maximum context length is 128000 tokens. (context_length_exceeded)"},
+		{"context length, terse", 400, `{"error":{"message":"too long","code":"context_length_exceeded"}}`,
+			400, "invalid_request_error", "too long (context_length_exceeded)"},
+		{"server error", 500, `{"error":{"message":"oops","type":"server_error"}}`, 500, "api_error", "oops"},
+		{"unknown model", 404, `{"error":{"message":"The model does not exist","type":"invalid_request_error","code":"model_not_found"}}`, 404, "not_found_error", "The model does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := mustNew(t).Error(tt.status, []byte(tt.body))
+			if api.Status(err) != tt.wantStatus || api.AnthropicType(err) != tt.wantType {
+				t.Fatalf("status %d type %s, want %d %s", api.Status(err), api.AnthropicType(err), tt.wantStatus, tt.wantType)
+			}
+			var body struct {
+				Type  string
+				Error struct{ Type, Message string }
+			}
+			json.Unmarshal(api.AnthropicBody(err), &body)
+			if body.Type != "error" || body.Error.Type != tt.wantType || body.Error.Message != tt.wantMessage {
+				t.Fatalf("body %s", api.AnthropicBody(err))
+			}
+		})
+	}
+}
+
+func TestFromAnthropicStreamEndsAfterDoneOnly(t *testing.T) {
+	tr := mustRequested(t, []byte(`{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	out, err := tr.StreamEnd(nil)
+	if err == nil || len(out) != 0 {
+		t.Fatalf("an empty stream ended cleanly: %q, %v", out, err)
+	}
+	if got := string(tr.StreamError(nil, err)); !strings.HasPrefix(got, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\"") {
+		t.Fatalf("StreamError %q", got)
+	}
+}
+
+func BenchmarkFromAnthropic(b *testing.B) {
+	req, _ := os.ReadFile("testdata/from_anthropic/tools_stream.request.json")
+	upstream, _ := os.ReadFile("testdata/from_anthropic/tools_stream.upstream")
+	text, _ := os.ReadFile("testdata/from_anthropic/text_stream.upstream")
+	upstream = append(upstream[:len(upstream)-len("data: [DONE]\n\n")], text...)
+	var events []sse.Event
+	rd := sse.NewReader(bytes.NewReader(upstream))
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			break
+		}
+		ev.Data = bytes.Clone(ev.Data)
+		ev.Raw = bytes.Clone(ev.Raw)
+		events = append(events, ev)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(req) + len(upstream)))
+	var out []byte
+	for b.Loop() {
+		tr, _ := New(api.EndpointMessages, "claude-client", "gpt-upstream")
+		if _, _, err := tr.Request(req); err != nil {
+			b.Fatal(err)
+		}
+		for _, ev := range events {
+			out, _ = tr.StreamEvent(out[:0], ev)
+		}
+		out, _ = tr.StreamEnd(out[:0])
+	}
+}
+
+func TestFromAnthropicThinkingOmitted(t *testing.T) {
+	req := []byte(`{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000,"display":"omitted"},"messages":[{"role":"user","content":"hi"}]}`)
+	tr := mustRequested(t, req)
+	out, err := tr.Response([]byte(`{"id":"c","choices":[{"message":{"role":"assistant","content":"4","reasoning_content":"secret"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":8}}}`))
+	if err != nil || bytes.Contains(out, []byte("secret")) || bytes.Contains(out, []byte("thinking")) || tr.Usage().ReasoningTokens != 8 {
+		t.Fatalf("plain: %s, %v", out, err)
+	}
+	tr = mustRequested(t, bytes.Replace(req, []byte(`"model":"m"`), []byte(`"model":"m","stream":true`), 1))
+	got := runStream(tr, strings.NewReader("data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"secret\"}}]}\n\n"+
+		"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"4\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	if bytes.Contains(got, []byte("secret")) || bytes.Contains(got, []byte("thinking")) || !bytes.Contains(got, []byte(`"text":"4"`)) {
+		t.Fatalf("stream: %s", got)
+	}
+}
+
+// TestFromAnthropicReasoningField reads the "reasoning" field vLLM, Ollama
+// and OpenRouter stream instead of reasoning_content.
+func TestFromAnthropicReasoningField(t *testing.T) {
+	tr := mustRequested(t, []byte(`{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	got := runStream(tr, strings.NewReader("data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"hmm\"}}]}\n\n"+
+		"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"))
+	if !bytes.Contains(got, []byte(`"delta":{"type":"thinking_delta","thinking":"hmm"}`)) || !bytes.Contains(got, []byte(`"index":1,"delta":{"type":"text_delta","text":"ok"}`)) {
+		t.Fatalf("stream: %s", got)
+	}
+}
