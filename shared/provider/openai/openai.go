@@ -207,7 +207,7 @@ func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.responsesEvent(ev)
 		return append(dst, ev.Raw...), nil
 	}
-	if bytes.Contains(ev.Data, []byte(`"usage"`)) {
+	if hasUsage(ev.Data) {
 		var c struct {
 			Choices []json.RawMessage `json:"choices"`
 			Usage   *wireUsage        `json:"usage"`
@@ -412,4 +412,22 @@ func responsesError(dst []byte, err error) []byte {
 		Param   *string `json:"param"`
 	}{"error", o.Error.Code, o.Error.Message, o.Error.Param})
 	return sse.AppendEvent(dst, "error", b)
+}
+
+// hasUsage reports whether a chunk carries a usage object. Streams that
+// ask for usage send "usage":null on every other chunk; those are told
+// apart here without decoding them.
+func hasUsage(data []byte) bool {
+	i := bytes.Index(data, []byte(`"usage"`))
+	if i < 0 {
+		return false
+	}
+	for _, c := range data[i+len(`"usage"`):] {
+		switch c {
+		case ' ', '\t', '\n', '\r', ':':
+			continue
+		}
+		return c == '{'
+	}
+	return false
 }

@@ -115,3 +115,22 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("stream Usage = %+v", got)
 	}
 }
+
+func TestHasUsage(t *testing.T) {
+	tests := []struct {
+		data string
+		want bool
+	}{
+		{`{"choices":[]}`, false},
+		{`{"choices":[],"usage":null}`, false},
+		{`{"choices":[],"usage" : null}`, false},
+		{`{"choices":[],"usage":{"prompt_tokens":1}}`, true},
+		{`{"choices":[],"usage" :  {"prompt_tokens":1}}`, true},
+		{`{"choices":[],"usage"`, false},
+	}
+	for _, tt := range tests {
+		if got := hasUsage([]byte(tt.data)); got != tt.want {
+			t.Errorf("hasUsage(%s) = %v, want %v", tt.data, got, tt.want)
+		}
+	}
+}
