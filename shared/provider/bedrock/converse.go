@@ -303,8 +303,8 @@ func statusError(status int, excType, msg string) error {
 	if i := strings.IndexByte(excType, ':'); i >= 0 {
 		excType = excType[:i]
 	}
-	if excType != "" {
-		out.Code = excType
+	if excType != "" && status != http.StatusTooManyRequests {
+		out.Code = excType // 429 keeps the rate-limit code clients know
 	}
 	if isContextLength(msg) {
 		out.Code = "context_length_exceeded"

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
@@ -441,6 +442,12 @@ func (t *fromAnthropic) block(bedrock int64) *openBlock {
 func (t *fromAnthropic) open(dst []byte, bi int64, b messages.Block) []byte {
 	idx := int64(len(t.blocks))
 	t.blocks = append(t.blocks, openBlock{bedrock: bi, index: idx, kind: b.Type, open: true})
+	if b.Type == messages.BlockText {
+		// Anthropic starts text blocks with "text":"", which Block omits.
+		data := strconv.AppendInt([]byte(`{"type":"content_block_start","index":`), idx, 10)
+		data = append(data, `,"content_block":{"type":"text","text":""}}`...)
+		return sse.AppendEvent(dst, messages.EventContentBlockStart, data)
+	}
 	return t.event(dst, &messages.Event{Type: messages.EventContentBlockStart, Index: &idx, ContentBlock: &b})
 }
 
