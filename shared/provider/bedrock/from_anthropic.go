@@ -490,3 +490,6 @@ func (t *fromAnthropic) StreamEnd(dst []byte) ([]byte, error) {
 func (t *fromAnthropic) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, "error", api.AnthropicBody(err))
 }
+
+// Unknown counts stream events this translator had no use for.
+func (t *fromAnthropic) Unknown() int { return t.unknown }
