@@ -79,6 +79,10 @@ func (m *Bedrock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			bedrockError(w, http.StatusBadRequest, "ValidationException", "The request body must be a Converse request with messages.")
 			return
 		}
+		if msg := req.checkThinking(); msg != "" {
+			bedrockError(w, http.StatusBadRequest, "ValidationException", msg)
+			return
+		}
 		if prompt := req.prompt(); strings.Contains(prompt, "too long") {
 			bedrockError(w, http.StatusBadRequest, "ValidationException", "Input is too long for requested model.")
 			return
@@ -175,6 +179,41 @@ type mockBlock struct {
 			JSON map[string]any `json:"json"`
 		} `json:"content"`
 	} `json:"toolResult"`
+}
+
+// checkThinking does what Claude does with extended thinking on: an
+// assistant turn that used a tool must start with its thinking block,
+// signature intact (the mock's signatures are "mock-signature-N").
+func (c *mockConverse) checkThinking() string {
+	if th := c.AdditionalModelRequestFields.Thinking; th == nil || th.Type != "enabled" {
+		return ""
+	}
+	for i, m := range c.Messages {
+		if m.Role != "assistant" || len(m.Content) == 0 {
+			continue
+		}
+		var first struct {
+			ReasoningContent *struct {
+				ReasoningText *struct {
+					Signature string `json:"signature"`
+				} `json:"reasoningText"`
+				RedactedContent string `json:"redactedContent"`
+			} `json:"reasoningContent"`
+		}
+		usesTool := false
+		for _, raw := range m.Content {
+			usesTool = usesTool || strings.Contains(string(raw), `"toolUse"`)
+		}
+		if !usesTool {
+			continue
+		}
+		_ = json.Unmarshal(m.Content[0], &first)
+		rc := first.ReasoningContent
+		if rc == nil || (rc.RedactedContent == "" && (rc.ReasoningText == nil || !strings.HasPrefix(rc.ReasoningText.Signature, "mock-signature-"))) {
+			return "messages." + strconv.Itoa(i) + ".content.0.type: Expected `thinking` or `redacted_thinking`, but found another block. When `thinking` is enabled, a final `assistant` message must start with a thinking block with its signature."
+		}
+	}
+	return ""
 }
 
 // prompt is the text of the last user message.

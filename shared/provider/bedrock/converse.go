@@ -7,6 +7,24 @@
 // members Sluice reads or writes are declared. Blob members (image and
 // document bytes, redacted reasoning) are base64 strings in JSON and are
 // kept as such, so they pass through without decoding.
+//
+// Usage: Converse's inputTokens excludes prompt-cache reads and writes, so
+// the prompt Sluice reports is inputTokens + cacheReadInputTokens +
+// cacheWriteInputTokens (cached: the reads). Bedrock does not count
+// reasoning tokens apart: they are inside outputTokens, and
+// api.Usage.ReasoningTokens stays 0.
+//
+// Errors: Bedrock names the exception in the x-amzn-ErrorType header,
+// which translators do not see; the status decides the error kind (429
+// rate limited, 400 bad request, 404 model not found, 408/504 timeout,
+// 503 unavailable, 424 and 5xx upstream), a "__type" in the body becomes
+// the code, and context-window refusals ("Input is too long...") get the
+// code context_length_exceeded. In a stream, exception frames become the
+// same errors, sent to the client in its own protocol.
+//
+// Auth: requests are signed with SigV4 (service "bedrock") from the SDK's
+// default credential chain, unless the AIBackend names a credential, which
+// is then sent as a Bedrock API key (Authorization: Bearer).
 package bedrock
 
 import (

@@ -35,7 +35,7 @@ type embedder struct {
 type titanRequest struct {
 	InputText  string `json:"inputText"`
 	Dimensions *int64 `json:"dimensions,omitempty"`
-	Normalize  bool   `json:"normalize"`
+	Normalize  *bool  `json:"normalize,omitempty"` // v2 only
 }
 
 type titanResponse struct {
@@ -70,8 +70,18 @@ func (t *embedder) Request(body []byte) (string, []byte, error) {
 	switch {
 	case strings.Contains(t.model, "amazon.titan-embed"):
 		t.titan = true
+		// Titan text v1 takes inputText alone; v2 sizes and normalises.
+		var normalize *bool
+		if strings.Contains(t.model, "titan-embed-text-v1") {
+			if req.Dimensions != nil {
+				return "", nil, unsupported("dimensions", "dimensions for "+t.model)
+			}
+		} else {
+			yes := true
+			normalize = &yes
+		}
 		for _, in := range inputs {
-			b, _ := json.Marshal(titanRequest{InputText: in, Dimensions: req.Dimensions, Normalize: true})
+			b, _ := json.Marshal(titanRequest{InputText: in, Dimensions: req.Dimensions, Normalize: normalize})
 			t.bodies = append(t.bodies, b)
 		}
 		return path, t.bodies[0], nil
@@ -141,7 +151,20 @@ func (t *embedder) Join(bodies [][]byte) ([]byte, error) {
 		}
 		var r cohereResponse
 		var vecs [][]float64
-		if json.Unmarshal(bodies[0], &r) != nil || json.Unmarshal(r.Embeddings, &vecs) != nil || len(vecs) != len(t.inputs) {
+		if json.Unmarshal(bodies[0], &r) != nil {
+			return nil, bad
+		}
+		if json.Unmarshal(r.Embeddings, &vecs) != nil {
+			// Embed v4 answers by type: {"float": [[...]]}.
+			var byType struct {
+				Float [][]float64 `json:"float"`
+			}
+			if json.Unmarshal(r.Embeddings, &byType) != nil {
+				return nil, bad
+			}
+			vecs = byType.Float
+		}
+		if len(vecs) != len(t.inputs) {
 			return nil, bad
 		}
 		for i, v := range vecs {

@@ -186,6 +186,23 @@ func TestEmbeddingsCohere(t *testing.T) {
 	if !bytes.Contains(got, []byte(`"index":1,"embedding":[3,4]`)) || tr.Usage().Reported {
 		t.Fatalf("got %s usage %+v", got, tr.Usage())
 	}
+	v4 := newTr(t, api.EndpointEmbeddings, "cohere.embed-v4:0")
+	if _, _, err := v4.Request([]byte(`{"model":"e","input":"a"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v4.Response([]byte(`{"embeddings":{"float":[[5,6]]},"response_type":"embeddings_by_type"}`)); err != nil || !bytes.Contains(got, []byte(`"embedding":[5,6]`)) {
+		t.Fatalf("v4: %s %v", got, err)
+	}
+}
+
+func TestEmbeddingsTitanV1(t *testing.T) {
+	tr := newTr(t, api.EndpointEmbeddings, "amazon.titan-embed-text-v1")
+	if _, out, err := tr.Request([]byte(`{"model":"e","input":"a"}`)); err != nil || string(out) != `{"inputText":"a"}` {
+		t.Fatalf("body %s %v", out, err)
+	}
+	if _, _, err := newTr(t, api.EndpointEmbeddings, "amazon.titan-embed-text-v1").Request([]byte(`{"model":"e","input":"a","dimensions":256}`)); paramOf(err) != "dimensions" {
+		t.Fatalf("err %v", err)
+	}
 }
 
 func frame(t testing.TB, hs map[string]string, payload string) []byte {
