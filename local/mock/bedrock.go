@@ -27,7 +27,8 @@ import (
 // token); when Credentials is set, the signature itself is checked.
 //
 // Canned behaviour: with tools given and a prompt that mentions weather,
-// the model calls the first tool; after a tool result it reports it;
+// the model calls the first tool; a tool forced by toolChoice is called
+// with {"answer": <prompt>}; after a tool result it reports it;
 // with thinking enabled (additionalModelRequestFields.thinking) it first
 // reasons, with a signature. A model id containing "throttle" answers
 // 429 ThrottlingException; one containing "midstream" streams a little
@@ -162,6 +163,11 @@ type mockConverse struct {
 				Name string `json:"name"`
 			} `json:"toolSpec"`
 		} `json:"tools"`
+		ToolChoice *struct {
+			Tool *struct {
+				Name string `json:"name"`
+			} `json:"tool"`
+		} `json:"toolChoice"`
 	} `json:"toolConfig"`
 	AdditionalModelRequestFields struct {
 		Thinking *struct {
@@ -274,6 +280,13 @@ func (c *mockConverse) answer() mockAnswer {
 	case hasResult:
 		a.words = answerWords("the tool said " + result)
 		a.stop = "end_turn"
+	case c.ToolConfig != nil && c.ToolConfig.ToolChoice != nil && c.ToolConfig.ToolChoice.Tool != nil:
+		// A forced tool (how gateways ask for JSON): answer through it.
+		a.toolID = "tooluse_forced" + strconv.Itoa(len(c.Messages))
+		a.toolName = c.ToolConfig.ToolChoice.Tool.Name
+		in, _ := json.Marshal(map[string]string{"answer": prompt})
+		a.toolInput = string(in)
+		a.stop = "tool_use"
 	case c.ToolConfig != nil && len(c.ToolConfig.Tools) > 0 && c.ToolConfig.Tools[0].ToolSpec != nil && strings.Contains(strings.ToLower(prompt), "weather"):
 		a.toolID = "tooluse_mock" + strconv.Itoa(len(c.Messages))
 		a.toolName = c.ToolConfig.Tools[0].ToolSpec.Name

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"strings"
@@ -132,6 +133,20 @@ func TestBedrockOpenAIClient(t *testing.T) {
 			t.Fatalf("message %s", raw)
 		}
 	})
+
+	for _, streamed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "json schema plain", true: "json schema streaming"}[streamed], func(t *testing.T) {
+			comp := complete(t, c, openai.ChatCompletionNewParams{Model: "claude",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("answer as JSON")},
+				ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &openai.ResponseFormatJSONSchemaParam{
+					JSONSchema: openai.ResponseFormatJSONSchemaJSONSchemaParam{Name: "answer", Schema: map[string]any{
+						"type": "object", "properties": map[string]any{"answer": map[string]any{"type": "string"}}}}}}}, streamed)
+			var out struct{ Answer string }
+			if err := json.Unmarshal([]byte(comp.Choices[0].Message.Content), &out); err != nil || out.Answer != "answer as JSON" || comp.Choices[0].FinishReason != "stop" {
+				t.Fatalf("content %q finish %s: %v", comp.Choices[0].Message.Content, comp.Choices[0].FinishReason, err)
+			}
+		})
+	}
 
 	t.Run("embeddings", func(t *testing.T) {
 		for _, model := range []string{"titan", "cohere"} {

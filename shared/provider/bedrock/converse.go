@@ -239,6 +239,16 @@ type streamEvent struct {
 	Metrics    *metrics `json:"metrics"`    // metadata
 }
 
+// jsonToolConfig forces a single tool whose input schema is a response
+// format's schema: how Sluice gets JSON out of Converse, which has no
+// JSON mode.
+func jsonToolConfig(name, description string, schema json.RawMessage) *toolConfig {
+	return &toolConfig{
+		Tools:      []tool{{ToolSpec: &toolSpec{Name: name, Description: description, InputSchema: inputSchema{JSON: schema}}}},
+		ToolChoice: &toolChoice{Tool: &namedTool{Name: name}},
+	}
+}
+
 // Stop reasons.
 const (
 	stopEndTurn             = "end_turn"

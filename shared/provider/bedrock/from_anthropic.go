@@ -26,8 +26,12 @@ import (
 //     sequence matched;
 //   - guardrail_intervened and content_filtered stop reasons become
 //     "refusal";
-//   - server tools, URL sources, citations, containers, MCP servers,
-//     context management and output_format are refused (400).
+//   - output_format json_schema is served by forcing a tool whose input
+//     schema is the schema; its input comes back as a text block and the
+//     stop reason as end_turn (best effort: Bedrock does not validate it).
+//     It cannot be combined with tools (400);
+//   - server tools, URL sources, citations, containers, MCP servers and
+//     context management are refused (400).
 type fromAnthropic struct {
 	base
 	usage api.Usage
@@ -38,7 +42,10 @@ type fromAnthropic struct {
 	ended   bool // message_stop sent
 	stop    string
 	blocks  []openBlock // Bedrock content block index → Anthropic block
-	unknown int
+	// jsonTool is set when output_format forced the structured-output
+	// tool, whose input is the answer's text.
+	jsonTool bool
+	unknown  int
 }
 
 type openBlock struct {
@@ -80,8 +87,10 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 		return nil, unsupported("mcp_servers", "mcp_servers")
 	case len(req.ContextMgmt) > 0 && string(req.ContextMgmt) != "null":
 		return nil, unsupported("context_management", "context_management")
-	case req.OutputFormat != nil:
-		return nil, unsupported("output_format", "output_format")
+	case req.OutputFormat != nil && req.OutputFormat.Type != "json_schema":
+		return nil, unsupported("output_format.type", "output_format "+req.OutputFormat.Type)
+	case req.OutputFormat != nil && len(req.Tools) > 0:
+		return nil, unsupported("output_format", "output_format together with tools")
 	}
 	cr := &converseRequest{Messages: []message{}}
 	ic := inferenceConfig{Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.StopSequences}
@@ -154,6 +163,14 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 			}
 		}
 		cr.ToolConfig = tc
+	}
+	if of := req.OutputFormat; of != nil {
+		schema := of.Schema
+		if len(schema) == 0 {
+			schema = json.RawMessage(`{"type":"object"}`)
+		}
+		cr.ToolConfig = jsonToolConfig(structuredOutputTool, "Answer with JSON matching this schema.", schema)
+		t.jsonTool = true
 	}
 	fields := map[string]any{}
 	if th := req.Thinking; th != nil {
@@ -273,6 +290,18 @@ func anthropicDocument(b *messages.Block, at string) (*documentBlock, error) {
 	return &documentBlock{Format: format, Name: documentName(b.Title, 0), Source: blobSource{Bytes: data}}, nil
 }
 
+// structuredOutputTool is the tool forced for output_format.
+const structuredOutputTool = "structured_output"
+
+// stopReason maps a Converse stop reason to Anthropic's; the forced
+// structured-output tool's tool_use is the answer's natural end.
+func (t *fromAnthropic) stopReason(stop string) string {
+	if t.jsonTool && stop == stopToolUse {
+		return messages.StopEndTurn
+	}
+	return stopReason(stop)
+}
+
 // stopReason maps a Converse stop reason to Anthropic's.
 func stopReason(stop string) string {
 	switch stop {
@@ -301,6 +330,8 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 			switch {
 			case b.Text != nil:
 				resp.Content = append(resp.Content, messages.Block{Type: messages.BlockText, Text: *b.Text})
+			case b.ToolUse != nil && t.jsonTool && b.ToolUse.Name == structuredOutputTool:
+				resp.Content = append(resp.Content, messages.Block{Type: messages.BlockText, Text: compactJSON(b.ToolUse.Input)})
 			case b.ToolUse != nil:
 				input := b.ToolUse.Input
 				if len(input) == 0 {
@@ -317,7 +348,7 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 			}
 		}
 	}
-	stop := stopReason(r.StopReason)
+	stop := t.stopReason(r.StopReason)
 	resp.StopReason = &stop
 	if r.Usage != nil {
 		t.usage = r.Usage.api()
@@ -349,6 +380,10 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Start == nil || e.Start.ToolUse == nil {
 			return dst, nil
 		}
+		if t.jsonTool && e.Start.ToolUse.Name == structuredOutputTool {
+			// The structured answer streams as text.
+			return t.open(dst, e.ContentBlockIndex, messages.Block{Type: messages.BlockText}), nil
+		}
 		empty := json.RawMessage("{}")
 		return t.open(dst, e.ContentBlockIndex, messages.Block{Type: messages.BlockToolUse, ID: e.Start.ToolUse.ToolUseID, Name: e.Start.ToolUse.Name, Input: empty}), nil
 	case evContentBlockDelta:
@@ -360,6 +395,9 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			return t.delta(dst, idx, messages.EventDelta{Type: messages.DeltaText, Text: *d.Text}), nil
 		case d.ToolUse != nil:
 			b := t.block(e.ContentBlockIndex)
+			if b != nil && t.jsonTool && b.kind == messages.BlockText {
+				return t.delta(dst, b.index, messages.EventDelta{Type: messages.DeltaText, Text: d.ToolUse.Input}), nil
+			}
 			if b == nil || b.kind != messages.BlockToolUse {
 				return dst, api.Errorf(api.ErrUpstream, "bedrock sent tool input for a block it never started")
 			}
@@ -394,7 +432,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return t.event(dst, &messages.Event{Type: messages.EventContentBlockStop, Index: &idx}), nil
 	case evMessageStop:
 		t.stopped = true
-		t.stop = stopReason(e.StopReason)
+		t.stop = t.stopReason(e.StopReason)
 		return dst, nil
 	case evMetadata:
 		if e.Usage != nil {

@@ -23,9 +23,12 @@ import (
 //   - reasoning_content, reasoning_signature and redacted_reasoning (the
 //     Sluice extension on assistant messages) become reasoningContent
 //     blocks, so Claude's thinking keeps its signature across turns;
-//   - response_format json_object and json_schema are refused (400):
-//     Converse has no JSON mode, and forcing a tool would change what the
-//     model is asked;
+//   - response_format json_schema and json_object are served by forcing
+//     a tool whose input schema is the schema (json_object: any object);
+//     the tool's input comes back as the message content, finish_reason
+//     "stop". This is best effort: Bedrock does not validate the input
+//     against the schema, strict or not. It cannot be combined with tools
+//     (400);
 //   - image URLs are refused (400): Converse takes bytes (or S3), and the
 //     gateway does not fetch URLs on a client's behalf.
 type fromOpenAI struct {
@@ -40,7 +43,12 @@ type fromOpenAI struct {
 	stopped bool
 	finish  string
 	tools   []toolIndex // Bedrock content block → OpenAI tool-call index
-	unknown int         // events of kinds this translator does not know
+	// jsonTool names the tool forced for response_format; its input is
+	// streamed as content from Bedrock block jsonBlock.
+	jsonTool  string
+	jsonBlock int64
+	inJSON    bool
+	unknown   int // events of kinds this translator does not know
 }
 
 type toolIndex struct{ block, call int64 }
@@ -120,6 +128,23 @@ func (t *fromOpenAI) converse(req *chat.Request) (*converseRequest, error) {
 	} else if req.ToolChoice != nil && req.ToolChoice.Mode != "none" {
 		return nil, badRequest("tool_choice", "tool_choice needs tools")
 	}
+	if rf := req.ResponseFormat; rf != nil && rf.Type != "text" {
+		name, desc, schema := "json_object", "Answer with a JSON object.", json.RawMessage(`{"type":"object"}`)
+		if rf.Type == "json_schema" {
+			if rf.JSONSchema == nil || rf.JSONSchema.Name == "" {
+				return nil, badRequest("response_format.json_schema", "json_schema needs a name and a schema")
+			}
+			name, desc = rf.JSONSchema.Name, "Answer with JSON matching this schema."
+			if rf.JSONSchema.Description != "" {
+				desc = rf.JSONSchema.Description
+			}
+			if len(rf.JSONSchema.Schema) > 0 {
+				schema = rf.JSONSchema.Schema
+			}
+		}
+		cr.ToolConfig = jsonToolConfig(name, desc, schema)
+		t.jsonTool = name
+	}
 	if len(req.Thinking) > 0 && string(req.Thinking) != "null" {
 		var th any
 		if err := json.Unmarshal(req.Thinking, &th); err != nil {
@@ -158,8 +183,10 @@ func refuseOpenAI(r *chat.Request) error {
 	switch {
 	case r.N != nil && *r.N != 1:
 		return unsupported("n", "n other than 1")
-	case r.ResponseFormat != nil && r.ResponseFormat.Type != "text":
+	case r.ResponseFormat != nil && r.ResponseFormat.Type != "text" && r.ResponseFormat.Type != "json_object" && r.ResponseFormat.Type != "json_schema":
 		return unsupported("response_format", "response_format "+r.ResponseFormat.Type)
+	case r.ResponseFormat != nil && r.ResponseFormat.Type != "text" && len(r.Tools) > 0:
+		return unsupported("response_format", "response_format "+r.ResponseFormat.Type+" together with tools")
 	case r.Seed != nil:
 		return unsupported("seed", "seed")
 	case r.PresencePenalty != nil && *r.PresencePenalty != 0:
@@ -367,6 +394,15 @@ func dataURL(u string) (media, data string, ok bool) {
 	return strings.ToLower(media), data, true
 }
 
+// finishReason maps a Converse stop reason to OpenAI's; the forced JSON
+// tool's tool_use is the answer's natural end.
+func (t *fromOpenAI) finishReason(stop string) string {
+	if t.jsonTool != "" && stop == stopToolUse {
+		return chat.FinishStop
+	}
+	return finishReason(stop)
+}
+
 // finishReason maps a Converse stop reason to OpenAI's.
 func finishReason(stop string) string {
 	switch stop {
@@ -402,6 +438,9 @@ func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
 			case b.Text != nil:
 				text.WriteString(*b.Text)
 				hasText = true
+			case b.ToolUse != nil && t.jsonTool != "" && b.ToolUse.Name == t.jsonTool:
+				text.WriteString(compactJSON(b.ToolUse.Input))
+				hasText = true
 			case b.ToolUse != nil:
 				args := compactJSON(b.ToolUse.Input)
 				msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ToolUse.ToolUseID, Type: "function",
@@ -420,7 +459,7 @@ func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
 		msg.Content = chat.TextContent(text.String())
 	}
 	resp := chat.Response{ID: "chatcmpl-" + t.newID(), Object: "chat.completion", Created: t.now().Unix(), Model: t.client,
-		Choices: []chat.Choice{{Message: msg, FinishReason: finishReason(r.StopReason)}}}
+		Choices: []chat.Choice{{Message: msg, FinishReason: t.finishReason(r.StopReason)}}}
 	if r.Usage != nil {
 		t.usage = r.Usage.api()
 		resp.Usage = openAIUsage(r.Usage)
@@ -461,6 +500,10 @@ func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Start == nil || e.Start.ToolUse == nil {
 			return dst, nil // a block with nothing to say until its deltas
 		}
+		if t.jsonTool != "" && e.Start.ToolUse.Name == t.jsonTool {
+			t.jsonBlock, t.inJSON = e.ContentBlockIndex, true
+			return dst, nil // its input is the answer's content
+		}
 		call := int64(len(t.tools))
 		t.tools = append(t.tools, toolIndex{block: e.ContentBlockIndex, call: call})
 		return t.chunk(dst, chat.Delta{ToolCalls: []chat.ToolCall{{Index: &call, ID: e.Start.ToolUse.ToolUseID, Type: "function",
@@ -471,6 +514,8 @@ func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		case d == nil:
 		case d.Text != nil:
 			return t.chunk(dst, chat.Delta{Content: d.Text}, nil, nil), nil
+		case d.ToolUse != nil && t.inJSON && e.ContentBlockIndex == t.jsonBlock:
+			return t.chunk(dst, chat.Delta{Content: &d.ToolUse.Input}, nil, nil), nil
 		case d.ToolUse != nil:
 			call, ok := t.toolCall(e.ContentBlockIndex)
 			if !ok {
@@ -494,7 +539,7 @@ func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return dst, nil
 	case evMessageStop:
 		t.stopped = true
-		t.finish = finishReason(e.StopReason)
+		t.finish = t.finishReason(e.StopReason)
 		return t.chunk(dst, chat.Delta{}, &t.finish, nil), nil
 	case evMetadata:
 		if e.Usage == nil {
