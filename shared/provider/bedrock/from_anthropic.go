@@ -163,6 +163,8 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 			}
 		}
 		cr.ToolConfig = tc
+	} else if c := req.ToolChoice; c != nil && c.Type != "none" {
+		return nil, badRequest("tool_choice", "tool_choice %s needs tools", c.Type)
 	}
 	if of := req.OutputFormat; of != nil {
 		schema := of.Schema
@@ -287,7 +289,7 @@ func anthropicDocument(b *messages.Block, at string) (*documentBlock, error) {
 	if b.Context != "" {
 		return nil, unsupported(at+".context", "document context")
 	}
-	return &documentBlock{Format: format, Name: documentName(b.Title, 0), Source: blobSource{Bytes: data}}, nil
+	return &documentBlock{Format: format, Name: documentName(b.Title, at), Source: blobSource{Bytes: data}}, nil
 }
 
 // structuredOutputTool is the tool forced for output_format.

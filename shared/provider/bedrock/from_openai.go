@@ -351,7 +351,7 @@ func userContent(c *chat.Content, at func(string) string) ([]contentBlock, error
 			if !ok {
 				return nil, unsupported(field(".file.file_data"), "file type "+media)
 			}
-			blocks = append(blocks, contentBlock{Document: &documentBlock{Format: format, Name: documentName(p.File.Filename, j), Source: blobSource{Bytes: data}}})
+			blocks = append(blocks, contentBlock{Document: &documentBlock{Format: format, Name: documentName(p.File.Filename, field("")), Source: blobSource{Bytes: data}}})
 		default:
 			return nil, unsupported(field(""), p.Type+" parts")
 		}
@@ -360,8 +360,10 @@ func userContent(c *chat.Content, at func(string) string) ([]contentBlock, error
 }
 
 // documentName makes a name Converse accepts (letters, digits, spaces,
-// hyphens, parentheses and brackets) from a file name.
-func documentName(filename string, j int) string {
+// hyphens, parentheses and brackets) from a file name; an unnamed
+// document is named for where it stands (messages[0].content[3]:
+// "document-0-3"), so names stay unique in the request.
+func documentName(filename, at string) string {
 	if i := strings.LastIndexByte(filename, '.'); i > 0 {
 		filename = filename[:i]
 	}
@@ -371,10 +373,22 @@ func documentName(filename string, j int) string {
 			b.WriteRune(r)
 		}
 	}
-	if b.Len() == 0 {
-		return fmt.Sprintf("document-%d", j)
+	if b.Len() > 0 {
+		return b.String()
 	}
-	return b.String()
+	name := []byte("document")
+	digits := false
+	for i := 0; i < len(at); i++ {
+		if c := at[i]; c >= '0' && c <= '9' {
+			if !digits {
+				name = append(name, '-')
+			}
+			name, digits = append(name, c), true
+		} else {
+			digits = false
+		}
+	}
+	return string(name)
 }
 
 // dataURL splits a base64 data: URL into its media type and data.

@@ -53,6 +53,7 @@ func TestRefusals(t *testing.T) {
 		{"output format type", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"output_format":{"type":"xml"}}`, "output_format.type"},
 		{"output format with tools", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tools":[{"name":"f","input_schema":{}}],"output_format":{"type":"json_schema","schema":{}}}`, "output_format"},
 		{"mcp", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"mcp_servers":[{}]}`, "mcp_servers"},
+		{"tool choice without tools", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tool_choice":{"type":"any"}}`, "tool_choice"},
 		{"citations", api.EndpointMessages, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"x","citations":[{}]}]}]}`, "messages[0].content[0].citations"},
 		{"url document", api.EndpointMessages, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://x/a.pdf"}}]}]}`, "messages[0].content[0].source"},
 		{"embedding tokens", api.EndpointEmbeddings, `{"model":"m","input":[[1,2,3]]}`, "input"},
@@ -69,7 +70,7 @@ func TestRefusals(t *testing.T) {
 			if !errors.As(err, &ae) || api.Status(err) != http.StatusBadRequest || ae.Param != c.param {
 				t.Fatalf("err %v (param %q), want 400 naming %s", err, paramOf(err), c.param)
 			}
-			if !strings.HasPrefix(c.name, "bad arguments") && !strings.HasPrefix(c.name, "json schema without") && !strings.Contains(ae.Message, "bedrock") {
+			if !strings.HasPrefix(c.name, "bad arguments") && !strings.HasPrefix(c.name, "json schema without") && c.name != "tool choice without tools" && !strings.Contains(ae.Message, "bedrock") {
 				t.Fatalf("message %q does not name the provider", ae.Message)
 			}
 		})
