@@ -380,6 +380,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return dst, nil
 	case evContentBlockStart:
 		if e.Start == nil || e.Start.ToolUse == nil {
+			t.unknown++ // Converse starts only tool-use blocks explicitly
 			return dst, nil
 		}
 		if t.jsonTool && e.Start.ToolUse.Name == structuredOutputTool {

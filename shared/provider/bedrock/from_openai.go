@@ -193,8 +193,10 @@ func refuseOpenAI(r *chat.Request) error {
 		return unsupported("presence_penalty", "presence_penalty")
 	case r.FrequencyPenalty != nil && *r.FrequencyPenalty != 0:
 		return unsupported("frequency_penalty", "frequency_penalty")
-	case r.Logprobs != nil && *r.Logprobs, r.TopLogprobs != nil:
+	case r.Logprobs != nil && *r.Logprobs:
 		return unsupported("logprobs", "logprobs")
+	case r.TopLogprobs != nil:
+		return unsupported("top_logprobs", "top_logprobs")
 	case len(r.LogitBias) > 0 && string(r.LogitBias) != "null":
 		return unsupported("logit_bias", "logit_bias")
 	case r.Store != nil && *r.Store:
@@ -512,7 +514,8 @@ func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return t.chunk(dst, chat.Delta{Role: chat.RoleAssistant, Content: new(string)}, nil, nil), nil
 	case evContentBlockStart:
 		if e.Start == nil || e.Start.ToolUse == nil {
-			return dst, nil // a block with nothing to say until its deltas
+			t.unknown++ // Converse starts only tool-use blocks explicitly
+			return dst, nil
 		}
 		if t.jsonTool != "" && e.Start.ToolUse.Name == t.jsonTool {
 			t.jsonBlock, t.inJSON = e.ContentBlockIndex, true
