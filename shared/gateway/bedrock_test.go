@@ -148,6 +148,45 @@ func TestBedrockOpenAIClient(t *testing.T) {
 		})
 	}
 
+	// Thinking signatures survive an OpenAI-shaped exchange (the Sluice
+	// reasoning_signature extension), so multi-turn tool use with extended
+	// thinking works; the mock, like Claude, refuses a tool-using turn
+	// whose thinking lost its signature.
+	t.Run("thinking tool round trip", func(t *testing.T) {
+		tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]`
+		user := `{"role":"user","content":"What is the weather in Oslo?"}`
+		post := func(body string) (*openai.ChatCompletion, error) {
+			return c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{}, option.WithRequestBody("application/json", []byte(body)))
+		}
+		first, err := post(`{"model":"claude","thinking":{"type":"enabled","budget_tokens":1024},` + tools + `,"messages":[` + user + `]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg struct {
+			ReasoningContent   string `json:"reasoning_content"`
+			ReasoningSignature string `json:"reasoning_signature"`
+		}
+		json.Unmarshal([]byte(first.Choices[0].Message.RawJSON()), &msg)
+		call := first.Choices[0].Message.ToolCalls
+		if msg.ReasoningSignature != "mock-signature-1" || len(call) != 1 {
+			t.Fatalf("first answer %s", first.Choices[0].Message.RawJSON())
+		}
+		assistant := func(sig string) string {
+			return `{"role":"assistant","reasoning_content":` + string(quote(msg.ReasoningContent)) + `,"reasoning_signature":"` + sig +
+				`","tool_calls":[{"id":"` + call[0].ID + `","type":"function","function":{"name":"get_weather","arguments":` + string(quote(call[0].Function.Arguments)) + `}}]}`
+		}
+		result := `{"role":"tool","tool_call_id":"` + call[0].ID + `","content":"-2C"}`
+		second, err := post(`{"model":"claude","thinking":{"type":"enabled","budget_tokens":1024},` + tools + `,"messages":[` + user + `,` + assistant(msg.ReasoningSignature) + `,` + result + `]}`)
+		if err != nil || !strings.Contains(second.Choices[0].Message.Content, "-2C") {
+			t.Fatalf("second answer %v %v", second, err)
+		}
+		_, err = post(`{"model":"claude","thinking":{"type":"enabled","budget_tokens":1024},` + tools + `,"messages":[` + user + `,` + assistant("") + `,` + result + `]}`)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "thinking") {
+			t.Fatalf("unsigned thinking: %v", err)
+		}
+	})
+
 	t.Run("embeddings", func(t *testing.T) {
 		for _, model := range []string{"titan", "cohere"} {
 			emb, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: openai.EmbeddingModel(model),
