@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -10,8 +12,11 @@ import (
 )
 
 // mockBackends rewrites the AIBackends in a manifest file whose credential
-// is not configured so they point at the mock provider, and marks them with
-// an annotation saying so. Files without such backends come back unchanged.
+// is not configured so they point at the mock provider (served under
+// mockURL: OpenAI at /v1, Bedrock at the root), and marks them with an
+// annotation saying so. A bedrock backend is mocked when it has no Bedrock
+// API key configured and no AWS credentials are (see awsCredentials).
+// Files without such backends come back unchanged.
 func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byte, []string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(file))
 	var docs []*yaml.Node
@@ -33,13 +38,25 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 		}
 		spec := get(root, "spec")
 		cred := str(get(get(spec, "credentialRef"), "name"))
-		if cred == "" {
-			continue
+		why := "credential " + cred + " is not set (" + gateway.CredentialEnvName(cred) + ")"
+		endpoint := mockURL + "/v1"
+		if str(get(spec, "provider")) == "bedrock" {
+			if _, ok := creds.Credential(cred); (cred != "" && ok) || awsCredentials() {
+				continue
+			}
+			why, endpoint = "no AWS credentials are configured", mockURL
+			if str(get(spec, "region")) == "" {
+				set(spec, "region", "us-east-1") // the mock signs for some region
+			}
+		} else {
+			if cred == "" {
+				continue
+			}
+			if _, ok := creds.Credential(cred); ok {
+				continue
+			}
 		}
-		if _, ok := creds.Credential(cred); ok {
-			continue
-		}
-		set(spec, "endpoint", mockURL)
+		set(spec, "endpoint", endpoint)
 		deleteKey(spec, "credentialRef")
 		meta := get(root, "metadata")
 		ann := get(meta, "annotations")
@@ -47,7 +64,7 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 			ann = &yaml.Node{Kind: yaml.MappingNode}
 			meta.Content = append(meta.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "annotations"}, ann)
 		}
-		set(ann, "sluice.dev/mocked", "credential "+cred+" is not set ("+gateway.CredentialEnvName(cred)+"); served by the local mock provider")
+		set(ann, "sluice.dev/mocked", why+"; served by the local mock provider")
 		ns := str(get(meta, "namespace"))
 		if ns == "" {
 			ns = "default"
@@ -66,6 +83,26 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 	}
 	enc.Close()
 	return out.Bytes(), mocked, nil
+}
+
+// awsCredentials reports whether the SDK's default chain has something to
+// load locally: env keys, a profile, web identity or a shared file.
+func awsCredentials() bool {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return false
+	}
+	for _, f := range []string{os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials"), filepath.Join(home, ".aws", "config")} {
+		if _, err := os.Stat(f); f != "" && err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func get(n *yaml.Node, key string) *yaml.Node {

@@ -144,10 +144,13 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 		return err
 	}
 	if o.mock != "off" {
-		srv := httptest.NewServer(&mock.OpenAI{})
+		mocks := http.NewServeMux()
+		mocks.Handle("/model/", &mock.Bedrock{})
+		mocks.Handle("/", &mock.OpenAI{})
+		srv := httptest.NewServer(mocks)
 		p.closers = append(p.closers, srv.Close)
 		for name, b := range files {
-			out, mocked, err := mockBackends(b, srv.URL+"/v1", creds)
+			out, mocked, err := mockBackends(b, srv.URL, creds)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -156,6 +159,12 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 		}
 		for _, m := range p.mocked {
 			p.log.Warn("backend credential not configured; serving it from the mock provider", "backend", m)
+		}
+		if len(p.mocked) > 0 && !awsCredentials() {
+			// Mocked bedrock backends still sign their requests (the mock
+			// checks SigV4 is well formed): give the SDK chain dummy keys.
+			os.Setenv("AWS_ACCESS_KEY_ID", "SLUICELOCALMOCK")
+			os.Setenv("AWS_SECRET_ACCESS_KEY", "sluice-local-mock")
 		}
 	}
 	req := admin.ApplyRequest{Files: map[string]string{}}

@@ -293,6 +293,9 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if m := rule.Filters.ResponseHeaders; m != nil {
 		m.Apply(ex.w.Header())
 	}
+	if f, ok := tr.(provider.Fanout); ok && !ex.stream && len(f.More()) > 0 {
+		return ex.fanout(ctx, b, tr, f, path, cred, rule, resp)
+	}
 	if ex.stream {
 		if d, ok := tr.(provider.StreamDecoder); ok {
 			return ex.relayStream(tr, d.NewEventReader(resp.Body))
@@ -365,6 +368,9 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 		}
 		if err != nil {
 			var cause error = api.Errorf(api.ErrUpstream, "the backend stream failed mid-response")
+			if ae := (*api.Error)(nil); errors.As(err, &ae) {
+				cause = ae // a decoder's in-stream error (Bedrock exceptions) is client-safe
+			}
 			if ctxErr := ex.r.Context().Err(); ctxErr != nil {
 				return fmt.Errorf("client went away mid-stream: %w", ctxErr)
 			}

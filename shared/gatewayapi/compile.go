@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -17,7 +18,10 @@ import (
 )
 
 // providers Sluice can speak to, by an AIBackend's spec.provider.
-var providers = map[string]bool{"openai": true}
+var providers = map[string]bool{"openai": true, "bedrock": true}
+
+// awsRegion matches AWS region names such as us-east-1 or us-gov-west-1.
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // analysis is everything learned from one set of objects: problems, each
 // route's attachment to its parents, and each backend ref's resolution.
@@ -100,9 +104,20 @@ func analyze(objs []*Object) *analysis {
 
 func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	if !providers[v.Spec.Provider] {
-		a.add(o, "spec.provider", "", "unsupported provider %q (supported: openai)", v.Spec.Provider)
+		a.add(o, "spec.provider", "", "unsupported provider %q (supported: openai, bedrock)", v.Spec.Provider)
 	}
-	if u, err := url.Parse(v.Spec.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if v.Spec.Provider == "bedrock" {
+		switch r := v.Spec.Region; {
+		case r != "" && !awsRegion.MatchString(r):
+			a.add(o, "spec.region", "", "must be an AWS region such as us-east-1, got %q", r)
+		case r == "" && v.Spec.Endpoint == "" && os.Getenv("AWS_REGION") == "":
+			a.add(o, "spec.region", "", "required for provider bedrock when spec.endpoint is not set (or set AWS_REGION where manifests are applied)")
+		}
+	} else if v.Spec.Region != "" {
+		a.add(o, "spec.region", "", "only provider bedrock takes a region")
+	}
+	defaulted := v.Spec.Provider == "bedrock" && v.Spec.Endpoint == ""
+	if u, err := url.Parse(v.Spec.Endpoint); !defaulted && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
 	}
 	if v.Spec.CredentialRef != nil && v.Spec.CredentialRef.Name == "" {
@@ -593,6 +608,16 @@ func aiBackend(o *Object) route.Backend {
 	sort.Strings(b.Models)
 	if ab.Spec.CredentialRef != nil {
 		b.Credential = ab.Spec.CredentialRef.Name
+	}
+	if ab.Spec.Provider == "bedrock" {
+		b.Region = ab.Spec.Region
+		if b.Endpoint == "" {
+			region := b.Region
+			if region == "" {
+				region = os.Getenv("AWS_REGION")
+			}
+			b.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
+		}
 	}
 	return b
 }

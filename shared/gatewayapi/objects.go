@@ -25,11 +25,17 @@ type AIBackend struct {
 
 // AIBackendSpec is the desired state of an AIBackend.
 type AIBackendSpec struct {
-	// Provider is the protocol the backend speaks: "openai".
+	// Provider is the protocol the backend speaks: "openai" or "bedrock".
 	Provider string `json:"provider"`
 	// Endpoint is the base URL requests are sent under, e.g.
-	// https://api.openai.com/v1.
-	Endpoint string `json:"endpoint"`
+	// https://api.openai.com/v1. For bedrock it defaults to
+	// https://bedrock-runtime.<region>.amazonaws.com.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Region is the AWS region of a bedrock backend: requests are signed
+	// for it and the default endpoint is in it. Empty: the region of the
+	// endpoint's host, else AWS_REGION where the manifests are applied
+	// (in AWS, the gateway's own region).
+	Region string `json:"region,omitempty"`
 	// CredentialRef names the credential: a key of the provider secret in
 	// AWS, SLUICE_CREDENTIAL_<NAME> in the local process.
 	CredentialRef *CredentialRef `json:"credentialRef,omitempty"`

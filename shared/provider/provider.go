@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/bedrock"
 	"github.com/sluicegw/sluice/shared/provider/openai"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
@@ -45,8 +46,10 @@ type Signer interface {
 }
 
 // EventReader reads a provider's stream one event at a time. *sse.Reader is
-// one; Bedrock's binary event stream has its own.
-type EventReader interface {
+// one; Bedrock's binary event stream has its own. It is an alias of an
+// unnamed interface so provider packages can implement StreamDecoder
+// without importing this one.
+type EventReader = interface {
 	Next() (sse.Event, error)
 }
 
@@ -82,9 +85,21 @@ type EventCounter interface {
 	SkippedEvents() int
 }
 
+// Fanout is implemented by translators that need several upstream calls
+// for one client request (Bedrock's Titan embeddings take one input per
+// call). When More is not empty after Request, the gateway sends each of
+// its bodies to the same path, with the same headers and signing, after
+// the first call succeeds, and passes every answer, in order, to Join
+// instead of Response.
+type Fanout interface {
+	More() [][]byte
+	Join(bodies [][]byte) ([]byte, error)
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
-	OpenAI = "openai"
+	OpenAI  = "openai"
+	Bedrock = "bedrock"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -92,8 +107,22 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 	switch b.Provider {
 	case OpenAI, "":
 		return openai.New(ep, model, b.UpstreamModel(model))
+	case Bedrock:
+		return bedrock.New(ep, model, b.UpstreamModel(model), bedrock.Config{Endpoint: b.Endpoint, Region: b.Region})
 	}
 	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
 }
 
-var _ Translator = (*openai.Translator)(nil)
+var (
+	_ Translator       = (*openai.Translator)(nil)
+	_ Translator       = bedrock.Translator(nil)
+	_ bedrockAbilities = bedrock.Abilities(nil)
+)
+
+// bedrockAbilities is what every Bedrock translator offers besides
+// Translator: SigV4 signing, the event-stream decoder and stream ends.
+type bedrockAbilities interface {
+	Signer
+	StreamDecoder
+	StreamEnder
+}

@@ -243,6 +243,7 @@ type Backend struct {
 	Endpoint   string            `json:"endpoint"`             // base URL; for Services the first of Endpoints
 	Endpoints  []string          `json:"endpoints,omitempty"`  // Services: every ready address, as base URLs
 	Credential string            `json:"credential,omitempty"` // credential name, never its value
+	Region     string            `json:"region,omitempty"`     // cloud region (Bedrock signs for it)
 	Models     []string          `json:"models,omitempty"`
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
 	// MaxConcurrency bounds requests in flight from one gateway; 0: none.

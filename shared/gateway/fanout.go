@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
+)
+
+// fanout finishes an exchange whose translator needs more upstream calls
+// (provider.Fanout): first already answered with resp; the rest are sent
+// one after another, prepared and signed like the first, and every
+// answer is joined into the client's body.
+func (ex *exchange) fanout(ctx context.Context, b *route.Backend, tr provider.Translator, f provider.Fanout, path, cred string, rule *route.Rule, first *http.Response) error {
+	limit := ex.g.cfg.MaxResponseBytes
+	read := func(resp *http.Response) ([]byte, error) {
+		raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return nil, &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_cut",
+				Message: "backend " + b.Name + " closed the connection mid-response"}
+		}
+		if int64(len(raw)) > limit {
+			return nil, api.Errorf(api.ErrUpstream, "backend %s answered more than %d bytes", b.Name, limit)
+		}
+		return raw, nil
+	}
+	raw, err := read(first)
+	if err != nil {
+		return err
+	}
+	bodies := [][]byte{raw}
+	for _, out := range f.More() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
+		if err != nil {
+			return api.Errorf(api.ErrNoBackend, "backend %s: bad endpoint", b.Name)
+		}
+		tr.Header(req.Header, cred)
+		if m := rule.Filters.RequestHeaders; m != nil {
+			m.Apply(req.Header)
+		}
+		if s, ok := tr.(provider.Signer); ok {
+			if err := s.Sign(ctx, req, out); err != nil {
+				return api.Errorf(api.ErrNoBackend, "backend %s: signing failed", b.Name)
+			}
+		}
+		resp, err := ex.g.client.Do(req)
+		if err != nil {
+			return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_unreachable",
+				Message: "backend " + b.Name + " could not be reached"}
+		}
+		raw, err := read(resp)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode >= 300 {
+			if ra := resp.Header.Get("Retry-After"); ra != "" {
+				ex.w.Header().Set("Retry-After", ra)
+			}
+			return tr.Error(resp.StatusCode, raw)
+		}
+		bodies = append(bodies, raw)
+	}
+	body, err := f.Join(bodies)
+	if err != nil {
+		return err
+	}
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	ex.writeHeader(http.StatusOK)
+	_, err = ex.w.Write(body)
+	return err
+}
