@@ -14,6 +14,7 @@ const (
 	EndpointEmbeddings
 	EndpointModels
 	EndpointMessages
+	EndpointCountTokens
 )
 
 // EndpointOf maps a request path to its endpoint.
@@ -27,6 +28,8 @@ func EndpointOf(path string) Endpoint {
 		return EndpointModels
 	case "/v1/messages":
 		return EndpointMessages
+	case "/v1/messages/count_tokens":
+		return EndpointCountTokens
 	}
 	return EndpointUnknown
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/anthropic"
 	"github.com/sluicegw/sluice/shared/provider/openai"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
@@ -68,7 +69,8 @@ type StreamEnder interface {
 
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
-	OpenAI = "openai"
+	OpenAI    = "openai"
+	Anthropic = "anthropic"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -76,8 +78,14 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 	switch b.Provider {
 	case OpenAI, "":
 		return openai.New(ep, model, b.UpstreamModel(model))
+	case Anthropic:
+		return anthropic.New(ep, model, b.UpstreamModel(model))
 	}
 	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
 }
 
-var _ Translator = (*openai.Translator)(nil)
+var (
+	_ Translator  = (*openai.Translator)(nil)
+	_ StreamEnder = (*anthropic.FromOpenAI)(nil)
+	_ StreamEnder = (*anthropic.FromAnthropic)(nil)
+)

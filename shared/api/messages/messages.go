@@ -32,6 +32,15 @@ type Request struct {
 	MCPServers    json.RawMessage `json:"mcp_servers,omitempty"`
 	ContextMgmt   json.RawMessage `json:"context_management,omitempty"`
 	OutputFormat  *OutputFormat   `json:"output_format,omitempty"`
+	// OutputConfig is the generally available home of structured output
+	// (output_config.format) and effort; OutputFormat is its beta form.
+	OutputConfig *OutputConfig `json:"output_config,omitempty"`
+}
+
+// OutputConfig configures the model's output.
+type OutputConfig struct {
+	Effort string        `json:"effort,omitempty"` // low, medium, high, ...
+	Format *OutputFormat `json:"format,omitempty"`
 }
 
 // Decode parses a request strictly: an unknown field is an error naming
@@ -181,6 +190,8 @@ type Tool struct {
 	Description  string          `json:"description,omitempty"`
 	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
 	CacheControl json.RawMessage `json:"cache_control,omitempty"`
+	// Strict asks for tool inputs guaranteed to match InputSchema.
+	Strict *bool `json:"strict,omitempty"`
 	// Server tools carry settings of their own.
 	MaxUses        *int64          `json:"max_uses,omitempty"`
 	AllowedDomains []string        `json:"allowed_domains,omitempty"`
