@@ -25,10 +25,11 @@ type AIBackend struct {
 
 // AIBackendSpec is the desired state of an AIBackend.
 type AIBackendSpec struct {
-	// Provider is the protocol the backend speaks: "openai".
+	// Provider is the protocol the backend speaks: "openai" or "anthropic".
 	Provider string `json:"provider"`
 	// Endpoint is the base URL requests are sent under, e.g.
-	// https://api.openai.com/v1.
+	// https://api.openai.com/v1. Optional for "anthropic", whose default
+	// is https://api.anthropic.com/v1.
 	Endpoint string `json:"endpoint"`
 	// CredentialRef names the credential: a key of the provider secret in
 	// AWS, SLUICE_CREDENTIAL_<NAME> in the local process.
