@@ -3,15 +3,30 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/gateway"
 )
 
+// mockPaths is where the mock server serves each provider protocol, under
+// its URL; other providers get the OpenAI mock at /v1.
+var mockPaths = map[string]string{"anthropic": "/anthropic/v1"}
+
+// mockProviders serves every mock provider on one server, at mockPaths.
+func mockProviders() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/anthropic/", http.StripPrefix("/anthropic", &mock.Anthropic{}))
+	mux.Handle("/", &mock.OpenAI{})
+	return mux
+}
+
 // mockBackends rewrites the AIBackends in a manifest file whose credential
-// is not configured so they point at the mock provider, and marks them with
-// an annotation saying so. Files without such backends come back unchanged.
+// is not configured so they point at the mock provider of their protocol
+// (served under mockURL, see mockPaths), and marks them with an annotation
+// saying so. Files without such backends come back unchanged.
 func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byte, []string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(file))
 	var docs []*yaml.Node
@@ -39,7 +54,11 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 		if _, ok := creds.Credential(cred); ok {
 			continue
 		}
-		set(spec, "endpoint", mockURL)
+		path, ok := mockPaths[str(get(spec, "provider"))]
+		if !ok {
+			path = "/v1"
+		}
+		set(spec, "endpoint", mockURL+path)
 		deleteKey(spec, "credentialRef")
 		meta := get(root, "metadata")
 		ann := get(meta, "annotations")
