@@ -68,7 +68,7 @@ func (l *upstreamLog) add(r *http.Request, body []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.bodies = append(l.bodies, v)
-	l.keys = append(l.keys, r.Header.Get("x-api-key")+" "+r.Header.Get("anthropic-version"))
+	l.keys = append(l.keys, r.Header.Get("x-api-key")+" "+r.Header.Get("anthropic-version")+" "+r.Header.Get("anthropic-beta"))
 	l.paths = append(l.paths, r.URL.Path)
 }
 
@@ -89,7 +89,7 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 		comp, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 			Model:    "claude",
 			Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("be brief"), openai.UserMessage("hello")},
-		})
+		}, option.WithHeader("anthropic-beta", "token-efficient-tools-2025-02-19"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 			t.Fatalf("completion %+v", comp)
 		}
 		body, auth, path := seen.last()
-		if auth != "sk-ant-test 2023-06-01" || path != "/v1/messages" || body["model"] != "mock-claude-sonnet" || body["max_tokens"] != 4096.0 {
+		if auth != "sk-ant-test 2023-06-01 token-efficient-tools-2025-02-19" || path != "/v1/messages" || body["model"] != "mock-claude-sonnet" || body["max_tokens"] != 4096.0 {
 			t.Fatalf("upstream got %s %q %v", path, auth, body)
 		}
 	})

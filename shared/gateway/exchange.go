@@ -247,6 +247,9 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		}
 		cred = v
 	}
+	if c, ok := tr.(provider.ClientHeaderReader); ok {
+		c.ClientHeader(ex.r.Header)
+	}
 	tr.Header(req.Header, cred)
 	if ex.stream {
 		req.Header.Set("Accept", "text/event-stream")

@@ -67,6 +67,13 @@ type StreamEnder interface {
 	StreamEnd(dst []byte) ([]byte, error)
 }
 
+// ClientHeaderReader is implemented by translators that carry some of the
+// client's request headers upstream (Anthropic's anthropic-beta, which
+// turns on beta features). The gateway calls ClientHeader before Header.
+type ClientHeaderReader interface {
+	ClientHeader(h http.Header)
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
 	OpenAI    = "openai"
@@ -88,4 +95,7 @@ var (
 	_ Translator  = (*openai.Translator)(nil)
 	_ StreamEnder = (*anthropic.FromOpenAI)(nil)
 	_ StreamEnder = (*anthropic.FromAnthropic)(nil)
+
+	_ ClientHeaderReader = (*anthropic.FromOpenAI)(nil)
+	_ ClientHeaderReader = (*anthropic.FromAnthropic)(nil)
 )

@@ -61,12 +61,22 @@ func New(ep api.Endpoint, client, upstream string) (Translator, error) {
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by anthropic backends")
 }
 
+// betas carries the client's anthropic-beta header (the beta features it
+// turns on) to Anthropic. The gateway hands it the client's headers.
+type betas struct{ values []string }
+
+// ClientHeader keeps the client's anthropic-beta values.
+func (b *betas) ClientHeader(h http.Header) { b.values = h.Values("Anthropic-Beta") }
+
 // setHeader sets what every request to Anthropic carries.
-func setHeader(h http.Header, credential string) {
+func setHeader(h http.Header, credential string, b *betas) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Anthropic-Version", messages.Version)
 	if credential != "" {
 		h.Set("X-Api-Key", credential)
+	}
+	for _, v := range b.values {
+		h.Add("Anthropic-Beta", v)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 // byte for byte. Usage is read on the way (message_start and message_delta)
 // and errors keep Anthropic's shape.
 type FromAnthropic struct {
+	betas
 	ep     api.Endpoint
 	client string
 	model  string
@@ -48,8 +49,9 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	return path, out, nil
 }
 
-// Header sets Anthropic's auth and version headers.
-func (t *FromAnthropic) Header(h http.Header, credential string) { setHeader(h, credential) }
+// Header sets Anthropic's auth and version headers, and the client's
+// anthropic-beta header if it sent one.
+func (t *FromAnthropic) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
 
 // Response passes the body through, reading its usage. count_tokens
 // answers cost nothing: their usage is reported as zero.

@@ -39,6 +39,7 @@ var EffortBudgets = map[string]int64{
 // naming the field; the few fields accepted and ignored are harmless and
 // listed in Request's documentation.
 type FromOpenAI struct {
+	betas
 	client string
 	model  string
 	// Now is the clock for "created"; nil means time.Now.
@@ -587,8 +588,9 @@ func convertThinking(r *chat.Request, out *messages.Request) error {
 	return nil
 }
 
-// Header sets Anthropic's auth and version headers.
-func (t *FromOpenAI) Header(h http.Header, credential string) { setHeader(h, credential) }
+// Header sets Anthropic's auth and version headers, and the client's
+// anthropic-beta header if it sent one.
+func (t *FromOpenAI) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
 
 // Error keeps Anthropic's error: status, type, and context_length_exceeded
 // for prompts too long.

@@ -303,7 +303,15 @@ func TestHeader(t *testing.T) {
 	for _, tr := range []Translator{NewFromOpenAI("c", "c"), NewFromAnthropic(api.EndpointMessages, "c", "c")} {
 		h := http.Header{}
 		tr.Header(h, "sk-ant-test")
-		if h.Get("x-api-key") != "sk-ant-test" || h.Get("anthropic-version") != "2023-06-01" || h.Get("Content-Type") != "application/json" || h.Get("Authorization") != "" {
+		if h.Get("x-api-key") != "sk-ant-test" || h.Get("anthropic-version") != "2023-06-01" || h.Get("Content-Type") != "application/json" ||
+			h.Get("Authorization") != "" || h.Get("anthropic-beta") != "" {
+			t.Fatalf("headers %v", h)
+		}
+		// The client's anthropic-beta values go upstream.
+		tr.(interface{ ClientHeader(http.Header) }).ClientHeader(http.Header{"Anthropic-Beta": {"interleaved-thinking-2025-05-14", "context-1m-2025-08-07"}})
+		h = http.Header{}
+		tr.Header(h, "")
+		if got := h.Values("anthropic-beta"); len(got) != 2 || got[1] != "context-1m-2025-08-07" || h.Get("x-api-key") != "" {
 			t.Fatalf("headers %v", h)
 		}
 	}
