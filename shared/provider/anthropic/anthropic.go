@@ -191,10 +191,24 @@ func mergeUsage(dst *messages.Usage, u *messages.Usage) {
 	}
 }
 
-// unknownEvent logs an upstream event kind this version does not handle.
-// Callers count it; nothing is dropped unseen.
-func unknownEvent(kind string, n int) {
-	slog.Warn("anthropic: upstream stream event not translated", "event", kind, "count", n)
+// unknown counts the upstream events and content blocks a translator does
+// not translate, and logs each kind the first time it is seen in a stream.
+type unknown struct {
+	n     int
+	kinds []string
+}
+
+func (u *unknown) add(kind string) {
+	u.n++
+	for _, k := range u.kinds {
+		if k == kind {
+			return
+		}
+	}
+	if len(u.kinds) < 16 {
+		u.kinds = append(u.kinds, kind)
+	}
+	slog.Warn("anthropic: upstream event not translated; counted and skipped", "event", kind, "count", u.n)
 }
 
 // setModel rewrites the top-level "model" string of a JSON object, leaving

@@ -54,15 +54,19 @@ type FromOpenAI struct {
 	prefix   []byte // a chunk up to its delta: {"id":..,"choices":[{"index":0,"delta":
 	head     []byte // a usage chunk's start: {"id":..,"model":..
 	blocks   []blockKind
-	toolIdx  []int // per content block, the tool call index (tool_use blocks)
-	tools    int   // tool calls opened so far
-	unknown  int   // upstream events or blocks not translated
+	toolIdx  []int   // per content block, the tool call index (tool_use blocks)
+	tools    int     // tool calls opened so far
+	unknown  unknown // upstream events or blocks not translated
 	usage    messages.Usage
 	reported bool
 	scratch  []byte // the delta being built
 }
 
 type blockKind uint8
+
+// maxBlocks bounds the content block indexes a stream may use, so a
+// misbehaving upstream cannot make the translator allocate without limit.
+const maxBlocks = 1 << 14
 
 const (
 	blockOther blockKind = iota
@@ -662,8 +666,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 			msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ID, Type: "function",
 				Function: chat.ToolCallFunction{Name: b.Name, Arguments: args}})
 		default:
-			t.unknown++
-			unknownEvent("content block "+b.Type, t.unknown)
+			t.unknown.add("content block " + b.Type)
 		}
 	}
 	if hasText || len(msg.ToolCalls) == 0 {
@@ -731,8 +734,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	case messages.EventError:
 		return dst, eventError(e.Error)
 	}
-	t.unknown++
-	unknownEvent(e.Type, t.unknown)
+	t.unknown.add(e.Type)
 	return dst, nil
 }
 
@@ -781,7 +783,7 @@ func (t *FromOpenAI) setBlock(i int64, k blockKind, tool int) {
 }
 
 func (t *FromOpenAI) blockStart(dst []byte, e *messages.Event) ([]byte, error) {
-	if !t.started || e.Index == nil || *e.Index < 0 || e.ContentBlock == nil {
+	if !t.started || e.Index == nil || *e.Index < 0 || *e.Index >= maxBlocks || e.ContentBlock == nil {
 		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_start")
 	}
 	b := e.ContentBlock
@@ -815,8 +817,7 @@ func (t *FromOpenAI) blockStart(dst []byte, e *messages.Event) ([]byte, error) {
 		delta = append(delta, `,"arguments":""}}]`...)
 	default:
 		t.setBlock(*e.Index, blockOther, -1)
-		t.unknown++
-		unknownEvent("content block "+b.Type, t.unknown)
+		t.unknown.add("content block " + b.Type)
 		return dst, nil
 	}
 	delta = append(delta, '}')
@@ -858,8 +859,7 @@ func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
 	default:
 		// citations_delta (the OpenAI path never asks for citations), or a
 		// delta for a block kind this version does not translate.
-		t.unknown++
-		unknownEvent("content_block_delta "+d.Type, t.unknown)
+		t.unknown.add("content_block_delta " + d.Type)
 		return dst, nil
 	}
 	delta = append(delta, '}')
@@ -881,4 +881,4 @@ func (t *FromOpenAI) StreamError(dst []byte, err error) []byte {
 }
 
 // Unknown counts the upstream events and content blocks not translated.
-func (t *FromOpenAI) Unknown() int { return t.unknown }
+func (t *FromOpenAI) Unknown() int { return t.unknown.n }
