@@ -45,7 +45,6 @@ type FromOpenAI struct {
 	// Now is the clock for "created"; nil means time.Now.
 	Now func() time.Time
 
-	stream       bool
 	includeUsage bool
 
 	// Stream state.
@@ -152,7 +151,6 @@ func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
 		return "", nil, err
 	}
 	out := messages.Request{Model: t.model, Stream: req.Stream, Temperature: req.Temperature, TopP: req.TopP}
-	t.stream = req.Stream
 	t.includeUsage = req.Stream && req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 
 	system, msgs, err := convertMessages(req.Messages)
