@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	anthropicopt "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/param"
@@ -25,6 +27,13 @@ import (
 // Anthropic provider, every model routed to it with a credential, and
 // returns an openai-go client for the gateway and what the mock received.
 func anthropicFixture(t *testing.T) (openai.Client, *upstreamLog) {
+	t.Helper()
+	url, key, seen := anthropicGateway(t)
+	return openai.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0)), seen
+}
+
+// anthropicGateway returns the gateway's URL, a key, and the mock's log.
+func anthropicGateway(t *testing.T) (string, string, *upstreamLog) {
 	t.Helper()
 	seen := &upstreamLog{}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -52,7 +61,7 @@ func anthropicFixture(t *testing.T) (openai.Client, *upstreamLog) {
 	}
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
-	return openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(secret), option.WithMaxRetries(0)), seen
+	return srv.URL, secret, seen
 }
 
 type upstreamLog struct {
@@ -272,5 +281,79 @@ func TestAnthropicErrorsThroughGateway(t *testing.T) {
 				t.Fatalf("stream ended without an error after %q", acc.Choices[0].Message.Content)
 			}
 		})
+	}
+}
+
+// TestAnthropicPassThroughWithAnthropicClient drives the Anthropic ingress
+// with the official anthropic-sdk-go client against the Anthropic mock:
+// the pass-through translator end to end. It skips itself while the
+// gateway does not serve /v1/messages.
+func TestAnthropicPassThroughWithAnthropicClient(t *testing.T) {
+	url, key, seen := anthropicGateway(t)
+	c := anthropic.NewClient(anthropicopt.WithBaseURL(url), anthropicopt.WithAPIKey(key), anthropicopt.WithMaxRetries(0))
+	ctx := context.Background()
+	user := []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello"))}
+
+	msg, err := c.Messages.New(ctx, anthropic.MessageNewParams{Model: "claude", MaxTokens: 256, Messages: user})
+	var apiErr *anthropic.Error
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && strings.Contains(apiErr.Message, "not served yet") {
+		t.Skip("the gateway does not serve /v1/messages on this branch")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, auth, path := seen.last()
+	if msg.StopReason != anthropic.StopReasonEndTurn || !strings.HasSuffix(msg.Content[0].Text, "hello") || msg.Usage.InputTokens == 0 ||
+		body["model"] != "mock-claude-sonnet" || path != "/v1/messages" || !strings.HasPrefix(auth, "sk-ant-test 2023-06-01") {
+		t.Fatalf("message %+v; upstream got %s %q %v", msg, path, auth, body)
+	}
+
+	weather := anthropic.ToolUnionParamOfTool(anthropic.ToolInputSchemaParam{
+		Properties: map[string]any{"location": map[string]any{"type": "string"}},
+	}, "get_weather")
+	params := anthropic.MessageNewParams{
+		Model: "claude", MaxTokens: 4096, Tools: []anthropic.ToolUnionParam{weather},
+		Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather in Tokyo?"))},
+	}
+	stream := c.Messages.NewStreaming(ctx, params)
+	var acc anthropic.Message
+	for stream.Next() {
+		if err := acc.Accumulate(stream.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.Content) != 3 || acc.Content[0].Signature == "" || acc.Content[2].Type != "tool_use" || string(acc.Content[2].Input) != `{"location":"Tokyo"}` {
+		t.Fatalf("streamed %+v", acc.Content)
+	}
+	params.Messages = append(params.Messages, acc.ToParam(), anthropic.NewUserMessage(anthropic.NewToolResultBlock(acc.Content[2].ID, "clear", false)))
+	msg, err = c.Messages.New(ctx, params)
+	if err != nil || !strings.Contains(msg.Content[1].Text, "clear") {
+		t.Fatalf("answer %+v, %v", msg, err)
+	}
+
+	_, err = c.Messages.New(ctx, anthropic.MessageNewParams{Model: "error-429", MaxTokens: 16, Messages: user})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || string(apiErr.Type()) != "rate_limit_error" || apiErr.Response.Header.Get("Retry-After") != "7" {
+		t.Fatalf("429: %v", err)
+	}
+	n, err := c.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{Model: "claude", Messages: user})
+	switch {
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && strings.Contains(apiErr.Message, "not served yet"):
+		t.Log("the gateway does not serve /v1/messages/count_tokens on this branch")
+	case err != nil || n.InputTokens == 0:
+		t.Fatalf("count_tokens: %+v, %v", n, err)
+	default:
+		if _, _, path := seen.last(); path != "/v1/messages/count_tokens" {
+			t.Fatalf("count_tokens went to %s", path)
+		}
+	}
+	stream = c.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: "error-midstream", MaxTokens: 16, Messages: user})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "overloaded") {
+		t.Fatalf("midstream: %v", err)
 	}
 }
