@@ -59,6 +59,9 @@ type FromOpenAI struct {
 	usage    messages.Usage
 	reported bool
 	scratch  []byte // the delta being built
+	ev       messages.Event
+	idx      int64
+	delta    messages.EventDelta
 }
 
 type blockKind uint8
@@ -691,8 +694,12 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		return dst, nil // a comment or keep-alive
 	}
-	var e messages.Event
-	if err := json.Unmarshal(ev.Data, &e); err != nil {
+	// The event decodes into values the translator keeps, so the index and
+	// delta of each event cost no allocation; absent ones stay -1 and empty.
+	t.idx, t.delta = -1, messages.EventDelta{}
+	t.ev = messages.Event{Index: &t.idx, Delta: &t.delta}
+	e := &t.ev
+	if err := json.Unmarshal(ev.Data, e); err != nil {
 		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent an event that is not JSON")
 	}
 	if e.Type == "" {
@@ -706,9 +713,9 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.start(e.Message)
 		return t.chunk(dst, `{"role":"assistant","content":""}`, ""), nil
 	case messages.EventContentBlockStart:
-		return t.blockStart(dst, &e)
+		return t.blockStart(dst, e)
 	case messages.EventContentBlockDelta:
-		return t.blockDelta(dst, &e)
+		return t.blockDelta(dst, e)
 	case messages.EventContentBlockStop, messages.EventPing:
 		return dst, nil
 	case messages.EventMessageDelta:
@@ -823,7 +830,7 @@ func (t *FromOpenAI) blockStart(dst []byte, e *messages.Event) ([]byte, error) {
 }
 
 func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
-	if !t.started || e.Index == nil || *e.Index < 0 || e.Delta == nil {
+	if !t.started || e.Index == nil || *e.Index < 0 || e.Delta == nil || e.Delta.Type == "" {
 		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
 	}
 	d := e.Delta
