@@ -133,7 +133,14 @@ func decodeError(err error) error {
 // given; setting both is refused. response_format json_schema becomes
 // output_config.format; json_object is refused (Claude has no schema-free
 // JSON mode; use json_schema). user (or safety_identifier) becomes
-// metadata.user_id.
+// metadata.user_id. max_completion_tokens (else max_tokens, else
+// DefaultMaxTokens plus any thinking budget) becomes max_tokens; stop
+// becomes stop_sequences; tool_choice required becomes any and a named
+// function tool; parallel_tool_calls false becomes
+// disable_parallel_tool_use; a function's strict flag is kept (Anthropic
+// has the same one). Images by data: URL become base64 sources, by http(s)
+// URL url sources; PDF and plain-text file parts become documents titled
+// with the file name.
 //
 // Accepted and ignored, as harmless: a message's name, image detail,
 // store, metadata, prompt_cache_key, service_tier auto/default,
