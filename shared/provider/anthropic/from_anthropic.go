@@ -83,7 +83,16 @@ func (t *FromAnthropic) Usage() api.Usage {
 // stream: it is returned as an error, and StreamError then writes the
 // event exactly as Anthropic sent it.
 func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	switch ev.Type {
+	kind := ev.Type
+	if kind == "" && ev.Data != nil {
+		// Anthropic names every event; the data's type says the same.
+		var e struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(ev.Data, &e)
+		kind = e.Type
+	}
+	switch kind {
 	case messages.EventMessageStart:
 		var e struct {
 			Message struct {

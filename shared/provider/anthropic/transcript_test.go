@@ -183,6 +183,12 @@ func TestFromAnthropicStreamPassesThrough(t *testing.T) {
 			}
 		})
 	}
+	// Events are known by their data's type when the event line is missing.
+	tr0 := NewFromAnthropic(api.EndpointMessages, "c", "c")
+	tr0.StreamEvent(nil, sse.Event{Data: []byte(`{"type":"message_stop"}`), Raw: []byte("data: {\"type\":\"message_stop\"}\n\n")})
+	if _, err := tr0.StreamEnd(nil); err != nil {
+		t.Fatalf("message_stop without an event line: %v", err)
+	}
 	// The forwarded error keeps its kind for the gateway's log and status.
 	tr := NewFromAnthropic(api.EndpointMessages, "c", "c")
 	_, err := tr.StreamEvent(nil, sse.Event{Type: "error", Data: []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)})
