@@ -3,20 +3,34 @@ package main
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/gateway"
 )
 
+// mockPaths is where the mock server serves each provider protocol, under
+// its URL; other providers get the OpenAI mock at /v1.
+var mockPaths = map[string]string{"anthropic": "/anthropic/v1"}
+
+// mockProviders serves every mock provider on one server, at mockPaths.
+func mockProviders() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/anthropic/", http.StripPrefix("/anthropic", &mock.Anthropic{}))
+	mux.Handle("/", &mock.OpenAI{})
+	return mux
+}
+
 // mockBackends rewrites the AIBackends in a manifest file whose credential
-// is not configured so they point at the mock provider (served under
-// mockURL: OpenAI at /v1, Bedrock at the root), and marks them with an
-// annotation saying so. A bedrock backend is mocked when it has no Bedrock
-// API key configured and no AWS credentials are (see awsCredentials).
-// Files without such backends come back unchanged.
+// is not configured so they point at the mock provider of their protocol
+// (served under mockURL, see mockPaths), and marks them with an annotation
+// saying so. A bedrock backend is mocked when it has no Bedrock API key
+// configured and no AWS credentials are (see awsCredentials). Files without
+// such backends come back unchanged.
 func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byte, []string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(file))
 	var docs []*yaml.Node
@@ -55,6 +69,9 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 			if _, ok := creds.Credential(cred); ok {
 				continue
 			}
+		}
+		if path, ok := mockPaths[str(get(spec, "provider"))]; ok {
+			endpoint = mockURL + path
 		}
 		set(spec, "endpoint", endpoint)
 		deleteKey(spec, "credentialRef")

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -30,5 +33,58 @@ spec:
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDREAL")
 	if _, mocked, _ := mockBackends([]byte(doc), "http://127.0.0.1:9", gateway.CredentialMap{}); len(mocked) != 0 {
 		t.Fatalf("mocked %v with AWS credentials configured", mocked)
+	}
+}
+
+// TestMockBackendsByProvider: backends without their credential point at
+// the mock of their own protocol, and the mock server serves each.
+func TestMockBackendsByProvider(t *testing.T) {
+	srv := httptest.NewServer(mockProviders())
+	defer srv.Close()
+	file := []byte(`apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: claude, namespace: ai}
+spec:
+  provider: anthropic
+  credentialRef: {name: anthropic}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: gpt, namespace: ai}
+spec:
+  provider: openai
+  endpoint: https://api.openai.com/v1
+  credentialRef: {name: openai}
+`)
+	out, mocked, err := mockBackends(file, srv.URL, gateway.CredentialMap{})
+	if err != nil || len(mocked) != 2 {
+		t.Fatalf("mocked %v, %v", mocked, err)
+	}
+	for _, want := range []string{"endpoint: " + srv.URL + "/anthropic/v1", "endpoint: " + srv.URL + "/v1"} {
+		if !strings.Contains(string(out), want+"\n") {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	post := func(url, body string, h map[string]string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post(srv.URL+"/anthropic/v1/messages", `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`,
+		map[string]string{"anthropic-version": "2023-06-01"})
+	if status != 200 || !strings.Contains(body, `"type":"message"`) {
+		t.Fatalf("anthropic mock: %d %s", status, body)
+	}
+	status, body = post(srv.URL+"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if status != 200 || !strings.Contains(body, `"chat.completion"`) {
+		t.Fatalf("openai mock: %d %s", status, body)
 	}
 }

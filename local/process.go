@@ -15,7 +15,6 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/local/servers"
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
@@ -144,10 +143,7 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 		return err
 	}
 	if o.mock != "off" {
-		mocks := http.NewServeMux()
-		mocks.Handle("/model/", &mock.Bedrock{})
-		mocks.Handle("/", &mock.OpenAI{})
-		srv := httptest.NewServer(mocks)
+		srv := httptest.NewServer(mockProviders())
 		p.closers = append(p.closers, srv.Close)
 		for name, b := range files {
 			out, mocked, err := mockBackends(b, srv.URL, creds)

@@ -255,10 +255,10 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		}
 		cred = v
 	}
-	tr.Header(req.Header, cred)
-	if f, ok := tr.(provider.HeaderForwarder); ok {
-		f.ForwardHeaders(req.Header, ex.r.Header)
+	if c, ok := tr.(provider.ClientHeaderReader); ok {
+		c.ClientHeader(ex.r.Header)
 	}
+	tr.Header(req.Header, cred)
 	if ex.stream {
 		req.Header.Set("Accept", "text/event-stream")
 	}

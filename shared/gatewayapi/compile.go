@@ -18,10 +18,32 @@ import (
 )
 
 // providers Sluice can speak to, by an AIBackend's spec.provider.
-var providers = map[string]bool{"openai": true, "bedrock": true}
+var providers = map[string]bool{"openai": true, "anthropic": true, "bedrock": true}
 
 // awsRegion matches AWS region names such as us-east-1 or us-gov-west-1.
 var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// defaultEndpoints are the base URLs used when an AIBackend of a provider
+// gives no spec.endpoint; providers absent here require one.
+var defaultEndpoints = map[string]string{"anthropic": "https://api.anthropic.com/v1"}
+
+// endpointOf is the AIBackend's base URL: spec.endpoint, else its
+// provider's default.
+func endpointOf(s *AIBackendSpec) string {
+	if s.Endpoint == "" {
+		return defaultEndpoints[s.Provider]
+	}
+	return s.Endpoint
+}
+
+func supportedProviders() string {
+	names := make([]string, 0, len(providers))
+	for p := range providers {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
 
 // analysis is everything learned from one set of objects: problems, each
 // route's attachment to its parents, and each backend ref's resolution.
@@ -104,7 +126,7 @@ func analyze(objs []*Object) *analysis {
 
 func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	if !providers[v.Spec.Provider] {
-		a.add(o, "spec.provider", "", "unsupported provider %q (supported: openai, bedrock)", v.Spec.Provider)
+		a.add(o, "spec.provider", "", "unsupported provider %q (supported: %s)", v.Spec.Provider, supportedProviders())
 	}
 	if v.Spec.Provider == "bedrock" {
 		switch r := v.Spec.Region; {
@@ -117,7 +139,7 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 		a.add(o, "spec.region", "", "only provider bedrock takes a region")
 	}
 	defaulted := v.Spec.Provider == "bedrock" && v.Spec.Endpoint == ""
-	if u, err := url.Parse(v.Spec.Endpoint); !defaulted && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+	if u, err := url.Parse(endpointOf(&v.Spec)); !defaulted && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
 	}
 	if v.Spec.CredentialRef != nil && v.Spec.CredentialRef.Name == "" {
@@ -602,7 +624,7 @@ func duration(d *gwv1.Duration) (time.Duration, error) {
 func aiBackend(o *Object) route.Backend {
 	ab := o.Value.(*AIBackend)
 	b := route.Backend{
-		Name: o.Ref(), Kind: route.KindAIBackend, Provider: ab.Spec.Provider, Endpoint: strings.TrimRight(ab.Spec.Endpoint, "/"),
+		Name: o.Ref(), Kind: route.KindAIBackend, Provider: ab.Spec.Provider, Endpoint: strings.TrimRight(endpointOf(&ab.Spec), "/"),
 		Models: append([]string(nil), ab.Spec.Models...), ModelMap: ab.Spec.ModelMap, MaxConcurrency: ab.Spec.MaxConcurrency,
 	}
 	sort.Strings(b.Models)

@@ -25,11 +25,13 @@ type AIBackend struct {
 
 // AIBackendSpec is the desired state of an AIBackend.
 type AIBackendSpec struct {
-	// Provider is the protocol the backend speaks: "openai" or "bedrock".
+	// Provider is the protocol the backend speaks: "openai", "anthropic"
+	// or "bedrock".
 	Provider string `json:"provider"`
 	// Endpoint is the base URL requests are sent under, e.g.
-	// https://api.openai.com/v1. For bedrock it defaults to
-	// https://bedrock-runtime.<region>.amazonaws.com.
+	// https://api.openai.com/v1. Optional for "anthropic" (default
+	// https://api.anthropic.com/v1) and "bedrock" (default
+	// https://bedrock-runtime.<region>.amazonaws.com).
 	Endpoint string `json:"endpoint,omitempty"`
 	// Region is the AWS region of a bedrock backend: requests are signed
 	// for it and the default endpoint is in it. Empty: the region of the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/anthropic"
 	"github.com/sluicegw/sluice/shared/provider/bedrock"
 	"github.com/sluicegw/sluice/shared/provider/openai"
 	"github.com/sluicegw/sluice/shared/route"
@@ -69,15 +70,6 @@ type StreamEnder interface {
 	StreamEnd(dst []byte) ([]byte, error)
 }
 
-// HeaderForwarder is implemented by translators that pass some of the
-// client's own request headers upstream: an Anthropic-protocol backend
-// takes an Anthropic client's anthropic-version and anthropic-beta. The
-// gateway calls ForwardHeaders after Header, before Sign, with the
-// upstream request's headers and the client's.
-type HeaderForwarder interface {
-	ForwardHeaders(upstream, client http.Header)
-}
-
 // EventCounter is implemented by translators that may skip upstream
 // events with no counterpart in the client's protocol. The gateway logs a
 // non-zero count on the request's log line, so no event goes unseen.
@@ -96,10 +88,18 @@ type Fanout interface {
 	Join(bodies [][]byte) ([]byte, error)
 }
 
+// ClientHeaderReader is implemented by translators that carry some of the
+// client's request headers upstream (Anthropic's anthropic-beta, which
+// turns on beta features). The gateway calls ClientHeader before Header.
+type ClientHeaderReader interface {
+	ClientHeader(h http.Header)
+}
+
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
 const (
-	OpenAI  = "openai"
-	Bedrock = "bedrock"
+	OpenAI    = "openai"
+	Anthropic = "anthropic"
+	Bedrock   = "bedrock"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -109,6 +109,8 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 		return openai.New(ep, model, b.UpstreamModel(model))
 	case Bedrock:
 		return bedrock.New(ep, model, b.UpstreamModel(model), bedrock.Config{Endpoint: b.Endpoint, Region: b.Region})
+	case Anthropic:
+		return anthropic.New(ep, model, b.UpstreamModel(model))
 	}
 	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
 }
@@ -117,6 +119,11 @@ var (
 	_ Translator       = (*openai.Translator)(nil)
 	_ Translator       = bedrock.Translator(nil)
 	_ bedrockAbilities = bedrock.Abilities(nil)
+
+	_ StreamEnder        = (*anthropic.FromOpenAI)(nil)
+	_ StreamEnder        = (*anthropic.FromAnthropic)(nil)
+	_ ClientHeaderReader = (*anthropic.FromOpenAI)(nil)
+	_ ClientHeaderReader = (*anthropic.FromAnthropic)(nil)
 )
 
 // bedrockAbilities is what every Bedrock translator offers besides

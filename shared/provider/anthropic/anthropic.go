@@ -1,0 +1,301 @@
+// Package anthropic speaks Anthropic's Messages API (POST /v1/messages) to
+// Anthropic backends. Two client protocols reach it, one file each:
+//
+//   - from_openai.go: OpenAI Chat Completions in, Messages out, translated
+//     both ways, streamed responses event by event;
+//   - from_anthropic.go: Messages in, Messages out: the body passes through
+//     with the model renamed, events are forwarded as received.
+//
+// Auth is Anthropic's: "x-api-key: <credential>" and "anthropic-version".
+// The backend's endpoint is the API base including its version segment
+// (https://api.anthropic.com/v1); the translators append "/messages".
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// DefaultEndpoint is the base URL of Anthropic's API.
+const DefaultEndpoint = "https://api.anthropic.com/v1"
+
+// Paths under the endpoint.
+const (
+	pathMessages    = "/messages"
+	pathCountTokens = "/messages/count_tokens"
+)
+
+// Translator is what New returns: the methods of provider.Translator (this
+// package cannot import provider, which imports it).
+type Translator interface {
+	Request(body []byte) (path string, out []byte, err error)
+	Header(h http.Header, credential string)
+	Response(body []byte) ([]byte, error)
+	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
+	StreamError(dst []byte, err error) []byte
+	Error(status int, body []byte) error
+	Usage() api.Usage
+}
+
+// New returns the translator for a request that came in on endpoint ep;
+// client is the model the client named, upstream the name Anthropic knows.
+func New(ep api.Endpoint, client, upstream string) (Translator, error) {
+	switch ep {
+	case api.EndpointChatCompletions:
+		return NewFromOpenAI(client, upstream), nil
+	case api.EndpointMessages, api.EndpointCountTokens:
+		return NewFromAnthropic(ep, client, upstream), nil
+	case api.EndpointEmbeddings:
+		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "model",
+			Message: "embeddings are not supported by the anthropic provider (Anthropic has no embeddings API)"}
+	}
+	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by anthropic backends")
+}
+
+// betas carries the client's anthropic-beta header (the beta features it
+// turns on) to Anthropic. The gateway hands it the client's headers.
+type betas struct{ values []string }
+
+// ClientHeader keeps the client's anthropic-beta values.
+func (b *betas) ClientHeader(h http.Header) { b.values = h.Values("Anthropic-Beta") }
+
+// setHeader sets what every request to Anthropic carries.
+func setHeader(h http.Header, credential string, b *betas) {
+	h.Set("Content-Type", "application/json")
+	h.Set("Anthropic-Version", messages.Version)
+	if credential != "" {
+		h.Set("X-Api-Key", credential)
+	}
+	for _, v := range b.values {
+		h.Add("Anthropic-Beta", v)
+	}
+}
+
+// apiError turns an Anthropic error response into a client-safe error,
+// keeping the status and Anthropic's error type. A prompt that does not
+// fit the model's context gets the code context_length_exceeded, the one
+// OpenAI clients and tools look for.
+func apiError(status int, body []byte) error {
+	var e messages.ErrorResponse
+	kind := kindOf(status)
+	if json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
+		return &api.Error{Kind: kind, Status: status, Message: "upstream returned status " + statusText(status)}
+	}
+	out := &api.Error{Kind: kind, Status: status, Message: e.Error.Message, Type: e.Error.Type}
+	if status == http.StatusBadRequest && contextExceeded(e.Error.Message) {
+		out.Code = "context_length_exceeded"
+	}
+	return out
+}
+
+func statusText(status int) string {
+	if status == 529 {
+		return "Overloaded"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return strconv.Itoa(status)
+}
+
+// contextExceeded recognises Anthropic's messages for a prompt too long
+// for the model ("prompt is too long: 210000 tokens > 200000 maximum") and
+// for input plus max_tokens over the context window.
+func contextExceeded(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "prompt is too long") ||
+		strings.Contains(m, "exceed context limit") ||
+		strings.Contains(m, "context window")
+}
+
+func kindOf(status int) error {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return api.ErrRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// Anthropic refused Sluice's credential: the client can do nothing.
+		return api.ErrUpstream
+	case status == http.StatusNotFound:
+		return api.ErrModelNotFound
+	case status == http.StatusRequestEntityTooLarge:
+		return api.ErrTooLarge
+	case status < 500:
+		return api.ErrBadRequest
+	case status == http.StatusGatewayTimeout:
+		return api.ErrTimeout
+	}
+	return api.ErrUpstream // 500 api_error, 529 overloaded_error
+}
+
+// eventError builds the error an upstream "error" event stands for. Such
+// events carry no status; Anthropic's error type gives it.
+func eventError(b *messages.ErrorBody) *api.Error {
+	if b == nil {
+		return &api.Error{Kind: api.ErrUpstream, Message: "the anthropic stream reported an error"}
+	}
+	status := http.StatusInternalServerError
+	switch b.Type {
+	case messages.ErrOverloaded:
+		status = 529
+	case messages.ErrRateLimit:
+		status = http.StatusTooManyRequests
+	case messages.ErrInvalidRequest:
+		status = http.StatusBadRequest
+	case messages.ErrRequestTooLarge:
+		status = http.StatusRequestEntityTooLarge
+	case "timeout_error":
+		status = http.StatusGatewayTimeout
+	}
+	msg := b.Message
+	if msg == "" {
+		msg = "the anthropic stream reported " + b.Type
+	}
+	return &api.Error{Kind: kindOf(status), Status: status, Type: b.Type, Message: msg}
+}
+
+// usageOf is the ledger's view of Anthropic's usage: the whole prompt
+// (uncached, cache reads and cache writes) is input.
+func usageOf(u *messages.Usage) api.Usage {
+	return api.Usage{
+		InputTokens:  u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens,
+		OutputTokens: u.OutputTokens,
+		CachedTokens: u.CacheReadInputTokens,
+		Reported:     true,
+	}
+}
+
+// mergeUsage folds a message_delta's usage into the one message_start
+// gave. Output tokens in message_delta are cumulative; input figures, when
+// present, are the final ones.
+func mergeUsage(dst *messages.Usage, u *messages.Usage) {
+	if u.InputTokens > 0 {
+		dst.InputTokens = u.InputTokens
+	}
+	if u.CacheReadInputTokens > 0 {
+		dst.CacheReadInputTokens = u.CacheReadInputTokens
+	}
+	if u.CacheCreationInputTokens > 0 {
+		dst.CacheCreationInputTokens = u.CacheCreationInputTokens
+	}
+	if u.OutputTokens > 0 {
+		dst.OutputTokens = u.OutputTokens
+	}
+}
+
+// unknown counts the upstream events and content blocks a translator does
+// not translate, and logs each kind the first time it is seen in a stream.
+type unknown struct {
+	n     int
+	kinds []string
+}
+
+func (u *unknown) add(kind string) {
+	u.n++
+	for _, k := range u.kinds {
+		if k == kind {
+			return
+		}
+	}
+	if len(u.kinds) < 16 {
+		u.kinds = append(u.kinds, kind)
+	}
+	slog.Warn("anthropic: upstream event not translated; counted and skipped", "event", kind, "count", u.n)
+}
+
+// setModel rewrites the top-level "model" string of a JSON object, leaving
+// every other byte as it was.
+func setModel(body []byte, model string) ([]byte, error) {
+	start, end, ok := topLevelValue(body, "model")
+	if !ok || end-start < 2 || body[start] != '"' {
+		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "model", Message: "request body has no model string"}
+	}
+	out := make([]byte, 0, len(body)+len(model)+2)
+	out = append(out, body[:start]...)
+	out = appendString(out, model)
+	return append(out, body[end:]...), nil
+}
+
+// topLevelValue finds the byte span of key's value in a JSON object.
+func topLevelValue(body []byte, key string) (start, end int, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, 0, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, 0, false
+		}
+		name, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, 0, false
+		}
+		if name == key {
+			end = int(dec.InputOffset())
+			return end - len(raw), end, true
+		}
+	}
+	return 0, 0, false
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaped as encoding/json does
+// (HTML characters included), without reflection.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

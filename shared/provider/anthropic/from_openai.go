@@ -1,0 +1,896 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// DefaultMaxTokens is the max_tokens sent when an OpenAI client sets
+// neither max_completion_tokens nor max_tokens: Anthropic requires one, and
+// every Claude model can produce at least this many. With extended thinking
+// the thinking budget is added to it.
+const DefaultMaxTokens = 4096
+
+// EffortBudgets maps OpenAI's reasoning_effort to an extended-thinking
+// budget (thinking.budget_tokens). "none" turns thinking off; 1024 is
+// Anthropic's smallest budget.
+var EffortBudgets = map[string]int64{
+	"minimal": 1024,
+	"low":     2048,
+	"medium":  8192,
+	"high":    16384,
+	"xhigh":   32768,
+}
+
+// FromOpenAI translates an OpenAI Chat Completions exchange to Anthropic's
+// Messages API and back. What cannot be honoured is refused with a 400
+// naming the field; the few fields accepted and ignored are harmless and
+// listed in Request's documentation.
+type FromOpenAI struct {
+	betas
+	client string
+	model  string
+	// Now is the clock for "created"; nil means time.Now.
+	Now func() time.Time
+
+	includeUsage bool
+
+	// Stream state.
+	started  bool   // message_start was seen
+	stopped  bool   // message_stop was seen
+	prefix   []byte // a chunk up to its delta: {"id":..,"choices":[{"index":0,"delta":
+	head     []byte // a usage chunk's start: {"id":..,"model":..
+	blocks   []blockKind
+	toolIdx  []int   // per content block, the tool call index (tool_use blocks)
+	tools    int     // tool calls opened so far
+	unknown  unknown // upstream events or blocks not translated
+	usage    messages.Usage
+	reported bool
+	scratch  []byte // the delta being built
+	ev       messages.Event
+	idx      int64
+	delta    messages.EventDelta
+}
+
+type blockKind uint8
+
+// maxBlocks bounds the content block indexes a stream may use, so a
+// misbehaving upstream cannot make the translator allocate without limit.
+const maxBlocks = 1 << 14
+
+const (
+	blockOther blockKind = iota
+	blockText
+	blockThinking
+	blockRedacted
+	blockToolUse
+)
+
+// NewFromOpenAI returns a translator for one chat completion request.
+func NewFromOpenAI(client, upstream string) *FromOpenAI {
+	return &FromOpenAI{client: client, model: upstream}
+}
+
+func (t *FromOpenAI) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// unsupported is the 400 for a field Anthropic cannot honour.
+func unsupported(field, why string) *api.Error {
+	msg := "'" + field + "' is not supported by the anthropic provider"
+	if why != "" {
+		msg += ": " + why
+	}
+	return &api.Error{Kind: api.ErrBadRequest, Param: field, Message: msg}
+}
+
+func invalid(field, format string, args ...any) *api.Error {
+	return &api.Error{Kind: api.ErrBadRequest, Param: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// decodeError turns a strict decoding failure into a 400 naming the field.
+func decodeError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return &api.Error{Kind: api.ErrBadRequest, Param: name,
+			Message: "unknown field '" + name + "': it is not part of the Chat Completions API Sluice speaks, so the anthropic provider cannot honour it"}
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return invalid(te.Field, "invalid type for '%s': expected %s", te.Field, te.Type)
+	}
+	return api.Errorf(api.ErrBadRequest, "request body is not a valid chat completion request: %v", err)
+}
+
+// Request translates an OpenAI chat completion request into a Messages
+// request.
+//
+// Mapping: system and developer messages (wherever they stand) become the
+// system prompt, one text block each; tool messages become tool_result
+// blocks, consecutive ones merged into one user turn (tool results first,
+// as Anthropic requires); an assistant's reasoning_content with its
+// reasoning_signature, and its redacted_reasoning, become thinking and
+// redacted_thinking blocks placed first in its turn. reasoning_content
+// without a signature cannot be verified by Claude and is not sent (Claude
+// discards earlier turns' thinking anyway). reasoning_effort maps to a
+// thinking budget by EffortBudgets; the thinking extension is sent as
+// given; setting both is refused. response_format json_schema becomes
+// output_config.format; json_object is refused (Claude has no schema-free
+// JSON mode; use json_schema). user (or safety_identifier) becomes
+// metadata.user_id. max_completion_tokens (else max_tokens, else
+// DefaultMaxTokens plus any thinking budget) becomes max_tokens; stop
+// becomes stop_sequences; tool_choice required becomes any and a named
+// function tool; parallel_tool_calls false becomes
+// disable_parallel_tool_use; a function's strict flag is kept (Anthropic
+// has the same one). Images by data: URL become base64 sources, by http(s)
+// URL url sources; PDF and plain-text file parts become documents titled
+// with the file name.
+//
+// Accepted and ignored, as harmless: a message's name, image detail,
+// store, metadata, prompt_cache_key, service_tier auto/default,
+// stream_options.include_obfuscation, logprobs false, n 1, zero
+// presence/frequency penalties, modalities ["text"].
+//
+// Refused with a 400 naming the field: n > 1, logprobs, top_logprobs,
+// logit_bias, audio, audio modalities and input_audio parts, non-zero
+// presence/frequency penalties, seed, prediction, web_search_options,
+// verbosity, other service tiers, file ids, function_call, temperature
+// above 1.
+func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
+	var req chat.Request
+	if err := chat.Decode(body, &req); err != nil {
+		return "", nil, decodeError(err)
+	}
+	if err := checkUnsupported(&req); err != nil {
+		return "", nil, err
+	}
+	out := messages.Request{Model: t.model, Stream: req.Stream, Temperature: req.Temperature, TopP: req.TopP}
+	t.includeUsage = req.Stream && req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+
+	system, msgs, err := convertMessages(req.Messages)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(system) > 0 {
+		out.System = &messages.Content{Blocks: system, IsBlocks: true}
+	}
+	out.Messages = msgs
+	if req.Stop != nil {
+		out.StopSequences = req.Stop.Values
+	}
+	if err := convertTools(&req, &out); err != nil {
+		return "", nil, err
+	}
+	if err := convertFormat(&req, &out); err != nil {
+		return "", nil, err
+	}
+	if u := req.SafetyIdentifier; u != "" {
+		out.Metadata = &messages.Metadata{UserID: u}
+	} else if req.User != "" {
+		out.Metadata = &messages.Metadata{UserID: req.User}
+	}
+	if err := convertThinking(&req, &out); err != nil {
+		return "", nil, err
+	}
+	enc, err := json.Marshal(&out)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: encoding the anthropic request: %w", api.ErrBadRequest, err)
+	}
+	return pathMessages, enc, nil
+}
+
+func checkUnsupported(r *chat.Request) error {
+	switch {
+	case r.N != nil && *r.N != 1:
+		return unsupported("n", "Claude returns one choice per request")
+	case r.Logprobs != nil && *r.Logprobs:
+		return unsupported("logprobs", "")
+	case r.TopLogprobs != nil:
+		return unsupported("top_logprobs", "")
+	case len(r.LogitBias) > 0 && !isNullish(r.LogitBias):
+		return unsupported("logit_bias", "")
+	case len(r.Audio) > 0 && !isNullish(r.Audio):
+		return unsupported("audio", "")
+	case r.PresencePenalty != nil && *r.PresencePenalty != 0:
+		return unsupported("presence_penalty", "")
+	case r.FrequencyPenalty != nil && *r.FrequencyPenalty != 0:
+		return unsupported("frequency_penalty", "")
+	case r.Seed != nil:
+		return unsupported("seed", "")
+	case len(r.Prediction) > 0 && !isNullish(r.Prediction):
+		return unsupported("prediction", "")
+	case len(r.WebSearchOptions) > 0 && !isNullish(r.WebSearchOptions):
+		return unsupported("web_search_options", "")
+	case r.Verbosity != "":
+		return unsupported("verbosity", "")
+	case r.ServiceTier != "" && r.ServiceTier != "auto" && r.ServiceTier != "default":
+		return unsupported("service_tier", "only auto and default are")
+	case r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1):
+		return invalid("temperature", "temperature must be between 0 and 1 for the anthropic provider, got %g", *r.Temperature)
+	}
+	for _, m := range r.Modalities {
+		if m != "text" {
+			return unsupported("modalities", "only text output is")
+		}
+	}
+	return nil
+}
+
+func isNullish(raw json.RawMessage) bool {
+	s := string(bytes.TrimSpace(raw))
+	return s == "null" || s == "{}" || s == "[]"
+}
+
+// convertMessages splits the conversation into the system prompt and
+// alternating turns.
+func convertMessages(in []chat.Message) ([]messages.Block, []messages.Message, error) {
+	var system []messages.Block
+	out := make([]messages.Message, 0, len(in))
+	for i, m := range in {
+		field := "messages[" + strconv.Itoa(i) + "]"
+		if len(m.Audio) > 0 && !isNullish(m.Audio) {
+			return nil, nil, unsupported(field+".audio", "")
+		}
+		if len(m.FunctionCall) > 0 && !isNullish(m.FunctionCall) {
+			return nil, nil, unsupported(field+".function_call", "use tool_calls")
+		}
+		var role string
+		var blocks []messages.Block
+		var err error
+		switch m.Role {
+		case chat.RoleSystem, chat.RoleDeveloper:
+			b, err := textBlocks(m.Content, field)
+			if err != nil {
+				return nil, nil, err
+			}
+			system = append(system, b...)
+			continue
+		case chat.RoleUser:
+			role = messages.RoleUser
+			blocks, err = userBlocks(m.Content, field)
+		case chat.RoleAssistant:
+			role = messages.RoleAssistant
+			blocks, err = assistantBlocks(&m, field)
+		case chat.RoleTool:
+			role = messages.RoleUser
+			blocks, err = toolResult(&m, field)
+		default:
+			return nil, nil, invalid(field+".role", "unsupported role '%s'", m.Role)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].Role == role {
+			// Anthropic's turns alternate: a turn of the same role joins the
+			// previous one, tool results ahead of anything else in it.
+			prev := &out[n-1].Content
+			if m.Role == chat.RoleTool {
+				at := 0
+				for at < len(prev.Blocks) && prev.Blocks[at].Type == messages.BlockToolResult {
+					at++
+				}
+				prev.Blocks = append(prev.Blocks[:at], append(blocks, prev.Blocks[at:]...)...)
+			} else {
+				prev.Blocks = append(prev.Blocks, blocks...)
+			}
+			continue
+		}
+		out = append(out, messages.Message{Role: role, Content: messages.Content{Blocks: blocks, IsBlocks: true}})
+	}
+	// A turn of one text block is sent as a string, as clients write it.
+	for i := range out {
+		c := &out[i].Content
+		if len(c.Blocks) == 1 && c.Blocks[0].Type == messages.BlockText && c.Blocks[0].CacheControl == nil {
+			*c = messages.Content{Text: c.Blocks[0].Text}
+		} else if len(c.Blocks) == 0 {
+			*c = messages.Content{}
+		}
+	}
+	return system, out, nil
+}
+
+// textBlocks reads content that may only hold text (system prompts, tool
+// results).
+func textBlocks(c *chat.Content, field string) ([]messages.Block, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if !c.IsParts {
+		if c.Text == "" {
+			return nil, nil
+		}
+		return []messages.Block{{Type: messages.BlockText, Text: c.Text}}, nil
+	}
+	out := make([]messages.Block, 0, len(c.Parts))
+	for j, p := range c.Parts {
+		if p.Type != chat.PartText {
+			return nil, invalid(field+".content["+strconv.Itoa(j)+"].type", "content part type '%s' is not allowed here; only text is", p.Type)
+		}
+		if p.Text != "" {
+			out = append(out, messages.Block{Type: messages.BlockText, Text: p.Text})
+		}
+	}
+	return out, nil
+}
+
+func userBlocks(c *chat.Content, field string) ([]messages.Block, error) {
+	if c == nil {
+		return nil, nil
+	}
+	if !c.IsParts {
+		return []messages.Block{{Type: messages.BlockText, Text: c.Text}}, nil
+	}
+	out := make([]messages.Block, 0, len(c.Parts))
+	for j, p := range c.Parts {
+		pf := field + ".content[" + strconv.Itoa(j) + "]"
+		switch p.Type {
+		case chat.PartText:
+			out = append(out, messages.Block{Type: messages.BlockText, Text: p.Text})
+		case chat.PartImageURL:
+			if p.ImageURL == nil {
+				return nil, invalid(pf+".image_url", "image_url is required")
+			}
+			src, err := imageSource(p.ImageURL.URL, pf+".image_url.url")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, messages.Block{Type: messages.BlockImage, Source: src})
+		case chat.PartFile:
+			b, err := fileBlock(p.File, pf+".file")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+		case chat.PartInputAudio:
+			return nil, unsupported(pf, "Claude does not take audio input")
+		default:
+			return nil, invalid(pf+".type", "content part type '%s' is not allowed in a user message", p.Type)
+		}
+	}
+	return out, nil
+}
+
+// imageSource reads an image URL: a data: URL holding base64 becomes a
+// base64 source, an http(s) URL a url source.
+func imageSource(u, field string) (*messages.Source, error) {
+	if strings.HasPrefix(u, "data:") {
+		mt, data, ok := parseDataURL(u)
+		if !ok {
+			return nil, invalid(field, "a data: URL must hold base64 data: data:<media type>;base64,<data>")
+		}
+		return &messages.Source{Type: "base64", MediaType: mt, Data: data}, nil
+	}
+	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		return &messages.Source{Type: "url", URL: u}, nil
+	}
+	return nil, invalid(field, "an image must be an http(s) URL or a base64 data: URL")
+}
+
+// parseDataURL splits data:<media type>;base64,<data>.
+func parseDataURL(u string) (mediaType, data string, ok bool) {
+	rest, ok := strings.CutPrefix(u, "data:")
+	if !ok {
+		return "", "", false
+	}
+	meta, data, ok := strings.Cut(rest, ",")
+	if !ok {
+		return "", "", false
+	}
+	mediaType, ok = strings.CutSuffix(meta, ";base64")
+	if !ok {
+		return "", "", false
+	}
+	if i := strings.IndexByte(mediaType, ';'); i >= 0 { // parameters, e.g. charset
+		mediaType = mediaType[:i]
+	}
+	return mediaType, data, true
+}
+
+// fileBlock turns a file part into a document: a PDF as base64, plain text
+// as a text source. Uploaded file ids belong to OpenAI and are refused.
+func fileBlock(f *chat.File, field string) (messages.Block, error) {
+	if f == nil {
+		return messages.Block{}, invalid(field, "file is required")
+	}
+	if f.FileID != "" {
+		return messages.Block{}, unsupported(field+".file_id", "send the file's data as file_data")
+	}
+	if f.FileData == "" {
+		return messages.Block{}, invalid(field+".file_data", "file_data is required")
+	}
+	mt, data, ok := parseDataURL(f.FileData)
+	if !ok {
+		if strings.HasPrefix(f.FileData, "data:") || !strings.HasSuffix(strings.ToLower(f.Filename), ".pdf") {
+			return messages.Block{}, invalid(field+".file_data", "file_data must be a base64 data: URL (data:application/pdf;base64,...)")
+		}
+		mt, data = "application/pdf", f.FileData // bare base64 of a .pdf file
+	}
+	b := messages.Block{Type: messages.BlockDocument, Title: f.Filename}
+	switch mt {
+	case "application/pdf":
+		b.Source = &messages.Source{Type: "base64", MediaType: mt, Data: data}
+	case "text/plain":
+		text, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return messages.Block{}, invalid(field+".file_data", "file_data is not valid base64")
+		}
+		b.Source = &messages.Source{Type: "text", MediaType: mt, Data: string(text)}
+	default:
+		return messages.Block{}, unsupported(field+".file_data", "documents must be application/pdf or text/plain, got "+mt)
+	}
+	return b, nil
+}
+
+func assistantBlocks(m *chat.Message, field string) ([]messages.Block, error) {
+	var out []messages.Block
+	if m.ReasoningSignature != "" {
+		thinking, sig := m.ReasoningContent, m.ReasoningSignature
+		out = append(out, messages.Block{Type: messages.BlockThinking, Thinking: &thinking, Signature: &sig})
+	}
+	for _, data := range m.RedactedReasoning {
+		out = append(out, messages.Block{Type: messages.BlockRedactedThinking, Data: data})
+	}
+	if c := m.Content; c != nil {
+		if !c.IsParts {
+			if c.Text != "" {
+				out = append(out, messages.Block{Type: messages.BlockText, Text: c.Text})
+			}
+		} else {
+			for j, p := range c.Parts {
+				switch p.Type {
+				case chat.PartText, chat.PartRefusal:
+					if s := p.Text + p.Refusal; s != "" {
+						out = append(out, messages.Block{Type: messages.BlockText, Text: s})
+					}
+				default:
+					return nil, invalid(field+".content["+strconv.Itoa(j)+"].type", "content part type '%s' is not allowed in an assistant message", p.Type)
+				}
+			}
+		}
+	}
+	if m.Refusal != "" && m.Content.String() == "" {
+		out = append(out, messages.Block{Type: messages.BlockText, Text: m.Refusal})
+	}
+	for j, tc := range m.ToolCalls {
+		tf := field + ".tool_calls[" + strconv.Itoa(j) + "]"
+		if tc.Type != "" && tc.Type != "function" {
+			return nil, unsupported(tf+".type", "only function tool calls are")
+		}
+		input := json.RawMessage(`{}`)
+		if args := strings.TrimSpace(tc.Function.Arguments); args != "" {
+			if !json.Valid([]byte(args)) || args[0] != '{' {
+				return nil, invalid(tf+".function.arguments", "arguments must be a JSON object")
+			}
+			input = json.RawMessage(args)
+		}
+		out = append(out, messages.Block{Type: messages.BlockToolUse, ID: tc.ID, Name: tc.Function.Name, Input: input})
+	}
+	return out, nil
+}
+
+func toolResult(m *chat.Message, field string) ([]messages.Block, error) {
+	if m.ToolCallID == "" {
+		return nil, invalid(field+".tool_call_id", "tool messages need a tool_call_id")
+	}
+	b := messages.Block{Type: messages.BlockToolResult, ToolUseID: m.ToolCallID}
+	if c := m.Content; c != nil && c.IsParts {
+		blocks, err := textBlocks(c, field)
+		if err != nil {
+			return nil, err
+		}
+		b.Content = &messages.Content{Blocks: blocks, IsBlocks: true}
+	} else if c != nil && c.Text != "" {
+		b.Content = &messages.Content{Text: c.Text}
+	}
+	return []messages.Block{b}, nil
+}
+
+var emptySchema = json.RawMessage(`{"type":"object","properties":{}}`)
+
+func convertTools(r *chat.Request, out *messages.Request) error {
+	for i, tool := range r.Tools {
+		field := "tools[" + strconv.Itoa(i) + "]"
+		if tool.Type != "function" {
+			return unsupported(field+".type", "only function tools are")
+		}
+		schema := tool.Function.Parameters
+		if len(schema) == 0 || isNullish(schema) {
+			schema = emptySchema
+		}
+		out.Tools = append(out.Tools, messages.Tool{
+			Name: tool.Function.Name, Description: tool.Function.Description,
+			InputSchema: schema, Strict: tool.Function.Strict,
+		})
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch {
+		case tc.Function != "":
+			out.ToolChoice = &messages.ToolChoice{Type: "tool", Name: tc.Function}
+		case tc.Mode == "auto":
+			out.ToolChoice = &messages.ToolChoice{Type: "auto"}
+		case tc.Mode == "required":
+			out.ToolChoice = &messages.ToolChoice{Type: "any"}
+		case tc.Mode == "none":
+			out.ToolChoice = &messages.ToolChoice{Type: "none"}
+		default:
+			return invalid("tool_choice", "tool_choice must be none, auto, required or a function, got '%s'", tc.Mode)
+		}
+	}
+	if p := r.ParallelToolCalls; p != nil && !*p && len(out.Tools) > 0 {
+		if out.ToolChoice == nil {
+			out.ToolChoice = &messages.ToolChoice{Type: "auto"}
+		}
+		if out.ToolChoice.Type != "none" {
+			yes := true
+			out.ToolChoice.DisableParallelToolUse = &yes
+		}
+	}
+	return nil
+}
+
+func convertFormat(r *chat.Request, out *messages.Request) error {
+	f := r.ResponseFormat
+	if f == nil {
+		return nil
+	}
+	switch f.Type {
+	case "", "text":
+		return nil
+	case "json_schema":
+		if f.JSONSchema == nil || len(f.JSONSchema.Schema) == 0 {
+			return invalid("response_format.json_schema.schema", "a json_schema response format needs a schema")
+		}
+		out.OutputConfig = &messages.OutputConfig{Format: &messages.OutputFormat{Type: "json_schema", Schema: f.JSONSchema.Schema}}
+		return nil
+	case "json_object":
+		return unsupported("response_format", "json_object has no counterpart in Claude; use a json_schema response format")
+	}
+	return invalid("response_format.type", "unknown response format '%s'", f.Type)
+}
+
+func convertThinking(r *chat.Request, out *messages.Request) error {
+	maxOut := r.MaxOutput()
+	if len(r.Thinking) > 0 && !isNullish(r.Thinking) {
+		if r.ReasoningEffort != "" {
+			return invalid("reasoning_effort", "set reasoning_effort or thinking, not both")
+		}
+		var th messages.Thinking
+		if err := messages.Decode(r.Thinking, &th); err != nil {
+			return invalid("thinking", "thinking must be {\"type\":\"enabled\",\"budget_tokens\":N}, {\"type\":\"adaptive\"} or {\"type\":\"disabled\"}: %v", err)
+		}
+		out.Thinking = &th
+	} else if e := r.ReasoningEffort; e != "" && e != "none" {
+		budget, ok := EffortBudgets[e]
+		if !ok {
+			return invalid("reasoning_effort", "unknown reasoning_effort '%s'", e)
+		}
+		if maxOut > 0 && budget >= maxOut {
+			// The budget must stay under max_tokens: shrink it, down to
+			// Anthropic's floor of 1024.
+			if maxOut <= 1024 {
+				return invalid("reasoning_effort", "extended thinking needs max_completion_tokens above 1024 on the anthropic provider")
+			}
+			budget = maxOut - 1
+		}
+		out.Thinking = &messages.Thinking{Type: "enabled", BudgetTokens: budget}
+	}
+	out.MaxTokens = maxOut
+	if out.MaxTokens <= 0 {
+		out.MaxTokens = DefaultMaxTokens
+		if th := out.Thinking; th != nil && th.Type == "enabled" {
+			out.MaxTokens += th.BudgetTokens
+		}
+	}
+	return nil
+}
+
+// Header sets Anthropic's auth and version headers, and the client's
+// anthropic-beta header if it sent one.
+func (t *FromOpenAI) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
+
+// Error keeps Anthropic's error: status, type, and context_length_exceeded
+// for prompts too long.
+func (t *FromOpenAI) Error(status int, body []byte) error { return apiError(status, body) }
+
+// Usage is what Anthropic reported so far.
+func (t *FromOpenAI) Usage() api.Usage {
+	if !t.reported {
+		return api.Usage{}
+	}
+	return usageOf(&t.usage)
+}
+
+// finishReason maps Anthropic's stop_reason to OpenAI's finish_reason.
+// pause_turn (a server tool paused a long turn) has no OpenAI counterpart
+// and ends the turn as stop: the client may send the conversation back to
+// continue.
+func finishReason(stop string) string {
+	switch stop {
+	case messages.StopMaxTokens, messages.StopContextLimit:
+		return chat.FinishLength
+	case messages.StopToolUse:
+		return chat.FinishToolCalls
+	case messages.StopRefusal:
+		return chat.FinishContentFilter
+	}
+	return chat.FinishStop // end_turn, stop_sequence, pause_turn
+}
+
+func chatUsage(u *messages.Usage) *chat.Usage {
+	in := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	return &chat.Usage{
+		PromptTokens: in, CompletionTokens: u.OutputTokens, TotalTokens: in + u.OutputTokens,
+		PromptTokensDetails: &chat.PromptTokensDetails{
+			CachedTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheCreationInputTokens,
+		},
+	}
+}
+
+// Response translates a whole message into a chat completion.
+func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
+	var r messages.Response
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, api.Errorf(api.ErrUpstream, "the anthropic backend answered with a body that is not a message")
+	}
+	t.usage, t.reported = r.Usage, true
+	msg := chat.Message{Role: chat.RoleAssistant}
+	var text, reasoning strings.Builder
+	hasText := false
+	for _, b := range r.Content {
+		switch b.Type {
+		case messages.BlockText:
+			text.WriteString(b.Text)
+			hasText = true
+		case messages.BlockThinking:
+			if b.Thinking != nil {
+				reasoning.WriteString(*b.Thinking)
+			}
+			if b.Signature != nil {
+				msg.ReasoningSignature = *b.Signature
+			}
+		case messages.BlockRedactedThinking:
+			msg.RedactedReasoning = append(msg.RedactedReasoning, b.Data)
+		case messages.BlockToolUse:
+			args := string(b.Input)
+			if len(b.Input) == 0 {
+				args = "{}"
+			}
+			msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ID, Type: "function",
+				Function: chat.ToolCallFunction{Name: b.Name, Arguments: args}})
+		default:
+			t.unknown.add("content block " + b.Type)
+		}
+	}
+	if hasText || len(msg.ToolCalls) == 0 {
+		msg.Content = chat.TextContent(text.String())
+	}
+	msg.ReasoningContent = reasoning.String()
+	finish := chat.FinishStop
+	if r.StopReason != nil {
+		finish = finishReason(*r.StopReason)
+	}
+	out := chat.Response{
+		ID: r.ID, Object: "chat.completion", Created: t.now().Unix(), Model: r.Model,
+		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finish}},
+		Usage:   chatUsage(&r.Usage),
+	}
+	return json.Marshal(&out)
+}
+
+// StreamEvent translates one Anthropic stream event into chat completion
+// chunks. Thinking arrives as reasoning_content deltas and its signature
+// as one reasoning_signature delta; each tool_use block opens a tool call
+// (index, id, name), its input_json_delta fragments follow as arguments.
+func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
+	if ev.Data == nil {
+		return dst, nil // a comment or keep-alive
+	}
+	// The event decodes into values the translator keeps, so the index and
+	// delta of each event cost no allocation; absent ones stay -1 and empty.
+	t.idx, t.delta = -1, messages.EventDelta{}
+	t.ev = messages.Event{Index: &t.idx, Delta: &t.delta}
+	e := &t.ev
+	if err := json.Unmarshal(ev.Data, e); err != nil {
+		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent an event that is not JSON")
+	}
+	if e.Type == "" {
+		e.Type = ev.Type
+	}
+	switch e.Type {
+	case messages.EventMessageStart:
+		if e.Message == nil {
+			return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent message_start without a message")
+		}
+		t.start(e.Message)
+		return t.chunk(dst, `{"role":"assistant","content":""}`, ""), nil
+	case messages.EventContentBlockStart:
+		return t.blockStart(dst, e)
+	case messages.EventContentBlockDelta:
+		return t.blockDelta(dst, e)
+	case messages.EventContentBlockStop, messages.EventPing:
+		return dst, nil
+	case messages.EventMessageDelta:
+		if e.Usage != nil {
+			mergeUsage(&t.usage, e.Usage)
+			t.reported = true
+		}
+		if e.Delta != nil && e.Delta.StopReason != nil {
+			return t.chunk(dst, `{}`, finishReason(*e.Delta.StopReason)), nil
+		}
+		return dst, nil
+	case messages.EventMessageStop:
+		t.stopped = true
+		if t.includeUsage && t.started {
+			u, _ := json.Marshal(chatUsage(&t.usage))
+			b := append(append([]byte(nil), t.head...), `,"choices":[],"usage":`...)
+			b = append(append(b, u...), '}')
+			dst = sse.AppendEvent(dst, "", b)
+		}
+		return dst, nil
+	case messages.EventError:
+		return dst, eventError(e.Error)
+	}
+	t.unknown.add(e.Type)
+	return dst, nil
+}
+
+func (t *FromOpenAI) start(m *messages.Response) {
+	t.started = true
+	t.usage, t.reported = m.Usage, true
+	t.head = append(t.head[:0], `{"id":`...)
+	t.head = appendString(t.head, m.ID)
+	t.head = append(t.head, `,"object":"chat.completion.chunk","created":`...)
+	t.head = strconv.AppendInt(t.head, t.now().Unix(), 10)
+	t.head = append(t.head, `,"model":`...)
+	t.head = appendString(t.head, m.Model)
+	t.prefix = append(append(t.prefix[:0], t.head...), `,"choices":[{"index":0,"delta":`...)
+}
+
+// chunk appends one chunk event with the given delta object and finish
+// reason (none when empty).
+func (t *FromOpenAI) chunk(dst []byte, delta, finish string) []byte {
+	dst = append(dst, "data: "...)
+	dst = append(dst, t.prefix...)
+	dst = append(dst, delta...)
+	if finish == "" {
+		dst = append(dst, `,"finish_reason":null}]}`...)
+	} else {
+		dst = append(dst, `,"finish_reason":"`...)
+		dst = append(dst, finish...)
+		dst = append(dst, `"}]}`...)
+	}
+	return append(dst, "\n\n"...)
+}
+
+func (t *FromOpenAI) chunkBytes(dst []byte, delta []byte) []byte {
+	dst = append(dst, "data: "...)
+	dst = append(dst, t.prefix...)
+	dst = append(dst, delta...)
+	dst = append(dst, `,"finish_reason":null}]}`...)
+	return append(dst, "\n\n"...)
+}
+
+func (t *FromOpenAI) setBlock(i int64, k blockKind, tool int) {
+	for int64(len(t.blocks)) <= i {
+		t.blocks = append(t.blocks, blockOther)
+		t.toolIdx = append(t.toolIdx, -1)
+	}
+	t.blocks[i], t.toolIdx[i] = k, tool
+}
+
+func (t *FromOpenAI) blockStart(dst []byte, e *messages.Event) ([]byte, error) {
+	if !t.started || e.Index == nil || *e.Index < 0 || *e.Index >= maxBlocks || e.ContentBlock == nil {
+		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_start")
+	}
+	b := e.ContentBlock
+	delta := t.scratch[:0]
+	defer func() { t.scratch = delta }()
+	switch b.Type {
+	case messages.BlockText:
+		t.setBlock(*e.Index, blockText, -1)
+		if b.Text == "" {
+			return dst, nil
+		}
+		delta = appendString(append(delta, `{"content":`...), b.Text)
+	case messages.BlockThinking:
+		t.setBlock(*e.Index, blockThinking, -1)
+		if b.Thinking == nil || *b.Thinking == "" {
+			return dst, nil
+		}
+		delta = appendString(append(delta, `{"reasoning_content":`...), *b.Thinking)
+	case messages.BlockRedactedThinking:
+		t.setBlock(*e.Index, blockRedacted, -1)
+		delta = appendString(append(delta, `{"redacted_reasoning":[`...), b.Data)
+		delta = append(delta, ']')
+	case messages.BlockToolUse:
+		idx := t.tools
+		t.tools++
+		t.setBlock(*e.Index, blockToolUse, idx)
+		delta = append(delta, `{"tool_calls":[{"index":`...)
+		delta = strconv.AppendInt(delta, int64(idx), 10)
+		delta = appendString(append(delta, `,"id":`...), b.ID)
+		delta = appendString(append(delta, `,"type":"function","function":{"name":`...), b.Name)
+		delta = append(delta, `,"arguments":""}}]`...)
+	default:
+		t.setBlock(*e.Index, blockOther, -1)
+		t.unknown.add("content block " + b.Type)
+		return dst, nil
+	}
+	delta = append(delta, '}')
+	return t.chunkBytes(dst, delta), nil
+}
+
+func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
+	if !t.started || e.Index == nil || *e.Index < 0 || e.Delta == nil || e.Delta.Type == "" {
+		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
+	}
+	d := e.Delta
+	kind, tool := blockOther, -1
+	if *e.Index < int64(len(t.blocks)) {
+		kind, tool = t.blocks[*e.Index], t.toolIdx[*e.Index]
+	}
+	delta := t.scratch[:0]
+	defer func() { t.scratch = delta }()
+	switch {
+	case d.Type == messages.DeltaText && kind == blockText:
+		if d.Text == "" {
+			return dst, nil
+		}
+		delta = appendString(append(delta, `{"content":`...), d.Text)
+	case d.Type == messages.DeltaThinking && kind == blockThinking:
+		if d.Thinking == "" {
+			return dst, nil
+		}
+		delta = appendString(append(delta, `{"reasoning_content":`...), d.Thinking)
+	case d.Type == messages.DeltaSignature && kind == blockThinking:
+		delta = appendString(append(delta, `{"reasoning_signature":`...), d.Signature)
+	case d.Type == messages.DeltaInputJSON && kind == blockToolUse:
+		if d.PartialJSON == nil || *d.PartialJSON == "" {
+			return dst, nil
+		}
+		delta = append(delta, `{"tool_calls":[{"index":`...)
+		delta = strconv.AppendInt(delta, int64(tool), 10)
+		delta = appendString(append(delta, `,"function":{"arguments":`...), *d.PartialJSON)
+		delta = append(delta, `}}]`...)
+	default:
+		// citations_delta (the OpenAI path never asks for citations), or a
+		// delta for a block kind this version does not translate.
+		t.unknown.add("content_block_delta " + d.Type)
+		return dst, nil
+	}
+	delta = append(delta, '}')
+	return t.chunkBytes(dst, delta), nil
+}
+
+// StreamEnd closes the client's stream with "data: [DONE]" after
+// message_stop; a stream that ended before it was cut.
+func (t *FromOpenAI) StreamEnd(dst []byte) ([]byte, error) {
+	if !t.stopped {
+		return dst, api.Errorf(api.ErrUpstream, "the anthropic stream ended before message_stop")
+	}
+	return append(dst, "data: [DONE]\n\n"...), nil
+}
+
+// StreamError ends the stream with OpenAI's error event.
+func (t *FromOpenAI) StreamError(dst []byte, err error) []byte {
+	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
+}
+
+// Unknown counts the upstream events and content blocks not translated.
+func (t *FromOpenAI) Unknown() int { return t.unknown.n }
