@@ -13,11 +13,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
 )
-
-// providers Sluice can speak to, by an AIBackend's spec.provider.
-var providers = map[string]bool{"openai": true}
 
 // analysis is everything learned from one set of objects: problems, each
 // route's attachment to its parents, and each backend ref's resolution.
@@ -99,14 +97,32 @@ func analyze(objs []*Object) *analysis {
 }
 
 func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
-	if !providers[v.Spec.Provider] {
-		a.add(o, "spec.provider", "", "unsupported provider %q (supported: openai)", v.Spec.Provider)
+	p, known := preset.Lookup(v.Spec.Provider)
+	if !known {
+		a.add(o, "spec.provider", "", "unknown provider %q (known: %s)", v.Spec.Provider, preset.Names())
 	}
-	if u, err := url.Parse(v.Spec.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
+	switch {
+	case v.Spec.Endpoint == "" && known && p.Endpoint == "":
+		a.add(o, "spec.endpoint", "", "required: provider %q has no default base URL", v.Spec.Provider)
+	case v.Spec.Endpoint == "":
+	default:
+		if u, err := url.Parse(v.Spec.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
+		}
 	}
-	if v.Spec.CredentialRef != nil && v.Spec.CredentialRef.Name == "" {
-		a.add(o, "spec.credentialRef.name", "", "required")
+	if v.Spec.APIVersion != "" && p.Protocol != preset.AzureOpenAI {
+		a.add(o, "spec.apiVersion", "", "only azure-openai backends take an api-version")
+	}
+	if c := v.Spec.CredentialRef; c != nil {
+		if c.Name == "" {
+			a.add(o, "spec.credentialRef.name", "", "required")
+		}
+		switch {
+		case c.Type == "" || c.Type == "apiKey":
+		case c.Type == "bearer" && (p.Protocol == preset.AzureOpenAI || p.Protocol == preset.OpenAI):
+		default:
+			a.add(o, "spec.credentialRef.type", "", "must be apiKey, or bearer for openai and azure-openai backends; got %q", c.Type)
+		}
 	}
 }
 
@@ -593,6 +609,12 @@ func aiBackend(o *Object) route.Backend {
 	sort.Strings(b.Models)
 	if ab.Spec.CredentialRef != nil {
 		b.Credential = ab.Spec.CredentialRef.Name
+		b.CredentialType = ab.Spec.CredentialRef.Type
 	}
+	if b.Endpoint == "" {
+		p, _ := preset.Lookup(ab.Spec.Provider)
+		b.Endpoint = p.Endpoint
+	}
+	b.APIVersion = ab.Spec.APIVersion
 	return b
 }

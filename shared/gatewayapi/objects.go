@@ -25,11 +25,17 @@ type AIBackend struct {
 
 // AIBackendSpec is the desired state of an AIBackend.
 type AIBackendSpec struct {
-	// Provider is the protocol the backend speaks: "openai".
+	// Provider is the protocol the backend speaks ("openai", "azure-openai",
+	// "gemini") or an OpenAI-compatible service known by name ("groq",
+	// "deepseek"...): see shared/provider/preset.
 	Provider string `json:"provider"`
 	// Endpoint is the base URL requests are sent under, e.g.
-	// https://api.openai.com/v1.
-	Endpoint string `json:"endpoint"`
+	// https://api.openai.com/v1. A provider with a default base URL may
+	// leave it out.
+	Endpoint string `json:"endpoint,omitempty"`
+	// APIVersion is Azure OpenAI's api-version query parameter
+	// (default 2024-10-21; "v1" selects Azure's version-less v1 API).
+	APIVersion string `json:"apiVersion,omitempty"`
 	// CredentialRef names the credential: a key of the provider secret in
 	// AWS, SLUICE_CREDENTIAL_<NAME> in the local process.
 	CredentialRef *CredentialRef `json:"credentialRef,omitempty"`
@@ -46,4 +52,8 @@ type AIBackendSpec struct {
 // CredentialRef names a credential.
 type CredentialRef struct {
 	Name string `json:"name"`
+	// Type is how the credential is sent: "apiKey" (the default: the
+	// provider's key header) or "bearer" (an OAuth/Entra ID token sent as
+	// Authorization: Bearer, for azure-openai).
+	Type string `json:"type,omitempty"`
 }

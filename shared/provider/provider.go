@@ -9,7 +9,10 @@ import (
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/azure"
+	"github.com/sluicegw/sluice/shared/provider/gemini"
 	"github.com/sluicegw/sluice/shared/provider/openai"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
 )
@@ -67,8 +70,12 @@ type StreamEnder interface {
 }
 
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
+// OpenAI-compatible services known by name (groq, deepseek...) speak
+// OpenAI; package preset lists them with their base URLs.
 const (
-	OpenAI = "openai"
+	OpenAI      = "openai"
+	AzureOpenAI = "azure-openai"
+	Gemini      = "gemini"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -76,8 +83,23 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 	switch b.Provider {
 	case OpenAI, "":
 		return openai.New(ep, model, b.UpstreamModel(model))
+	case Gemini:
+		return gemini.New(ep, model, b.UpstreamModel(model))
+	case AzureOpenAI:
+		return azure.New(ep, model, b.UpstreamModel(model), b.APIVersion, b.CredentialType == "bearer")
+	}
+	if p, ok := preset.Lookup(b.Provider); ok && p.Protocol == preset.OpenAI {
+		return openai.New(ep, model, b.UpstreamModel(model))
 	}
 	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
 }
 
-var _ Translator = (*openai.Translator)(nil)
+var (
+	_ Translator  = (*openai.Translator)(nil)
+	_ Translator  = (*azure.Translator)(nil)
+	_ Translator  = (*gemini.FromOpenAI)(nil)
+	_ Translator  = (*gemini.FromAnthropic)(nil)
+	_ Translator  = (*gemini.Embed)(nil)
+	_ StreamEnder = (*gemini.FromOpenAI)(nil)
+	_ StreamEnder = (*gemini.FromAnthropic)(nil)
+)
