@@ -10,9 +10,10 @@ import (
 )
 
 // mockBackends rewrites the AIBackends in a manifest file whose credential
-// is not configured so they point at the mock provider, and marks them with
+// is not configured so they point at the mock provider of their protocol
+// (mockURL maps spec.provider to its mock's base URL), and marks them with
 // an annotation saying so. Files without such backends come back unchanged.
-func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byte, []string, error) {
+func mockBackends(file []byte, mockURL func(provider string) string, creds gateway.Credentials) ([]byte, []string, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(file))
 	var docs []*yaml.Node
 	var mocked []string
@@ -39,7 +40,7 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 		if _, ok := creds.Credential(cred); ok {
 			continue
 		}
-		set(spec, "endpoint", mockURL)
+		set(spec, "endpoint", mockURL(str(get(spec, "provider"))))
 		deleteKey(spec, "credentialRef")
 		meta := get(root, "metadata")
 		ann := get(meta, "annotations")

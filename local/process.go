@@ -145,9 +145,17 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 	}
 	if o.mock != "off" {
 		srv := httptest.NewServer(&mock.OpenAI{})
-		p.closers = append(p.closers, srv.Close)
+		gem := httptest.NewServer(&mock.Gemini{})
+		p.closers = append(p.closers, srv.Close, gem.Close)
+		// Azure's deployment paths end as OpenAI's do: the OpenAI mock serves them.
+		mockURL := func(provider string) string {
+			if provider == "gemini" {
+				return gem.URL + "/v1beta"
+			}
+			return srv.URL + "/v1"
+		}
 		for name, b := range files {
-			out, mocked, err := mockBackends(b, srv.URL+"/v1", creds)
+			out, mocked, err := mockBackends(b, mockURL, creds)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
