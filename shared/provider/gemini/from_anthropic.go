@@ -461,6 +461,11 @@ func (t *FromAnthropic) start(dst []byte, b messages.Block) []byte {
 	t.open, t.index = b.Type, t.next
 	t.next++
 	i := t.index
+	if b.Type == messages.BlockText {
+		// Block drops an empty text; Anthropic's stream sends "text":"".
+		return sse.AppendEvent(dst, messages.EventContentBlockStart,
+			[]byte(`{"type":"content_block_start","index":`+strconv.FormatInt(i, 10)+`,"content_block":{"type":"text","text":""}}`))
+	}
 	return t.event(dst, messages.Event{Type: messages.EventContentBlockStart, Index: &i, ContentBlock: &b})
 }
 
