@@ -247,7 +247,7 @@ func (m *Gemini) generate(w http.ResponseWriter, model string, body []byte, stre
 	}
 	usage := map[string]any{
 		"promptTokenCount": promptTokens, "candidatesTokenCount": outTokens, "thoughtsTokenCount": thoughtTokens,
-		"totalTokenCount": promptTokens + outTokens + thoughtTokens,
+		"totalTokenCount":     promptTokens + outTokens + thoughtTokens,
 		"promptTokensDetails": []map[string]any{{"modality": "TEXT", "tokenCount": promptTokens}},
 	}
 	if thoughtTokens == 0 {

@@ -38,7 +38,7 @@ func TestEmbedTranscript(t *testing.T) {
 	  "usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}`)
 
 	for body, param := range map[string]string{
-		`{"model":"e","input":[[1,2,3]]}`:                  "input",
+		`{"model":"e","input":[[1,2,3]]}`:                   "input",
 		`{"model":"e","input":"x","encoding_format":"hex"}`: "encoding_format",
 		`{"model":"e","input":"x","extra":1}`:               "extra",
 	} {

@@ -327,7 +327,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-
 func TestHeader(t *testing.T) {
 	h := http.Header{}
 	chatTr(t).Header(h, "AIza-key")
