@@ -119,9 +119,9 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 		}
 		switch {
 		case c.Type == "" || c.Type == "apiKey":
-		case c.Type == "bearer" && (p.Protocol == preset.AzureOpenAI || p.Protocol == preset.OpenAI):
+		case c.Type == "bearer":
 		default:
-			a.add(o, "spec.credentialRef.type", "", "must be apiKey, or bearer for openai and azure-openai backends; got %q", c.Type)
+			a.add(o, "spec.credentialRef.type", "", "must be apiKey or bearer, got %q", c.Type)
 		}
 	}
 }

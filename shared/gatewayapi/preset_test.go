@@ -25,7 +25,8 @@ func TestProviderPresets(t *testing.T) {
 		{"vllm needs endpoint", "  provider: vllm\n", "", `spec.endpoint: required: provider "vllm" has no default base URL`},
 		{"unknown", "  provider: pigeon\n", "", `unknown provider "pigeon" (known: openai, azure-openai, gemini, vllm`},
 		{"apiVersion outside azure", "  provider: openai\n  apiVersion: x\n", "", "spec.apiVersion: only azure-openai backends take an api-version"},
-		{"bad credential type", "  provider: gemini\n  credentialRef: {name: g, type: bearer}\n", "", "spec.credentialRef.type: must be apiKey"},
+		{"vertex bearer", "  provider: gemini\n  endpoint: https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google\n  credentialRef: {name: g, type: bearer}\n", "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google", ""},
+		{"bad credential type", "  provider: gemini\n  credentialRef: {name: g, type: oauth}\n", "", "spec.credentialRef.type: must be apiKey or bearer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

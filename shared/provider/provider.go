@@ -84,7 +84,7 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 	case OpenAI, "":
 		return openai.New(ep, model, b.UpstreamModel(model))
 	case Gemini:
-		return gemini.New(ep, model, b.UpstreamModel(model))
+		return gemini.New(ep, model, b.UpstreamModel(model), b.CredentialType == "bearer")
 	case AzureOpenAI:
 		return azure.New(ep, model, b.UpstreamModel(model), b.APIVersion, b.CredentialType == "bearer")
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
@@ -18,6 +17,7 @@ import (
 // rounded up) and Usage says it was not reported: the ledger then knows the
 // figure is Sluice's own.
 type Embed struct {
+	auth
 	client, model string
 	base64        bool
 	usage         api.Usage
@@ -68,9 +68,6 @@ func (t *Embed) Request(body []byte) (string, []byte, error) {
 	out, _ := json.Marshal(g)
 	return "/models/" + t.model + ":batchEmbedContents", out, nil
 }
-
-// Header sets the API key.
-func (t *Embed) Header(h http.Header, credential string) { header(h, credential) }
 
 // Response converts the embeddings to OpenAI's list.
 func (t *Embed) Response(body []byte) ([]byte, error) {

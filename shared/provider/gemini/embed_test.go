@@ -7,7 +7,7 @@ import (
 )
 
 func TestEmbedTranscript(t *testing.T) {
-	tr, _ := New(api.EndpointEmbeddings, "my-embed", "gemini-embedding-001")
+	tr, _ := New(api.EndpointEmbeddings, "my-embed", "gemini-embedding-001", false)
 	path, out, err := tr.Request([]byte(`{"model":"my-embed","input":["hello","a longer input text"],"dimensions":3,"user":"u"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func TestEmbedTranscript(t *testing.T) {
 		t.Fatalf("usage %+v", u)
 	}
 
-	tr, _ = New(api.EndpointEmbeddings, "e", "e")
+	tr, _ = New(api.EndpointEmbeddings, "e", "e", false)
 	tr.Request([]byte(`{"model":"e","input":"one","encoding_format":"base64"}`))
 	resp, _ = tr.Response([]byte(`{"embeddings":[{"values":[1,-2]}]}`))
 	// float32 little endian: 1 = 0000803f, -2 = 000000c0

@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -18,6 +17,7 @@ import (
 // model's thoughts were not asked for), and goes back on the turn's first
 // function call, or first part.
 type FromAnthropic struct {
+	auth
 	client string
 	model  string
 
@@ -244,9 +244,6 @@ func anthropicAssistant(blocks []messages.Block, param string, names map[string]
 	}
 	return parts, nil
 }
-
-// Header sets the API key.
-func (t *FromAnthropic) Header(h http.Header, credential string) { header(h, credential) }
 
 // Usage is what Gemini reported.
 func (t *FromAnthropic) Usage() api.Usage { return t.usage }

@@ -10,7 +10,7 @@ import (
 
 func msgTr(t *testing.T) *FromAnthropic {
 	t.Helper()
-	tr, err := New(api.EndpointMessages, "claude-ish", "gemini-2.5-pro")
+	tr, err := New(api.EndpointMessages, "claude-ish", "gemini-2.5-pro", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 // FromOpenAI translates an OpenAI Chat Completions exchange to Gemini's
 // generateContent and streamGenerateContent.
 type FromOpenAI struct {
+	auth
 	client string // the model the client named
 	model  string // the model Gemini knows
 
@@ -34,6 +34,10 @@ type candState struct {
 	finished bool
 	signed   bool // a reasoning_signature was sent
 }
+
+// maxCandidates bounds the candidate index a stream may use, so a broken
+// upstream cannot make the state grow without limit.
+const maxCandidates = 64
 
 // synthetic marks call ids Sluice made up; they are not sent back to Gemini.
 const synthetic = "call_sluice_"
@@ -333,9 +337,6 @@ func userParts(c *chat.Content, param string) ([]part, error) {
 	return parts, nil
 }
 
-// Header sets the API key.
-func (t *FromOpenAI) Header(h http.Header, credential string) { header(h, credential) }
-
 // Usage is what Gemini reported.
 func (t *FromOpenAI) Usage() api.Usage { return t.usage }
 
@@ -470,6 +471,9 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return dst, nil
 	}
 	for _, c := range r.Candidates {
+		if c.Index < 0 || c.Index >= maxCandidates {
+			return dst, api.Errorf(api.ErrUpstream, "the gemini stream sent candidate index %d", c.Index)
+		}
 		st := t.cand(c.Index)
 		var d chat.Delta
 		if !st.started {

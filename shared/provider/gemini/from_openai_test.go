@@ -11,7 +11,7 @@ import (
 
 func chatTr(t *testing.T) *FromOpenAI {
 	t.Helper()
-	tr, err := New(api.EndpointChatCompletions, "my-gemini", "models/gemini-2.5-flash")
+	tr, err := New(api.EndpointChatCompletions, "my-gemini", "models/gemini-2.5-flash", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,5 +332,12 @@ func TestHeader(t *testing.T) {
 	chatTr(t).Header(h, "AIza-key")
 	if h.Get("x-goog-api-key") != "AIza-key" || h.Get("Authorization") != "" || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("headers %v", h)
+	}
+	// A bearer credential (Vertex AI) goes in Authorization instead.
+	tr, _ := New(api.EndpointMessages, "m", "gemini-2.5-pro", true)
+	h = http.Header{}
+	tr.Header(h, "ya29.token")
+	if h.Get("Authorization") != "Bearer ya29.token" || h.Get("x-goog-api-key") != "" {
+		t.Fatalf("bearer headers %v", h)
 	}
 }

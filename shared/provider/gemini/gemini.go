@@ -61,16 +61,20 @@ func unknown(what, kind string) {
 }
 
 // New returns the translator for endpoint ep; client is the model the
-// client named and upstream the name Gemini knows it by.
-func New(ep api.Endpoint, client, upstream string) (Translator, error) {
+// client named and upstream the name Gemini knows it by. bearer sends the
+// credential as an OAuth bearer token instead of an API key: with an
+// endpoint such as https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google
+// that reaches Vertex AI's generateContent, whose body is the same.
+func New(ep api.Endpoint, client, upstream string, bearer bool) (Translator, error) {
 	upstream = strings.TrimPrefix(upstream, "models/")
+	a := auth{bearer: bearer}
 	switch ep {
 	case api.EndpointChatCompletions:
-		return &FromOpenAI{client: client, model: upstream}, nil
+		return &FromOpenAI{auth: a, client: client, model: upstream}, nil
 	case api.EndpointMessages:
-		return &FromAnthropic{client: client, model: upstream}, nil
+		return &FromAnthropic{auth: a, client: client, model: upstream}, nil
 	case api.EndpointEmbeddings:
-		return &Embed{client: client, model: upstream}, nil
+		return &Embed{auth: a, client: client, model: upstream}, nil
 	}
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by gemini backends")
 }
@@ -87,10 +91,17 @@ type Translator interface {
 	Usage() api.Usage
 }
 
-// header sets the API key header Gemini reads.
-func header(h http.Header, credential string) {
+// auth sends the credential: the x-goog-api-key header, or a bearer token.
+type auth struct{ bearer bool }
+
+// Header sets the content type and the credential.
+func (a auth) Header(h http.Header, credential string) {
 	h.Set("Content-Type", "application/json")
-	if credential != "" {
+	switch {
+	case credential == "":
+	case a.bearer:
+		h.Set("Authorization", "Bearer "+credential)
+	default:
 		h.Set("x-goog-api-key", credential)
 	}
 }
