@@ -341,3 +341,18 @@ func TestHeader(t *testing.T) {
 		t.Fatalf("bearer headers %v", h)
 	}
 }
+
+// TestUnknownPartsCounted: parts with no client counterpart (code
+// execution, generated media) are counted and logged, never dropped unseen.
+func TestUnknownPartsCounted(t *testing.T) {
+	before := Unknown.Load()
+	tr := chatTr(t)
+	tr.Request([]byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	out, err := runStream(tr, sseOf(`{"candidates":[{"content":{"parts":[{"executableCode":{"language":"PYTHON","code":"1+1"}},{"inlineData":{"mimeType":"image/png","data":"eA=="}},{"text":"2"}]},"finishReason":"STOP","index":0}],"responseId":"u"}`), false)
+	if err != nil || !strings.Contains(out, `"content":"2"`) {
+		t.Fatalf("%s %v", out, err)
+	}
+	if got := Unknown.Load() - before; got != 2 {
+		t.Fatalf("counted %d unknown parts, want 2", got)
+	}
+}
