@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,16 +53,26 @@ type seen struct {
 	mu      sync.Mutex
 	urls    []string
 	headers []http.Header
+	bodies  [][]byte
 }
 
 func (s *seen) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
 		s.mu.Lock()
 		s.urls = append(s.urls, r.URL.String())
 		s.headers = append(s.headers, r.Header.Clone())
+		s.bodies = append(s.bodies, b)
 		s.mu.Unlock()
 		h.ServeHTTP(w, r)
 	})
+}
+
+func (s *seen) lastBody() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bodies[len(s.bodies)-1]
 }
 
 func (s *seen) last() (string, http.Header) {
@@ -151,9 +164,10 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 
 	t.Run("gemini tool call round trip", func(t *testing.T) {
 		params := openai.ChatCompletionNewParams{
-			Model:    "gemini-flash",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("What is the weather in Paris and Tokyo?")},
-			Tools:    []openai.ChatCompletionToolUnionParam{weather},
+			Model:           "gemini-flash",
+			Messages:        []openai.ChatCompletionMessageParamUnion{openai.UserMessage("What is the weather in Paris and Tokyo?")},
+			Tools:           []openai.ChatCompletionToolUnionParam{weather},
+			ReasoningEffort: openai.ReasoningEffortLow,
 		}
 		comp, err := c.Chat.Completions.New(ctx, params)
 		if err != nil {
@@ -171,6 +185,19 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		}
 		if got := comp.Choices[0].Message.Content; !strings.Contains(got, `get_weather={"forecast":"sunny"}`) || !strings.Contains(got, `; get_weather={"outp`) {
 			t.Fatalf("answer after tool results: %q", got)
+		}
+		// The thought signature of the first call came back through the
+		// SDK (inside the call id) and reached Gemini on that call.
+		var sent struct {
+			Contents []struct {
+				Parts []struct {
+					ThoughtSignature string `json:"thoughtSignature"`
+				} `json:"parts"`
+			} `json:"contents"`
+		}
+		json.Unmarshal(gemSeen.lastBody(), &sent)
+		if sent.Contents[1].Parts[0].ThoughtSignature != mock.MockSignature {
+			t.Fatalf("Gemini received %s", gemSeen.lastBody())
 		}
 
 		// Streamed, the calls arrive as tool_call deltas.

@@ -226,7 +226,8 @@ func anthropicAssistant(blocks []messages.Block, param string, names map[string]
 			if firstCall < 0 {
 				firstCall = len(parts)
 			}
-			parts = append(parts, part{FunctionCall: &functionCall{ID: sentID(b.ID), Name: b.Name, Args: args}})
+			_, callSig := splitSig(b.ID)
+			parts = append(parts, part{FunctionCall: &functionCall{ID: sentID(b.ID), Name: b.Name, Args: args}, ThoughtSignature: callSig})
 		case messages.BlockThinking:
 			// The thought text is not sent back; the signature is.
 			if b.Signature != nil && sig == "" {
@@ -239,8 +240,8 @@ func anthropicAssistant(blocks []messages.Block, param string, names map[string]
 	if len(parts) == 0 {
 		parts = append(parts, part{Text: ""})
 	}
-	if sig != "" {
-		parts[max(firstCall, 0)].ThoughtSignature = sig
+	if p := &parts[max(firstCall, 0)]; sig != "" && p.ThoughtSignature == "" {
+		p.ThoughtSignature = sig
 	}
 	return parts, nil
 }
@@ -325,6 +326,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 					if id == "" {
 						id = callID(syntheticToolu, r.ResponseID, calls, p.FunctionCall.Name)
 					}
+					id = withSig(id, p.ThoughtSignature)
 					calls++
 					out.Content = append(out.Content, messages.Block{Type: messages.BlockToolUse, ID: id, Name: p.FunctionCall.Name, Input: json.RawMessage(argsOf(p.FunctionCall.Args))})
 				case p.Text != "":
@@ -414,6 +416,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 				if id == "" {
 					id = callID(syntheticToolu, r.ResponseID, t.calls, p.FunctionCall.Name)
 				}
+				id = withSig(id, p.ThoughtSignature)
 				t.calls++
 				dst = t.start(dst, messages.Block{Type: messages.BlockToolUse, ID: id, Name: p.FunctionCall.Name, Input: json.RawMessage("{}")})
 				args := argsOf(p.FunctionCall.Args)

@@ -203,7 +203,8 @@ func fromChat(r *chat.Request) (*request, error) {
 					return nil, err
 				}
 				names[c.ID] = c.Function.Name
-				parts = append(parts, part{FunctionCall: &functionCall{ID: sentID(c.ID), Name: c.Function.Name, Args: args}})
+				_, sig := splitSig(c.ID)
+				parts = append(parts, part{FunctionCall: &functionCall{ID: sentID(c.ID), Name: c.Function.Name, Args: args}, ThoughtSignature: sig})
 			}
 			// reasoning_content is not sent back: Gemini restores its
 			// reasoning from the signature.
@@ -211,7 +212,9 @@ func fromChat(r *chat.Request) (*request, error) {
 				if first == len(parts) {
 					first = 0
 				}
-				parts[first].ThoughtSignature = m.ReasoningSignature
+				if parts[first].ThoughtSignature == "" {
+					parts[first].ThoughtSignature = m.ReasoningSignature
+				}
 			}
 			if len(parts) == 0 {
 				parts = []part{{Text: ""}}
@@ -240,14 +243,6 @@ func fromChat(r *chat.Request) (*request, error) {
 		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "messages", Message: "the gemini provider needs at least one user message"}
 	}
 	return g, nil
-}
-
-// sentID is the call id Gemini sees: its own ids go back, Sluice's do not.
-func sentID(id string) string {
-	if strings.HasPrefix(id, synthetic) || strings.HasPrefix(id, syntheticToolu) {
-		return ""
-	}
-	return id
 }
 
 // chatThinking reads reasoning_effort, or Sluice's thinking extension.
@@ -387,7 +382,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 				}
 				switch {
 				case p.FunctionCall != nil:
-					msg.ToolCalls = append(msg.ToolCalls, t.toolCall(p.FunctionCall, r.ResponseID, c.Index, len(msg.ToolCalls)))
+					msg.ToolCalls = append(msg.ToolCalls, t.toolCall(p, r.ResponseID, c.Index, len(msg.ToolCalls)))
 				case p.Thought:
 					reasoning.WriteString(p.Text)
 				case p.Text != "":
@@ -415,12 +410,13 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-func (t *FromOpenAI) toolCall(fc *functionCall, responseID string, cand int64, n int) chat.ToolCall {
+func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) chat.ToolCall {
+	fc := p.FunctionCall
 	id := fc.ID
 	if id == "" {
 		id = callID(synthetic, responseID+"/"+strconv.FormatInt(cand, 10), n, fc.Name)
 	}
-	return chat.ToolCall{ID: id, Type: "function", Function: chat.ToolCallFunction{Name: fc.Name, Arguments: argsOf(fc.Args)}}
+	return chat.ToolCall{ID: withSig(id, p.ThoughtSignature), Type: "function", Function: chat.ToolCallFunction{Name: fc.Name, Arguments: argsOf(fc.Args)}}
 }
 
 func chatFinish(reason string, calls bool) (string, error) {
@@ -490,7 +486,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 				}
 				switch {
 				case p.FunctionCall != nil:
-					tc := t.toolCall(p.FunctionCall, r.ResponseID, c.Index, st.calls)
+					tc := t.toolCall(p, r.ResponseID, c.Index, st.calls)
 					idx := int64(st.calls)
 					tc.Index = &idx
 					st.calls++

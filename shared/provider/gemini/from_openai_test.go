@@ -155,14 +155,15 @@ func TestChatResponseTranscript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id0 := callID(synthetic, "resp-1/0", 0, "get_weather")
+	// The first call carries the signature in its id (base64url of "sig").
+	id0 := callID(synthetic, "resp-1/0", 0, "get_weather") + "__thought__c2ln"
 	id1 := callID(synthetic, "resp-1/0", 1, "get_weather")
 	jsonEqual(t, string(out), `{"id":"chatcmpl-resp-1","object":"chat.completion","created":1700000000,"model":"my-gemini",
 	  "choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","reasoning_content":"Two cities.","reasoning_signature":"c2ln",
 	    "tool_calls":[{"id":"`+id0+`","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},
 	                  {"id":"`+id1+`","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tokyo\"}"}}]}}],
 	  "usage":{"prompt_tokens":20,"completion_tokens":15,"total_tokens":35,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":5}}}`)
-	if !strings.HasPrefix(id0, synthetic) || id0 == id1 || id0 != callID(synthetic, "resp-1/0", 0, "get_weather") {
+	if !strings.HasPrefix(id0, synthetic) || id0 == id1 {
 		t.Fatalf("ids %s %s", id0, id1)
 	}
 	if u := tr.Usage(); u != (api.Usage{InputTokens: 20, OutputTokens: 15, CachedTokens: 8, ReasoningTokens: 5, Reported: true}) {
@@ -180,6 +181,20 @@ func TestChatResponseTranscript(t *testing.T) {
 	jsonEqual(t, string(req), `{"contents":[{"role":"user","parts":[{"text":"weather?"}]},
 	  {"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"c2ln"}]},
 	  {"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"output":"sunny"}}}]}]}`)
+
+	// A standard client drops reasoning_signature but echoes ids: the
+	// signature still reaches Gemini, on the call it came with; a
+	// Gemini-made id goes back without it.
+	_, req, err = chatTr(t).Request([]byte(`{"model":"m","messages":[{"role":"user","content":"weather?"},
+	  {"role":"assistant","tool_calls":[{"id":"` + id1 + `","type":"function","function":{"name":"get_weather","arguments":"{}"}},
+	    {"id":"gem-7__thought__YWJj","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},
+	  {"role":"tool","tool_call_id":"` + id1 + `","content":"sunny"},{"role":"tool","tool_call_id":"gem-7__thought__YWJj","content":"rainy"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEqual(t, string(req), `{"contents":[{"role":"user","parts":[{"text":"weather?"}]},
+	  {"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{}}},{"functionCall":{"id":"gem-7","name":"get_weather","args":{}},"thoughtSignature":"YWJj"}]},
+	  {"role":"user","parts":[{"functionResponse":{"name":"get_weather","response":{"output":"sunny"}}},{"functionResponse":{"id":"gem-7","name":"get_weather","response":{"output":"rainy"}}}]}]}`)
 }
 
 func TestChatFinishReasons(t *testing.T) {
@@ -240,7 +255,7 @@ func TestChatStreamTranscript(t *testing.T) {
 	callsIn := sseOf(
 		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"c2ln"},{"functionCall":{"id":"g2","name":"get_weather","args":{"city":"Tokyo"}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":12,"totalTokenCount":42},"responseId":"r2"}`,
 	)
-	id0 := callID(synthetic, "r2/0", 0, "get_weather")
+	id0 := callID(synthetic, "r2/0", 0, "get_weather") + "__thought__c2ln"
 	callsWant := `data: {"id":"chatcmpl-r2","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"` + id0 + `","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"index":1,"id":"g2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tokyo\"}"}}],"reasoning_signature":"c2ln"},"finish_reason":null}]}
 
 data: {"id":"chatcmpl-r2","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}

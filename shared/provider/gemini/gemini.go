@@ -21,8 +21,11 @@
 //     (Anthropic); the first thoughtSignature of a turn becomes
 //     reasoning_signature or the thinking block's signature and is put back
 //     on the turn's first function call (or first part) when the history
-//     returns. Thought text in the history is not sent back: Gemini
-//     restores its reasoning from the signature.
+//     returns. A function call's own signature also rides in its call id
+//     ("<id>__thought__<base64url>"), because standard clients drop fields
+//     they do not know but echo ids, and Gemini 3 refuses function-call
+//     history without its signatures. Thought text in the history is not
+//     sent back: Gemini restores its reasoning from the signature.
 //   - MALFORMED_FUNCTION_CALL (and the other finish reasons that mean the
 //     model failed to produce a call) end the exchange with a 502 error
 //     whose code is "malformed_function_call".
@@ -361,6 +364,48 @@ func contextLimit(msg string) bool {
 func callID(prefix, responseID string, n int, name string) string {
 	h := sha256.Sum256([]byte(responseID + "\x00" + name + "\x00" + strconv.Itoa(n)))
 	return prefix + base64.RawURLEncoding.EncodeToString(h[:9]) + "_" + strconv.Itoa(n)
+}
+
+// sigSep joins a call id and the thought signature of its functionCall
+// part. Gemini 3 refuses a history whose function calls lost their
+// signatures, and standard clients drop fields they do not know (such as
+// reasoning_signature) but always echo call ids: so the signature rides in
+// the id, base64url-encoded, and comes back with it.
+const sigSep = "__thought__"
+
+// withSig appends a call's signature to its id.
+func withSig(id, sig string) string {
+	if sig == "" {
+		return id
+	}
+	raw, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return id
+	}
+	return id + sigSep + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// splitSig takes a call id apart into the id and the signature it carries.
+func splitSig(id string) (string, string) {
+	base, enc, ok := strings.Cut(id, sigSep)
+	if !ok {
+		return id, ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return id, ""
+	}
+	return base, base64.StdEncoding.EncodeToString(raw)
+}
+
+// sentID is the call id Gemini sees: its own ids go back, without the
+// signature; the ids Sluice made up are not sent.
+func sentID(id string) string {
+	id, _ = splitSig(id)
+	if strings.HasPrefix(id, synthetic) || strings.HasPrefix(id, syntheticToolu) {
+		return ""
+	}
+	return id
 }
 
 // toolResponse turns a tool's result text into the object functionResponse
