@@ -337,6 +337,12 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	// A refused API key comes as 400 INVALID_ARGUMENT: it is Sluice's
+	// credential, not the client's request.
+	err := chatTr(t).Error(400, []byte(`{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`))
+	if e := apiErr(t, err); api.Status(err) != 502 || e.Code != "upstream_auth_failed" {
+		t.Fatalf("refused key: %d %+v", api.Status(err), e)
+	}
 	if err := chatTr(t).Error(502, []byte("<html>bad gateway</html>")); api.Status(err) != 502 {
 		t.Fatalf("non-JSON error: %v", err)
 	}

@@ -267,6 +267,20 @@ type wireError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 	Status  string `json:"status"`
+	Details []struct {
+		Reason string `json:"reason"` // of google.rpc.ErrorInfo
+	} `json:"details"`
+}
+
+// keyRefused reports an error about the gateway's own API key, which
+// Gemini answers with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
+func (e *wireError) keyRefused() bool {
+	for _, d := range e.Details {
+		if d.Reason == "API_KEY_INVALID" || d.Reason == "API_KEY_EXPIRED" || d.Reason == "API_KEY_SERVICE_BLOCKED" {
+			return true
+		}
+	}
+	return strings.HasPrefix(e.Message, "API key not valid") || strings.HasPrefix(e.Message, "API key expired")
 }
 
 // Finish reasons Gemini gives, grouped by what clients are told.
@@ -327,7 +341,7 @@ func mapError(status int, e *wireError) error {
 	case e.Status == "RESOURCE_EXHAUSTED" || status == http.StatusTooManyRequests:
 		out.Kind, out.Status = api.ErrRateLimited, http.StatusTooManyRequests
 		out.Code = "rate_limit_exceeded"
-	case e.Status == "PERMISSION_DENIED" || e.Status == "UNAUTHENTICATED" || status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case e.Status == "PERMISSION_DENIED" || e.Status == "UNAUTHENTICATED" || status == http.StatusUnauthorized || status == http.StatusForbidden || e.keyRefused():
 		// Gemini refused Sluice's credential: nothing the client can fix,
 		// and the upstream wording may name the key.
 		out.Kind, out.Status, out.Code = api.ErrUpstream, http.StatusBadGateway, "upstream_auth_failed"
