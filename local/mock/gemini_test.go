@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -108,5 +109,27 @@ func TestGeminiMockSpeaksGemini(t *testing.T) {
 	var apiErr genai.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 429 || apiErr.Status != "RESOURCE_EXHAUSTED" {
 		t.Fatalf("error %#v", err)
+	}
+}
+
+// TestGeminiMockIsStrict: a field the API does not define is refused, as
+// Gemini refuses it, so translator mistakes fail the gateway's tests.
+func TestGeminiMockIsStrict(t *testing.T) {
+	srv := httptest.NewServer(&Gemini{})
+	defer srv.Close()
+	for path, body := range map[string]string{
+		"/v1beta/models/m:generateContent":               `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"max_tokens":5}`,
+		"/v1beta/models/m:streamGenerateContent?alt=sse": `{"contents":[{"role":"user","parts":[{"text":"hi","image_url":"x"}]}]}`,
+		"/v1beta/models/m:streamGenerateContent":         `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`,
+		"/v1beta/models/m:batchEmbedContents":            `{"requests":[{"model":"models/other","content":{"parts":[{"text":"x"}]}}]}`,
+	} {
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s %s: status %d", path, body, resp.StatusCode)
+		}
 	}
 }

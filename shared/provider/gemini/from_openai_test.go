@@ -377,3 +377,29 @@ func TestUnknownPartsCounted(t *testing.T) {
 		t.Fatalf("counted %d unknown parts, want 2", got)
 	}
 }
+
+// TestChatStreamCandidates: with n=2 each candidate streams under its
+// index, and the stream is whole only when both have finished.
+func TestChatStreamCandidates(t *testing.T) {
+	in := sseOf(
+		`{"candidates":[{"content":{"parts":[{"text":"a"}]},"index":0},{"content":{"parts":[{"text":"b"}]},"index":1}],"responseId":"n"}`,
+		`{"candidates":[{"content":{"parts":[{"text":"!"}]},"finishReason":"STOP","index":0},{"content":{"parts":[{"text":"?"}]},"finishReason":"MAX_TOKENS","index":1}],"responseId":"n"}`,
+	)
+	for _, cut := range []bool{false, true} {
+		tr := chatTr(t)
+		tr.Request([]byte(`{"model":"my-gemini","n":2,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+		raw := in
+		if cut {
+			raw = strings.Replace(in, `"finishReason":"MAX_TOKENS",`, "", 1)
+		}
+		out, err := runStream(tr, raw, true)
+		for _, want := range []string{`{"index":1,"delta":{"role":"assistant","content":"b"}`, `{"index":0,"delta":{},"finish_reason":"stop"}`} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("missing %s in\n%s", want, out)
+			}
+		}
+		if cut != (err != nil) || cut == strings.Contains(out, `{"index":1,"delta":{},"finish_reason":"length"}`) {
+			t.Fatalf("cut %v: err %v\n%s", cut, err, out)
+		}
+	}
+}
