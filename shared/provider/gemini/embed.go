@@ -17,7 +17,7 @@ import (
 // rounded up) and Usage says it was not reported: the ledger then knows the
 // figure is Sluice's own.
 type Embed struct {
-	auth
+	common
 	client, model string
 	base64        bool
 	usage         api.Usage

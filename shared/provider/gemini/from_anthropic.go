@@ -17,7 +17,7 @@ import (
 // model's thoughts were not asked for), and goes back on the turn's first
 // function call, or first part.
 type FromAnthropic struct {
-	auth
+	common
 	client string
 	model  string
 
@@ -261,7 +261,7 @@ func anthropicUsage(u api.Usage) messages.Usage {
 	return messages.Usage{InputTokens: u.InputTokens - u.CachedTokens, OutputTokens: u.OutputTokens, CacheReadInputTokens: u.CachedTokens}
 }
 
-func stopReason(reason string, calls bool) (string, error) {
+func (t *FromAnthropic) stopReason(reason string, calls bool) (string, error) {
 	switch finishClass(reason) {
 	case finishLength:
 		return messages.StopMaxTokens, nil
@@ -270,7 +270,7 @@ func stopReason(reason string, calls bool) (string, error) {
 	case finishMalformed:
 		return "", malformed(reason)
 	case finishOther:
-		unknown("finishReason", reason)
+		t.unknown("finishReason", reason)
 	}
 	if calls {
 		return messages.StopToolUse, nil
@@ -338,12 +338,12 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 					}
 				case p.ThoughtSignature != "":
 				default:
-					unknown("part", p.kind())
+					t.unknown("part", p.kind())
 				}
 			}
 		}
 		var err error
-		if stop, err = stopReason(c.FinishReason, calls > 0); err != nil {
+		if stop, err = t.stopReason(c.FinishReason, calls > 0); err != nil {
 			return nil, err
 		}
 	}
@@ -356,7 +356,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		if !ev.IsComment() {
-			unknown("event", ev.Type)
+			t.unknown("event", ev.Type)
 		}
 		return dst, nil
 	}
@@ -386,7 +386,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		return dst, nil
 	}
 	for _, c := range r.Candidates[1:] {
-		unknown("candidate", strconv.FormatInt(c.Index, 10))
+		t.unknown("candidate", strconv.FormatInt(c.Index, 10))
 	}
 	c := r.Candidates[0]
 	if c.Content != nil {
@@ -429,12 +429,12 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 				dst = t.delta(dst, messages.EventDelta{Type: messages.DeltaText, Text: p.Text})
 			case p.ThoughtSignature != "":
 			default:
-				unknown("part", p.kind())
+				t.unknown("part", p.kind())
 			}
 		}
 	}
 	if c.FinishReason != "" && t.finish == "" {
-		stop, err := stopReason(c.FinishReason, t.calls > 0)
+		stop, err := t.stopReason(c.FinishReason, t.calls > 0)
 		if err != nil {
 			return dst, err
 		}

@@ -13,7 +13,7 @@ import (
 // FromOpenAI translates an OpenAI Chat Completions exchange to Gemini's
 // generateContent and streamGenerateContent.
 type FromOpenAI struct {
-	auth
+	common
 	client string // the model the client named
 	model  string // the model Gemini knows
 
@@ -364,7 +364,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	if r.UsageMetadata != nil {
 		t.usage = r.UsageMetadata.api()
 	}
-	out := chat.Response{ID: "chatcmpl-" + r.ResponseID, Object: "chat.completion", Created: Now().Unix(), Model: t.client}
+	out := chat.Response{ID: "chatcmpl-" + r.ResponseID, Object: "chat.completion", Created: t.unix(), Model: t.client}
 	if len(r.Candidates) == 0 {
 		if r.PromptFeedback == nil || r.PromptFeedback.BlockReason == "" {
 			return nil, api.Errorf(api.ErrUpstream, "the gemini backend answered no candidates")
@@ -390,7 +390,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 				case p.ThoughtSignature != "":
 					// a signature alone: kept above
 				default:
-					unknown("part", p.kind())
+					t.unknown("part", p.kind())
 				}
 			}
 		}
@@ -398,7 +398,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 			msg.Content = chat.TextContent(text.String())
 		}
 		msg.ReasoningContent = reasoning.String()
-		finish, err := chatFinish(c.FinishReason, len(msg.ToolCalls) > 0)
+		finish, err := t.chatFinish(c.FinishReason, len(msg.ToolCalls) > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -419,7 +419,7 @@ func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) cha
 	return chat.ToolCall{ID: withSig(id, p.ThoughtSignature), Type: "function", Function: chat.ToolCallFunction{Name: fc.Name, Arguments: argsOf(fc.Args)}}
 }
 
-func chatFinish(reason string, calls bool) (string, error) {
+func (t *FromOpenAI) chatFinish(reason string, calls bool) (string, error) {
 	switch finishClass(reason) {
 	case finishLength:
 		return chat.FinishLength, nil
@@ -428,7 +428,7 @@ func chatFinish(reason string, calls bool) (string, error) {
 	case finishMalformed:
 		return "", malformed(reason)
 	case finishOther:
-		unknown("finishReason", reason)
+		t.unknown("finishReason", reason)
 	}
 	if calls {
 		return chat.FinishToolCalls, nil
@@ -441,7 +441,7 @@ func chatFinish(reason string, calls bool) (string, error) {
 func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		if !ev.IsComment() {
-			unknown("event", ev.Type)
+			t.unknown("event", ev.Type)
 		}
 		return dst, nil
 	}
@@ -457,7 +457,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	}
 	if t.id == "" {
 		t.id = "chatcmpl-" + r.ResponseID
-		t.created = Now().Unix()
+		t.created = t.unix()
 	}
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
 		st := t.cand(0)
@@ -497,7 +497,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 					text.WriteString(p.Text)
 				case p.ThoughtSignature != "":
 				default:
-					unknown("part", p.kind())
+					t.unknown("part", p.kind())
 				}
 			}
 		}
@@ -513,7 +513,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			dst = t.chunk(dst, chat.ChunkChoice{Index: c.Index, Delta: d})
 		}
 		if c.FinishReason != "" && !st.finished {
-			fr, err := chatFinish(c.FinishReason, st.calls > 0)
+			fr, err := t.chatFinish(c.FinishReason, st.calls > 0)
 			if err != nil {
 				return dst, err
 			}

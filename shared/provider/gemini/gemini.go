@@ -40,7 +40,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -51,17 +50,6 @@ import (
 // gemini and no endpoint uses it.
 const DefaultEndpoint = "https://generativelanguage.googleapis.com/v1beta"
 
-// Now is the clock for the "created" fields Sluice makes up; tests pin it.
-var Now = time.Now
-
-// Unknown counts upstream parts and events with no client counterpart; each
-// is also logged.
-var Unknown atomic.Int64
-
-func unknown(what, kind string) {
-	Unknown.Add(1)
-	slog.Warn("gemini: upstream element has no client counterpart; skipped", "element", what, "kind", kind)
-}
 
 // New returns the translator for endpoint ep; client is the model the
 // client named and upstream the name Gemini knows it by. bearer sends the
@@ -70,14 +58,14 @@ func unknown(what, kind string) {
 // that reaches Vertex AI's generateContent, whose body is the same.
 func New(ep api.Endpoint, client, upstream string, bearer bool) (Translator, error) {
 	upstream = strings.TrimPrefix(upstream, "models/")
-	a := auth{bearer: bearer}
+	c := common{bearer: bearer, now: time.Now}
 	switch ep {
 	case api.EndpointChatCompletions:
-		return &FromOpenAI{auth: a, client: client, model: upstream}, nil
+		return &FromOpenAI{common: c, client: client, model: upstream}, nil
 	case api.EndpointMessages:
-		return &FromAnthropic{auth: a, client: client, model: upstream}, nil
+		return &FromAnthropic{common: c, client: client, model: upstream}, nil
 	case api.EndpointEmbeddings:
-		return &Embed{auth: a, client: client, model: upstream}, nil
+		return &Embed{common: c, client: client, model: upstream}, nil
 	}
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by gemini backends")
 }
@@ -94,11 +82,33 @@ type Translator interface {
 	Usage() api.Usage
 }
 
-// auth sends the credential: the x-goog-api-key header, or a bearer token.
-type auth struct{ bearer bool }
+// common is what every translator of the package holds: how to send the
+// credential, the clock, and the count of upstream elements skipped.
+type common struct {
+	bearer  bool             // send the credential as a bearer token
+	now     func() time.Time // the clock for "created"; nil: time.Now
+	skipped int
+}
 
-// Header sets the content type and the credential.
-func (a auth) Header(h http.Header, credential string) {
+// Skipped is how many upstream parts, events or finish reasons had no
+// client counterpart in this exchange; each was logged.
+func (a *common) Skipped() int { return a.skipped }
+
+func (a *common) unknown(what, kind string) {
+	a.skipped++
+	slog.Warn("gemini: upstream element has no client counterpart; skipped", "element", what, "kind", kind)
+}
+
+func (a *common) unix() int64 {
+	if a.now == nil {
+		return time.Now().Unix()
+	}
+	return a.now().Unix()
+}
+
+// Header sets the content type and the credential: the x-goog-api-key
+// header, or Authorization: Bearer.
+func (a *common) Header(h http.Header, credential string) {
 	h.Set("Content-Type", "application/json")
 	switch {
 	case credential == "":
