@@ -50,7 +50,6 @@ import (
 // gemini and no endpoint uses it.
 const DefaultEndpoint = "https://generativelanguage.googleapis.com/v1beta"
 
-
 // New returns the translator for endpoint ep; client is the model the
 // client named and upstream the name Gemini knows it by. bearer sends the
 // credential as an OAuth bearer token instead of an API key: with an
