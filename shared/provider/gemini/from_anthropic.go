@@ -289,7 +289,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 	if r.UsageMetadata != nil {
 		t.usage = r.UsageMetadata.api()
 	}
-	out := messages.Response{ID: "msg_" + r.ResponseID, Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}}
+	out := messages.Response{ID: "msg_" + orDefault(r.ResponseID), Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}}
 	stop := messages.StopRefusal
 	if len(r.Candidates) == 0 && (r.PromptFeedback == nil || r.PromptFeedback.BlockReason == "") {
 		return nil, api.Errorf(api.ErrUpstream, "the gemini backend answered no candidates")
@@ -338,7 +338,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 					}
 				case p.ThoughtSignature != "":
 				default:
-					t.unknown("part", p.kind())
+					t.skip(p)
 				}
 			}
 		}
@@ -372,7 +372,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	}
 	if !t.started {
 		t.started = true
-		t.id = "msg_" + r.ResponseID
+		t.id = "msg_" + orDefault(r.ResponseID)
 		u := anthropicUsage(t.usage)
 		u.OutputTokens = 0
 		dst = t.event(dst, messages.Event{Type: messages.EventMessageStart, Message: &messages.Response{
@@ -429,7 +429,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 				dst = t.delta(dst, messages.EventDelta{Type: messages.DeltaText, Text: p.Text})
 			case p.ThoughtSignature != "":
 			default:
-				t.unknown("part", p.kind())
+				t.skip(p)
 			}
 		}
 	}

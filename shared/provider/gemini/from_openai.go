@@ -364,7 +364,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	if r.UsageMetadata != nil {
 		t.usage = r.UsageMetadata.api()
 	}
-	out := chat.Response{ID: "chatcmpl-" + r.ResponseID, Object: "chat.completion", Created: t.unix(), Model: t.client}
+	out := chat.Response{ID: "chatcmpl-" + orDefault(r.ResponseID), Object: "chat.completion", Created: t.unix(), Model: t.client}
 	if len(r.Candidates) == 0 {
 		if r.PromptFeedback == nil || r.PromptFeedback.BlockReason == "" {
 			return nil, api.Errorf(api.ErrUpstream, "the gemini backend answered no candidates")
@@ -390,7 +390,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 				case p.ThoughtSignature != "":
 					// a signature alone: kept above
 				default:
-					t.unknown("part", p.kind())
+					t.skip(p)
 				}
 			}
 		}
@@ -456,7 +456,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.usage = r.UsageMetadata.api()
 	}
 	if t.id == "" {
-		t.id = "chatcmpl-" + r.ResponseID
+		t.id = "chatcmpl-" + orDefault(r.ResponseID)
 		t.created = t.unix()
 	}
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
@@ -497,7 +497,7 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 					text.WriteString(p.Text)
 				case p.ThoughtSignature != "":
 				default:
-					t.unknown("part", p.kind())
+					t.skip(p)
 				}
 			}
 		}

@@ -98,6 +98,23 @@ func (a *common) unknown(what, kind string) {
 	slog.Warn("gemini: upstream element has no client counterpart; skipped", "element", what, "kind", kind)
 }
 
+// skip counts and logs a part with no client counterpart; a part that
+// carries nothing at all (Gemini ends some streams with {"text":""}) is
+// not worth a word.
+func (a *common) skip(p *part) {
+	if k := p.kind(); k != "empty" {
+		a.unknown("part", k)
+	}
+}
+
+// orDefault is the response id, or a stand-in when Gemini gave none.
+func orDefault(id string) string {
+	if id == "" {
+		return "gemini"
+	}
+	return id
+}
+
 func (a *common) unix() int64 {
 	if a.now == nil {
 		return time.Now().Unix()
