@@ -324,7 +324,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 				case p.FunctionCall != nil:
 					id := p.FunctionCall.ID
 					if id == "" {
-						id = callID(syntheticToolu, r.ResponseID, calls, p.FunctionCall.Name)
+						id = callID(syntheticToolu, t.callSeed(r.ResponseID), calls, p.FunctionCall.Name)
 					}
 					id = withSig(id, p.ThoughtSignature)
 					calls++
@@ -414,7 +414,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			case p.FunctionCall != nil:
 				id := p.FunctionCall.ID
 				if id == "" {
-					id = callID(syntheticToolu, r.ResponseID, t.calls, p.FunctionCall.Name)
+					id = callID(syntheticToolu, t.callSeed(r.ResponseID), t.calls, p.FunctionCall.Name)
 				}
 				id = withSig(id, p.ThoughtSignature)
 				t.calls++

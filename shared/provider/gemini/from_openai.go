@@ -414,7 +414,7 @@ func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) cha
 	fc := p.FunctionCall
 	id := fc.ID
 	if id == "" {
-		id = callID(synthetic, responseID+"/"+strconv.FormatInt(cand, 10), n, fc.Name)
+		id = callID(synthetic, t.callSeed(responseID)+"/"+strconv.FormatInt(cand, 10), n, fc.Name)
 	}
 	return chat.ToolCall{ID: withSig(id, p.ThoughtSignature), Type: "function", Function: chat.ToolCallFunction{Name: fc.Name, Arguments: argsOf(fc.Args)}}
 }

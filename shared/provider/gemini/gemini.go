@@ -33,6 +33,7 @@ package gemini
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -87,6 +88,22 @@ type common struct {
 	bearer  bool             // send the credential as a bearer token
 	now     func() time.Time // the clock for "created"; nil: time.Now
 	skipped int
+	nonce   string
+}
+
+// callSeed is what synthesized call ids are derived from: Gemini's
+// response id, or, when it gave none, a random value drawn once per
+// exchange, so ids never repeat across turns.
+func (a *common) callSeed(responseID string) string {
+	if responseID != "" {
+		return responseID
+	}
+	if a.nonce == "" {
+		var b [12]byte
+		rand.Read(b[:])
+		a.nonce = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	return a.nonce
 }
 
 // Skipped is how many upstream parts, events or finish reasons had no
