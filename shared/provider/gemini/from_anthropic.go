@@ -30,7 +30,6 @@ type FromAnthropic struct {
 	index   int64  // index of the open block
 	next    int64  // index of the next block
 	calls   int
-	signed  bool
 	finish  string // the stop reason, once Gemini gave its finishReason
 }
 
@@ -445,7 +444,6 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 
 // sign sends the signature of the open thinking block and closes it.
 func (t *FromAnthropic) sign(dst []byte, sig string) []byte {
-	t.signed = true
 	dst = t.delta(dst, messages.EventDelta{Type: messages.DeltaSignature, Signature: sig})
 	return t.stop(dst)
 }
