@@ -116,7 +116,12 @@ func (m *Gemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(model, "error-"):
 		if status, ok := errorModel(model); ok {
 			if status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "7")
+				// Gemini says when to retry in the body, not in a header.
+				writeJSON(w, status, map[string]any{"error": map[string]any{
+					"code": status, "message": "mock provider answered 429 as asked; please retry in 6.2s", "status": "RESOURCE_EXHAUSTED",
+					"details": []map[string]any{{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "6.2s"}},
+				}})
+				return
 			}
 			writeGeminiError(w, status, grpcStatus(status), "mock provider answered "+strconv.Itoa(status)+" as asked")
 			return

@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -338,9 +339,16 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	// RetryInfo becomes Retry-After, in whole seconds.
+	err := chatTr(t).Error(429, []byte(`{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"41.2s"}]}}`))
+	var ra interface{ RetryAfter() string }
+	if !errors.As(err, &ra) || ra.RetryAfter() != "42" || api.Status(err) != 429 || apiErr(t, err).Code != "rate_limit_exceeded" {
+		t.Fatalf("retry: %v", err)
+	}
+
 	// A refused API key comes as 400 INVALID_ARGUMENT: it is Sluice's
 	// credential, not the client's request.
-	err := chatTr(t).Error(400, []byte(`{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`))
+	err = chatTr(t).Error(400, []byte(`{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}`))
 	if e := apiErr(t, err); api.Status(err) != 502 || e.Code != "upstream_auth_failed" {
 		t.Fatalf("refused key: %d %+v", api.Status(err), e)
 	}

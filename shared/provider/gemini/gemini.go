@@ -311,9 +311,35 @@ type wireError struct {
 	Message string `json:"message"`
 	Status  string `json:"status"`
 	Details []struct {
-		Reason string `json:"reason"` // of google.rpc.ErrorInfo
+		Reason     string `json:"reason"`     // of google.rpc.ErrorInfo
+		RetryDelay string `json:"retryDelay"` // of google.rpc.RetryInfo, e.g. "41s"
 	} `json:"details"`
 }
+
+// retryAfter is the RetryInfo delay in whole seconds, rounded up; empty
+// when Gemini gave none.
+func (e *wireError) retryAfter() string {
+	for _, d := range e.Details {
+		if d.RetryDelay == "" {
+			continue
+		}
+		if v, err := time.ParseDuration(d.RetryDelay); err == nil && v > 0 {
+			return strconv.FormatInt(int64((v+time.Second-1)/time.Second), 10)
+		}
+	}
+	return ""
+}
+
+// retryError is a rate-limit error that says when to retry; the gateway
+// sends that as Retry-After.
+type retryError struct {
+	err   *api.Error
+	after string
+}
+
+func (e *retryError) Error() string      { return e.err.Error() }
+func (e *retryError) Unwrap() error      { return e.err }
+func (e *retryError) RetryAfter() string { return e.after }
 
 // keyRefused reports an error about the gateway's own API key, which
 // Gemini answers with 400 INVALID_ARGUMENT and reason API_KEY_INVALID.
@@ -405,6 +431,9 @@ func mapError(status int, e *wireError) error {
 	}
 	if out.Code == "" {
 		out.Code = "upstream_error"
+	}
+	if after := e.retryAfter(); after != "" && out.Kind == api.ErrRateLimited {
+		return &retryError{err: out, after: after}
 	}
 	return out
 }
