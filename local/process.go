@@ -149,8 +149,11 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 		p.closers = append(p.closers, srv.Close, gem.Close)
 		// Azure's deployment paths end as OpenAI's do: the OpenAI mock serves them.
 		mockURL := func(provider string) string {
-			if provider == "gemini" {
+			switch provider {
+			case "gemini":
 				return gem.URL + "/v1beta"
+			case "vertex-ai":
+				return gem.URL + "/v1/projects/mock/locations/us-central1/publishers/google"
 			}
 			return srv.URL + "/v1"
 		}

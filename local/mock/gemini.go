@@ -13,7 +13,8 @@ import (
 
 // Gemini serves Google's Gemini API (generativelanguage v1beta):
 // models/{model}:generateContent, :streamGenerateContent?alt=sse,
-// :batchEmbedContents and :embedContent. Requests are decoded strictly, so
+// :batchEmbedContents and :embedContent, and Vertex AI's :predict for
+// embeddings (the other Vertex paths end as the Gemini API's do). Requests are decoded strictly, so
 // a field the API does not define fails as it would upstream.
 //
 // It answers with text; with function calls when tools are declared, the
@@ -138,6 +139,8 @@ func (m *Gemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.generate(w, model, body.Bytes(), true)
 	case "batchEmbedContents", "embedContent":
 		m.embed(w, model, method, body.Bytes())
+	case "predict":
+		m.predict(w, body.Bytes())
 	default:
 		writeGeminiError(w, http.StatusNotFound, "NOT_FOUND", "mock: unknown method "+method)
 	}
@@ -401,4 +404,37 @@ func (m *Gemini) embed(w http.ResponseWriter, model, method string, body []byte)
 		out[i] = vector(q)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"embeddings": out})
+}
+
+// predict answers Vertex AI's embedding predict: one prediction per
+// instance, with its token count.
+func (m *Gemini) predict(w http.ResponseWriter, body []byte) {
+	var r struct {
+		Instances []struct {
+			Content  string `json:"content"`
+			TaskType string `json:"task_type,omitempty"`
+			Title    string `json:"title,omitempty"`
+		} `json:"instances"`
+		Parameters *struct {
+			OutputDimensionality *int  `json:"outputDimensionality,omitempty"`
+			AutoTruncate         *bool `json:"autoTruncate,omitempty"`
+		} `json:"parameters,omitempty"`
+	}
+	if err := strictJSON(body, &r); err != nil || len(r.Instances) == 0 {
+		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("Invalid JSON payload received. %v", err))
+		return
+	}
+	dims := 8
+	if r.Parameters != nil && r.Parameters.OutputDimensionality != nil {
+		dims = *r.Parameters.OutputDimensionality
+	}
+	preds := make([]map[string]any, len(r.Instances))
+	for i, in := range r.Instances {
+		vec := make([]float64, dims)
+		for j := range vec {
+			vec[j] = float64((len(in.Content)*(j+1))%17) / 17
+		}
+		preds[i] = map[string]any{"embeddings": map[string]any{"values": vec, "statistics": map[string]any{"truncated": false, "token_count": 1 + len(in.Content)/4}}}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"predictions": preds, "metadata": map[string]any{"billableCharacterCount": len(body)}})
 }

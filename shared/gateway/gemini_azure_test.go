@@ -100,6 +100,7 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		"error-429":     geminiBackend("error-429"),
 		"error-context": geminiBackend("error-context"),
 		"cut-stream":    geminiBackend("cut-stream"),
+		"vertex-embed":  {Provider: "vertex-ai", Endpoint: gem.URL + "/v1/projects/p/locations/us-central1/publishers/google", Credential: "gemini-key"},
 		"azure-gpt":     {Provider: "azure-openai", Endpoint: az.URL, Credential: "azure-key", APIVersion: "2025-04-01-preview", ModelMap: map[string]string{"azure-gpt": "prod-gpt-4o"}},
 	})
 	secret, k := ledger.NewKey("test", "", time.Now())
@@ -225,6 +226,25 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		}
 		if len(emb.Data) != 2 || len(emb.Data[1].Embedding) != 4 || emb.Usage.PromptTokens == 0 {
 			t.Fatalf("embeddings %+v", emb)
+		}
+	})
+
+	t.Run("vertex embeddings and chat", func(t *testing.T) {
+		emb, err := c.Embeddings.New(ctx, openai.EmbeddingNewParams{
+			Model: "vertex-embed", Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"one", "three"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, h := gemSeen.last()
+		if len(emb.Data) != 2 || emb.Usage.PromptTokens != 3 || url != "/v1/projects/p/locations/us-central1/publishers/google/models/vertex-embed:predict" || h.Get("Authorization") != "Bearer AIza-test" {
+			t.Fatalf("embeddings %+v; upstream saw %s %v", emb, url, h)
+		}
+		comp, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+			Model: "vertex-embed", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi vertex")},
+		})
+		if err != nil || !strings.HasSuffix(comp.Choices[0].Message.Content, "hi vertex") {
+			t.Fatalf("chat %v %+v", err, comp)
 		}
 	})
 

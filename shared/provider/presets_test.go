@@ -23,6 +23,8 @@ func TestForPresetsGeminiAzure(t *testing.T) {
 		{"gemini", api.EndpointMessages, "*gemini.FromAnthropic"},
 		{"gemini", api.EndpointEmbeddings, "*gemini.Embed"},
 		{"azure-openai", api.EndpointChatCompletions, "*azure.Translator"},
+		{"vertex-ai", api.EndpointMessages, "*gemini.FromAnthropic"},
+		{"vertex-ai", api.EndpointEmbeddings, "*gemini.Embed"},
 	}
 	for _, tt := range tests {
 		tr, err := For(&route.Backend{Name: "b", Provider: tt.provider}, tt.ep, "m")

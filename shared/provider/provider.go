@@ -76,6 +76,7 @@ const (
 	OpenAI      = "openai"
 	AzureOpenAI = "azure-openai"
 	Gemini      = "gemini"
+	VertexAI    = "vertex-ai"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -85,6 +86,8 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 		return openai.New(ep, model, b.UpstreamModel(model))
 	case Gemini:
 		return gemini.New(ep, model, b.UpstreamModel(model), b.CredentialType == "bearer")
+	case VertexAI:
+		return gemini.NewVertex(ep, model, b.UpstreamModel(model))
 	case AzureOpenAI:
 		return azure.New(ep, model, b.UpstreamModel(model), b.APIVersion, b.CredentialType == "bearer")
 	}

@@ -12,10 +12,11 @@ import (
 )
 
 // Embed translates OpenAI's POST /v1/embeddings to Gemini's
-// batchEmbedContents. Gemini reports no token usage for embeddings, so the
-// usage in the answer is an estimate (a token per four bytes of input,
-// rounded up) and Usage says it was not reported: the ledger then knows the
-// figure is Sluice's own.
+// batchEmbedContents (Vertex AI: predict). The Gemini API reports no token
+// usage for embeddings, so the usage in the answer is then an estimate (a
+// token per four bytes of input, rounded up) and Usage says it was not
+// reported: the ledger knows the figure is Sluice's own. Vertex AI counts
+// each input's tokens, and those are used.
 type Embed struct {
 	common
 	client, model string
@@ -58,6 +59,9 @@ func (t *Embed) Request(body []byte) (string, []byte, error) {
 		return "", nil, &api.Error{Kind: api.ErrBadRequest, Param: "input", Message: "input must not be empty"}
 	}
 	// user is accepted and not sent: Gemini has no counterpart.
+	if t.vertex {
+		return t.vertexRequest(inputs, r.Dimensions)
+	}
 	g := embedRequest{Requests: make([]embedContentRequest, len(inputs))}
 	var tokens int64
 	for i, in := range inputs {
@@ -69,21 +73,71 @@ func (t *Embed) Request(body []byte) (string, []byte, error) {
 	return "/models/" + t.model + ":batchEmbedContents", out, nil
 }
 
+// vertexRequest is Vertex AI's predict body for text embedding models:
+// one instance per input. Vertex counts each input's tokens.
+func (t *Embed) vertexRequest(inputs []string, dims *int64) (string, []byte, error) {
+	type instance struct {
+		Content string `json:"content"`
+	}
+	var body struct {
+		Instances  []instance `json:"instances"`
+		Parameters *struct {
+			OutputDimensionality int64 `json:"outputDimensionality"`
+		} `json:"parameters,omitempty"`
+	}
+	for _, in := range inputs {
+		body.Instances = append(body.Instances, instance{in})
+	}
+	if dims != nil {
+		body.Parameters = &struct {
+			OutputDimensionality int64 `json:"outputDimensionality"`
+		}{*dims}
+	}
+	out, _ := json.Marshal(body)
+	return "/models/" + t.model + ":predict", out, nil
+}
+
+type embedValues struct {
+	Values []float64 `json:"values"`
+}
+
 // Response converts the embeddings to OpenAI's list.
 func (t *Embed) Response(body []byte) ([]byte, error) {
 	var r struct {
-		Embeddings []struct {
-			Values []float64 `json:"values"`
-		} `json:"embeddings"`
+		Embeddings    []embedValues `json:"embeddings"`
 		UsageMetadata *struct {
 			PromptTokenCount int64 `json:"promptTokenCount"`
 		} `json:"usageMetadata"`
+		// Vertex AI's predict answer.
+		Predictions []struct {
+			Embeddings struct {
+				Values     []float64 `json:"values"`
+				Statistics *struct {
+					TokenCount float64 `json:"token_count"`
+				} `json:"statistics"`
+			} `json:"embeddings"`
+		} `json:"predictions"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, badBody(err)
 	}
 	if u := r.UsageMetadata; u != nil && u.PromptTokenCount > 0 {
 		t.usage = api.Usage{InputTokens: u.PromptTokenCount, Reported: true}
+	}
+	if len(r.Predictions) > 0 {
+		var tokens int64
+		counted := true
+		for _, p := range r.Predictions {
+			r.Embeddings = append(r.Embeddings, embedValues{p.Embeddings.Values})
+			if st := p.Embeddings.Statistics; st != nil {
+				tokens += int64(st.TokenCount)
+			} else {
+				counted = false
+			}
+		}
+		if counted {
+			t.usage = api.Usage{InputTokens: tokens, Reported: true}
+		}
 	}
 	type item struct {
 		Object    string `json:"object"`

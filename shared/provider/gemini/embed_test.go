@@ -1,6 +1,7 @@
 package gemini
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -46,5 +47,35 @@ func TestEmbedTranscript(t *testing.T) {
 		if e := apiErr(t, err); e.Param != param {
 			t.Fatalf("%s: %+v", body, e)
 		}
+	}
+}
+
+func TestEmbedVertexTranscript(t *testing.T) {
+	tr, _ := NewVertex(api.EndpointEmbeddings, "my-embed", "gemini-embedding-001")
+	path, out, err := tr.Request([]byte(`{"model":"my-embed","input":["hello","world"],"dimensions":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "/models/gemini-embedding-001:predict" {
+		t.Fatalf("path %s", path)
+	}
+	jsonEqual(t, string(out), `{"instances":[{"content":"hello"},{"content":"world"}],"parameters":{"outputDimensionality":2}}`)
+	resp, err := tr.Response([]byte(`{"predictions":[
+	  {"embeddings":{"statistics":{"truncated":false,"token_count":2},"values":[0.5,1]}},
+	  {"embeddings":{"statistics":{"truncated":false,"token_count":3},"values":[1,0]}}],
+	  "metadata":{"billableCharacterCount":10}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEqual(t, string(resp), `{"object":"list","model":"my-embed","data":[
+	  {"object":"embedding","index":0,"embedding":[0.5,1]},{"object":"embedding","index":1,"embedding":[1,0]}],
+	  "usage":{"prompt_tokens":5,"completion_tokens":0,"total_tokens":5}}`)
+	if u := tr.Usage(); u.InputTokens != 5 || !u.Reported {
+		t.Fatalf("usage %+v", u)
+	}
+	h := http.Header{}
+	tr.Header(h, "ya29.token")
+	if h.Get("Authorization") != "Bearer ya29.token" {
+		t.Fatalf("headers %v", h)
 	}
 }

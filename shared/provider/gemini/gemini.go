@@ -1,6 +1,7 @@
 // Package gemini speaks Google's Gemini API (generativelanguage.googleapis.com)
 // to OpenAI and Anthropic clients: generateContent and streamGenerateContent
-// (alt=sse) for chat, batchEmbedContents for embeddings.
+// (alt=sse) for chat, batchEmbedContents for embeddings; and the same to
+// Gemini on Vertex AI (NewVertex: bearer token, predict for embeddings).
 //
 // One file per client protocol: from_openai.go (Chat Completions),
 // from_anthropic.go (Messages), embed.go (Embeddings). This file holds the
@@ -53,12 +54,21 @@ const DefaultEndpoint = "https://generativelanguage.googleapis.com/v1beta"
 
 // New returns the translator for endpoint ep; client is the model the
 // client named and upstream the name Gemini knows it by. bearer sends the
-// credential as an OAuth bearer token instead of an API key: with an
-// endpoint such as https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google
-// that reaches Vertex AI's generateContent, whose body is the same.
+// credential as an OAuth bearer token instead of an API key.
 func New(ep api.Endpoint, client, upstream string, bearer bool) (Translator, error) {
+	return newTranslator(ep, client, upstream, common{bearer: bearer, now: time.Now})
+}
+
+// NewVertex returns the translator for Gemini on Vertex AI: the endpoint is
+// https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google
+// (or the global aiplatform.googleapis.com), the credential an OAuth access
+// token. Chat bodies are the Gemini API's; embeddings use Vertex's predict.
+func NewVertex(ep api.Endpoint, client, upstream string) (Translator, error) {
+	return newTranslator(ep, client, upstream, common{bearer: true, vertex: true, now: time.Now})
+}
+
+func newTranslator(ep api.Endpoint, client, upstream string, c common) (Translator, error) {
 	upstream = strings.TrimPrefix(upstream, "models/")
-	c := common{bearer: bearer, now: time.Now}
 	switch ep {
 	case api.EndpointChatCompletions:
 		return &FromOpenAI{common: c, client: client, model: upstream}, nil
@@ -86,6 +96,7 @@ type Translator interface {
 // credential, the clock, and the count of upstream elements skipped.
 type common struct {
 	bearer  bool             // send the credential as a bearer token
+	vertex  bool             // Vertex AI rather than the Gemini API
 	now     func() time.Time // the clock for "created"; nil: time.Now
 	skipped int
 	nonce   string

@@ -10,6 +10,7 @@ const (
 	OpenAI      = "openai"       // OpenAI Chat Completions, bearer auth
 	AzureOpenAI = "azure-openai" // OpenAI on Azure deployment paths, api-key or Entra ID bearer
 	Gemini      = "gemini"       // Google's Gemini API, x-goog-api-key
+	VertexAI    = "vertex-ai"    // Gemini on Vertex AI, OAuth bearer token
 )
 
 // Preset is one provider name.
@@ -24,6 +25,7 @@ var table = []Preset{
 	{"openai", OpenAI, "https://api.openai.com/v1"},
 	{"azure-openai", AzureOpenAI, ""},
 	{"gemini", Gemini, "https://generativelanguage.googleapis.com/v1beta"},
+	{"vertex-ai", VertexAI, ""},
 	{"vllm", OpenAI, ""},
 	{"ollama", OpenAI, ""},
 	{"deepseek", OpenAI, "https://api.deepseek.com/v1"},
