@@ -118,6 +118,8 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 			a.add(o, "spec.credentialRef.name", "", "required")
 		}
 		switch {
+		case c.Type == "apiKey" && p.Protocol == preset.VertexAI:
+			a.add(o, "spec.credentialRef.type", "", "vertex-ai takes an OAuth access token: leave type out or set bearer")
 		case c.Type == "" || c.Type == "apiKey":
 		case c.Type == "bearer":
 		default:

@@ -27,6 +27,7 @@ func TestProviderPresets(t *testing.T) {
 		{"unknown", "  provider: pigeon\n", "", `unknown provider "pigeon" (known: openai, azure-openai, gemini, vertex-ai, vllm`},
 		{"apiVersion outside azure", "  provider: openai\n  apiVersion: x\n", "", "spec.apiVersion: only azure-openai backends take an api-version"},
 		{"vertex bearer", "  provider: gemini\n  endpoint: https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google\n  credentialRef: {name: g, type: bearer}\n", "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google", ""},
+		{"vertex with an API key", "  provider: vertex-ai\n  endpoint: https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google\n  credentialRef: {name: g, type: apiKey}\n", "", "vertex-ai takes an OAuth access token"},
 		{"bad credential type", "  provider: gemini\n  credentialRef: {name: g, type: oauth}\n", "", "spec.credentialRef.type: must be apiKey or bearer"},
 	}
 	for _, tt := range tests {
