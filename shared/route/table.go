@@ -236,21 +236,21 @@ const (
 
 // Backend is where requests go: an AI provider endpoint or a plain HTTP service.
 type Backend struct {
-	Name       string   `json:"name"`           // Kind/namespace/name for Services, namespace/name for AIBackends
-	Kind       string   `json:"kind,omitempty"` // AIBackend (default) or Service
-	Provider   string   `json:"provider,omitempty"`
-	Endpoint   string   `json:"endpoint"`             // base URL; for Services the first of Endpoints
-	Endpoints  []string `json:"endpoints,omitempty"`  // Services: every ready address, as base URLs
-	Credential string   `json:"credential,omitempty"` // credential name, never its value
-	// CredentialType is how the credential is sent: "" or "apiKey" (the
-	// provider's key header), "bearer" (Authorization: Bearer).
-	CredentialType string `json:"credentialType,omitempty"`
-	// APIVersion is Azure OpenAI's api-version ("" for the default).
-	APIVersion string            `json:"apiVersion,omitempty"`
+	Name       string            `json:"name"`           // Kind/namespace/name for Services, namespace/name for AIBackends
+	Kind       string            `json:"kind,omitempty"` // AIBackend (default) or Service
+	Provider   string            `json:"provider,omitempty"`
+	Endpoint   string            `json:"endpoint"`             // base URL; for Services the first of Endpoints
+	Endpoints  []string          `json:"endpoints,omitempty"`  // Services: every ready address, as base URLs
+	Credential string            `json:"credential,omitempty"` // credential name, never its value
 	Models     []string          `json:"models,omitempty"`
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
 	// MaxConcurrency bounds requests in flight from one gateway; 0: none.
 	MaxConcurrency int `json:"maxConcurrency,omitempty"`
+	// CredentialType is how the credential is sent: "" or "apiKey" (the
+	// provider's key header), "bearer" (Authorization: Bearer).
+	CredentialType string `json:"credentialType,omitempty"`
+	// APIVersion is Azure OpenAI's api-version ("" for the default).
+	APIVersion string `json:"apiVersion,omitempty"`
 }
 
 // UpstreamModel is the model name the provider should see for a client's model.
