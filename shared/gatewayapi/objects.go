@@ -54,6 +54,7 @@ type CredentialRef struct {
 	Name string `json:"name"`
 	// Type is how the credential is sent: "apiKey" (the default: the
 	// provider's key header) or "bearer" (an OAuth/Entra ID token sent as
-	// Authorization: Bearer, for azure-openai).
+	// Authorization: Bearer: Entra ID for azure-openai, OAuth for gemini;
+	// vertex-ai always takes a bearer token).
 	Type string `json:"type,omitempty"`
 }
