@@ -15,12 +15,19 @@ import (
 
 // mockPaths is where the mock server serves each provider protocol, under
 // its URL; other providers get the OpenAI mock at /v1.
-var mockPaths = map[string]string{"anthropic": "/anthropic/v1"}
+var mockPaths = map[string]string{
+	"anthropic": "/anthropic/v1",
+	"gemini":    "/gemini/v1beta",
+	"vertex-ai": "/gemini/v1/projects/mock/locations/us-central1/publishers/google",
+}
 
 // mockProviders serves every mock provider on one server, at mockPaths.
 func mockProviders() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/anthropic/", http.StripPrefix("/anthropic", &mock.Anthropic{}))
+	mux.Handle("/gemini/", http.StripPrefix("/gemini", &mock.Gemini{}))
+	mux.Handle("/model/", &mock.Bedrock{}) // Bedrock Runtime paths start at the root
+	// Azure's deployment paths end as OpenAI's do: the OpenAI mock serves them.
 	mux.Handle("/", &mock.OpenAI{})
 	return mux
 }

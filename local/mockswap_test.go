@@ -55,12 +55,30 @@ spec:
   provider: openai
   endpoint: https://api.openai.com/v1
   credentialRef: {name: openai}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: g, namespace: ai}
+spec:
+  provider: gemini
+  credentialRef: {name: gemini-key}
+---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: az, namespace: ai}
+spec:
+  provider: azure-openai
+  endpoint: https://res.openai.azure.com
+  credentialRef: {name: azure-key}
 `)
 	out, mocked, err := mockBackends(file, srv.URL, gateway.CredentialMap{})
-	if err != nil || len(mocked) != 2 {
+	if err != nil || len(mocked) != 4 {
 		t.Fatalf("mocked %v, %v", mocked, err)
 	}
-	for _, want := range []string{"endpoint: " + srv.URL + "/anthropic/v1", "endpoint: " + srv.URL + "/v1"} {
+	if strings.Contains(string(out), "credentialRef") {
+		t.Fatalf("credentialRef kept in\n%s", out)
+	}
+	for _, want := range []string{"endpoint: " + srv.URL + "/anthropic/v1", "endpoint: " + srv.URL + "/v1", "endpoint: " + srv.URL + "/gemini/v1beta"} {
 		if !strings.Contains(string(out), want+"\n") {
 			t.Fatalf("no %q in\n%s", want, out)
 		}
@@ -86,5 +104,10 @@ spec:
 	status, body = post(srv.URL+"/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, nil)
 	if status != 200 || !strings.Contains(body, `"chat.completion"`) {
 		t.Fatalf("openai mock: %d %s", status, body)
+	}
+	status, body = post(srv.URL+"/gemini/v1beta/models/gemini-2.5-flash:generateContent", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`,
+		map[string]string{"x-goog-api-key": "k"})
+	if status != 200 || !strings.Contains(body, `"candidates"`) {
+		t.Fatalf("gemini mock: %d %s", status, body)
 	}
 }

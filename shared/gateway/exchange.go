@@ -287,7 +287,14 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		if ra := resp.Header.Get("Retry-After"); ra != "" {
 			ex.w.Header().Set("Retry-After", ra)
 		}
-		return tr.Error(resp.StatusCode, errBody)
+		err := tr.Error(resp.StatusCode, errBody)
+		// Providers that say when to retry in the body (Gemini's RetryInfo)
+		// give it through a RetryAfter method on the error.
+		var ra interface{ RetryAfter() string }
+		if errors.As(err, &ra) && ex.w.Header().Get("Retry-After") == "" && ra.RetryAfter() != "" {
+			ex.w.Header().Set("Retry-After", ra.RetryAfter())
+		}
+		return err
 	}
 	ex.w.Header().Set("X-Sluice-Backend", b.Name)
 	if m := rule.Filters.ResponseHeaders; m != nil {

@@ -68,9 +68,9 @@ func TestAnthropicBackend(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got[name], w)
 		}
 	}
-	// openai still requires its endpoint.
-	_, probs = Validate(map[string][]byte{"o.yaml": []byte(strings.Replace(anthropicManifests, "provider: anthropic\n  credentialRef", "provider: openai\n  credentialRef", 1))})
+	// vllm has no default base URL, so it still requires an endpoint.
+	_, probs = Validate(map[string][]byte{"o.yaml": []byte(strings.Replace(anthropicManifests, "provider: anthropic\n  credentialRef", "provider: vllm\n  credentialRef", 1))})
 	if len(probs) != 1 || !strings.Contains(probs[0].String(), "spec.endpoint") {
-		t.Fatalf("openai without endpoint: %v", probs)
+		t.Fatalf("vllm without endpoint: %v", probs)
 	}
 }

@@ -14,36 +14,12 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
-// providers Sluice can speak to, by an AIBackend's spec.provider.
-var providers = map[string]bool{"openai": true, "anthropic": true, "bedrock": true}
-
 // awsRegion matches AWS region names such as us-east-1 or us-gov-west-1.
 var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-
-// defaultEndpoints are the base URLs used when an AIBackend of a provider
-// gives no spec.endpoint; providers absent here require one.
-var defaultEndpoints = map[string]string{"anthropic": "https://api.anthropic.com/v1"}
-
-// endpointOf is the AIBackend's base URL: spec.endpoint, else its
-// provider's default.
-func endpointOf(s *AIBackendSpec) string {
-	if s.Endpoint == "" {
-		return defaultEndpoints[s.Provider]
-	}
-	return s.Endpoint
-}
-
-func supportedProviders() string {
-	names := make([]string, 0, len(providers))
-	for p := range providers {
-		names = append(names, p)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
 
 // analysis is everything learned from one set of objects: problems, each
 // route's attachment to its parents, and each backend ref's resolution.
@@ -125,8 +101,9 @@ func analyze(objs []*Object) *analysis {
 }
 
 func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
-	if !providers[v.Spec.Provider] {
-		a.add(o, "spec.provider", "", "unsupported provider %q (supported: %s)", v.Spec.Provider, supportedProviders())
+	p, known := preset.Lookup(v.Spec.Provider)
+	if !known {
+		a.add(o, "spec.provider", "", "unknown provider %q (known: %s)", v.Spec.Provider, preset.Names())
 	}
 	if v.Spec.Provider == "bedrock" {
 		switch r := v.Spec.Region; {
@@ -138,12 +115,32 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	} else if v.Spec.Region != "" {
 		a.add(o, "spec.region", "", "only provider bedrock takes a region")
 	}
-	defaulted := v.Spec.Provider == "bedrock" && v.Spec.Endpoint == ""
-	if u, err := url.Parse(endpointOf(&v.Spec)); !defaulted && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-		a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
+	switch {
+	case v.Spec.Endpoint == "" && v.Spec.Provider == "bedrock":
+		// defaults to the region's Bedrock Runtime endpoint
+	case v.Spec.Endpoint == "" && known && p.Endpoint == "":
+		a.add(o, "spec.endpoint", "", "required: provider %q has no default base URL", v.Spec.Provider)
+	case v.Spec.Endpoint == "":
+	default:
+		if u, err := url.Parse(v.Spec.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			a.add(o, "spec.endpoint", "", "must be an http or https URL, got %q", v.Spec.Endpoint)
+		}
 	}
-	if v.Spec.CredentialRef != nil && v.Spec.CredentialRef.Name == "" {
-		a.add(o, "spec.credentialRef.name", "", "required")
+	if v.Spec.APIVersion != "" && p.Protocol != preset.AzureOpenAI {
+		a.add(o, "spec.apiVersion", "", "only azure-openai backends take an api-version")
+	}
+	if c := v.Spec.CredentialRef; c != nil {
+		if c.Name == "" {
+			a.add(o, "spec.credentialRef.name", "", "required")
+		}
+		switch {
+		case c.Type == "apiKey" && p.Protocol == preset.VertexAI:
+			a.add(o, "spec.credentialRef.type", "", "vertex-ai takes an OAuth access token: leave type out or set bearer")
+		case c.Type == "" || c.Type == "apiKey":
+		case c.Type == "bearer":
+		default:
+			a.add(o, "spec.credentialRef.type", "", "must be apiKey or bearer, got %q", c.Type)
+		}
 	}
 }
 
@@ -624,13 +621,19 @@ func duration(d *gwv1.Duration) (time.Duration, error) {
 func aiBackend(o *Object) route.Backend {
 	ab := o.Value.(*AIBackend)
 	b := route.Backend{
-		Name: o.Ref(), Kind: route.KindAIBackend, Provider: ab.Spec.Provider, Endpoint: strings.TrimRight(endpointOf(&ab.Spec), "/"),
+		Name: o.Ref(), Kind: route.KindAIBackend, Provider: ab.Spec.Provider, Endpoint: strings.TrimRight(ab.Spec.Endpoint, "/"),
 		Models: append([]string(nil), ab.Spec.Models...), ModelMap: ab.Spec.ModelMap, MaxConcurrency: ab.Spec.MaxConcurrency,
 	}
 	sort.Strings(b.Models)
 	if ab.Spec.CredentialRef != nil {
 		b.Credential = ab.Spec.CredentialRef.Name
+		b.CredentialType = ab.Spec.CredentialRef.Type
 	}
+	if b.Endpoint == "" {
+		p, _ := preset.Lookup(ab.Spec.Provider)
+		b.Endpoint = p.Endpoint
+	}
+	b.APIVersion = ab.Spec.APIVersion
 	if ab.Spec.Provider == "bedrock" {
 		b.Region = ab.Spec.Region
 		if b.Endpoint == "" {

@@ -25,19 +25,24 @@ type AIBackend struct {
 
 // AIBackendSpec is the desired state of an AIBackend.
 type AIBackendSpec struct {
-	// Provider is the protocol the backend speaks: "openai", "anthropic"
-	// or "bedrock".
+	// Provider is the protocol the backend speaks ("openai", "anthropic",
+	// "bedrock", "azure-openai", "gemini", "vertex-ai") or an
+	// OpenAI-compatible service known by name ("groq", "deepseek"...): see
+	// shared/provider/preset.
 	Provider string `json:"provider"`
 	// Endpoint is the base URL requests are sent under, e.g.
-	// https://api.openai.com/v1. Optional for "anthropic" (default
-	// https://api.anthropic.com/v1) and "bedrock" (default
-	// https://bedrock-runtime.<region>.amazonaws.com).
+	// https://api.openai.com/v1. A provider with a default base URL may
+	// leave it out; bedrock defaults to
+	// https://bedrock-runtime.<region>.amazonaws.com.
 	Endpoint string `json:"endpoint,omitempty"`
 	// Region is the AWS region of a bedrock backend: requests are signed
 	// for it and the default endpoint is in it. Empty: the region of the
 	// endpoint's host, else AWS_REGION where the manifests are applied
 	// (in AWS, the gateway's own region).
 	Region string `json:"region,omitempty"`
+	// APIVersion is Azure OpenAI's api-version query parameter
+	// (default 2024-10-21; "v1" selects Azure's version-less v1 API).
+	APIVersion string `json:"apiVersion,omitempty"`
 	// CredentialRef names the credential: a key of the provider secret in
 	// AWS, SLUICE_CREDENTIAL_<NAME> in the local process.
 	CredentialRef *CredentialRef `json:"credentialRef,omitempty"`
@@ -54,4 +59,9 @@ type AIBackendSpec struct {
 // CredentialRef names a credential.
 type CredentialRef struct {
 	Name string `json:"name"`
+	// Type is how the credential is sent: "apiKey" (the default: the
+	// provider's key header) or "bearer" (an OAuth/Entra ID token sent as
+	// Authorization: Bearer: Entra ID for azure-openai, OAuth for gemini;
+	// vertex-ai always takes a bearer token).
+	Type string `json:"type,omitempty"`
 }

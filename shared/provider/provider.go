@@ -11,7 +11,10 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider/anthropic"
 	"github.com/sluicegw/sluice/shared/provider/bedrock"
+	"github.com/sluicegw/sluice/shared/provider/azure"
+	"github.com/sluicegw/sluice/shared/provider/gemini"
 	"github.com/sluicegw/sluice/shared/provider/openai"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
 )
@@ -96,10 +99,15 @@ type ClientHeaderReader interface {
 }
 
 // Providers Sluice speaks. An AIBackend's spec.provider names one.
+// OpenAI-compatible services known by name (groq, deepseek...) speak
+// OpenAI; package preset lists them with their base URLs.
 const (
-	OpenAI    = "openai"
-	Anthropic = "anthropic"
-	Bedrock   = "bedrock"
+	OpenAI      = "openai"
+	Anthropic   = "anthropic"
+	Bedrock     = "bedrock"
+	AzureOpenAI = "azure-openai"
+	Gemini      = "gemini"
+	VertexAI    = "vertex-ai"
 )
 
 // For returns the translator for a request to endpoint ep served by b.
@@ -111,6 +119,15 @@ func For(b *route.Backend, ep api.Endpoint, model string) (Translator, error) {
 		return bedrock.New(ep, model, b.UpstreamModel(model), bedrock.Config{Endpoint: b.Endpoint, Region: b.Region})
 	case Anthropic:
 		return anthropic.New(ep, model, b.UpstreamModel(model))
+	case Gemini:
+		return gemini.New(ep, model, b.UpstreamModel(model), b.CredentialType == "bearer")
+	case VertexAI:
+		return gemini.NewVertex(ep, model, b.UpstreamModel(model))
+	case AzureOpenAI:
+		return azure.New(ep, model, b.UpstreamModel(model), b.APIVersion, b.CredentialType == "bearer")
+	}
+	if p, ok := preset.Lookup(b.Provider); ok && p.Protocol == preset.OpenAI {
+		return openai.New(ep, model, b.UpstreamModel(model))
 	}
 	return nil, api.Errorf(api.ErrNoBackend, "backend %s: provider %q is not supported", b.Name, b.Provider)
 }
@@ -124,6 +141,13 @@ var (
 	_ StreamEnder        = (*anthropic.FromAnthropic)(nil)
 	_ ClientHeaderReader = (*anthropic.FromOpenAI)(nil)
 	_ ClientHeaderReader = (*anthropic.FromAnthropic)(nil)
+
+	_ Translator  = (*azure.Translator)(nil)
+	_ Translator  = (*gemini.FromOpenAI)(nil)
+	_ Translator  = (*gemini.FromAnthropic)(nil)
+	_ Translator  = (*gemini.Embed)(nil)
+	_ StreamEnder = (*gemini.FromOpenAI)(nil)
+	_ StreamEnder = (*gemini.FromAnthropic)(nil)
 )
 
 // bedrockAbilities is what every Bedrock translator offers besides

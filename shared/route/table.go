@@ -248,6 +248,11 @@ type Backend struct {
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
 	// MaxConcurrency bounds requests in flight from one gateway; 0: none.
 	MaxConcurrency int `json:"maxConcurrency,omitempty"`
+	// CredentialType is how the credential is sent: "" or "apiKey" (the
+	// provider's key header), "bearer" (Authorization: Bearer).
+	CredentialType string `json:"credentialType,omitempty"`
+	// APIVersion is Azure OpenAI's api-version ("" for the default).
+	APIVersion string `json:"apiVersion,omitempty"`
 }
 
 // UpstreamModel is the model name the provider should see for a client's model.

@@ -1,0 +1,244 @@
+package gemini
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sluicegw/sluice/shared/api"
+)
+
+func msgTr(t *testing.T) *FromAnthropic {
+	t.Helper()
+	tr, err := New(api.EndpointMessages, "claude-ish", "gemini-2.5-pro", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr.(*FromAnthropic)
+}
+
+// TestMessagesRequestTranscript: an Anthropic request with system, images,
+// documents, tool use with extended thinking and tool results, and the body
+// Gemini must receive.
+func TestMessagesRequestTranscript(t *testing.T) {
+	path, out, err := msgTr(t).Request([]byte(`{
+	  "model": "claude-ish", "max_tokens": 1024,
+	  "system": [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],
+	  "messages": [
+	    {"role": "user", "content": [
+	      {"type": "text", "text": "Weather in Paris and Tokyo? And this:"},
+	      {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "/9j/4AAQ"}},
+	      {"type": "image", "source": {"type": "url", "url": "https://example.com/a.webp"}},
+	      {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0x"}},
+	      {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "plain doc"}}
+	    ]},
+	    {"role": "assistant", "content": [
+	      {"type": "thinking", "thinking": "Two calls.", "signature": "c2ln"},
+	      {"type": "text", "text": "Checking."},
+	      {"type": "tool_use", "id": "toolu_sluice_x_0", "name": "get_weather", "input": {"city": "Paris"}},
+	      {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {"city": "Tokyo"}}
+	    ]},
+	    {"role": "user", "content": [
+	      {"type": "tool_result", "tool_use_id": "toolu_sluice_x_0", "content": "sunny"},
+	      {"type": "tool_result", "tool_use_id": "toolu_01A", "content": [{"type": "text", "text": "flooded"}], "is_error": true}
+	    ]}
+	  ],
+	  "tools": [{"name": "get_weather", "description": "Weather by city", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}],
+	  "tool_choice": {"type": "tool", "name": "get_weather"},
+	  "stop_sequences": ["END"], "temperature": 0.5, "top_p": 0.8, "top_k": 40,
+	  "thinking": {"type": "enabled", "budget_tokens": 2048},
+	  "metadata": {"user_id": "u-1"},
+	  "stream": true
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != "/models/gemini-2.5-pro:streamGenerateContent?alt=sse" {
+		t.Fatalf("path %s", path)
+	}
+	jsonEqual(t, string(out), `{
+	  "systemInstruction": {"parts": [{"text": "You are terse."}]},
+	  "contents": [
+	    {"role": "user", "parts": [
+	      {"text": "Weather in Paris and Tokyo? And this:"},
+	      {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/4AAQ"}},
+	      {"fileData": {"mimeType": "image/webp", "fileUri": "https://example.com/a.webp"}},
+	      {"inlineData": {"mimeType": "application/pdf", "data": "JVBERi0x"}},
+	      {"text": "plain doc"}
+	    ]},
+	    {"role": "model", "parts": [
+	      {"text": "Checking."},
+	      {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "c2ln"},
+	      {"functionCall": {"id": "toolu_01A", "name": "get_weather", "args": {"city": "Tokyo"}}}
+	    ]},
+	    {"role": "user", "parts": [
+	      {"functionResponse": {"name": "get_weather", "response": {"output": "sunny"}}},
+	      {"functionResponse": {"id": "toolu_01A", "name": "get_weather", "response": {"error": "flooded"}}}
+	    ]}
+	  ],
+	  "tools": [{"functionDeclarations": [{"name": "get_weather", "description": "Weather by city", "parametersJsonSchema": {"type": "object", "properties": {"city": {"type": "string"}}}}]}],
+	  "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_weather"]}},
+	  "generationConfig": {"stopSequences": ["END"], "maxOutputTokens": 1024, "temperature": 0.5, "topP": 0.8, "topK": 40,
+	    "thinkingConfig": {"thinkingBudget": 2048, "includeThoughts": true}}
+	}`)
+
+	_, out, err = msgTr(t).Request([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],
+	  "output_format":{"type":"json_schema","schema":{"type":"object"}},"tool_choice":{"type":"none"},"thinking":{"type":"disabled"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEqual(t, string(out), `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"toolConfig":{"functionCallingConfig":{"mode":"NONE"}},
+	  "generationConfig":{"responseMimeType":"application/json","responseJsonSchema":{"type":"object"},"maxOutputTokens":5,"thinkingConfig":{"thinkingBudget":0}}}`)
+}
+
+func TestMessagesRequestRefusals(t *testing.T) {
+	user := `"messages":[{"role":"user","content":"hi"}]`
+	tests := []struct{ name, body, param string }{
+		{"unknown field", `{"model":"m","max_tokens":1,` + user + `,"frobnicate":1}`, "frobnicate"},
+		{"server tool", `{"model":"m","max_tokens":1,` + user + `,"tools":[{"type":"web_search_20250305","name":"web_search"}]}`, "tools[0].type"},
+		{"serial tools", `{"model":"m","max_tokens":1,` + user + `,"tool_choice":{"type":"auto","disable_parallel_tool_use":true}}`, "tool_choice.disable_parallel_tool_use"},
+		{"mcp", `{"model":"m","max_tokens":1,` + user + `,"mcp_servers":[{}]}`, "mcp_servers"},
+		{"redacted thinking", `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"redacted_thinking","data":"x"}]}]}`, "messages[1].content[0].type"},
+		{"unknown tool result", `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"x"}]}]}`, "messages[0].content[0].tool_use_id"},
+		{"image in tool result", `{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"x"}}]}]}]}`, "messages[1].content[0].content[0].type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := msgTr(t).Request([]byte(tt.body))
+			e := apiErr(t, err)
+			if e.Param != tt.param || api.Status(err) != http.StatusBadRequest {
+				t.Fatalf("param %q status %d (%s), want %q", e.Param, api.Status(err), e.Message, tt.param)
+			}
+		})
+	}
+}
+
+func TestMessagesResponseTranscript(t *testing.T) {
+	tr := msgTr(t)
+	out, err := tr.Response([]byte(`{"candidates":[{"content":{"parts":[
+	    {"text":"Weighing it.","thought":true},
+	    {"text":"Let me check.","thoughtSignature":"c2ln"},
+	    {"functionCall":{"name":"get_weather","args":{"city":"Paris"}}}],"role":"model"},"finishReason":"STOP","index":0}],
+	  "usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"thoughtsTokenCount":4,"cachedContentTokenCount":3,"totalTokenCount":15},"responseId":"r1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := callID(syntheticToolu, "r1", 0, "get_weather")
+	jsonEqual(t, string(out), `{"id":"msg_r1","type":"message","role":"assistant","model":"claude-ish","content":[
+	    {"type":"thinking","thinking":"Weighing it.","signature":"c2ln"},
+	    {"type":"text","text":"Let me check."},
+	    {"type":"tool_use","id":"`+id+`","name":"get_weather","input":{"city":"Paris"}}],
+	  "stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":6,"output_tokens":6,"cache_read_input_tokens":3}}`)
+	if u := tr.Usage(); u != (api.Usage{InputTokens: 9, OutputTokens: 6, CachedTokens: 3, ReasoningTokens: 4, Reported: true}) {
+		t.Fatalf("usage %+v", u)
+	}
+	// A signature with no thoughts asked for gets an empty thinking block,
+	// so the client keeps it for the next turn.
+	out, _ = msgTr(t).Response([]byte(`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}},"thoughtSignature":"c2ln"}]},"finishReason":"STOP","index":0}],"responseId":"r2"}`))
+	if !strings.Contains(string(out), `{"type":"thinking","thinking":"","signature":"c2ln"},{"type":"tool_use"`) {
+		t.Fatalf("%s", out)
+	}
+	for reason, want := range map[string]string{"MAX_TOKENS": "max_tokens", "SAFETY": "refusal", "STOP": "end_turn", "PROHIBITED_CONTENT": "refusal"} {
+		out, err := msgTr(t).Response([]byte(`{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"` + reason + `","index":0}],"responseId":"r"}`))
+		if err != nil || !strings.Contains(string(out), `"stop_reason":"`+want+`"`) {
+			t.Fatalf("%s: %s %v", reason, out, err)
+		}
+	}
+	if _, err := msgTr(t).Response([]byte(`{"candidates":[{"finishReason":"MALFORMED_FUNCTION_CALL","index":0}]}`)); apiErr(t, err).Code != "malformed_function_call" {
+		t.Fatal(err)
+	}
+}
+
+var messagesStreamIn = sseOf(
+	`{"candidates":[{"content":{"parts":[{"text":"Weighing it.","thought":true}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"cachedContentTokenCount":3,"totalTokenCount":9},"responseId":"r1"}`,
+	`{"candidates":[{"content":{"parts":[{"text":"Let me check.","thoughtSignature":"c2ln"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"responseId":"r1"}`,
+	`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}}},{"functionCall":{"id":"g2","name":"get_weather","args":{"city":"Tokyo"}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"thoughtsTokenCount":4,"cachedContentTokenCount":3,"totalTokenCount":15},"responseId":"r1"}`,
+)
+
+func messagesStreamWant() string {
+	id := callID(syntheticToolu, "r1", 0, "get_weather")
+	return `event: message_start
+data: {"type":"message_start","message":{"id":"msg_r1","type":"message","role":"assistant","model":"claude-ish","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":6,"output_tokens":0,"cache_read_input_tokens":3}}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Weighing it."}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ln"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: content_block_start
+data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Let me check."}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":1}
+
+event: content_block_start
+data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"` + id + `","name":"get_weather","input":{}}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Paris\"}"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":2}
+
+event: content_block_start
+data: {"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"g2","name":"get_weather","input":{}}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"city\":\"Tokyo\"}"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":3}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"input_tokens":6,"output_tokens":6,"cache_read_input_tokens":3}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+`
+}
+
+func TestMessagesStreamTranscript(t *testing.T) {
+	want := messagesStreamWant()
+	cutIn := messagesStreamIn[:strings.LastIndex(messagesStreamIn, "data:")]
+	cutWant := want[:strings.Index(want, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1")] +
+		"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"the gemini stream ended before its finish reason\"}}\n\n"
+	errIn := messagesStreamIn[:strings.Index(messagesStreamIn[1:], "data:")+1] + sseOf(`{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}`)
+	errWant := want[:strings.Index(want, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\"")] +
+		"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"The model is overloaded.\"}}\n\n"
+	tests := []struct {
+		name, in, want string
+		fails          bool
+	}{
+		{"thinking, text, parallel calls", messagesStreamIn, want, false},
+		{"cut before the finish reason", cutIn, cutWant, true},
+		{"error event", errIn, errWant, true},
+	}
+	for _, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			t.Run(tt.name, func(t *testing.T) {
+				tr := msgTr(t)
+				if _, _, err := tr.Request([]byte(`{"model":"claude-ish","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}`)); err != nil {
+					t.Fatal(err)
+				}
+				got, err := runStream(tr, tt.in, oneByte)
+				if (err != nil) != tt.fails {
+					t.Fatalf("err %v", err)
+				}
+				if got != tt.want {
+					t.Fatalf("got:\n%s\nwant:\n%s", got, tt.want)
+				}
+			})
+		}
+	}
+}
