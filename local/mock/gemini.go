@@ -176,7 +176,6 @@ func strictJSON(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-
 func (m *Gemini) generate(w http.ResponseWriter, model string, body []byte, stream bool) {
 	var req gemRequest
 	if err := strictJSON(body, &req); err != nil {

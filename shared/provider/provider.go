@@ -10,8 +10,8 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider/anthropic"
-	"github.com/sluicegw/sluice/shared/provider/bedrock"
 	"github.com/sluicegw/sluice/shared/provider/azure"
+	"github.com/sluicegw/sluice/shared/provider/bedrock"
 	"github.com/sluicegw/sluice/shared/provider/gemini"
 	"github.com/sluicegw/sluice/shared/provider/openai"
 	"github.com/sluicegw/sluice/shared/provider/preset"
