@@ -32,26 +32,41 @@ type process struct {
 	closers []func()
 }
 
+// close stops what the process started, last first. It may be called on
+// a process that started only some of its parts, and more than once.
 func (p *process) close() {
+	if p == nil {
+		return
+	}
 	for i := len(p.closers) - 1; i >= 0; i-- {
 		p.closers[i]()
 	}
+	p.closers = nil
 }
 
-func start(ctx context.Context, o options, log *slog.Logger) (p *process, err error) {
-	p = &process{log: log}
-	defer func() {
-		if err != nil {
-			p.close()
-		}
-	}()
+// start starts the local process's parts and returns its handler. When a
+// part fails to start it stops those already started and returns the
+// failure, saying which part it was.
+func start(ctx context.Context, o options, log *slog.Logger) (*process, error) {
+	p := &process{log: log}
+	if err := p.start(ctx, o); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// start starts the parts one after the other, adding a closer for each
+// part as soon as it runs; a closer is only added for a part that exists.
+func (p *process) start(ctx context.Context, o options) error {
+	log := p.log
 	dynamoEndpoint := o.dynamoDB
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(o.dataDir, "dynamodb"))
 		log.Info("starting DynamoDB Local", "data", dataDir)
 		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{DataDir: dataDir})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("start DynamoDB Local (or pass -dynamodb ENDPOINT): %w", err)
 		}
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
@@ -59,10 +74,10 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	routesTable, ledgerTable := env("SLUICE_ROUTES_TABLE", store.DefaultRoutesTable), env("SLUICE_LEDGER_TABLE", store.DefaultLedgerTable)
 	db, err := store.NewClient(ctx, dynamoEndpoint)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
 	}
 	if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
-		return nil, err
+		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
 	}
 	st := store.New(db, routesTable, ledgerTable)
 
@@ -70,13 +85,13 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	if redisURL == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("embedded redis: %w", err)
+			return fmt.Errorf("embedded redis: %w", err)
 		}
 		p.closers = append(p.closers, mr.Close)
 		redisURL = "redis://" + mr.Addr()
 	}
 	if err := pingRedis(ctx, redisURL); err != nil {
-		return nil, err
+		return err
 	}
 
 	adminToken, err := readOrCreate(filepath.Join(o.dataDir, "admin-token"), func(string) bool { return true }, func() (string, error) {
@@ -88,7 +103,7 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 		return hex.EncodeToString(b[:]), nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("admin token: %w", err)
+		return fmt.Errorf("admin token: %w", err)
 	}
 	if o.adminToken != "" {
 		adminToken = o.adminToken
@@ -98,12 +113,12 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	creds := gateway.CredentialsFromEnv(os.Environ())
 	if o.manifests != "" {
 		if err := p.apply(ctx, adm, o, creds); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), st, adm)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("API key: %w", err)
 	}
 
 	var gw http.Handler
@@ -113,13 +128,13 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, o.refresh, 0)
 	}
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("gateway: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", adm)
 	mux.Handle("/", gw)
 	p.handler = mux
-	return p, nil
+	return nil
 }
 
 func pingRedis(ctx context.Context, url string) error {

@@ -126,6 +126,9 @@ func StartDynamoDB(ctx context.Context, o DynamoDBOptions) (*Server, error) {
 			return nil, err
 		}
 	}
+	if _, err := os.Stat(jar); err != nil {
+		return nil, fmt.Errorf("DynamoDB Local: %w", err)
+	}
 	addr := o.Addr
 	if addr == "" {
 		var err error

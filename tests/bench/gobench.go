@@ -23,17 +23,21 @@ type goBench struct {
 }
 
 // goBenchmarks reads the output of `go test -bench . -benchmem` from file
-// (as `make bench` writes it), or, without a file, runs the route-matching
-// benchmark itself in the repository at root. source says which, for the
-// report.
+// (as `make bench` writes it), or, without a file, runs the benchmarks the
+// report uses itself in the repository at root: route matching and the
+// gateway's streamed chat completion from an OpenAI and from an Anthropic
+// backend (the translation cost). source says which, for the report.
 func goBenchmarks(ctx context.Context, file, root string) (benches []goBench, source string, err error) {
 	var out []byte
 	if file != "" {
 		source = "`make bench`: `go test -run '^$' -bench . -benchmem ./shared/...`"
 		out, err = os.ReadFile(file)
 	} else {
-		source = "`go test -run '^$' -bench '^" + matchBench + "$' -benchmem ./shared/route/`"
-		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^"+matchBench+"$", "-benchmem", "./shared/route/")
+		pattern := "^(" + matchBench + "|" + benchStreamPlain + "|" + benchToAnthropic + ")$"
+		pkgs := []string{"./shared/route/", "./shared/gateway/"}
+		source = "`go test -run '^$' -bench '" + pattern + "' -benchmem " + strings.Join(pkgs, " ") + "`"
+		progress("running the Go benchmarks: %s", strings.Trim(source, "`"))
+		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-run", "^$", "-bench", pattern, "-benchmem"}, pkgs...)...)
 		cmd.Dir = root
 		out, err = cmd.Output()
 	}

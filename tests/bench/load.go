@@ -16,12 +16,26 @@ var (
 	streamBody = []byte(`{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
 )
 
+// The translating path's requests: the same streamed chat completion for
+// model mock-claude, which the gateway routes to the Anthropic mock, and
+// the Messages request it becomes there (same prompt, the max_tokens the
+// translation sends when the client sets none), sent to the mock directly.
+var (
+	claudeStreamBody    = []byte(`{"model":"mock-claude","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	anthropicStreamBody = []byte(`{"model":"mock-claude","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	anthropicHeader     = http.Header{"Anthropic-Version": {"2023-06-01"}}
+)
+
 // endpoint is where a run sends its requests: the mock directly, or the
-// gateway with its API key.
+// gateway with its API key. body and header, when set, are the request
+// body and extra headers of runs that send a different request to each
+// endpoint.
 type endpoint struct {
-	name string
-	url  string
-	key  string
+	name   string
+	url    string
+	key    string
+	body   []byte
+	header http.Header
 }
 
 // newClient is a keep-alive HTTP/1.1 client with room for conns
@@ -78,6 +92,9 @@ func exchange(ctx context.Context, c *http.Client, e endpoint, body, buf []byte)
 	req, err := newRequest(ctx, e.url, e.key, body)
 	if err != nil {
 		return first, done, err
+	}
+	for k, v := range e.header {
+		req.Header[k] = v
 	}
 	resp, err := c.Do(req)
 	if err != nil {

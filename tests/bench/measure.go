@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,7 @@ type results struct {
 	starts        []startRun
 	initOnly      []time.Duration // exec to exit of `local -h`: runtime and package init
 	dynamoRTT     summary         // DescribeTable round trips to DynamoDB Local
+	translate     translateRun    // pass-through and translating paths, streamed
 	goBench       []goBench       // go test -bench results
 	goBenchSource string          // where they came from
 }
@@ -173,6 +175,9 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	if res.ttfb, err = e.closedPair(ctx, direct, gateway, streamBody, res.ttfbConns, first); err != nil {
 		return nil, err
 	}
+	if res.translate, err = e.translateRun(ctx); err != nil {
+		return nil, err
+	}
 	if res.peakKB, err = memKB(e.gw.pid(), "VmHWM"); err != nil {
 		return nil, fmt.Errorf("peak RSS: %w", err)
 	}
@@ -208,43 +213,58 @@ func (e *env) openPair(ctx context.Context, direct, gateway endpoint, body []byt
 	})
 }
 
-// pairRun runs a loop against the mock and the gateway: a warm-up on each,
-// then the measured time in rounds that take turns, so that whatever else
-// the machine does weighs on both alike.
+// pairRun runs a loop against the mock and the gateway (see turns).
 func (e *env) pairRun(ctx context.Context, what string, direct, gateway endpoint, conns int, pick func(sample) time.Duration, run loop) (pair, error) {
-	progress("mock and gateway, %s", what)
-	eps := [2]endpoint{direct, gateway}
-	var clients [2]*http.Client
+	results, cpu, err := e.turns(ctx, what, []endpoint{direct, gateway}, conns, run)
+	if err != nil {
+		return pair{}, err
+	}
+	var out [2]summary
+	for i := range out {
+		out[i] = summarize(results[i], pick)
+		out[i].cpu = cpu[i]
+	}
+	return pair{direct: out[0], gateway: out[1]}, nil
+}
+
+// turns runs a loop against each endpoint: a warm-up on each, then the
+// measured time in rounds in which they take turns, so that whatever else
+// the machine does weighs on all alike. It fails when a run has too many
+// errors.
+func (e *env) turns(ctx context.Context, what string, eps []endpoint, conns int, run loop) ([]runResult, []usage, error) {
+	names := make([]string, len(eps))
+	for i, ep := range eps {
+		names[i] = ep.name
+	}
+	progress("%s, %s", strings.Join(names, " / "), what)
+	clients := make([]*http.Client, len(eps))
 	for i, ep := range eps {
 		clients[i] = newClient(conns)
 		defer clients[i].CloseIdleConnections()
 		run(clients[i], ep, e.cfg.warmup)
 	}
 	rounds := max(e.cfg.rounds, 1)
-	var results [2]runResult
-	var cpu [2]usage
+	results := make([]runResult, len(eps))
+	cpu := make([]usage, len(eps))
 	for range rounds {
 		for i, ep := range eps {
 			r, u, err := e.metered(func() runResult { return run(clients[i], ep, e.cfg.duration/time.Duration(rounds)) })
 			if err != nil {
-				return pair{}, err
+				return nil, nil, err
 			}
 			results[i].add(r)
 			cpu[i] = cpu[i].plus(u)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return pair{}, err
+		return nil, nil, err
 	}
-	var out [2]summary
 	for i, ep := range eps {
 		if err := results[i].check(ep.name + ", " + what); err != nil {
-			return pair{}, err
+			return nil, nil, err
 		}
-		out[i] = summarize(results[i], pick)
-		out[i].cpu = cpu[i]
 	}
-	return pair{direct: out[0], gateway: out[1]}, nil
+	return results, cpu, nil
 }
 
 // loadRun measures throughput at conns connections and the CPU time the
@@ -300,7 +320,8 @@ func (e *env) coldStarts(ctx context.Context, n int) ([]startRun, error) {
 }
 
 func kind(body []byte) string {
-	if string(body) == string(streamBody) {
+	switch string(body) {
+	case string(streamBody), string(claudeStreamBody), string(anthropicStreamBody):
 		return "streamed"
 	}
 	return "plain"

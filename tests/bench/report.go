@@ -91,6 +91,9 @@ func (r *results) noisiest() float64 {
 	for _, l := range r.load {
 		most = max(most, l.cpu.share(l.cpu.other()))
 	}
+	for _, s := range r.translate.first {
+		most = max(most, s.cpu.share(s.cpu.other()))
+	}
 	return most
 }
 
@@ -132,6 +135,13 @@ func (r *results) rows() []row {
 		row{"Streaming time to first byte over direct, p50, 1 connection", dur(added(r.ttfb1, p50)), "", "", ""},
 		row{fmt.Sprintf("Streaming time to first byte over direct, p50, %d connections", r.ttfbConns), dur(ttfb50), "≤ " + dur(targetTTFBOver), verdict(ttfb50 <= targetTTFBOver), ""},
 		row{fmt.Sprintf("Streaming time to first byte over direct, p99, %d connections", r.ttfbConns), dur(ttfb99), "", "", ""},
+	)
+	if cost, _, ok := translationCost(r.goBench); ok && r.translate.first[gatewayTranslate].n > 0 {
+		c := r.translate.checks(cost)[1] // last byte, p50
+		rows = append(rows, row{"Translating path (OpenAI in, Anthropic out, streamed): added time to last byte, p50, 1 connection",
+			dur(c.translate), "≤ pass-through + translation cost + tolerance: " + dur(c.bound), verdict(c.met()), ""})
+	}
+	rows = append(rows,
 		row{"Peak RSS of the gateway process (VmHWM)", mib(r.peakKB), fmt.Sprintf("≤ %.0f MiB", targetPeakMiB), verdict(float64(r.peakKB)/1024 <= targetPeakMiB), peerRSS},
 	)
 	if len(r.starts) > 0 {
@@ -171,7 +181,7 @@ func render(r *results) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Sluice benchmarks\n\n")
-	p("The local gateway process (`go run ./local`) against a mock OpenAI provider with no delays, on loopback.\n")
+	p("The local gateway process (`go run ./local`) against a mock OpenAI provider with no delays (and, for the translating path, a mock Anthropic one), on loopback.\n")
 	p("Written by `go run ./tests/bench` (`make bench`); targets from the handbook. Best Go peer: the best Go gateway measured on such a machine.\n\n")
 	p("| Metric | Measured | Target | Verdict | Best Go peer |\n|---|---:|---:|:---:|---:|\n")
 	for _, rw := range r.rows() {
@@ -207,6 +217,8 @@ func render(r *results) string {
 	}
 	p("\nCPU columns are user + system time over the gateway's measured window (/proc/PID/stat, /proc/stat for the machine), in %% of one core; all share the machine's %d cores.\n", r.machine.cores)
 
+	b.WriteString(renderTranslate(r))
+
 	if len(r.starts) > 0 {
 		p("\n## Start to first answered request\n\n")
 		var ds, rss []string
@@ -234,7 +246,7 @@ func render(r *results) string {
 	p("\n## How it was run\n\n")
 	p("- Processes: the gateway (`local` built with `go build`, `-dynamodb` pointed at a shared DynamoDB Local in memory, Redis: %s), the mock provider (this program re-executed with `-serve-mock`), and the load generator (this program), all on loopback.\n", r.redis)
 	p("- Gateway log level: `SLUICE_LOG_LEVEL=%s`.\n", r.cfg.logLevel)
-	p("- Request: a small non-streamed chat completion (%d bytes) for model `mock-gpt`; streaming runs add `\"stream\": true`.\n", len(chatBody))
+	p("- Request: a small non-streamed chat completion (%d bytes) for model `mock-gpt`; streaming runs add `\"stream\": true`. The translating path sends the same streamed request for model `mock-claude`, which the gateway routes to the Anthropic mock (the mock process serves OpenAI at `/v1` and Anthropic at `/anthropic/v1`).\n", len(chatBody))
 	p("- Load generator: Go `net/http`, HTTP/1.1 keep-alive, one goroutine per connection in closed loops; the open loop paces requests with nanosleep on a locked thread and times each from when it was due (no coordinated omission), so the pacer's own wake-up delay is in both the mock and gateway figures.\n")
 	p("- Each run: %s warm-up on the same connections, then %s measured; in the mock-versus-gateway comparisons the two take turns in %d rounds, so load from elsewhere weighs on both alike.\n", r.cfg.warmup, r.cfg.duration, max(r.cfg.rounds, 1))
 	p("- Peak RSS: VmHWM of the measured gateway process after all load runs.\n")

@@ -84,7 +84,7 @@ func setUp(ctx context.Context, cfg config, root, tmp string) (*env, error) {
 		return e, err
 	}
 	manifests := filepath.Join(tmp, "manifests")
-	if err := writeManifests(manifests, "http://"+e.mockAddr+"/v1"); err != nil {
+	if err := writeManifests(manifests, "http://"+e.mockAddr); err != nil {
 		return e, err
 	}
 	progress("starting the gateway (SLUICE_LOG_LEVEL=%s)", cfg.logLevel)
@@ -131,7 +131,7 @@ func (e *env) startMock(ctx context.Context) error {
 	if e.mockAddr, err = servers.FreePort(); err != nil {
 		return err
 	}
-	progress("starting the mock provider on %s", e.mockAddr)
+	progress("starting the mock providers (OpenAI, Anthropic) on %s", e.mockAddr)
 	if e.mock, err = startChild("mock", e.tmp, childEnv(), self, "-serve-mock", e.mockAddr); err != nil {
 		return err
 	}
@@ -154,13 +154,14 @@ func (e *env) startMock(ctx context.Context) error {
 	}
 }
 
-// serveMock is the mock provider process: mock.OpenAI with no delays.
+// serveMock is the mock provider process, with no delays: mock.OpenAI at
+// /v1 and mock.Anthropic at /anthropic/v1, as the local process mounts them.
 func serveMock(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: &mock.OpenAI{}, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mockHandler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -173,7 +174,18 @@ func serveMock(addr string) error {
 	return nil
 }
 
-// manifestsFor routes model mock-gpt to the mock provider at endpoint.
+// mockHandler serves mock.OpenAI at /v1 and mock.Anthropic at
+// /anthropic/v1, with no delays.
+func mockHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/anthropic/", http.StripPrefix("/anthropic", &mock.Anthropic{}))
+	mux.Handle("/", &mock.OpenAI{})
+	return mux
+}
+
+// manifestsFor routes model mock-gpt to the mock OpenAI provider and model
+// mock-claude to the mock Anthropic provider; the two %s are their
+// endpoints.
 const manifestsFor = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata: {name: sluice}
@@ -204,13 +216,34 @@ spec:
     - path: {type: PathPrefix, value: /v1}
       headers: [{name: x-sluice-model, value: mock-gpt}]
     backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock}]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: AIBackend
+metadata: {name: mock-anthropic, namespace: default}
+spec:
+  provider: anthropic
+  endpoint: %s
+  models: [mock-claude]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: chat-anthropic, namespace: default}
+spec:
+  parentRefs: [{name: sluice}]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /v1}
+      headers: [{name: x-sluice-model, value: mock-claude}]
+    backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock-anthropic}]
 `
 
-func writeManifests(dir, endpoint string) error {
+// writeManifests writes the bench's manifests for the mock provider
+// process at base (http://HOST:PORT).
+func writeManifests(dir, base string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "bench.yaml"), fmt.Appendf(nil, manifestsFor, endpoint), 0o644)
+	return os.WriteFile(filepath.Join(dir, "bench.yaml"), fmt.Appendf(nil, manifestsFor, base+"/v1", base+"/anthropic/v1"), 0o644)
 }
 
 // gatewayProc is a running local process and what it answers with.
