@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestKeysRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != k {
+	if !reflect.DeepEqual(got, k) {
 		t.Fatalf("got %+v\nwant %+v", got, k)
 	}
 	_, sec, _ := ledger.ParseKey(secret)
