@@ -33,6 +33,11 @@ type exchange struct {
 	backend     string
 	status      int
 	wroteHeader bool
+
+	key      ledger.Key
+	ticket   *ledger.Ticket      // admission's reservation, settled once
+	tr       provider.Translator // the attempt that answered
+	streamed ledger.TextCounter  // generated text streamed, for estimates
 }
 
 func (ex *exchange) serve() error {
@@ -47,9 +52,11 @@ func (ex *exchange) serve() error {
 		return ex.serveHTTPRoute(table)
 	}
 	// A bad key is refused before the body is read or a backend touched.
-	if _, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header)); err != nil {
+	key, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header))
+	if err != nil {
 		return authError(err)
 	}
+	ex.key = key
 	table := ex.g.tables.Table()
 	if table == nil {
 		return api.Errorf(api.ErrUnavailable, "no routes are configured yet")
@@ -134,6 +141,10 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		defer cancel()
 		ex.r = ex.r.WithContext(ctx)
 	}
+	if err := ex.admit(rule, body); err != nil {
+		return err
+	}
+	defer ex.settle()
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
@@ -225,6 +236,7 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if err != nil {
 		return err
 	}
+	ex.tr = tr
 	path, out, err := tr.Request(body)
 	if err != nil {
 		return err
@@ -338,6 +350,9 @@ func (ex *exchange) relayStream(tr provider.Translator, body io.Reader) error {
 			ex.w.Write(buf)
 			rc.Flush()
 			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+		}
+		if ex.ticket != nil {
+			ex.streamed.Add(ev.Data)
 		}
 		buf, err = tr.StreamEvent(buf[:0], ev)
 		if err != nil {

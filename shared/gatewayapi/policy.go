@@ -198,4 +198,3 @@ func setPolicyStatus(a *analysis, objs []*Object, t metav1.Time) {
 		}
 	}
 }
-

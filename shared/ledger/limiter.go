@@ -86,6 +86,7 @@ type Request struct {
 type Refusal struct {
 	Message    string
 	RetryAfter time.Duration
+	rate       rateState // the limits as they stand, for the headers
 }
 
 func (r *Refusal) Error() string { return r.Message }
@@ -300,12 +301,17 @@ func (t *Ticket) takeWindows(ctx context.Context, checks []check) error {
 		}
 		if !ok {
 			t.undoWindows(ctx)
+			ref := &Refusal{RetryAfter: reset, Message: "rate limit reached", rate: t.rate}
+			for i, m := range w.metrics {
+				ref.rate.note(m, limits[i], counts[i], reset)
+			}
 			for i, m := range w.metrics {
 				if counts[i]+w.costs[i] > limits[i] {
-					return &Refusal{RetryAfter: reset, Message: refusalMessage(subject, m, limits[i], counts[i], w.costs[i])}
+					ref.Message = refusalMessage(subject, m, limits[i], counts[i], w.costs[i])
+					break
 				}
 			}
-			return &Refusal{RetryAfter: reset, Message: "rate limit reached"}
+			return ref
 		}
 		t.windows = append(t.windows, w)
 		for i, m := range w.metrics {
@@ -382,7 +388,9 @@ func (t *Ticket) reserveBudgets(ctx context.Context, checks []check) error {
 		}
 		if !ok {
 			t.releaseHolds(ctx)
-			return &Refusal{RetryAfter: reset, Message: refusalMessage(c.subject, c.metric, c.limit, held, amount)}
+			ref := &Refusal{RetryAfter: reset, Message: refusalMessage(c.subject, c.metric, c.limit, held, amount), rate: t.rate}
+			ref.rate.note(c.metric, c.limit, held, reset)
+			return ref
 		}
 		t.holds = append(t.holds, Hold{Bucket: b, Delta: amount})
 		t.rate.note(c.metric, c.limit, held, reset)
@@ -412,10 +420,20 @@ func (l *Limiter) warnOpen(msg string, err error) {
 // token limits that applied, and what remains of them after this request's
 // reservation.
 func (t *Ticket) SetHeaders(h http.Header) {
-	if t == nil {
-		return
+	if t != nil {
+		t.rate.setHeaders(h)
 	}
-	r := &t.rate
+}
+
+// SetHeaders writes Retry-After (whole seconds, at least 1) and the
+// x-ratelimit-* headers as the limits stand.
+func (r *Refusal) SetHeaders(h http.Header) {
+	s := int64((r.RetryAfter + time.Second - 1) / time.Second)
+	h.Set("Retry-After", strconv.FormatInt(max(s, 1), 10))
+	r.rate.setHeaders(h)
+}
+
+func (r *rateState) setHeaders(h http.Header) {
 	if r.haveReq {
 		h.Set("X-Ratelimit-Limit-Requests", strconv.FormatInt(r.reqLimit, 10))
 		h.Set("X-Ratelimit-Remaining-Requests", strconv.FormatInt(r.reqRemaining, 10))
@@ -426,12 +444,6 @@ func (t *Ticket) SetHeaders(h http.Header) {
 		h.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(r.tokRemaining, 10))
 		h.Set("X-Ratelimit-Reset-Tokens", resetString(r.tokReset))
 	}
-}
-
-// SetRefusalHeaders writes Retry-After (whole seconds, at least 1).
-func SetRefusalHeaders(h http.Header, r *Refusal) {
-	s := int64((r.RetryAfter + time.Second - 1) / time.Second)
-	h.Set("Retry-After", strconv.FormatInt(max(s, 1), 10))
 }
 
 // resetString is OpenAI's format for reset headers: "12s", "6m0s".
