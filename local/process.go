@@ -22,6 +22,7 @@ import (
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 // process is everything the local process started, and its handler.
@@ -111,7 +112,17 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	if o.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
-		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, o.refresh, 0)
+		var lim *ledger.Limiter
+		if lim, err = p.limiter(o, redisURL, st); err != nil {
+			return nil, err
+		}
+		var g *gateway.Gateway
+		g, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
+			st, creds, o.refresh, o.keyCache)
+		if g != nil {
+			p.closers = append(p.closers, g.Wait)
+			gw = g
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -121,6 +132,20 @@ func start(ctx context.Context, o options, log *slog.Logger) (p *process, err er
 	mux.Handle("/", gw)
 	p.handler = mux
 	return p, nil
+}
+
+// limiter builds the ledger's limiter: windows in Redis, budgets and usage
+// in DynamoDB, failing open or closed as o says.
+func (p *process) limiter(o options, redisURL string, st *store.Store) (*ledger.Limiter, error) {
+	if o.limitsFail != "open" && o.limitsFail != "closed" {
+		return nil, fmt.Errorf("limits-fail must be open or closed, got %q", o.limitsFail)
+	}
+	rc, err := window.NewClient(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, func() { rc.Close() })
+	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.limitsFail == "closed", Logger: p.log}, window.New(rc), st), nil
 }
 
 func pingRedis(ctx context.Context, url string) error {

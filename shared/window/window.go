@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,15 +16,48 @@ import (
 	"github.com/sluicegw/sluice/shared/ledger"
 )
 
-// Redis is a ledger.WindowStore over a go-redis client.
+// Redis is a ledger.WindowStore over a go-redis client. After a failure
+// it answers ErrDown at once for a second instead of waiting on Redis
+// again, so a down Redis costs requests no time when limits fail open.
 type Redis struct {
-	c redis.UniversalClient
+	c    redis.UniversalClient
+	down atomic.Int64 // unix nanoseconds until which Redis is taken as down
+	now  func() time.Time
 }
 
 var _ ledger.WindowStore = (*Redis)(nil)
 
+// ErrDown is returned while a recent failure says Redis is down.
+var ErrDown = errors.New("window: redis is down (recent failure)")
+
+// downFor is how long a failure keeps Redis marked down.
+const downFor = time.Second
+
 // New returns a window store over c.
-func New(c redis.UniversalClient) *Redis { return &Redis{c: c} }
+func New(c redis.UniversalClient) *Redis { return &Redis{c: c, now: time.Now} }
+
+// NewClient connects to a Redis URL with the short timeouts rate limiting
+// wants: a limiter that waits seconds on a dead Redis is worse than none.
+func NewClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("window: redis URL: %w", err)
+	}
+	opt.DialTimeout = 250 * time.Millisecond
+	opt.ReadTimeout = 250 * time.Millisecond
+	opt.WriteTimeout = 250 * time.Millisecond
+	opt.MaxRetries = 1
+	return redis.NewClient(opt), nil
+}
+
+func (r *Redis) isDown() bool { return r.now().UnixNano() < r.down.Load() }
+
+func (r *Redis) failed(err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		r.down.Store(r.now().Add(downFor).UnixNano())
+	}
+	return err
+}
 
 // take: KEYS are the counters; ARGV[1] is the TTL in milliseconds, then a
 // limit and a cost per key. It answers {1, counts after...} when every
@@ -62,6 +96,9 @@ func (r *Redis) Take(ctx context.Context, keys []string, limits, costs []int64, 
 	if len(keys) == 0 {
 		return true, nil, nil
 	}
+	if r.isDown() {
+		return false, nil, ErrDown
+	}
 	args := make([]any, 0, 1+2*len(keys))
 	args = append(args, ttl.Milliseconds())
 	for i := range keys {
@@ -69,7 +106,7 @@ func (r *Redis) Take(ctx context.Context, keys []string, limits, costs []int64, 
 	}
 	res, err := take.Run(ctx, r.c, keys, args...).Int64Slice()
 	if err != nil {
-		return false, nil, fmt.Errorf("window: take: %w", err)
+		return false, nil, fmt.Errorf("window: take: %w", r.failed(err))
 	}
 	if len(res) != len(keys)+1 {
 		return false, nil, errors.New("window: take: unexpected answer of " + strconv.Itoa(len(res)) + " values")
@@ -82,13 +119,16 @@ func (r *Redis) Add(ctx context.Context, keys []string, deltas []int64, ttl time
 	if len(keys) == 0 {
 		return nil
 	}
+	if r.isDown() {
+		return ErrDown
+	}
 	args := make([]any, 0, 1+len(keys))
 	args = append(args, ttl.Milliseconds())
 	for _, d := range deltas {
 		args = append(args, d)
 	}
 	if err := add.Run(ctx, r.c, keys, args...).Err(); err != nil {
-		return fmt.Errorf("window: add: %w", err)
+		return fmt.Errorf("window: add: %w", r.failed(err))
 	}
 	return nil
 }
