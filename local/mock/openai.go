@@ -55,6 +55,11 @@ type chatRequest struct {
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
+	// PromptCacheKey makes the mock report half the prompt as cached, and
+	// ReasoningEffort seven reasoning tokens (counted in the completion),
+	// so usage accounting of both can be tested.
+	PromptCacheKey  string `json:"prompt_cache_key"`
+	ReasoningEffort string `json:"reasoning_effort"`
 }
 
 func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
@@ -82,10 +87,18 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	id := "chatcmpl-mock" + strconv.FormatInt(m.now().UnixNano()%1e9, 36)
 	created := m.now().Unix()
+	cached, reasoning := 0, 0
+	if req.PromptCacheKey != "" {
+		cached = promptTokens / 2
+	}
+	if req.ReasoningEffort != "" {
+		reasoning = 7
+	}
+	completion := len(words) + reasoning
 	usage := map[string]any{
-		"prompt_tokens": promptTokens, "completion_tokens": len(words), "total_tokens": promptTokens + len(words),
-		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
-		"completion_tokens_details": map[string]any{"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+		"prompt_tokens": promptTokens, "completion_tokens": completion, "total_tokens": promptTokens + completion,
+		"prompt_tokens_details":     map[string]any{"cached_tokens": cached, "audio_tokens": 0},
+		"completion_tokens_details": map[string]any{"reasoning_tokens": reasoning, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
 	}
 	if !req.Stream {
 		writeJSON(w, http.StatusOK, map[string]any{

@@ -528,7 +528,10 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		return fmt.Errorf("ledger: settle %s: %w", s.RequestID, err)
 	}
 	if already {
-		l.log.Info("ledger: request already settled", "request_id", s.RequestID)
+		// A retry of a request that was settled before (a retried Lambda):
+		// the first settle stands, and this run's reservations go back.
+		l.log.Info("ledger: request already settled; releasing this run's reservations", "request_id", s.RequestID)
+		t.releaseHolds(ctx)
 	}
 	return nil
 }
