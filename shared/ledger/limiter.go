@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -131,6 +133,13 @@ type Ticket struct {
 	holds   []Hold // reserved buckets, Delta = the reserved amount
 	rate    rateState
 	settled atomic.Bool
+	run     string
+}
+
+func newRun() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 type takenWindow struct {
@@ -215,7 +224,7 @@ func (l *Limiter) PriceOf(p *Policy, model string) Price {
 // With a store down it fails open (admits, logs) or closed
 // (ErrUnavailable), as configured.
 func (l *Limiter) Admit(ctx context.Context, req Request) (*Ticket, error) {
-	t := &Ticket{l: l, req: req, at: l.now(), price: l.PriceOf(req.Policy, req.Model)}
+	t := &Ticket{l: l, req: req, at: l.now(), price: l.PriceOf(req.Policy, req.Model), run: newRun()}
 	checks := l.checks(&req)
 	if len(checks) == 0 {
 		return t, nil
@@ -472,7 +481,7 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		return nil
 	}
 	l := t.l
-	s := Settlement{RequestID: t.req.ID, KeyID: t.req.Key.ID, Consumer: t.req.Key.Consumer, Model: t.req.Model, At: t.at}
+	s := Settlement{RequestID: t.req.ID, Run: t.run, KeyID: t.req.Key.ID, Consumer: t.req.Key.Consumer, Model: t.req.Model, At: t.at}
 	switch {
 	case o.Usage.Reported:
 		s.Usage = o.Usage

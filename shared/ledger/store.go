@@ -52,12 +52,15 @@ type UsageStore interface {
 // Settlement is what one request cost, to be recorded once.
 type Settlement struct {
 	RequestID string
-	KeyID     string
-	Consumer  string
-	Model     string
-	At        time.Time
-	Usage     api.Usage
-	Cost      Micros
+	// Run identifies the admission that is settling (random): a store
+	// tells its own earlier, committed try from another run's settle.
+	Run      string
+	KeyID    string
+	Consumer string
+	Model    string
+	At       time.Time
+	Usage    api.Usage
+	Cost     Micros
 	// Estimated is set when the provider reported nothing and the usage
 	// was estimated from the request and the streamed text.
 	Estimated bool

@@ -175,6 +175,7 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 	rec["cost_micros"] = n(int64(set.Cost))
 	rec["estimated"] = &types.AttributeValueMemberBOOL{Value: set.Estimated}
 	rec["expires_at"] = epoch(time.Now().Add(settledTTL))
+	rec["run"] = s(set.Run)
 	if set.Consumer != "" {
 		rec["consumer"] = s(set.Consumer)
 	}
@@ -215,33 +216,25 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 			ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(h.Delta)},
 		}})
 	}
-	in := &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(clientToken(set.RequestID))}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
 	err := retry(ctx, settleTries, func() error {
 		_, err := st.db.TransactWriteItems(ctx, in)
 		return err
 	})
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
-		return true, nil
-	}
-	var ipm *types.IdempotentParameterMismatchException
-	if errors.As(err, &ipm) {
-		return true, nil // the same request id settled with other figures: the first one stands
+		// Settled before: by an earlier try of this very call whose answer
+		// was lost (then this settle is done), or by another run.
+		out, gerr := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.ledger, Key: key("usage#"+set.RequestID, "settled"), ConsistentRead: aws.Bool(true)})
+		if gerr != nil {
+			return false, fmt.Errorf("store: settle %s: read the earlier settle: %w", set.RequestID, gerr)
+		}
+		return str(out.Item, "run") != set.Run, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: settle %s: %w", set.RequestID, err)
 	}
 	return false, nil
-}
-
-// clientToken is DynamoDB's idempotency token for a transaction (at most
-// 36 characters): within ten minutes a retried call succeeds again
-// without applying twice.
-func clientToken(reqID string) string {
-	if len(reqID) > 36 {
-		return reqID[len(reqID)-36:]
-	}
-	return reqID
 }
 
 // Usage returns a subject's usage rows for days from..to (inclusive).
