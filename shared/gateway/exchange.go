@@ -313,6 +313,9 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 	if err != nil {
 		return err
 	}
+	if ex.ticket != nil && !tr.Usage().Reported {
+		ex.streamed.Add(out) // no usage reported: the ledger estimates from the text
+	}
 	h := ex.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(out)))
