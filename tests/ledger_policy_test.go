@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -60,6 +61,9 @@ spec:
 	e.adminDo(http.MethodGet, "/admin/v1/objects", nil, http.StatusOK, &objs)
 	found := false
 	for _, raw := range objs.Items {
+		var c bytes.Buffer
+		json.Compact(&c, raw)
+		raw = c.Bytes()
 		if strings.Contains(string(raw), `"kind":"TokenLimitPolicy"`) {
 			found = strings.Contains(string(raw), `"reason":"Accepted"`) && strings.Contains(string(raw), "in force on HTTPRoute/ai/chat")
 		}
