@@ -38,7 +38,7 @@ type cached struct {
 // minReload spaces the look-ups a wrong secret can cause for one key id:
 // a rotated key's new secret works at once, and a stream of bad secrets
 // costs at most one store read per id per minReload.
-const minReload = time.Second
+const minReload = 100 * time.Millisecond
 
 // maxCached bounds the cache; past it, the cache starts over.
 const maxCached = 100_000
