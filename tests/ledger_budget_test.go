@@ -25,11 +25,10 @@ spec:
 `
 
 type concurrentResult struct {
-	ok, refused     int
-	input, output   int64 // as the provider reported them to clients
-	excess          int64 // sum over admitted requests of actual - reserved, where positive
-	otherStatuses   []int
-	reservedPerCall int64
+	ok, refused   int
+	input, output int64 // as the provider reported them to clients
+	excess        int64 // sum over admitted requests of actual - reserved, where positive
+	otherStatuses []int
 }
 
 // fire sends n requests at once with one key and adds up what the
@@ -84,7 +83,9 @@ func fire(t *testing.T, e *ledgerEnv, key string, n int, body func(i int) string
 func TestBudgetUnder200Concurrent(t *testing.T) {
 	e := newLedgerEnv(t, ledgerOpts{policy: fmt.Sprintf(budgetPolicy, 0)})
 	k := e.key("busy", "team-busy", ledger.Limits{TokensPerDay: 2000})
-	body := func(i int) string { return chatBody("gpt-4o", fmt.Sprintf("question number %d", i), `,"max_tokens":40`) }
+	body := func(i int) string {
+		return chatBody("gpt-4o", fmt.Sprintf("question number %d", i), `,"max_tokens":40`)
+	}
 	reserved := func(b string) int64 { return ledger.EstimateBody([]byte(b)).Input + 40 }
 	res := fire(t, e, k.Key, 200, body, reserved)
 	t.Logf("200 concurrent: %d admitted, %d refused; provider reported %d input + %d output tokens", res.ok, res.refused, res.input, res.output)

@@ -39,7 +39,9 @@ func TestRateLimitHeadersCountDown(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("4th request: %v %v %s", err, resp, body)
 	}
-	var oe struct{ Error struct{ Type, Code, Message string } }
+	var oe struct {
+		Error struct{ Type, Code, Message string }
+	}
 	json.Unmarshal(body, &oe)
 	if oe.Error.Type != "rate_limit_error" || !strings.Contains(oe.Error.Message, "3 requests per minute") {
 		t.Fatalf("429 body %s", body)

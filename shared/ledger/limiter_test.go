@@ -130,7 +130,7 @@ func TestAdmitAndSettle(t *testing.T) {
 		{name: "failed before any token: released", key: Limits{TokensPerDay: 1000},
 			outcome: Outcome{}, wantHeld: map[string]int64{"tokens-day#2026-11-27#*": 0}, wantNone: true},
 		{name: "cut stream: estimated", key: Limits{TokensPerDay: 1000},
-			outcome: Outcome{Started: true, Streamed: counted(`{"choices":[{"delta":{"content":"twelve bytes"}}]}`)},
+			outcome:  Outcome{Started: true, Streamed: counted(`{"choices":[{"delta":{"content":"twelve bytes"}}]}`)},
 			wantHeld: map[string]int64{"tokens-day#2026-11-27#*": est.Input + 3}, wantEst: true},
 	}
 	for _, tt := range tests {

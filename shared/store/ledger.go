@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -295,4 +294,3 @@ func limitsJSON(l ledger.Limits) (types.AttributeValue, bool) {
 	return s(string(b)), true
 }
 
-func itoa(v int64) string { return strconv.FormatInt(v, 10) }
