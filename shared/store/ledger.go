@@ -293,4 +293,3 @@ func limitsJSON(l ledger.Limits) (types.AttributeValue, bool) {
 	b, _ := json.Marshal(l) // plain numbers and strings: cannot fail
 	return s(string(b)), true
 }
-
