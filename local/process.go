@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -40,8 +41,8 @@ func (p *process) close() {
 	}
 }
 
-func start(ctx context.Context, o options, log *slog.Logger) (p *process, err error) {
-	p = &process{log: log}
+func start(ctx context.Context, o options, log *slog.Logger) (_ *process, err error) {
+	p := &process{log: log}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -145,7 +146,10 @@ func (p *process) limiter(o options, redisURL string, st *store.Store) (*ledger.
 		return nil, err
 	}
 	p.closers = append(p.closers, func() { rc.Close() })
-	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.limitsFail == "closed", Logger: p.log}, window.New(rc), st), nil
+	lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.limitsFail == "closed", Logger: p.log, BatchUsage: 500 * time.Millisecond},
+		window.New(rc), st)
+	p.closers = append(p.closers, lim.Close)
+	return lim, nil
 }
 
 func pingRedis(ctx context.Context, url string) error {

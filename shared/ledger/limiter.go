@@ -37,6 +37,12 @@ type LimiterConfig struct {
 	Prices map[string]Price
 	// SettleTimeout bounds a settle's retries (default DefaultSettleTimeout).
 	SettleTimeout time.Duration
+	// BatchUsage, when set and the budget store is a BatchStore, sums the
+	// usage of requests that reserved nothing and writes it this often,
+	// instead of one write per request (the local process, where DynamoDB
+	// Local is slow). Call Close to write the last batch. Zero (Lambda):
+	// every request is settled on its own before its response ends.
+	BatchUsage time.Duration
 	Logger        *slog.Logger
 	Now           func() time.Time
 }
@@ -51,6 +57,7 @@ type Limiter struct {
 	now     func() time.Time
 
 	lastWarn atomic.Int64 // unix nanoseconds of the last fail-open warning
+	batch    *batcher
 }
 
 // NewLimiter returns a Limiter. A nil windows store leaves per-minute
@@ -72,7 +79,28 @@ func NewLimiter(cfg LimiterConfig, windows WindowStore, budgets BudgetStore) *Li
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Limiter{cfg: cfg, windows: windows, budgets: budgets, log: cfg.Logger, now: cfg.Now}
+	l := &Limiter{cfg: cfg, windows: windows, budgets: budgets, log: cfg.Logger, now: cfg.Now}
+	if bs, ok := budgets.(BatchStore); ok && cfg.BatchUsage > 0 {
+		l.batch = newBatcher(l, bs, cfg.BatchUsage)
+	}
+	return l
+}
+
+func (l *Limiter) batchClosed() bool {
+	select {
+	case <-l.batch.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close writes the usage still batched in memory; settles after it are
+// written one by one.
+func (l *Limiter) Close() {
+	if b := l.batch; b != nil {
+		b.close()
+	}
 }
 
 // Request is what admission needs to know of one request.
@@ -519,6 +547,12 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		}
 	}
 	if l.budgets == nil {
+		return nil
+	}
+	if l.batch != nil && len(t.holds) == 0 && !l.batchClosed() {
+		if !s.NoUsage {
+			l.batch.add(s)
+		}
 		return nil
 	}
 	for _, h := range t.holds {

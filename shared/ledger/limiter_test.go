@@ -305,3 +305,54 @@ func TestRotateKeepsOldSecretForGrace(t *testing.T) {
 		t.Fatalf("old secret after grace: %v", err)
 	}
 }
+
+// batchBudgets is a memBudgets that also takes batches.
+type batchBudgets struct {
+	memBudgets
+	batches [][]BatchRow
+	fail    int
+}
+
+func (b *batchBudgets) SettleBatch(_ context.Context, _ string, rows []BatchRow) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail > 0 {
+		b.fail--
+		return errors.New("throttled for good")
+	}
+	b.batches = append(b.batches, append([]BatchRow(nil), rows...))
+	return nil
+}
+
+func TestBatchedUsage(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 30, 15, 0, time.UTC)
+	b := &batchBudgets{memBudgets: memBudgets{held: map[Bucket]int64{}, settled: map[string]Settlement{}}, fail: 1}
+	l := NewLimiter(LimiterConfig{Now: func() time.Time { return now }, BatchUsage: time.Hour}, nil, b)
+	u := Outcome{Usage: api.Usage{InputTokens: 3, OutputTokens: 4, Reported: true}, Started: true}
+	for i := range 5 {
+		tk, err := l.Admit(context.Background(), Request{ID: "r" + string(rune('0'+i)), Key: Key{ID: "k", Consumer: "c"}, Model: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk.Settle(context.Background(), u)
+	}
+	// A key with a quota settles on its own, idempotently.
+	tk, _ := l.Admit(context.Background(), Request{ID: "q", Key: Key{ID: "k2", Limits: Limits{TokensPerDay: 100}}, Model: "m", Body: []byte(`{"max_tokens":5}`)})
+	tk.Settle(context.Background(), u)
+	if _, ok := b.settled["q"]; !ok || len(b.settled) != 1 {
+		t.Fatalf("settled one by one: %v", b.settled)
+	}
+	l.batch.flush(context.Background()) // fails: kept
+	if len(b.batches) != 0 {
+		t.Fatal("a failed batch was counted")
+	}
+	l.Close()
+	if len(b.batches) != 1 || len(b.batches[0]) != 3 {
+		t.Fatalf("batches %v", b.batches)
+	}
+	for _, r := range b.batches[0] {
+		if r.Usage.Requests != 5 || r.Usage.InputTokens != 15 || r.Usage.OutputTokens != 20 || r.Usage.Day != "2026-11-27" {
+			t.Fatalf("row %+v", r)
+		}
+	}
+}

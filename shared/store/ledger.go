@@ -29,6 +29,7 @@ import (
 
 var _ ledger.BudgetStore = (*Store)(nil)
 var _ ledger.UsageStore = (*Store)(nil)
+var _ ledger.BatchStore = (*Store)(nil)
 
 // settledTTL is how long idempotency records are kept: longer than any
 // retry of the same request could come.
@@ -182,27 +183,17 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 		TableName: &st.ledger, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}}
 	if !set.NoUsage {
-		est := int64(0)
+		row := ledger.UsageRow{Day: ledger.Day(set.At), Model: set.Model, Requests: 1, InputTokens: u.InputTokens,
+			OutputTokens: u.OutputTokens, CachedTokens: u.CachedTokens, ReasoningTokens: u.ReasoningTokens, CostMicros: set.Cost}
 		if set.Estimated {
-			est = 1
-		}
-		day := ledger.Day(set.At)
-		vals := map[string]types.AttributeValue{
-			":one": n(1), ":in": n(u.InputTokens), ":out": n(u.OutputTokens), ":cached": n(u.CachedTokens),
-			":reason": n(u.ReasoningTokens), ":cost": n(int64(set.Cost)), ":est": n(est), ":day": s(day), ":model": s(set.Model),
+			row.Estimated = 1
 		}
 		subjects := []string{"key#" + set.KeyID, "all"}
 		if set.Consumer != "" {
 			subjects = append(subjects, "consumer#"+set.Consumer)
 		}
 		for _, sub := range subjects {
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
-				TableName: &st.ledger, Key: key("usage#"+sub, day+"#"+set.Model),
-				UpdateExpression: aws.String("ADD requests :one, input_tokens :in, output_tokens :out, cached_tokens :cached, " +
-					"reasoning_tokens :reason, cost_micros :cost, estimated :est SET #d = :day, model = :model"),
-				ExpressionAttributeNames:  map[string]string{"#d": "day"},
-				ExpressionAttributeValues: vals,
-			}})
+			items = append(items, st.usageUpdate(sub, row))
 		}
 	}
 	for _, h := range set.Holds {
@@ -234,6 +225,47 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 		return false, fmt.Errorf("store: settle %s: %w", set.RequestID, err)
 	}
 	return false, nil
+}
+
+// usageUpdate ADDs one row to a subject's usage counters.
+func (st *Store) usageUpdate(subject string, u ledger.UsageRow) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &st.ledger, Key: key("usage#"+subject, u.Day+"#"+u.Model),
+		UpdateExpression: aws.String("ADD requests :req, input_tokens :in, output_tokens :out, cached_tokens :cached, " +
+			"reasoning_tokens :reason, cost_micros :cost, estimated :est SET #d = :day, model = :model"),
+		ExpressionAttributeNames: map[string]string{"#d": "day"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":req": n(u.Requests), ":in": n(u.InputTokens), ":out": n(u.OutputTokens), ":cached": n(u.CachedTokens),
+			":reason": n(u.ReasoningTokens), ":cost": n(int64(u.CostMicros)), ":est": n(u.Estimated), ":day": s(u.Day), ":model": s(u.Model),
+		},
+	}}
+}
+
+// SettleBatch ADDs summed usage rows, all or nothing, once per batch id.
+func (st *Store) SettleBatch(ctx context.Context, batchID string, rows []ledger.BatchRow) error {
+	if len(rows) > ledger.MaxBatchRows {
+		return fmt.Errorf("store: settle batch %s: %d rows, at most %d", batchID, len(rows), ledger.MaxBatchRows)
+	}
+	rec := key("usage#"+batchID, "settled")
+	rec["rows"] = n(int64(len(rows)))
+	rec["expires_at"] = epoch(time.Now().Add(settledTTL))
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &st.ledger, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
+	for _, r := range rows {
+		items = append(items, st.usageUpdate(r.Subject, r.Usage))
+	}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	err := retry(ctx, settleTries, func() error {
+		_, err := st.db.TransactWriteItems(ctx, in)
+		return err
+	})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
+		return nil // an earlier try of this batch committed
+	}
+	if err != nil {
+		return fmt.Errorf("store: settle batch %s: %w", batchID, err)
+	}
+	return nil
 }
 
 // Usage returns a subject's usage rows for days from..to (inclusive).
