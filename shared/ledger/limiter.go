@@ -43,8 +43,8 @@ type LimiterConfig struct {
 	// Local is slow). Call Close to write the last batch. Zero (Lambda):
 	// every request is settled on its own before its response ends.
 	BatchUsage time.Duration
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Limiter admits requests against their key's and policy's limits and

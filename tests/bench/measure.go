@@ -23,23 +23,23 @@ import (
 
 // results are all the figures of one bench run.
 type results struct {
-	cfg       config
-	machine   machine
-	redis     string
-	latency1  pair // 1 connection, closed loop, whole answer
+	cfg      config
+	machine  machine
+	redis    string
+	latency1 pair // 1 connection, closed loop, whole answer
 	// The same with keys that have limits: per-minute windows (one Redis
 	// round trip) and a daily token quota (one DynamoDB conditional
 	// update to reserve; the settle runs after the answer).
 	limitedWindows, limitedBudget pair
-	latency   pair // open loop at cfg.rate, whole answer, from when due
-	load      []loadRun
-	ttfb1     pair // streamed, 1 connection, first body byte
-	ttfb      pair // streamed, ttfbConns connections, first body byte
-	ttfbConns int
-	peakKB    int64 // the measured gateway's VmHWM after every run
-	starts    []startRun
-	initOnly  []time.Duration // exec to exit of `local -h`: runtime and package init
-	dynamoRTT summary         // DescribeTable round trips to DynamoDB Local
+	latency                       pair // open loop at cfg.rate, whole answer, from when due
+	load                          []loadRun
+	ttfb1                         pair // streamed, 1 connection, first body byte
+	ttfb                          pair // streamed, ttfbConns connections, first body byte
+	ttfbConns                     int
+	peakKB                        int64 // the measured gateway's VmHWM after every run
+	starts                        []startRun
+	initOnly                      []time.Duration // exec to exit of `local -h`: runtime and package init
+	dynamoRTT                     summary         // DescribeTable round trips to DynamoDB Local
 }
 
 // pair is one scenario run against the mock directly and through the gateway.
