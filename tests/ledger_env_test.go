@@ -38,6 +38,8 @@ type ledgerEnv struct {
 	clock *clock
 }
 
+var ledgerTables atomic.Int64
+
 type ledgerOpts struct {
 	policy     string       // TokenLimitPolicy YAML (namespace ai), if any
 	failClosed bool         // SLUICE_LIMITS_FAIL=closed
@@ -94,9 +96,16 @@ spec:
 func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	t.Helper()
 	ctx := context.Background()
-	_, endpoint, routesTable, ledgerTable := env.Store(t)
+	// Tables of its own, named apart from the local process's (routes-N,
+	// ledger-N), which share this DynamoDB Local.
+	endpoint := env.DynamoDB(t)
+	n := ledgerTables.Add(1)
+	routesTable, ledgerTable := fmt.Sprintf("lt-routes-%d", n), fmt.Sprintf("lt-ledger-%d", n)
 	client, err := store.NewClient(ctx, endpoint)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateTables(ctx, client, routesTable, ledgerTable); err != nil {
 		t.Fatal(err)
 	}
 	e := &ledgerEnv{t: t, db: &flakyDB{DB: client}, clock: &clock{}}
