@@ -19,12 +19,12 @@ type Limiter interface {
 // admit runs admission for a routed model request: the key's limits and
 // the route's TokenLimitPolicy. The ticket it keeps on ex is settled by
 // settle, whatever happens next.
-func (ex *exchange) admit(rule *route.Rule, body []byte) error {
+func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error {
 	if ex.g.limiter == nil {
 		return nil
 	}
 	t, err := ex.g.limiter.Admit(ex.r.Context(), ledger.Request{
-		ID: ex.id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits,
+		ID: ex.id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings,
 	})
 	var ref *ledger.Refusal
 	switch {

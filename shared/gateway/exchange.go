@@ -141,7 +141,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		defer cancel()
 		ex.r = ex.r.WithContext(ctx)
 	}
-	if err := ex.admit(rule, body); err != nil {
+	if err := ex.admit(rule, ep, body); err != nil {
 		return err
 	}
 	defer ex.settle()

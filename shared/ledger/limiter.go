@@ -110,6 +110,9 @@ type Request struct {
 	Model  string
 	Body   []byte
 	Policy *Policy // the route's TokenLimitPolicy, if any
+	// NoOutput is set for operations that generate no tokens (embeddings):
+	// nothing is reserved for output then.
+	NoOutput bool
 }
 
 // Refusal is a request that does not fit a limit: 429 for the client.
@@ -259,7 +262,7 @@ func (l *Limiter) Admit(ctx context.Context, req Request) (*Ticket, error) {
 	}
 	t.est = EstimateBody(req.Body)
 	maxOut := t.est.MaxOutput
-	if maxOut == 0 {
+	if maxOut == 0 && !req.NoOutput {
 		maxOut = l.cfg.DefaultMaxTokens
 		if req.Policy != nil && req.Policy.DefaultMaxTokens > 0 {
 			maxOut = req.Policy.DefaultMaxTokens

@@ -356,3 +356,16 @@ func TestBatchedUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestEmbeddingsReserveNoOutput(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 30, 15, 0, time.UTC)
+	l, _, b := newTestLimiter(now)
+	body := []byte(`{"model":"e","input":["some text to embed"]}`)
+	_, err := l.Admit(context.Background(), Request{ID: "r", Key: Key{ID: "k", Limits: Limits{TokensPerDay: 1000}}, Model: "e", Body: body, NoOutput: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.held[Bucket{Subject: "key#k", Name: "tokens-day#2026-11-27#*"}], EstimateBody(body).Input; got != want {
+		t.Fatalf("reserved %d, want the input estimate %d alone", got, want)
+	}
+}
