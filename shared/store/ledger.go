@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
+	"sort"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,14 +21,15 @@ import (
 
 // Ledger items (all in the ledger table):
 //
-//	pk=limit#<subject>      sk=<metric>#<period>#<model|*>  held: settled + reserved amounts
-//	pk=usage#<subject>      sk=<YYYY-MM-DD>#<model>         requests, tokens, cost (ADDed per request)
-//	pk=usage#<request id>   sk=settled                      the idempotency record of one settle (TTL)
+//	pk=limit#<subject>            sk=<metric>#<period>#<model|*>  held: settled + reserved amounts
+//	pk=usage#<subject>#<shard>    sk=<YYYY-MM-DD>#<model>         requests, tokens, cost (ADDed per request)
+//	pk=usage#<request id>         sk=settled                      the idempotency record of one settle (TTL)
 //
 // Subjects are key#<id>, consumer#<name> and all. Counters change only
-// with atomic ADDs; reservations are conditional on the limit; a settle is
-// one transaction that includes the conditional put of its idempotency
-// record, so a retried settle changes nothing.
+// with atomic ADDs; reservations are conditional on the limit. A settle is
+// one transaction: the conditional put of its idempotency record and the
+// usage ADDs, so a retried settle changes nothing; the reserved holds then
+// move to the settled amounts with one ADD each.
 
 var _ ledger.BudgetStore = (*Store)(nil)
 var _ ledger.UsageStore = (*Store)(nil)
@@ -193,18 +197,8 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 			subjects = append(subjects, "consumer#"+set.Consumer)
 		}
 		for _, sub := range subjects {
-			items = append(items, st.usageUpdate(sub, row))
+			items = append(items, st.usageUpdate(sub, shardOf(set.RequestID), row))
 		}
-	}
-	for _, h := range set.Holds {
-		if h.Delta == 0 {
-			continue
-		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: &st.ledger, Key: key("limit#"+h.Bucket.Subject, h.Bucket.Name),
-			UpdateExpression:          aws.String("ADD held :d"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(h.Delta)},
-		}})
 	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
 	err := retry(ctx, settleTries, func() error {
@@ -214,23 +208,52 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) && len(tce.CancellationReasons) > 0 && aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed" {
 		// Settled before: by an earlier try of this very call whose answer
-		// was lost (then this settle is done), or by another run.
+		// was lost (then go on to the holds), or by another run (then the
+		// first settle stands and this one changes nothing).
 		out, gerr := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.ledger, Key: key("usage#"+set.RequestID, "settled"), ConsistentRead: aws.Bool(true)})
 		if gerr != nil {
 			return false, fmt.Errorf("store: settle %s: read the earlier settle: %w", set.RequestID, gerr)
 		}
-		return str(out.Item, "run") != set.Run, nil
+		if str(out.Item, "run") != set.Run {
+			return true, nil
+		}
+		err = nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: settle %s: %w", set.RequestID, err)
 	}
+	// The holds move to the settled amounts after the transaction, one ADD
+	// each: a budget counter is the hottest item of a busy key, and kept out
+	// of transactions it never makes reservations fail on a conflict. Should
+	// the process die between the two, the reservation stays held: the
+	// budget errs on the safe side.
+	for _, h := range set.Holds {
+		if h.Delta == 0 {
+			continue
+		}
+		if err := st.Release(ctx, h.Bucket, -h.Delta); err != nil {
+			return false, fmt.Errorf("store: settle %s: usage recorded, but: %w", set.RequestID, err)
+		}
+	}
 	return false, nil
 }
 
+// usageShards spreads each subject's usage counters over this many items
+// (pk usage#<subject>#<shard>, the shard from the request or batch id), so
+// concurrent settles of one busy key, consumer or of "all" rarely touch
+// the same item and conflict; Usage reads them all back.
+const usageShards = 8
+
+func shardOf(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return strconv.Itoa(int(h.Sum32() % usageShards))
+}
+
 // usageUpdate ADDs one row to a subject's usage counters.
-func (st *Store) usageUpdate(subject string, u ledger.UsageRow) types.TransactWriteItem {
+func (st *Store) usageUpdate(subject, shard string, u ledger.UsageRow) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &st.ledger, Key: key("usage#"+subject, u.Day+"#"+u.Model),
+		TableName: &st.ledger, Key: key("usage#"+subject+"#"+shard, u.Day+"#"+u.Model),
 		UpdateExpression: aws.String("ADD requests :req, input_tokens :in, output_tokens :out, cached_tokens :cached, " +
 			"reasoning_tokens :reason, cost_micros :cost, estimated :est SET #d = :day, model = :model"),
 		ExpressionAttributeNames: map[string]string{"#d": "day"},
@@ -251,7 +274,7 @@ func (st *Store) SettleBatch(ctx context.Context, batchID string, rows []ledger.
 	rec["expires_at"] = epoch(time.Now().Add(settledTTL))
 	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &st.ledger, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
 	for _, r := range rows {
-		items = append(items, st.usageUpdate(r.Subject, r.Usage))
+		items = append(items, st.usageUpdate(r.Subject, shardOf(batchID), r.Usage))
 	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
 	err := retry(ctx, settleTries, func() error {
@@ -268,34 +291,51 @@ func (st *Store) SettleBatch(ctx context.Context, batchID string, rows []ledger.
 	return nil
 }
 
-// Usage returns a subject's usage rows for days from..to (inclusive).
+// Usage returns a subject's usage rows for days from..to (inclusive), one
+// per day and model, its shards summed.
 func (st *Store) Usage(ctx context.Context, subject, from, to string) ([]ledger.UsageRow, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              &st.ledger,
-		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s("usage#" + subject), ":from": s(from), ":to": s(to + "#\uffff"),
-		},
+	sum := map[string]*ledger.UsageRow{}
+	var order []string
+	for shard := range usageShards {
+		in := &dynamodb.QueryInput{
+			TableName:              &st.ledger,
+			KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": s("usage#" + subject + "#" + strconv.Itoa(shard)), ":from": s(from), ":to": s(to + "#\uffff"),
+			},
+		}
+		for {
+			out, err := st.db.Query(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("store: usage of %s: %w", subject, err)
+			}
+			for _, it := range out.Items {
+				r := ledger.UsageRow{
+					Day: str(it, "day"), Model: str(it, "model"), Requests: num(it, "requests"),
+					InputTokens: num(it, "input_tokens"), OutputTokens: num(it, "output_tokens"),
+					CachedTokens: num(it, "cached_tokens"), ReasoningTokens: num(it, "reasoning_tokens"),
+					CostMicros: ledger.Micros(num(it, "cost_micros")), Estimated: num(it, "estimated"),
+				}
+				k := str(it, "sk")
+				if cur := sum[k]; cur != nil {
+					cur.Add(r)
+				} else {
+					sum[k] = &r
+					order = append(order, k)
+				}
+			}
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
 	}
-	var rows []ledger.UsageRow
-	for {
-		out, err := st.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("store: usage of %s: %w", subject, err)
-		}
-		for _, it := range out.Items {
-			rows = append(rows, ledger.UsageRow{
-				Day: str(it, "day"), Model: str(it, "model"), Requests: num(it, "requests"),
-				InputTokens: num(it, "input_tokens"), OutputTokens: num(it, "output_tokens"),
-				CachedTokens: num(it, "cached_tokens"), ReasoningTokens: num(it, "reasoning_tokens"),
-				CostMicros: ledger.Micros(num(it, "cost_micros")), Estimated: num(it, "estimated"),
-			})
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return rows, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	sort.Strings(order)
+	rows := make([]ledger.UsageRow, 0, len(order))
+	for _, k := range order {
+		rows = append(rows, *sum[k])
 	}
+	return rows, nil
 }
 
 // Settled returns the idempotency record of a request: whether it was
