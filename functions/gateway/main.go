@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -73,12 +74,21 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
-	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim}, st, creds, 0, keyTTL)
+	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID}, st, creds, 0, keyTTL)
 	if err != nil {
 		return err
 	}
 	lambdahttp.Start(gw, lcfg)
 	return nil
+}
+
+// invocationID makes debits idempotent per Lambda invocation: a retried
+// invocation keeps its AwsRequestID, so its usage is recorded once.
+func invocationID(r *http.Request) string {
+	if ids, ok := lambdahttp.FromContext(r.Context()); ok && ids.Lambda != "" {
+		return "lambda_" + ids.Lambda
+	}
+	return ""
 }
 
 // newLimiter wires the ledger: Redis windows (when SLUICE_REDIS_URL is

@@ -23,8 +23,14 @@ func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error 
 	if ex.g.limiter == nil {
 		return nil
 	}
+	id := ex.id
+	if f := ex.g.cfg.SettleID; f != nil {
+		if v := f(ex.r); v != "" {
+			id = v
+		}
+	}
 	t, err := ex.g.limiter.Admit(ex.r.Context(), ledger.Request{
-		ID: ex.id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings,
+		ID: id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings,
 	})
 	var ref *ledger.Refusal
 	switch {

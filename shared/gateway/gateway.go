@@ -55,6 +55,10 @@ type Config struct {
 	// SettleInBackground records usage after the handler returns (the
 	// local process); by default it is recorded before, as Lambda needs.
 	SettleInBackground bool
+	// SettleID gives the id a request's debit is idempotent on, when the
+	// runtime has one that survives retries (the Lambda invocation's id);
+	// nil or "" means the gateway's own request id.
+	SettleID func(*http.Request) string
 }
 
 // Gateway is the data-plane handler.
