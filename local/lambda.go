@@ -23,6 +23,8 @@ func (p *process) lambdaGateway(ctx context.Context, o options, dynamoEndpoint, 
 		"SLUICE_LAMBDA_STREAM=true",
 		"SLUICE_MAX_BODY_BYTES=" + strconv.FormatInt(o.maxBody, 10),
 		"SLUICE_LOG_LEVEL=" + o.logLevelStr,
+		"SLUICE_LIMITS_FAIL=" + o.limitsFail,
+		"SLUICE_KEY_CACHE_TTL=" + o.keyCache.String(),
 	}
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, gateway.CredentialEnvPrefix) {

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluicegw/sluice/shared/ledger"
 )
 
 func main() {
@@ -75,6 +77,8 @@ type options struct {
 	maxBody     int64
 	refresh     time.Duration
 	logLevelStr string
+	limitsFail  string
+	keyCache    time.Duration
 }
 
 func env(name, def string) string {
@@ -95,7 +99,16 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.mock, "mock-providers", env("SLUICE_MOCK_PROVIDERS", "auto"), "auto: serve backends whose credential is not set from a mock provider; off: never ($SLUICE_MOCK_PROVIDERS)")
 	fs.Int64Var(&o.maxBody, "max-body", 8<<20, "request body limit in bytes")
 	fs.DurationVar(&o.refresh, "table-refresh", 10*time.Second, "how often the gateway checks for a new route table")
+	fs.StringVar(&o.limitsFail, "limits-fail", env("SLUICE_LIMITS_FAIL", "open"), "open: with Redis or the ledger down, admit requests without limits (logged); closed: refuse them ($SLUICE_LIMITS_FAIL)")
+	fs.DurationVar(&o.keyCache, "key-cache", envDuration("SLUICE_KEY_CACHE_TTL", ledger.DefaultKeyCacheTTL), "how long key records are cached: a revoked key is refused within this bound ($SLUICE_KEY_CACHE_TTL)")
 	fs.StringVar(&o.logLevelStr, "log-level", env("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error ($SLUICE_LOG_LEVEL)")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }
 
 func (o *options) logLevel() slog.Level {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -21,6 +22,7 @@ import (
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 // process is everything the local process started, and its handler.
@@ -125,7 +127,17 @@ func (p *process) start(ctx context.Context, o options) error {
 	if o.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
-		gw, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody}, st, creds, o.refresh, 0)
+		var lim *ledger.Limiter
+		if lim, err = p.limiter(o, redisURL, st); err != nil {
+			return fmt.Errorf("limits: %w", err)
+		}
+		var g *gateway.Gateway
+		g, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
+			st, creds, o.refresh, o.keyCache)
+		if g != nil {
+			p.closers = append(p.closers, g.Wait)
+			gw = g
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -135,6 +147,23 @@ func (p *process) start(ctx context.Context, o options) error {
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil
+}
+
+// limiter builds the ledger's limiter: windows in Redis, budgets and usage
+// in DynamoDB, failing open or closed as o says.
+func (p *process) limiter(o options, redisURL string, st *store.Store) (*ledger.Limiter, error) {
+	if o.limitsFail != "open" && o.limitsFail != "closed" {
+		return nil, fmt.Errorf("limits-fail must be open or closed, got %q", o.limitsFail)
+	}
+	rc, err := window.NewClient(redisURL)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, func() { rc.Close() })
+	lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.limitsFail == "closed", Logger: p.log, BatchUsage: 500 * time.Millisecond},
+		window.New(rc), st)
+	p.closers = append(p.closers, lim.Close)
+	return lim, nil
 }
 
 func pingRedis(ctx context.Context, url string) error {

@@ -6,7 +6,9 @@
 //	sluice get [KIND [NAME]] [-n NAMESPACE]
 //	sluice delete KIND NAME [-n NAMESPACE]
 //	sluice rollback [--to VERSION]
-//	sluice keys create --name NAME [--consumer TEAM]
+//	sluice keys create --name NAME [--consumer TEAM] [limits]
+//	sluice keys list | revoke ID | rotate ID [--grace 24h]
+//	sluice usage [--key ID | --consumer NAME] [--since 7d] [--by model|day]
 //
 // The admin API is found through --endpoint or $SLUICE_ENDPOINT (default the
 // local process). Locally the CLI sends --admin-token, $SLUICE_ADMIN_TOKEN or
@@ -38,6 +40,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
+	"github.com/sluicegw/sluice/shared/ledger"
 )
 
 const usage = `usage:
@@ -46,8 +49,14 @@ const usage = `usage:
   sluice get [KIND [NAME]] [-n NS]     list applied objects and their status; one object in full
   sluice delete KIND NAME [-n NS]      delete an applied object
   sluice rollback [--to VERSION]       restore the objects and routes of an earlier table version
-  sluice keys create --name NAME [--consumer TEAM]
+  sluice keys create --name NAME [--consumer TEAM] [--rpm N] [--tpm N] [--tpd N] [--tokens-per-month N]
+                   [--budget-usd X] [--model-limit MODEL:rpm=N,tpm=N,tpd=N,tpmonth=N,usd=X]...
                                        create an API key (its secret is shown once)
+  sluice keys list                     list keys (never their secrets)
+  sluice keys revoke ID                revoke a key (gateways refuse it within their key cache bound, 30 s)
+  sluice keys rotate ID [--grace 24h]  new secret, shown once; the old one works for the grace period
+  sluice usage [--key ID | --consumer NAME] [--since 7d] [--by model|day]
+                                       requests, tokens and cost from the ledger
 common flags: --endpoint URL ($SLUICE_ENDPOINT), --admin-token TOKEN ($SLUICE_ADMIN_TOKEN)
 `
 
@@ -69,11 +78,11 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	}
 	cmd, args := args[0], args[1:]
 	if cmd == "keys" {
-		if len(args) == 0 || args[0] != "create" {
+		if len(args) == 0 {
 			fmt.Fprint(os.Stderr, usage)
 			return 2, nil
 		}
-		cmd, args = "keys create", args[1:]
+		cmd, args = "keys "+args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("sluice "+cmd, flag.ContinueOnError)
 	c := client{}
@@ -85,6 +94,19 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	consumer := fs.String("consumer", "", "the team or application the key belongs to")
 	namespace := fs.String("n", "", "namespace (default: any for get, \"default\" for delete)")
 	to := fs.Int64("to", 0, "rollback: the table version to restore (default: the one before the newest)")
+	var lim ledger.Limits
+	fs.Int64Var(&lim.RequestsPerMinute, "rpm", 0, "keys create: requests per minute")
+	fs.Int64Var(&lim.TokensPerMinute, "tpm", 0, "keys create: tokens per minute")
+	fs.Int64Var(&lim.TokensPerDay, "tpd", 0, "keys create: tokens per UTC day")
+	fs.Int64Var(&lim.TokensPerMonth, "tokens-per-month", 0, "keys create: tokens per calendar month")
+	fs.Float64Var(&lim.BudgetUSD, "budget-usd", 0, "keys create: spend budget per calendar month, in USD")
+	fs.Func("model-limit", "keys create: limits for one model, MODEL:rpm=N,tpm=N,tpd=N,tpmonth=N,usd=X (repeatable)", func(v string) error {
+		return parseModelLimit(&lim, v)
+	})
+	grace := fs.Duration("grace", 24*time.Hour, "keys rotate: how long the old secret keeps working")
+	keyID := fs.String("key", "", "usage: one key's usage (its id)")
+	since := fs.String("since", "7d", "usage: period, 7d, 12h or a date (UTC days)")
+	by := fs.String("by", "model", "usage: group rows by model, day or day,model")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2, nil
@@ -113,7 +135,23 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 		if *name == "" {
 			return 2, errors.New("keys create needs --name")
 		}
-		err = c.createKey(ctx, *name, *consumer, out)
+		if err := lim.Validate(); err != nil {
+			return 2, err
+		}
+		err = c.createKey(ctx, admin.CreateKeyRequest{Name: *name, Consumer: *consumer, Limits: lim}, out)
+	case "keys list":
+		err = c.listKeys(ctx, out)
+	case "keys revoke", "keys rotate":
+		if len(pos) != 1 {
+			return 2, errors.New(cmd + " needs the key's ID")
+		}
+		if cmd == "keys revoke" {
+			err = c.revokeKey(ctx, arg(0), out)
+		} else {
+			err = c.rotateKey(ctx, arg(0), *grace, out)
+		}
+	case "usage":
+		err = c.usage(ctx, *keyID, *consumer, *since, *by, out)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		return 2, nil
@@ -326,15 +364,6 @@ func (c *client) rollback(ctx context.Context, to int64, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "restored route table version %d as version %d\n", resp.Restored, resp.Version)
-	return nil
-}
-
-func (c *client) createKey(ctx context.Context, name, consumer string, out io.Writer) error {
-	var resp admin.CreateKeyResponse
-	if _, err := c.do(ctx, http.MethodPost, "/admin/v1/keys", admin.CreateKeyRequest{Name: name, Consumer: consumer}, &resp); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "key %s (%s) created; its secret is shown only this once:\n%s\n", resp.ID, resp.Name, resp.Key)
 	return nil
 }
 

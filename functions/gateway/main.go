@@ -5,7 +5,11 @@
 // SLUICE_PROVIDER_SECRET_ARN (a Secrets Manager secret whose JSON maps
 // credential names to values; without it, SLUICE_CREDENTIAL_<NAME>
 // variables, as locally), SLUICE_LAMBDA_STREAM, SLUICE_LOG_LEVEL,
-// SLUICE_MAX_BODY_BYTES, and SLUICE_DYNAMODB_ENDPOINT for DynamoDB Local.
+// SLUICE_MAX_BODY_BYTES, SLUICE_LIMITS_FAIL (open, the default, or closed:
+// what limits do when Redis or the ledger fails), SLUICE_KEY_CACHE_TTL (how
+// long key records are cached, 30s by default), and SLUICE_DYNAMODB_ENDPOINT
+// for DynamoDB Local. Without SLUICE_REDIS_URL per-minute limits are not
+// enforced (budgets and usage still are).
 package main
 
 import (
@@ -13,8 +17,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,7 +28,9 @@ import (
 
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
+	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 func main() {
@@ -61,12 +69,47 @@ func run(ctx context.Context, log *slog.Logger) error {
 	}
 	maxBody, _ := strconv.ParseInt(os.Getenv("SLUICE_MAX_BODY_BYTES"), 10, 64)
 	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
-	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody}, st, creds, 0, 0)
+	lim, err := newLimiter(os.Getenv, st, log)
+	if err != nil {
+		return err
+	}
+	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
+	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID}, st, creds, 0, keyTTL)
 	if err != nil {
 		return err
 	}
 	lambdahttp.Start(gw, lcfg)
 	return nil
+}
+
+// invocationID makes debits idempotent per Lambda invocation: a retried
+// invocation keeps its AwsRequestID, so its usage is recorded once.
+func invocationID(r *http.Request) string {
+	if ids, ok := lambdahttp.FromContext(r.Context()); ok && ids.Lambda != "" {
+		return "lambda_" + ids.Lambda
+	}
+	return ""
+}
+
+// newLimiter wires the ledger: Redis windows (when SLUICE_REDIS_URL is
+// set), DynamoDB budgets and usage. Usage is settled before each response
+// ends, so a frozen sandbox never holds an unwritten debit.
+func newLimiter(getenv func(string) string, st *store.Store, log *slog.Logger) (*ledger.Limiter, error) {
+	fail := getenv("SLUICE_LIMITS_FAIL")
+	if fail != "" && fail != "open" && fail != "closed" {
+		return nil, fmt.Errorf("SLUICE_LIMITS_FAIL must be open or closed, got %q", fail)
+	}
+	var windows ledger.WindowStore
+	if u := getenv("SLUICE_REDIS_URL"); u != "" {
+		rc, err := window.NewClient(u)
+		if err != nil {
+			return nil, err
+		}
+		windows = window.New(rc)
+	} else {
+		log.Warn("SLUICE_REDIS_URL is not set: per-minute limits are not enforced")
+	}
+	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: fail == "closed", Logger: log}, windows, st), nil
 }
 
 // secretCredentials reads the provider secret once, at cold start. Its

@@ -70,6 +70,11 @@ type chatRequest struct {
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
+	// PromptCacheKey makes the mock report half the prompt as cached, and
+	// ReasoningEffort seven reasoning tokens (counted in the completion),
+	// so usage accounting of both can be tested.
+	PromptCacheKey  string `json:"prompt_cache_key"`
+	ReasoningEffort string `json:"reasoning_effort"`
 }
 
 func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
@@ -115,13 +120,20 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 	for _, msg := range req.Messages {
 		promptTokens += 1 + len(msg.Content)/4
 	}
-	completion := len(words) + len(reasoning) + 8*len(calls)
 	id := "chatcmpl-mock" + strconv.FormatInt(m.now().UnixNano()%1e9, 36)
 	created := m.now().Unix()
+	cached, reasoningTokens := 0, len(reasoning)
+	if req.PromptCacheKey != "" {
+		cached = promptTokens / 2
+	}
+	if req.ReasoningEffort != "" && reasoningTokens == 0 {
+		reasoningTokens = 7
+	}
+	completion := len(words) + reasoningTokens + 8*len(calls)
 	usage := map[string]any{
 		"prompt_tokens": promptTokens, "completion_tokens": completion, "total_tokens": promptTokens + completion,
-		"prompt_tokens_details":     map[string]any{"cached_tokens": 0, "audio_tokens": 0},
-		"completion_tokens_details": map[string]any{"reasoning_tokens": len(reasoning), "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+		"prompt_tokens_details":     map[string]any{"cached_tokens": cached, "audio_tokens": 0},
+		"completion_tokens_details": map[string]any{"reasoning_tokens": reasoningTokens, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
 	}
 	finish := "stop"
 	if len(calls) > 0 {

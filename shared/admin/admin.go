@@ -31,6 +31,10 @@ type Store interface {
 	PutTable(ctx context.Context, t *route.Table, objects []store.Object) error
 	TableObjects(ctx context.Context, version int64) ([]store.Object, error)
 	PutKey(ctx context.Context, k ledger.Key) error
+	GetKey(ctx context.Context, id string) (ledger.Key, error)
+	UpdateKey(ctx context.Context, k ledger.Key, prevHash string) error
+	ListKeys(ctx context.Context) ([]ledger.Key, error)
+	ledger.UsageStore
 }
 
 // Config holds the admin API's settings.
@@ -67,6 +71,12 @@ func New(cfg Config, st Store) *Admin {
 	a.mux.HandleFunc("DELETE /admin/v1/objects", a.deleteObject)
 	a.mux.HandleFunc("POST /admin/v1/rollback", a.rollback)
 	a.mux.HandleFunc("POST /admin/v1/keys", a.createKey)
+	a.mux.HandleFunc("GET /admin/v1/keys", a.listKeys)
+	a.mux.HandleFunc("GET /admin/v1/keys/{id}", a.getKey)
+	a.mux.HandleFunc("POST /admin/v1/keys/{id}/revoke", a.revokeKey)
+	a.mux.HandleFunc("POST /admin/v1/keys/{id}/rotate", a.rotateKey)
+	a.mux.HandleFunc("PATCH /admin/v1/keys/{id}", a.setLimits)
+	a.mux.HandleFunc("GET /admin/v1/usage", a.usage)
 	a.mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -392,46 +402,6 @@ func (a *Admin) objects(w http.ResponseWriter, r *http.Request) {
 		out = append(out, o.JSON)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
-}
-
-// CreateKeyRequest is the body of POST /admin/v1/keys.
-type CreateKeyRequest struct {
-	Name     string `json:"name"`
-	Consumer string `json:"consumer,omitempty"`
-}
-
-// CreateKeyResponse shows the secret key, once.
-type CreateKeyResponse struct {
-	ID       string    `json:"id"`
-	Key      string    `json:"key"`
-	Name     string    `json:"name"`
-	Consumer string    `json:"consumer,omitempty"`
-	Created  time.Time `json:"created"`
-}
-
-func (a *Admin) createKey(w http.ResponseWriter, r *http.Request) {
-	var req CreateKeyRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil || req.Name == "" {
-		writeError(w, http.StatusBadRequest, "body must be JSON {\"name\": \"...\", \"consumer\": \"...\"} with a name")
-		return
-	}
-	resp, err := a.CreateKey(r.Context(), req)
-	if err != nil {
-		a.log.Error("create key failed", "error", err)
-		writeError(w, http.StatusInternalServerError, "creating the key failed; see the admin log")
-		return
-	}
-	writeJSON(w, http.StatusCreated, resp)
-}
-
-// CreateKey makes and stores a new key; the response holds its secret.
-func (a *Admin) CreateKey(ctx context.Context, req CreateKeyRequest) (CreateKeyResponse, error) {
-	secret, k := ledger.NewKey(req.Name, req.Consumer, a.now())
-	if err := a.store.PutKey(ctx, k); err != nil {
-		return CreateKeyResponse{}, err
-	}
-	a.log.Info("key created", "key_id", k.ID, "name", k.Name, "consumer", k.Consumer)
-	return CreateKeyResponse{ID: k.ID, Key: secret, Name: k.Name, Consumer: k.Consumer, Created: k.Created}, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -36,6 +36,11 @@ type exchange struct {
 	wroteHeader bool
 	anthropic   bool // the client speaks Anthropic's protocol
 	skipped     int  // upstream events the translator had no use for
+
+	key      ledger.Key
+	ticket   *ledger.Ticket      // admission's reservation, settled once
+	tr       provider.Translator // the attempt that answered
+	streamed ledger.TextCounter  // generated text streamed, for estimates
 }
 
 func (ex *exchange) serve() error {
@@ -50,9 +55,11 @@ func (ex *exchange) serve() error {
 		return ex.serveHTTPRoute(table)
 	}
 	// A bad key is refused before the body is read or a backend touched.
-	if _, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header)); err != nil {
+	key, err := ex.g.keys.Check(r.Context(), keyFrom(r.Header))
+	if err != nil {
 		return authError(err)
 	}
+	ex.key = key
 	table := ex.g.tables.Table()
 	if table == nil {
 		return api.Errorf(api.ErrUnavailable, "no routes are configured yet")
@@ -138,6 +145,10 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		defer cancel()
 		ex.r = ex.r.WithContext(ctx)
 	}
+	if err := ex.admit(rule, ep, body); err != nil {
+		return err
+	}
+	defer ex.settle()
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
@@ -233,6 +244,7 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if err != nil {
 		return err
 	}
+	ex.tr = tr
 	path, out, err := tr.Request(body)
 	if err != nil {
 		return err
@@ -332,6 +344,9 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 	if err != nil {
 		return err
 	}
+	if ex.ticket != nil && !tr.Usage().Reported {
+		ex.streamed.Add(out) // no usage reported: the ledger estimates from the text
+	}
 	h := ex.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(out)))
@@ -385,6 +400,9 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			ex.w.Write(buf)
 			rc.Flush()
 			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+		}
+		if ex.ticket != nil {
+			ex.streamed.Add(ev.Data)
 		}
 		buf, err = tr.StreamEvent(buf[:0], ev)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -48,6 +49,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Limiter admits model requests against keys' limits and the routes'
+	// TokenLimitPolicies and records their usage; nil: no limits, no usage.
+	Limiter Limiter
+	// SettleInBackground records usage after the handler returns (the
+	// local process); by default it is recorded before, as Lambda needs.
+	SettleInBackground bool
+	// SettleID gives the id a request's debit is idempotent on, when the
+	// runtime has one that survives retries (the Lambda invocation's id);
+	// nil or "" means the gateway's own request id.
+	SettleID func(*http.Request) string
 }
 
 // Gateway is the data-plane handler.
@@ -60,6 +71,9 @@ type Gateway struct {
 	proxy  *httputil.ReverseProxy
 	log    *slog.Logger
 	now    func() time.Time
+
+	limiter Limiter
+	pending sync.WaitGroup // background settles
 }
 
 // New returns a Gateway. creds may be nil when no backend needs credentials.
@@ -88,7 +102,7 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
 		client: &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects},
-		log:    cfg.Logger, now: cfg.Now,
+		log:    cfg.Logger, now: cfg.Now, limiter: cfg.Limiter,
 	}
 	g.proxy = g.newReverseProxy()
 	return g, nil

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -28,10 +29,15 @@ func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func benchGateway(b *testing.B, tr http.RoundTripper, reqBody string) {
+	benchGatewayWith(b, tr, reqBody, nil, ledger.Limits{})
+}
+
+func benchGatewayWith(b *testing.B, tr http.RoundTripper, reqBody string, lim Limiter, limits ledger.Limits) {
 	secret, k := ledger.NewKey("bench", "", time.Now())
+	k.Limits = limits
 	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
 	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
-	g, err := New(Config{Transport: tr}, staticTables{tab}, auth, nil)
+	g, err := New(Config{Transport: tr, Limiter: lim}, staticTables{tab}, auth, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -58,4 +64,37 @@ func BenchmarkChatCompletionStream(b *testing.B) {
 	chunk := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi "},"finish_reason":null}]}` + "\n\n"
 	benchGateway(b, cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + "data: [DONE]\n\n"},
 		`{"model":"m","stream":true,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
+}
+
+// nopBudgets takes every reservation and batch at once: the benchmarks
+// below measure the gateway's own admission and settle work.
+type nopBudgets struct{}
+
+func (nopBudgets) Reserve(context.Context, ledger.Bucket, int64, int64) (bool, int64, error) {
+	return true, 0, nil
+}
+func (nopBudgets) Release(context.Context, ledger.Bucket, int64) error { return nil }
+func (nopBudgets) Settle(context.Context, ledger.Settlement) (bool, error) {
+	return false, nil
+}
+func (nopBudgets) SettleBatch(context.Context, string, []ledger.BatchRow) error { return nil }
+
+const benchChat = `{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
+
+// BenchmarkChatCompletionLedger: a key without limits, usage batched (the
+// local process's setting).
+func BenchmarkChatCompletionLedger(b *testing.B) {
+	lim := ledger.NewLimiter(ledger.LimiterConfig{BatchUsage: time.Second}, nil, nopBudgets{})
+	defer lim.Close()
+	benchGatewayWith(b, cannedTransport{contentType: "application/json", body: benchChat},
+		`{"model":"m","messages":[{"role":"user","content":"Hello there, how are you today?"}]}`, lim, ledger.Limits{})
+}
+
+// BenchmarkChatCompletionLimitedKey: a key with a daily quota and a budget
+// (reservation, settle), the stores answering at once.
+func BenchmarkChatCompletionLimitedKey(b *testing.B) {
+	lim := ledger.NewLimiter(ledger.LimiterConfig{}, nil, nopBudgets{})
+	benchGatewayWith(b, cannedTransport{contentType: "application/json", body: benchChat},
+		`{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`, lim,
+		ledger.Limits{TokensPerDay: 1 << 40, BudgetUSD: 1e6})
 }

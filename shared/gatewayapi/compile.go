@@ -80,6 +80,8 @@ func analyze(objs []*Object) *analysis {
 		switch v := o.Value.(type) {
 		case *AIBackend:
 			a.checkAIBackend(o, v)
+		case *TokenLimitPolicy:
+			a.checkTokenLimitPolicy(o, v)
 		case *gwv1.GatewayClass:
 			if v.Spec.ControllerName != ControllerName {
 				a.add(o, "spec.controllerName", "", "Sluice serves controllerName %q, got %q", ControllerName, v.Spec.ControllerName)

@@ -92,10 +92,11 @@ var kinds = map[string]kindInfo{
 	"AIBackend":          {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
 	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }},
 	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }},
+	"TokenLimitPolicy":   {SluiceAPIVersion, true, func() any { return new(TokenLimitPolicy) }},
 }
 
 // supportedKinds is for messages.
-const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend, InferencePool, InferenceObjective"
+const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend, InferencePool, InferenceObjective, TokenLimitPolicy"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {

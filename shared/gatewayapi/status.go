@@ -14,6 +14,7 @@ import (
 func SetStatus(objs []*Object, now time.Time) {
 	a := analyze(objs)
 	t := metav1.NewTime(now.UTC().Truncate(time.Second))
+	setPolicyStatus(a, objs, t)
 	attached := map[string]int32{} // Gateway/ns/name/listener → routes
 	for _, ri := range a.routes {
 		ri.route.Status.Parents = nil

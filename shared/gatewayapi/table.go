@@ -6,6 +6,7 @@ import (
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -17,6 +18,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	a := analyze(objs)
 	t := &route.Table{Version: version, Created: now.UTC()}
 	c := compiler{t: t, backends: map[string]int{}}
+	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
 	for _, ri := range a.routes {
 		hosts, anyHost, ok := ri.hostnames()
 		if !ok {
@@ -27,7 +29,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 		}
 		o, r := ri.obj, ri.route
 		for i, rule := range r.Spec.Rules {
-			cr := route.Rule{Route: o.Ref()}
+			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled)}
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)
 				if b.Weight != nil {

@@ -31,8 +31,14 @@ type Authenticator struct {
 type cached struct {
 	key     Key
 	missing bool
+	loaded  time.Time
 	until   time.Time
 }
+
+// minReload spaces the look-ups a wrong secret can cause for one key id:
+// a rotated key's new secret works at once, and a stream of bad secrets
+// costs at most one store read per id per minReload.
+const minReload = 100 * time.Millisecond
 
 // maxCached bounds the cache; past it, the cache starts over.
 const maxCached = 100_000
@@ -64,27 +70,46 @@ func (a *Authenticator) Check(ctx context.Context, presented string) (Key, error
 	c, ok := a.entries[id]
 	a.mu.RUnlock()
 	if !ok || now.After(c.until) {
-		k, err := a.store.GetKey(ctx, id)
-		switch {
-		case errors.Is(err, ErrKeyNotFound):
-			c = cached{missing: true, until: now.Add(a.ttl)}
-		case err != nil:
-			return Key{}, fmt.Errorf("ledger: look up key %s: %w", id, err)
-		default:
-			c = cached{key: k, until: now.Add(a.ttl)}
+		if c, err = a.load(ctx, id, now); err != nil {
+			return Key{}, err
 		}
-		a.mu.Lock()
-		if len(a.entries) >= maxCached {
-			a.entries = map[string]cached{}
-		}
-		a.entries[id] = c
-		a.mu.Unlock()
 	}
 	if c.missing {
 		return Key{}, ErrUnknownKey
 	}
-	if err := c.key.Verify(secret, now); err != nil {
+	err = c.key.Verify(secret, now)
+	if errors.Is(err, ErrUnknownKey) && now.Sub(c.loaded) >= minReload {
+		// The secret may be a rotation's new one: look again, once.
+		if c, err = a.load(ctx, id, now); err != nil {
+			return Key{}, err
+		}
+		if c.missing {
+			return Key{}, ErrUnknownKey
+		}
+		err = c.key.Verify(secret, now)
+	}
+	if err != nil {
 		return Key{}, err
 	}
 	return c.key, nil
+}
+
+func (a *Authenticator) load(ctx context.Context, id string, now time.Time) (cached, error) {
+	var c cached
+	k, err := a.store.GetKey(ctx, id)
+	switch {
+	case errors.Is(err, ErrKeyNotFound):
+		c = cached{missing: true, loaded: now, until: now.Add(a.ttl)}
+	case err != nil:
+		return c, fmt.Errorf("ledger: look up key %s: %w", id, err)
+	default:
+		c = cached{key: k, loaded: now, until: now.Add(a.ttl)}
+	}
+	a.mu.Lock()
+	if len(a.entries) >= maxCached {
+		a.entries = map[string]cached{}
+	}
+	a.entries[id] = c
+	a.mu.Unlock()
+	return c, nil
 }

@@ -1,6 +1,9 @@
-// Package ledger holds API keys and, later, token usage and quotas. Keys
-// look like sk-sluice-<id>-<secret>; only a SHA-256 hash of the secret is
-// ever stored, and a presented key is checked in constant time.
+// Package ledger holds API keys, their limits, and token usage: admission
+// against rate windows and budgets before a request goes out, and the
+// settling of what it cost after. Keys look like sk-sluice-<id>-<secret>;
+// only a SHA-256 hash of the secret is ever stored, and a presented key is
+// checked in constant time. The stores are interfaces declared here: Redis
+// windows and DynamoDB counters live in other packages.
 package ledger
 
 import (
@@ -32,6 +35,12 @@ type Key struct {
 	State     string
 	Created   time.Time
 	ExpiresAt time.Time // zero: never
+	Limits    Limits
+	// PrevHash is the hash of the secret a rotation replaced; it stays
+	// valid until PrevExpires, so clients can move to the new secret.
+	PrevHash    string
+	PrevExpires time.Time
+	Revoked     time.Time // when State became revoked
 }
 
 // Errors a key check returns; all of them mean 401 to the client.
@@ -85,12 +94,8 @@ func HashSecret(secret string) string {
 
 // Verify checks secret against k's hash in constant time, then k's state.
 func (k *Key) Verify(secret string, now time.Time) error {
-	want, err := hex.DecodeString(k.Hash)
-	if err != nil {
-		return ErrUnknownKey
-	}
 	got := sha256.Sum256([]byte(secret))
-	if subtle.ConstantTimeCompare(want, got[:]) != 1 {
+	if !hashIs(k.Hash, got[:]) && !(k.PrevHash != "" && now.Before(k.PrevExpires) && hashIs(k.PrevHash, got[:])) {
 		return ErrUnknownKey
 	}
 	if k.State == KeyRevoked {
@@ -100,4 +105,23 @@ func (k *Key) Verify(secret string, now time.Time) error {
 		return ErrExpiredKey
 	}
 	return nil
+}
+
+func hashIs(stored string, sum []byte) bool {
+	want, err := hex.DecodeString(stored)
+	return err == nil && subtle.ConstantTimeCompare(want, sum) == 1
+}
+
+// Rotate gives k a new secret; the old one stays valid for grace. It
+// returns the new full key to show once.
+func (k *Key) Rotate(grace time.Duration, now time.Time) string {
+	var sb [30]byte
+	rand.Read(sb[:])
+	secret := idEncoding.EncodeToString(sb[:])
+	k.PrevHash, k.PrevExpires = "", time.Time{}
+	if grace > 0 {
+		k.PrevHash, k.PrevExpires = k.Hash, now.Add(grace).UTC()
+	}
+	k.Hash = HashSecret(secret)
+	return KeyPrefix + k.ID + "-" + secret
 }

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sluicegw/sluice/shared/ledger"
 )
 
 // PathType says how a PathMatch compares paths.
@@ -134,6 +136,9 @@ type Rule struct {
 	// none. Expiry is a 504.
 	Timeout        time.Duration `json:"timeout,omitempty"`
 	BackendTimeout time.Duration `json:"backendTimeout,omitempty"`
+	// Limits is the TokenLimitPolicy attached to the route (or to its
+	// Gateway); nil when none is.
+	Limits *ledger.Policy `json:"limits,omitempty"`
 }
 
 // BackendRef points a rule at a backend with a weight. Backend -1 is a ref

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -36,6 +35,8 @@ type DB interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Store reads and writes Sluice's items.
@@ -311,45 +312,4 @@ func (st *Store) ReplaceObjects(ctx context.Context, objs []Object) error {
 		}
 	}
 	return nil
-}
-
-// PutKey stores a key record. The secret is never passed here: only its hash.
-func (st *Store) PutKey(ctx context.Context, k ledger.Key) error {
-	item := key("key#"+k.ID, "key")
-	item["id"], item["name"], item["hash"], item["state"] = s(k.ID), s(k.Name), s(k.Hash), s(k.State)
-	if k.Consumer != "" {
-		item["consumer"] = s(k.Consumer)
-	}
-	item["created"] = s(k.Created.UTC().Format(time.RFC3339Nano))
-	if !k.ExpiresAt.IsZero() {
-		item["key_expires"] = s(k.ExpiresAt.UTC().Format(time.RFC3339Nano))
-	}
-	if _, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.ledger, Item: item}); err != nil {
-		return fmt.Errorf("store: put key %s: %w", k.ID, err)
-	}
-	return nil
-}
-
-// GetKey returns the key record for id, or ledger.ErrKeyNotFound.
-func (st *Store) GetKey(ctx context.Context, id string) (ledger.Key, error) {
-	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.ledger, Key: key("key#"+id, "key"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return ledger.Key{}, fmt.Errorf("store: get key %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return ledger.Key{}, ledger.ErrKeyNotFound
-	}
-	return keyFromItem(out.Item), nil
-}
-
-func keyFromItem(item map[string]types.AttributeValue) ledger.Key {
-	k := ledger.Key{
-		ID: str(item, "id"), Name: str(item, "name"), Consumer: str(item, "consumer"),
-		Hash: str(item, "hash"), State: str(item, "state"),
-	}
-	k.Created, _ = time.Parse(time.RFC3339Nano, str(item, "created"))
-	if e := str(item, "key_expires"); e != "" {
-		k.ExpiresAt, _ = time.Parse(time.RFC3339Nano, e)
-	}
-	return k
 }

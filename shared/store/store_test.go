@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestKeysRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != k {
+	if !reflect.DeepEqual(got, k) {
 		t.Fatalf("got %+v\nwant %+v", got, k)
 	}
 	_, sec, _ := ledger.ParseKey(secret)
@@ -115,5 +116,44 @@ func TestObjects(t *testing.T) {
 	}
 	if got, _ := st.Objects(ctx); len(got) != 1 || got[0].Kind != "Gateway" {
 		t.Fatalf("after replace: %+v", got)
+	}
+}
+
+func TestLedgerCounters(t *testing.T) {
+	st, _, _, _ := env.Store(t)
+	ctx := context.Background()
+	b := ledger.Bucket{Subject: "key#k", Name: "tokens-day#2026-11-27#*"}
+	steps := []struct {
+		limit, amount int64
+		ok            bool
+		held          int64
+	}{
+		{100, 60, true, 60},
+		{100, 50, false, 60},
+		{100, 40, true, 100},
+		{100, 1, false, 100},
+		{100, 101, false, 100},
+	}
+	for i, s := range steps {
+		ok, held, err := st.Reserve(ctx, b, s.limit, s.amount)
+		if err != nil || ok != s.ok || held != s.held {
+			t.Fatalf("step %d: %v %d %v, want %v %d", i, ok, held, err, s.ok, s.held)
+		}
+	}
+	if err := st.Release(ctx, b, 40); err != nil {
+		t.Fatal(err)
+	}
+	row := ledger.UsageRow{Day: "2026-11-27", Model: "m", Requests: 2, InputTokens: 10, OutputTokens: 5, CostMicros: 7}
+	for range 2 { // the same batch twice counts once
+		if err := st.SettleBatch(ctx, "batch_same", []ledger.BatchRow{{Subject: "all", Usage: row}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := st.Usage(ctx, "all", "2026-11-27", "2026-11-27")
+	if err != nil || len(rows) != 1 || rows[0] != row {
+		t.Fatalf("usage %+v %v, want %+v", rows, err, row)
+	}
+	if h, _ := st.Held(ctx, b); h != 60 {
+		t.Fatalf("held %d after release", h)
 	}
 }

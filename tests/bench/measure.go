@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,22 +23,26 @@ import (
 
 // results are all the figures of one bench run.
 type results struct {
-	cfg           config
-	machine       machine
-	redis         string
-	latency1      pair // 1 connection, closed loop, whole answer
-	latency       pair // open loop at cfg.rate, whole answer, from when due
-	load          []loadRun
-	ttfb1         pair // streamed, 1 connection, first body byte
-	ttfb          pair // streamed, ttfbConns connections, first body byte
-	ttfbConns     int
-	peakKB        int64 // the measured gateway's VmHWM after every run
-	starts        []startRun
-	initOnly      []time.Duration // exec to exit of `local -h`: runtime and package init
-	dynamoRTT     summary         // DescribeTable round trips to DynamoDB Local
-	translate     translateRun    // pass-through and translating paths, streamed
-	goBench       []goBench       // go test -bench results
-	goBenchSource string          // where they came from
+	cfg      config
+	machine  machine
+	redis    string
+	latency1 pair // 1 connection, closed loop, whole answer
+	// The same with keys that have limits: per-minute windows (one Redis
+	// round trip) and a daily token quota (one DynamoDB conditional
+	// update to reserve; the settle runs after the answer).
+	limitedWindows, limitedBudget pair
+	latency                       pair // open loop at cfg.rate, whole answer, from when due
+	load                          []loadRun
+	ttfb1                         pair // streamed, 1 connection, first body byte
+	ttfb                          pair // streamed, ttfbConns connections, first body byte
+	ttfbConns                     int
+	peakKB                        int64 // the measured gateway's VmHWM after every run
+	starts                        []startRun
+	initOnly                      []time.Duration // exec to exit of `local -h`: runtime and package init
+	dynamoRTT                     summary         // DescribeTable round trips to DynamoDB Local
+	translate                     translateRun    // pass-through and translating paths, streamed
+	goBench                       []goBench       // go test -bench results
+	goBenchSource                 string          // where they came from
 }
 
 // pair is one scenario run against the mock directly and through the gateway.
@@ -159,6 +167,23 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
 		return nil, err
 	}
+	for _, k := range []struct {
+		into   *pair
+		limits map[string]int64
+	}{
+		{&res.limitedWindows, map[string]int64{"requestsPerMinute": 1e9, "tokensPerMinute": 1e12}},
+		{&res.limitedBudget, map[string]int64{"tokensPerDay": 1e15}},
+	} {
+		key, err := e.createKey(ctx, k.limits)
+		if err != nil {
+			return nil, err
+		}
+		limited := gateway
+		limited.key = key
+		if *k.into, err = e.closedPair(ctx, direct, limited, chatBody, 1, total); err != nil {
+			return nil, err
+		}
+	}
 	if res.latency, err = e.openPair(ctx, direct, gateway, chatBody, cfg.rate); err != nil {
 		return nil, err
 	}
@@ -192,6 +217,27 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// createKey makes an API key with limits through the gateway's admin API.
+func (e *env) createKey(ctx context.Context, limits map[string]int64) (string, error) {
+	token, err := os.ReadFile(filepath.Join(e.dataDir, "admin-token"))
+	if err != nil {
+		return "", err
+	}
+	body, _ := json.Marshal(map[string]any{"name": "bench-limited", "limits": limits})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.gw.url("/admin/v1/keys"), bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("create a limited key: %w", err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Key string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("create a limited key: status %d: %v", resp.StatusCode, err)
+	}
+	return out.Key, nil
 }
 
 // loop is one kind of run: send requests to ep over c for d.

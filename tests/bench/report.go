@@ -83,7 +83,7 @@ const noisyShare = 25.0
 // during any measured run.
 func (r *results) noisiest() float64 {
 	var most float64
-	for _, p := range []pair{r.latency1, r.latency, r.ttfb1, r.ttfb} {
+	for _, p := range []pair{r.latency1, r.limitedWindows, r.limitedBudget, r.latency, r.ttfb1, r.ttfb} {
 		for _, u := range []usage{p.direct.cpu, p.gateway.cpu} {
 			most = max(most, u.share(u.other()))
 		}
@@ -117,6 +117,8 @@ func (r *results) rows() []row {
 	rows := []row{
 		{"Added latency p50, 1 connection", dur(added(r.latency1, p50)), "≤ " + dur(targetAddedP50), verdict(added(r.latency1, p50) <= targetAddedP50), peerAddedLatency},
 		{"Added latency p99, 1 connection", dur(added(r.latency1, p99)), "", "", ""},
+		{"Added latency p50, 1 connection, key with per-minute limits (Redis windows)", dur(added(r.limitedWindows, p50)), "", "", ""},
+		{"Added latency p50, 1 connection, key with a daily token quota (DynamoDB reservation)", dur(added(r.limitedBudget, p50)), "", "", ""},
 		{"Added latency p50, open loop at " + rate, dur(added(r.latency, p50)), "", "", ""},
 		{"Added latency p99, open loop at " + rate, dur(added(r.latency, p99)), "", "", ""},
 	}
@@ -198,6 +200,8 @@ func render(r *results) string {
 		p    pair
 	}{
 		{"Chat completion, 1 connection (closed loop)", r.latency1},
+		{"Same, key with per-minute limits (Redis windows)", r.limitedWindows},
+		{"Same, key with a daily token quota (DynamoDB reservation)", r.limitedBudget},
 		{fmt.Sprintf("Chat completion, open loop at %.0f req/s, from when due", r.cfg.rate), r.latency},
 		{"Streamed, time to first byte, 1 connection", r.ttfb1},
 		{fmt.Sprintf("Streamed, time to first byte, %d connections", r.ttfbConns), r.ttfb},
@@ -246,6 +250,7 @@ func render(r *results) string {
 	p("\n## How it was run\n\n")
 	p("- Processes: the gateway (`local` built with `go build`, `-dynamodb` pointed at a shared DynamoDB Local in memory, Redis: %s), the mock provider (this program re-executed with `-serve-mock`), and the load generator (this program), all on loopback.\n", r.redis)
 	p("- Gateway log level: `SLUICE_LOG_LEVEL=%s`.\n", r.cfg.logLevel)
+	p("- Keys: the local process's own key (no limits: admission does no I/O; usage is settled to DynamoDB in the background after each answer), and two made for the limited runs through the admin API.\n")
 	p("- Request: a small non-streamed chat completion (%d bytes) for model `mock-gpt`; streaming runs add `\"stream\": true`. The translating path sends the same streamed request for model `mock-claude`, which the gateway routes to the Anthropic mock (the mock process serves OpenAI at `/v1` and Anthropic at `/anthropic/v1`).\n", len(chatBody))
 	p("- Load generator: Go `net/http`, HTTP/1.1 keep-alive, one goroutine per connection in closed loops; the open loop paces requests with nanosleep on a locked thread and times each from when it was due (no coordinated omission), so the pacer's own wake-up delay is in both the mock and gateway figures.\n")
 	p("- Each run: %s warm-up on the same connections, then %s measured; in the mock-versus-gateway comparisons the two take turns in %d rounds, so load from elsewhere weighs on both alike.\n", r.cfg.warmup, r.cfg.duration, max(r.cfg.rounds, 1))
