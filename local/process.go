@@ -152,6 +152,9 @@ func (p *process) start(ctx context.Context, o options) error {
 // limiter builds the ledger's limiter: windows in Redis, budgets and usage
 // in DynamoDB, failing open or closed as o says.
 func (p *process) limiter(o options, redisURL string, st *store.Store) (*ledger.Limiter, error) {
+	if o.limitsFail == "" {
+		o.limitsFail = "open"
+	}
 	if o.limitsFail != "open" && o.limitsFail != "closed" {
 		return nil, fmt.Errorf("limits-fail must be open or closed, got %q", o.limitsFail)
 	}

@@ -85,7 +85,7 @@ func TestStartFails(t *testing.T) {
 		{"manifests folder missing", "", func(o *options, data string) { o.manifests = filepath.Join(data, "missing") }, "missing"},
 		{"manifests invalid (mock providers up)", "", func(o *options, data string) { o.manifests, o.mock = invalid, "auto" }, "are invalid"},
 		{"API key unreadable", "", func(o *options, data string) { os.Mkdir(filepath.Join(data, "api-key"), 0o755) }, "API key"},
-		{"API key not stored", "", func(o *options, data string) { o.dynamoDB = fakeDynamoDB(t, "PutItem") }, "API key"},
+		{"API key not stored", "", func(o *options, data string) { o.dynamoDB = fakeDynamoDB(t, "TransactWriteItems") }, "API key"},
 		{"Lambda bootstrap missing", "", func(o *options, data string) { o.lambda = filepath.Join(data, "bootstrap") }, "gateway: lambdaemu: bootstrap"},
 	}
 	for _, tt := range tests {
