@@ -25,8 +25,8 @@ import (
 var matrixProviders = []string{"openai", "azure", "anthropic", "bedrock", "gemini"}
 
 // matrixGateway runs the gateway on a real socket with, for each provider
-// protocol p, a route for model p (an answering model) and p+"-429" (one
-// the mock refuses with a 429), each backend on its own mock server. It
+// protocol p, routes for model p and its failing variants (see models
+// below), each backend on its own mock server. It
 // returns the gateway's URL, an API key, and the Retry-After each
 // provider's 429 must reach the client with.
 func matrixGateway(t *testing.T) (string, string, map[string]string) {
@@ -48,17 +48,25 @@ func matrixGateway(t *testing.T) (string, string, map[string]string) {
 	bed := server(&mock.Bedrock{Credentials: &creds})
 	gem := server(&mock.Gemini{})
 
+	// Each provider's models: p answers; p-429 is refused with a 429;
+	// p-context is over the context length (the Bedrock mock reads that
+	// from the prompt); p-cut fails mid-stream; p-embed embeds.
+	models := func(p, chat, rate, context, cut, embed string) map[string]string {
+		return map[string]string{p: chat, p + "-429": rate, p + "-context": context, p + "-cut": cut, p + "-embed": embed}
+	}
+	claude := "anthropic.claude-sonnet-4-20250514-v1:0"
 	backends := map[string]route.Backend{
-		"openai":    {Provider: "openai", Endpoint: oai + "/v1", Credential: "openai-key", ModelMap: map[string]string{"openai": "mock-gpt", "openai-429": "error-429"}},
-		"azure":     {Provider: "azure-openai", Endpoint: oai, Credential: "azure-key", APIVersion: "2024-10-21", ModelMap: map[string]string{"azure": "prod-gpt", "azure-429": "error-429"}},
-		"anthropic": {Provider: "anthropic", Endpoint: ant + "/v1", Credential: "anthropic-key", ModelMap: map[string]string{"anthropic": "mock-claude-sonnet", "anthropic-429": "error-429"}},
-		"bedrock":   {Provider: "bedrock", Endpoint: bed, Region: "us-east-1", ModelMap: map[string]string{"bedrock": "anthropic.claude-sonnet-4-20250514-v1:0", "bedrock-429": "throttle-model"}},
-		"gemini":    {Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key", ModelMap: map[string]string{"gemini": "gemini-2.5-flash", "gemini-429": "error-429"}},
+		"openai":    {Provider: "openai", Endpoint: oai + "/v1", Credential: "openai-key", ModelMap: models("openai", "mock-gpt", "error-429", "error-context", "cut-midstream", "text-embedding-3-small")},
+		"azure":     {Provider: "azure-openai", Endpoint: oai, Credential: "azure-key", APIVersion: "2024-10-21", ModelMap: models("azure", "prod-gpt", "error-429", "error-context", "cut-midstream", "prod-embed")},
+		"anthropic": {Provider: "anthropic", Endpoint: ant + "/v1", Credential: "anthropic-key", ModelMap: models("anthropic", "mock-claude-sonnet", "error-429", "error-context", "cut-midstream", "mock-claude-sonnet")},
+		"bedrock":   {Provider: "bedrock", Endpoint: bed, Region: "us-east-1", ModelMap: models("bedrock", claude, "throttle-model", claude, "midstream-throttle-model", "amazon.titan-embed-text-v2:0")},
+		"gemini":    {Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key", ModelMap: models("gemini", "gemini-2.5-flash", "error-429", "error-context", "cut-stream", "gemini-embedding-001")},
 	}
 	routes := map[string]route.Backend{}
-	for p, b := range backends {
-		routes[p] = b
-		routes[p+"-429"] = b
+	for _, b := range backends {
+		for m := range b.ModelMap {
+			routes[m] = b
+		}
 	}
 	tab := backendTable(t, routes)
 	secret, k := ledger.NewKey("test", "", time.Now())
@@ -78,6 +86,10 @@ func matrixGateway(t *testing.T) (string, string, map[string]string) {
 // OpenAI mock calls a tool when the prompt says "tool", the others when it
 // asks for the weather (Paris: one call).
 const matrixToolPrompt = "Use the tool: what is the weather in Paris?"
+
+// matrixLongPrompt is what the Bedrock mock refuses as over the context
+// length; the other mocks do so for their "error-context" model.
+const matrixLongPrompt = "this prompt is too long"
 
 // TestSDKMatrix drives the gateway with both official SDKs against the mock
 // of every provider protocol, over real sockets: subtests are named
@@ -134,6 +146,43 @@ func TestSDKMatrix(t *testing.T) {
 					var apiErr *openai.Error
 					if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Response.Header.Get("Retry-After") != retryAfter[p] {
 						t.Fatalf("err %v", err)
+					}
+				})
+				t.Run("error-context", func(t *testing.T) {
+					_, err := oc.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: openai.ChatModel(p + "-context"),
+						Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(matrixLongPrompt)}})
+					var apiErr *openai.Error
+					if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "context_length_exceeded" {
+						t.Fatalf("err %v", err)
+					}
+				})
+				t.Run("cut", func(t *testing.T) {
+					stream := oc.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: openai.ChatModel(p + "-cut"),
+						Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("a b c d e f")}})
+					var acc openai.ChatCompletionAccumulator
+					for stream.Next() {
+						acc.AddChunk(stream.Current())
+					}
+					if stream.Err() == nil || len(acc.Choices) == 0 || acc.Choices[0].Message.Content == "" || acc.Choices[0].FinishReason != "" {
+						t.Fatalf("err %v after %+v", stream.Err(), acc.ChatCompletion)
+					}
+				})
+				t.Run("embeddings", func(t *testing.T) {
+					emb, err := oc.Embeddings.New(ctx, openai.EmbeddingNewParams{Model: openai.EmbeddingModel(p + "-embed"),
+						Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"one", "three"}}})
+					if p == "anthropic" {
+						// Anthropic has no embeddings API: a documented 400.
+						var apiErr *openai.Error
+						if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "anthropic") {
+							t.Fatalf("err %v", err)
+						}
+						return
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(emb.Data) != 2 || emb.Data[1].Index != 1 || len(emb.Data[0].Embedding) == 0 || emb.Usage.PromptTokens == 0 {
+						t.Fatalf("embeddings %+v", emb)
 					}
 				})
 			})
@@ -196,6 +245,41 @@ func TestSDKMatrix(t *testing.T) {
 					if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Response.Header.Get("Retry-After") != retryAfter[p] ||
 						!strings.Contains(apiErr.RawJSON(), `"rate_limit_error"`) {
 						t.Fatalf("err %v", err)
+					}
+				})
+				t.Run("error-context", func(t *testing.T) {
+					_, err := ac.Messages.New(ctx, anthropic.MessageNewParams{Model: anthropic.Model(p + "-context"), MaxTokens: 16,
+						Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(matrixLongPrompt))}})
+					var apiErr *anthropic.Error
+					if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.RawJSON(), `"invalid_request_error"`) {
+						t.Fatalf("err %v", err)
+					}
+				})
+				t.Run("cut", func(t *testing.T) {
+					stream := ac.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: anthropic.Model(p + "-cut"), MaxTokens: 256,
+						Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("a b c d e f"))}})
+					var msg anthropic.Message
+					stopped := false
+					for stream.Next() {
+						ev := stream.Current()
+						stopped = stopped || ev.Type == "message_stop"
+						msg.Accumulate(ev)
+					}
+					if stream.Err() == nil || stopped || len(msg.Content) == 0 || msg.Content[0].Text == "" {
+						t.Fatalf("err %v, message_stop %v, after %+v", stream.Err(), stopped, msg)
+					}
+				})
+				t.Run("count_tokens", func(t *testing.T) {
+					var resp *http.Response
+					n, err := ac.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{Model: anthropic.Model(p),
+						Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("How many tokens is this?"))},
+						Tools:    []anthropic.MessageCountTokensToolUnionParam{{OfTool: weatherTool[0].OfTool}}}, aoption.WithResponseInto(&resp))
+					if err != nil || n.InputTokens == 0 {
+						t.Fatalf("count %+v, %v", n, err)
+					}
+					// Forwarded to Anthropic; estimated (and marked) for the others.
+					if estimated := resp.Header.Get("X-Sluice-Estimated") == "true"; estimated != (p != "anthropic") {
+						t.Fatalf("estimated %v", estimated)
 					}
 				})
 			})
