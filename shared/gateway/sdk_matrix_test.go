@@ -31,7 +31,9 @@ var matrixProviders = []string{"openai", "azure", "anthropic", "bedrock", "gemin
 // provider's 429 must reach the client with.
 func matrixGateway(t *testing.T) (string, string, map[string]string) {
 	t.Helper()
-	creds := aws.Credentials{AccessKeyID: "AKIDMATRIXTEST", SecretAccessKey: "matrix-test-secret"}
+	// The same keys as bedrockFixture's: the Bedrock provider loads the
+	// default credential chain once per process.
+	creds := aws.Credentials{AccessKeyID: "AKIDGATEWAYTEST", SecretAccessKey: "gateway-test-secret"}
 	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
 	t.Setenv("AWS_SESSION_TOKEN", "")

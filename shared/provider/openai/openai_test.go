@@ -134,3 +134,34 @@ func TestHasUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestChatStreamEnd: a pass-through chat stream that ends (cleanly, at the
+// HTTP level) before a finish_reason, [DONE] or an error event was cut, and
+// must end with an error event rather than look complete.
+func TestChatStreamEnd(t *testing.T) {
+	content := `{"id":"c","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}`
+	tests := []struct {
+		name   string
+		events []string
+		cut    bool
+	}{
+		{"done", []string{content, `{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, "[DONE]"}, false},
+		{"finish reason without done", []string{content, `{"id":"c","choices":[{"index":0,"delta":{},"finish_reason" : "length"}]}`}, false},
+		{"upstream error event", []string{content, `{"error":{"message":"overloaded","type":"server_error"}}`}, false},
+		{"content only", []string{content}, true},
+		{"nothing", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, _ := New(api.EndpointChatCompletions, "m", "m")
+			tr.Request([]byte(`{"model":"m","stream":true,"stream_options":{"include_usage":true}}`))
+			for _, e := range tt.events {
+				tr.StreamEvent(nil, sse.Event{Data: []byte(e), Raw: []byte("data: " + e + "\n\n")})
+			}
+			_, err := tr.StreamEnd(nil)
+			if (err != nil) != tt.cut || (err != nil && api.Status(err) != http.StatusBadGateway) {
+				t.Fatalf("StreamEnd: %v", err)
+			}
+		})
+	}
+}
