@@ -15,7 +15,9 @@ import (
 
 // OpenAI serves the OpenAI protocol: chat completions (plain and streamed),
 // embeddings, models and a minimal Responses API. A model named "error-NNN"
-// answers with status NNN. Prompts steer the answer, so tests reach every
+// answers with status NNN ("error-429" with Retry-After: 7);
+// "error-context" answers OpenAI's context_length_exceeded 400; and
+// "cut-midstream" streams a little, then drops the connection. Prompts steer the answer, so tests reach every
 // shape a real server sends:
 //   - a request with tools whose last user message mentions "tool" gets a
 //     call to the first tool (two calls, to each of the first two tools or
@@ -88,6 +90,11 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "7")
 		}
 		writeOpenAIError(w, status, "mock_error", "mock_"+strconv.Itoa(status), "mock provider answered "+strconv.Itoa(status)+" as asked")
+		return
+	}
+	if req.Model == "error-context" {
+		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "context_length_exceeded",
+			"This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.")
 		return
 	}
 	if len(req.Messages) == 0 {
@@ -199,8 +206,14 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for _, word := range words {
+	for i, word := range words {
 		if !send(chunk(map[string]any{"content": word}, nil)) {
+			return
+		}
+		if i == 1 && req.Model == "cut-midstream" {
+			if conn, _, err := rc.Hijack(); err == nil {
+				conn.Close()
+			}
 			return
 		}
 	}

@@ -159,3 +159,27 @@ func TestOpenAIMockResponses(t *testing.T) {
 		t.Fatalf("streamed %q, completed %+v", text.String(), done)
 	}
 }
+
+// TestOpenAIMockFailures checks the failure triggers with openai-go: a
+// context-length 400 with OpenAI's code, and a stream cut mid-response.
+func TestOpenAIMockFailures(t *testing.T) {
+	srv := httptest.NewServer(&OpenAI{})
+	defer srv.Close()
+	c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	ctx := context.Background()
+	_, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "error-context",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("long")}})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "context_length_exceeded" {
+		t.Fatalf("context: %v", err)
+	}
+	stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "cut-midstream",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("a b c d")}})
+	n := 0
+	for stream.Next() {
+		n++
+	}
+	if n == 0 || stream.Err() == nil {
+		t.Fatalf("%d chunks, err %v", n, stream.Err())
+	}
+}

@@ -252,6 +252,19 @@ func TestStreamCutMidwayEndsWithErrorEvent(t *testing.T) {
 	if body != want {
 		t.Fatalf("body %q\nwant %q", body, want)
 	}
+
+	// A stream that ends cleanly before its finish_reason and [DONE] was
+	// cut too: the client must not take it for a complete answer.
+	early := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Once\"},\"finish_reason\":null}]}\n\n")
+	}))
+	defer early.Close()
+	f = newFixture(t, Config{}, map[string][]string{"m": {early.URL + "/v1"}})
+	_, body = f.post(t, "/v1/chat/completions", f.key, `{"model":"m","stream":true,"messages":[]}`)
+	if !strings.Contains(body, `"content":"Once"`) || !strings.HasSuffix(body, "data: {\"error\":{\"message\":\"the backend stream ended before the completion was finished\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_error\"}}\n\n") {
+		t.Fatalf("early end: %q", body)
+	}
 }
 
 // TestUpstreamConnectionsAreReused counts the TCP connections the upstream

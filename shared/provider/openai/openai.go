@@ -28,6 +28,9 @@ type Translator struct {
 	usage     api.Usage
 	// respDone is set once a Responses stream sent its terminal event.
 	respDone bool
+	// chatDone is set once a chat stream sent a finish_reason, [DONE] or
+	// an error: a stream that ends before any of them was cut.
+	chatDone bool
 
 	// anth serves Anthropic Messages clients; when set, every method is
 	// its. It is a field rather than another type so that New keeps one
@@ -207,6 +210,9 @@ func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.responsesEvent(ev)
 		return append(dst, ev.Raw...), nil
 	}
+	if !t.chatDone && t.ep == api.EndpointChatCompletions {
+		t.chatDone = bytes.Equal(ev.Data, []byte("[DONE]")) || hasFinishReason(ev.Data) || bytes.HasPrefix(ev.Data, []byte(`{"error"`))
+	}
 	if hasUsage(ev.Data) {
 		var c struct {
 			Choices []json.RawMessage `json:"choices"`
@@ -236,9 +242,10 @@ func (t *Translator) StreamError(dst []byte, err error) []byte {
 
 // StreamEnd closes an Anthropic client's stream (message_delta and
 // message_stop), or reports that the upstream was cut before its end. An
-// OpenAI client's stream ends with the upstream's own "data: [DONE]"; a
-// Responses stream that ends before its response.completed (or
-// .incomplete, .failed) event was cut.
+// OpenAI client's stream ends with the upstream's own "data: [DONE]"; one
+// that ends before a finish_reason, [DONE] or an error event was cut, as
+// is a Responses stream that ends before its response.completed (or
+// .incomplete, .failed) event.
 func (t *Translator) StreamEnd(dst []byte) ([]byte, error) {
 	if t.anth != nil {
 		return t.anth.StreamEnd(dst)
@@ -246,7 +253,29 @@ func (t *Translator) StreamEnd(dst []byte) ([]byte, error) {
 	if t.ep == api.EndpointResponses && !t.respDone {
 		return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the response was complete")
 	}
+	if t.ep == api.EndpointChatCompletions && !t.chatDone {
+		return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the completion was finished")
+	}
 	return dst, nil
+}
+
+// hasFinishReason reports whether a chunk carries a finish_reason other
+// than null.
+func hasFinishReason(data []byte) bool {
+	const key = `"finish_reason"`
+	for {
+		i := bytes.Index(data, []byte(key))
+		if i < 0 {
+			return false
+		}
+		data = bytes.TrimLeft(data[i+len(key):], " \t\r\n")
+		if len(data) > 0 && data[0] == ':' {
+			data = bytes.TrimLeft(data[1:], " \t\r\n")
+			if len(data) > 0 && data[0] == '"' {
+				return true
+			}
+		}
+	}
 }
 
 // Error keeps an upstream OpenAI error object, its status, type and code.

@@ -3,6 +3,7 @@ package openai
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -132,5 +133,90 @@ func TestHasUsage(t *testing.T) {
 		if got := hasUsage([]byte(tt.data)); got != tt.want {
 			t.Errorf("hasUsage(%s) = %v, want %v", tt.data, got, tt.want)
 		}
+	}
+}
+
+// TestChatStreamEnd: a pass-through chat stream that ends (cleanly, at the
+// HTTP level) before a finish_reason, [DONE] or an error event was cut, and
+// must end with an error event rather than look complete.
+func TestChatStreamEnd(t *testing.T) {
+	content := `{"id":"c","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}`
+	tests := []struct {
+		name   string
+		events []string
+		cut    bool
+	}{
+		{"done", []string{content, `{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, "[DONE]"}, false},
+		{"finish reason without done", []string{content, `{"id":"c","choices":[{"index":0,"delta":{},"finish_reason" : "length"}]}`}, false},
+		{"upstream error event", []string{content, `{"error":{"message":"overloaded","type":"server_error"}}`}, false},
+		{"content only", []string{content}, true},
+		{"nothing", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, _ := New(api.EndpointChatCompletions, "m", "m")
+			tr.Request([]byte(`{"model":"m","stream":true,"stream_options":{"include_usage":true}}`))
+			for _, e := range tt.events {
+				tr.StreamEvent(nil, sse.Event{Data: []byte(e), Raw: []byte("data: " + e + "\n\n")})
+			}
+			_, err := tr.StreamEnd(nil)
+			if (err != nil) != tt.cut || (err != nil && api.Status(err) != http.StatusBadGateway) {
+				t.Fatalf("StreamEnd: %v", err)
+			}
+		})
+	}
+}
+
+// featureRequest uses most of Chat Completions: system prompt, multi-turn,
+// tools and tool choice, a parallel tool-call turn and its results, images
+// by URL and base64, a JSON schema, stop, sampling, max tokens, reasoning.
+const featureRequest = `{"model":"fast","messages":[{"role":"system","content":"Be brief."},` +
+	`{"role":"user","content":[{"type":"text","text":"Weather here?"},{"type":"image_url","image_url":{"url":"https://example.com/a.png"}},` +
+	`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]},` +
+	`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},` +
+	`{"id":"c2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},` +
+	`{"role":"tool","tool_call_id":"c1","content":"sunny"},{"role":"tool","tool_call_id":"c2","content":"snow"}],` +
+	`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],"tool_choice":"auto","parallel_tool_calls":true,` +
+	`"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object"}}},"stop":["END"],` +
+	`"temperature":0.2,"top_p":0.9,"max_completion_tokens":300,"reasoning_effort":"low"}`
+
+// TestChatPassThroughFeatures: from OpenAI clients every field passes as
+// sent (only the model is renamed), and answers, tool-call deltas (parallel
+// ones included), reasoning and usage come back as received.
+func TestChatPassThroughFeatures(t *testing.T) {
+	tr, _ := New(api.EndpointChatCompletions, "fast", "gpt-4o")
+	_, out, err := tr.Request([]byte(featureRequest))
+	if err != nil || string(out) != strings.Replace(featureRequest, `"model":"fast"`, `"model":"gpt-4o"`, 1) {
+		t.Fatalf("Request = %s, %v", out, err)
+	}
+	plain := `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":null,"reasoning_content":"hm",` +
+		`"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},"finish_reason":"tool_calls"}],` +
+		`"usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":20}}}`
+	got, err := tr.Response([]byte(plain))
+	if err != nil || string(got) != plain || tr.Usage() != (api.Usage{InputTokens: 12, OutputTokens: 30, CachedTokens: 8, ReasoningTokens: 20, Reported: true}) {
+		t.Fatalf("Response = %s, %v, usage %+v", got, err, tr.Usage())
+	}
+	tr, _ = New(api.EndpointChatCompletions, "fast", "gpt-4o")
+	tr.Request([]byte(`{"model":"fast","stream":true,"stream_options":{"include_usage":true}}`))
+	var all []byte
+	for _, e := range []string{
+		`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}`,
+		`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","type":"function","function":{"name":"get_weather","arguments":"{\"ci"}}]}}]}`,
+		`{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]}}]}`,
+		`{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
+		`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":2}}}`,
+		`[DONE]`,
+	} {
+		raw := "data: " + e + "\n\n"
+		if all, err = tr.StreamEvent(all, sse.Event{Data: []byte(e), Raw: []byte(raw)}); err != nil {
+			t.Fatal(err)
+		}
+		want := all[len(all)-len(raw):]
+		if string(want) != raw {
+			t.Fatalf("event %s came out as %q", e, want)
+		}
+	}
+	if end, err := tr.StreamEnd(nil); err != nil || len(end) != 0 || tr.Usage().ReasoningTokens != 2 {
+		t.Fatalf("end %q, %v, usage %+v", end, err, tr.Usage())
 	}
 }
