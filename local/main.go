@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sluicegw/sluice/shared/window"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,6 +43,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: o.logLevel()}))
+	window.LogRedisTo(log)
 
 	p, err := start(ctx, o, log)
 	if err != nil {

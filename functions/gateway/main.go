@@ -35,6 +35,7 @@ import (
 
 func main() {
 	log := newLogger()
+	window.LogRedisTo(log)
 	if err := run(context.Background(), log); err != nil {
 		log.Error("gateway cold start failed", "error", err)
 		os.Exit(1)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -131,4 +132,18 @@ func (r *Redis) Add(ctx context.Context, keys []string, deltas []int64, ttl time
 		return fmt.Errorf("window: add: %w", r.failed(err))
 	}
 	return nil
+}
+
+// LogRedisTo sends go-redis's own log lines (dial failures, pool notes) to
+// log at debug level instead of stderr: the limiter already reports Redis
+// trouble, once per interval. go-redis keeps its logger in a package
+// variable, so main calls this once.
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLog{log}) }
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	if l.log.Enabled(ctx, slog.LevelDebug) {
+		l.log.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+	}
 }
