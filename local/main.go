@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/sluicegw/sluice/shared/window"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 func main() {
