@@ -27,7 +27,7 @@ func TestValidManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tab.Models(), ","); got != "gpt-4o,gpt-4o-mini,llama-3.1-8b" {
+	if got := strings.Join(tab.Models(), ","); got != "claude-haiku-4-5,claude-sonnet-4-5,gpt-4o,gpt-4o-mini,llama-3.1-8b" {
 		t.Errorf("models %s", got)
 	}
 	tests := []struct {
@@ -37,6 +37,8 @@ func TestValidManifests(t *testing.T) {
 		{"first model", "/v1/chat/completions", "gpt-4o-mini", "team-chat/openai"},
 		{"second model", "/v1/embeddings", "gpt-4o", "team-chat/openai"},
 		{"pool model", "/v1/chat/completions", "llama-3.1-8b", "team-search/llama"},
+		{"claude by regex", "/v1/chat/completions", "claude-sonnet-4-5", "team-chat/anthropic"},
+		{"claude on the Messages path", "/v1/messages", "claude-haiku-4-5", "team-chat/anthropic"},
 		{"unknown model", "/v1/chat/completions", "claude", ""},
 		{"outside /v1", "/v2/chat/completions", "gpt-4o", ""},
 	}
