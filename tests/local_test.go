@@ -73,7 +73,7 @@ func TestLocalWithOpenAISDK(t *testing.T) {
 		for _, m := range page.Data {
 			ids = append(ids, m.ID)
 		}
-		if strings.Join(ids, ",") != "gpt-4o,gpt-4o-mini,llama-3.1-8b" {
+		if strings.Join(ids, ",") != "claude-haiku-4-5,claude-sonnet-4-5,gpt-4o,gpt-4o-mini,llama-3.1-8b" {
 			t.Fatalf("models %v", ids)
 		}
 	})

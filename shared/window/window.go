@@ -48,6 +48,12 @@ func NewClient(url string) (*redis.Client, error) {
 	opt.ReadTimeout = 250 * time.Millisecond
 	opt.WriteTimeout = 250 * time.Millisecond
 	opt.MaxRetries = 1
+	// go-redis dials up to five times, 100 ms apart, before a command
+	// fails: with Redis down that would hold a request for about a second
+	// before limits fail open. One quick retry is enough; the limiter then
+	// skips Redis for a while.
+	opt.DialerRetries = 1
+	opt.DialerRetryTimeout = 10 * time.Millisecond
 	return redis.NewClient(opt), nil
 }
 

@@ -61,9 +61,9 @@ func TestDownFailsFast(t *testing.T) {
 	if _, _, err := r.Take(ctx, []string{"a"}, []int64{1}, []int64{1}, time.Minute); err == nil || errors.Is(err, ErrDown) {
 		t.Fatalf("first call: %v, want a connection error", err)
 	}
-	start := time.Now()
-	if _, _, err := r.Take(ctx, []string{"a"}, []int64{1}, []int64{1}, time.Minute); !errors.Is(err, ErrDown) || time.Since(start) > 10*time.Millisecond {
-		t.Fatalf("within a second of a failure: %v after %v", err, time.Since(start))
+	// ErrDown (not a connection error) says Redis was not asked at all.
+	if _, _, err := r.Take(ctx, []string{"a"}, []int64{1}, []int64{1}, time.Minute); !errors.Is(err, ErrDown) {
+		t.Fatalf("within a second of a failure: %v, want ErrDown", err)
 	}
 	now = now.Add(2 * time.Second)
 	if _, _, err := r.Take(ctx, []string{"a"}, []int64{1}, []int64{1}, time.Minute); errors.Is(err, ErrDown) {
