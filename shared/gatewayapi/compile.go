@@ -217,6 +217,7 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 		if rule.Retry != nil {
 			a.add(o, rf+".retry", "", "not supported: Sluice does not retry a rule's requests as asked here; AI routes fail over to another of the rule's backends on their own (connection errors, 429 and 5xx before the first byte reaches the client), plain HTTP routes are never retried; remove the field")
 		}
+		//lint:ignore SA1019 the deprecated field is read only to refuse it
 		if rule.SessionPersistence != nil {
 			a.add(o, rf+".sessionPersistence", "", "not supported (and deprecated in Gateway API v1.7); remove the field")
 		}
