@@ -23,7 +23,7 @@ import (
 )
 
 // The filter and backend tests of the upstream conformance suite
-// (kubernetes-sigs/gateway-api conformance/tests, release 1.6) retold for
+// (kubernetes-sigs/gateway-api conformance/tests, release 1.7) retold for
 // the gateway handler: each manifest in testdata/conformance, named for the
 // upstream test it mirrors, is compiled with _base.yaml by gatewayapi and
 // served by a Gateway; requests go over real HTTP to echo backends, which
@@ -32,7 +32,9 @@ import (
 //
 // Sluice serves every listener from one front door, so the listener a
 // request came to is stood for by what Sluice reads: the Host header's port
-// and X-Forwarded-Proto (HTTPRouteRedirectPortAndScheme).
+// and X-Forwarded-Proto (HTTPRouteRedirectPortAndScheme). The retry tests
+// (HTTPRouteRetry, HTTPRouteRetryConnectionError, HTTPRouteRetryWith*Timeout)
+// have no counterpart: Sluice refuses a rule's retry field.
 
 // confEcho is an echo backend: it answers with what it saw as JSON, sets
 // the response headers asked for in X-Echo-Set-Header ("Name:value,..."),
@@ -142,6 +144,27 @@ var (
 	modAbsent = []string{"X-Header-Remove"}
 )
 
+// requestHeaderCases serve HTTPRouteRequestHeaderModifier and, with the
+// filters on the backendRef, HTTPRouteBackendRequestHeaderModifier.
+var requestHeaderCases = []gwCase{
+	{path: "/set", header: map[string]string{"Some-Other-Header": "val"}, backend: "v1",
+		reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"}},
+	{path: "/set", header: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "some-other-value"}, backend: "v1",
+		reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"}},
+	{path: "/add", header: map[string]string{"Some-Other-Header": "val"}, backend: "v1",
+		reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "add-appends-values"}},
+	{path: "/add", header: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "some-other-value"}, backend: "v1",
+		reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "some-other-value,add-appends-values"}},
+	{path: "/remove", header: map[string]string{"X-Header-Remove": "val"}, backend: "v1", reqAbsent: []string{"X-Header-Remove"}},
+	{path: "/multiple", header: map[string]string{"X-Header-Set-2": "set-val-2", "X-Header-Add-2": "add-val-2", "X-Header-Remove-2": "remove-val-2", "Another-Header": "another-header-val"}, backend: "v1",
+		reqHeader: map[string]string{"X-Header-Set-1": "header-set-1", "X-Header-Set-2": "header-set-2", "X-Header-Add-1": "header-add-1",
+			"X-Header-Add-2": "add-val-2,header-add-2", "X-Header-Add-3": "header-add-3", "Another-Header": "another-header-val"},
+		reqAbsent: []string{"X-Header-Remove-1", "X-Header-Remove-2"}},
+	{path: "/case-insensitivity", header: map[string]string{"x-header-set": "original-val-set", "x-header-add": "original-val-add", "x-header-remove": "original-val-remove", "Another-Header": "another-header-val"}, backend: "v1",
+		reqHeader: map[string]string{"X-Header-Set": "header-set", "X-Header-Add": "original-val-add,header-add", "Another-Header": "another-header-val"},
+		reqAbsent: []string{"X-Header-Remove"}},
+}
+
 var gwConformance = map[string][]gwCase{
 	"HTTPRouteRedirectPath": {
 		{path: "/original-prefix/lemon", status: 302, location: "http://gateway.test/replacement-prefix/lemon"},
@@ -210,23 +233,13 @@ var gwConformance = map[string][]gwCase{
 		{path: "/full/rewrite-path-and-modify-headers/test", header: withSet(modIn), backend: "v1", reqPath: "/test", reqHeader: modOut, reqAbsent: modAbsent},
 		{path: "/prefix/rewrite-path-and-modify-headers/one", header: withSet(modIn), backend: "v1", reqPath: "/prefix/one", reqHeader: modOut, reqAbsent: modAbsent},
 	},
-	"HTTPRouteRequestHeaderModifier": {
-		{path: "/set", header: map[string]string{"Some-Other-Header": "val"}, backend: "v1",
-			reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"}},
-		{path: "/set", header: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "some-other-value"}, backend: "v1",
-			reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"}},
-		{path: "/add", header: map[string]string{"Some-Other-Header": "val"}, backend: "v1",
-			reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "add-appends-values"}},
-		{path: "/add", header: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "some-other-value"}, backend: "v1",
-			reqHeader: map[string]string{"Some-Other-Header": "val", "X-Header-Add": "some-other-value,add-appends-values"}},
-		{path: "/remove", header: map[string]string{"X-Header-Remove": "val"}, backend: "v1", reqAbsent: []string{"X-Header-Remove"}},
-		{path: "/multiple", header: map[string]string{"X-Header-Set-2": "set-val-2", "X-Header-Add-2": "add-val-2", "X-Header-Remove-2": "remove-val-2", "Another-Header": "another-header-val"}, backend: "v1",
-			reqHeader: map[string]string{"X-Header-Set-1": "header-set-1", "X-Header-Set-2": "header-set-2", "X-Header-Add-1": "header-add-1",
-				"X-Header-Add-2": "add-val-2,header-add-2", "X-Header-Add-3": "header-add-3", "Another-Header": "another-header-val"},
-			reqAbsent: []string{"X-Header-Remove-1", "X-Header-Remove-2"}},
-		{path: "/case-insensitivity", header: map[string]string{"x-header-set": "original-val-set", "x-header-add": "original-val-add", "x-header-remove": "original-val-remove", "Another-Header": "another-header-val"}, backend: "v1",
-			reqHeader: map[string]string{"X-Header-Set": "header-set", "X-Header-Add": "original-val-add,header-add", "Another-Header": "another-header-val"},
-			reqAbsent: []string{"X-Header-Remove"}},
+	"HTTPRouteRequestHeaderModifier":        requestHeaderCases,
+	"HTTPRouteBackendRequestHeaderModifier": requestHeaderCases,
+	"HTTPRouteBackendURLRewrite": {
+		{path: "/whole/original", backend: "v1", reqPath: "/replaced"},
+		{path: "/head/original", backend: "v2", reqPath: "/new-head/original"},
+		{path: "/head", backend: "v2", reqPath: "/new-head"},
+		{path: "/host/x", backend: "v3", reqPath: "/host/x", reqHost: "backend.example.org"},
 	},
 	"HTTPRouteResponseHeaderModifier": {
 		{path: "/set", setResponse: map[string]string{"Some-Other-Header": "val"}, backend: "v1",

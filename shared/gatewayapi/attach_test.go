@@ -88,8 +88,11 @@ func TestIntersect(t *testing.T) {
 		for _, h := range tt.route {
 			rh = append(rh, gwv1.Hostname(h))
 		}
-		hosts, anyHost := intersect(tt.listener, rh)
+		hosts, origins, anyHost := intersect(tt.listener, rh)
 		got := strings.Join(hosts, ",")
+		if len(origins) != len(hosts) {
+			t.Errorf("intersect(%q, %v): %d origins for %d hostnames", tt.listener, tt.route, len(origins), len(hosts))
+		}
 		if anyHost {
 			got = "*any*"
 		}

@@ -49,6 +49,7 @@ type parentInfo struct {
 	message   string
 	anyHost   bool     // some accepting listener and the route both leave the host open
 	hostnames []string // the intersections, when not anyHost
+	origins   []string // parallel to hostnames: the route hostname each came from ("" for none)
 	listeners []string // names of the listeners that accepted the route
 }
 
@@ -174,6 +175,12 @@ func (a *analysis) checkGateway(o *Object, g *gwv1.Gateway) {
 			*l.AllowedRoutes.Namespaces.From == gwv1.NamespacesFromSelector {
 			a.add(o, field+".allowedRoutes.namespaces.from", "", "Selector is not supported: Sluice has no Namespace objects to select; use Same or All")
 		}
+		if l.Filters != nil {
+			a.add(o, field+".filters", "", "pre-routing listener filters (experimental in Gateway API v1.7) are not supported; put filters on the routes' rules")
+		}
+	}
+	if len(g.Spec.Addresses) > 0 {
+		a.add(o, "spec.addresses", "", "not supported: Sluice assigns no addresses (the front door, API Gateway or the local port, is every Gateway's address); leave it out")
 	}
 }
 
@@ -197,8 +204,23 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 		}
 		ri.parents = append(ri.parents, pi)
 	}
+	ruleNames := map[gwv1.SectionName]int{}
 	for i, rule := range r.Spec.Rules {
 		rf := fmt.Sprintf("spec.rules[%d]", i)
+		if rule.Name != nil {
+			if first, dup := ruleNames[*rule.Name]; dup {
+				a.add(o, rf+".name", "", "rule name %q is used twice (also spec.rules[%d]): rule names must be unique within the route", *rule.Name, first)
+			} else {
+				ruleNames[*rule.Name] = i
+			}
+		}
+		if rule.Retry != nil {
+			a.add(o, rf+".retry", "", "not supported: Sluice does not retry a rule's requests as asked here; AI routes fail over to another of the rule's backends on their own (connection errors, 429 and 5xx before the first byte reaches the client), plain HTTP routes are never retried; remove the field")
+		}
+		//lint:ignore SA1019 the deprecated field is read only to refuse it
+		if rule.SessionPersistence != nil {
+			a.add(o, rf+".sessionPersistence", "", "not supported (and deprecated in Gateway API v1.7); remove the field")
+		}
 		for j, m := range rule.Matches {
 			field := fmt.Sprintf("%s.matches[%d]", rf, j)
 			if m.Path != nil && m.Path.Type != nil && *m.Path.Type == gwv1.PathMatchRegularExpression && m.Path.Value != nil {
@@ -308,7 +330,7 @@ func (a *analysis) attach(o *Object, r *gwv1.HTTPRoute, p gwv1.ParentReference) 
 			continue
 		}
 		allowed = true
-		hosts, anyHost := intersect(hostOf(l.Hostname), r.Spec.Hostnames)
+		hosts, origins, anyHost := intersect(hostOf(l.Hostname), r.Spec.Hostnames)
 		if anyHost {
 			pi.anyHost = true
 		}
@@ -316,6 +338,7 @@ func (a *analysis) attach(o *Object, r *gwv1.HTTPRoute, p gwv1.ParentReference) 
 			pi.listeners = append(pi.listeners, string(l.Name))
 		}
 		pi.hostnames = append(pi.hostnames, hosts...)
+		pi.origins = append(pi.origins, origins...)
 	}
 	switch {
 	case !matchedListener:
@@ -360,27 +383,26 @@ func allows(l gwv1.Listener, gatewayNS, routeNS string) bool {
 	return false
 }
 
-// intersect returns the hostnames a route serves on a listener. anyHost
-// means neither restricts the host.
-func intersect(listener string, routeHosts []gwv1.Hostname) (hosts []string, anyHost bool) {
+// intersect returns the hostnames a route serves on a listener and, for
+// each, the route hostname it came from ("" when the route names none).
+// anyHost means neither restricts the host.
+func intersect(listener string, routeHosts []gwv1.Hostname) (hosts, origins []string, anyHost bool) {
 	if len(routeHosts) == 0 {
 		if listener == "" {
-			return nil, true
+			return nil, nil, true
 		}
-		return []string{listener}, false
+		return []string{listener}, []string{""}, false
 	}
 	for _, rh := range routeHosts {
 		h := strings.ToLower(string(rh))
 		switch {
-		case listener == "":
-			hosts = append(hosts, h)
-		case hostCovers(listener, h):
-			hosts = append(hosts, h)
+		case listener == "", hostCovers(listener, h):
+			hosts, origins = append(hosts, h), append(origins, h)
 		case hostCovers(h, listener):
-			hosts = append(hosts, listener)
+			hosts, origins = append(hosts, listener), append(origins, h)
 		}
 	}
-	return hosts, false
+	return hosts, origins, false
 }
 
 // hostCovers reports whether pattern matches every name that name matches.

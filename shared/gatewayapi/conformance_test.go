@@ -16,7 +16,7 @@ import (
 )
 
 // The HTTPRoute tests of the upstream conformance suite
-// (kubernetes-sigs/gateway-api conformance/tests, release 1.6), retold as
+// (kubernetes-sigs/gateway-api conformance/tests, release 1.7), retold as
 // manifests compiled by Sluice and matched by its route table: each file in
 // testdata/conformance is named for the upstream test it mirrors and is
 // loaded with _base.yaml. The cases send the same requests and expect the
@@ -31,9 +31,11 @@ import (
 // terminated by the front door (API Gateway, or nothing locally), so
 // HTTPRouteHTTPSListener and HTTPRouteHTTPSListenerDetectMisdirectedRequests
 // have no counterpart; neither do HTTPRouteBackendProtocolH2C (backends are
-// spoken to over HTTP/1.1 or TLS), HTTPRouteRetry (the experimental retry
-// field is not implemented) and HTTPRouteObservedGenerationBump (there is
-// no API server bumping generations).
+// spoken to over HTTP/1.1 or TLS), HTTPRouteRetry, HTTPRouteRetryConnectionError
+// and HTTPRouteRetryWith*Timeout (Sluice refuses a rule's retry field: see
+// TestV17Refusals) and HTTPRouteObservedGenerationBump (there is no API
+// server bumping generations). Routes whose manifest sets
+// metadata.creationTimestamp are that old here; the others tie at the epoch.
 
 // confCase is one request and what it should get: a backend as
 // namespace/name (the namespace left out for infra), "404" for no route,
@@ -276,7 +278,7 @@ var conformance = map[string]confTest{
 		status: map[string]string{"HTTPRoute/infra/no-grant": refNotOK + "RefNotPermitted"},
 		cases:  []confCase{{path: "/", want: "500"}},
 	},
-	"HTTPRouteInvalidNonexistentBackendRef": {
+	"HTTPRouteInvalidNonExistentBackendRef": {
 		status: map[string]string{"HTTPRoute/infra/missing-backend": refNotOK + "BackendNotFound"},
 		cases:  []confCase{{path: "/", want: "500"}},
 	},
@@ -284,7 +286,7 @@ var conformance = map[string]confTest{
 		status: map[string]string{"HTTPRoute/infra/unknown-kind": refNotOK + "InvalidKind"},
 		cases:  []confCase{{path: "/v2", want: "500"}},
 	},
-	"HTTPRouteOmittedBackendRefs": {
+	"HTTPRouteNoBackendRefs": {
 		status: map[string]string{"HTTPRoute/infra/omitted": accepted},
 		cases: []confCase{
 			{path: "/forward", want: "infra-backend-v1"},
@@ -320,6 +322,38 @@ var conformance = map[string]confTest{
 	"HTTPRouteWeight": {cases: []confCase{
 		{path: "/", want: "infra-backend-v1*70 infra-backend-v2*30 infra-backend-v3*0"},
 	}},
+	"HTTPRouteRuleOrder": {
+		status: map[string]string{
+			"HTTPRoute/infra/first-rule-wins":   accepted,
+			"HTTPRoute/infra/first-rule-broken": refNotOK + "BackendNotFound",
+		},
+		cases: []confCase{
+			{path: "/ordered", headers: map[string]string{"X-Shape": "round", "X-Size": "small"}, want: "infra-backend-v1"},
+			{path: "/ordered", headers: map[string]string{"X-Shape": "round"}, want: "404"},
+			{path: "/ordered-broken", want: "500"},
+		},
+	},
+	"HTTPRouteMultipleRoutesAttachmentSameHostnameIntersection": {
+		listeners: map[string]string{"Gateway/infra/same-intersection": "exact=2 exact-path=2 exact-header=2 wild=2 wild-path=2 wild-header=2"},
+		cases: []confCase{
+			{host: "a.one.test", path: "/", want: "infra-backend-v2"},
+			{host: "a.two.test", path: "/path/prefix/longer", want: "infra-backend-v2"},
+			{host: "a.three.test", path: "/path/prefix/longer", headers: map[string]string{"Header-A": "A", "Header-B": "B"}, want: "infra-backend-v2"},
+			{host: "a.three.test", path: "/path/prefix/longer", headers: map[string]string{"Header-B": "B"}, want: "infra-backend-v1"},
+			{host: "a.three.test", path: "/path", headers: map[string]string{"Header-B": "B"}, want: "404"},
+			{host: "a.four.test", path: "/", want: "infra-backend-v2"},
+			{host: "a.five.test", path: "/path/prefix/longer", want: "infra-backend-v2"},
+			{host: "a.six.test", path: "/path/prefix/longer", headers: map[string]string{"Header-A": "A", "Header-B": "B"}, want: "infra-backend-v2"},
+			{host: "a.six.test", path: "/path/prefix/longer", headers: map[string]string{"Header-B": "B"}, want: "infra-backend-v1"},
+			{host: "b.one.test", path: "/", want: "404"}, // the listener serves a.one.test only
+		},
+	},
+	"HTTPRoutePreserveForeignStatus": {
+		// Sluice's entry for its parent, then nothing for the stale
+		// parent, and the other controller's entry as it was.
+		status: map[string]string{"HTTPRoute/infra/shared-status": "example.net/other-controller:Accepted=True/Accepted:theirs " + accepted},
+		cases:  []confCase{{path: "/shared-status", want: "infra-backend-v1"}},
+	},
 	"HTTPRouteNamedRule": {
 		status: map[string]string{"HTTPRoute/infra/named-rules": accepted},
 		cases: []confCase{
@@ -374,7 +408,7 @@ func TestConformance(t *testing.T) {
 					t.Errorf("problem: %s", p)
 				}
 			}
-			tab, err := Compile(objs, 1, time.Unix(0, 0), func(*Object) time.Time { return time.Unix(0, 0) })
+			tab, err := Compile(objs, 1, time.Unix(0, 0), createdAt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -464,6 +498,16 @@ func shortName(backend string) string {
 	return strings.TrimPrefix(s, "infra/")
 }
 
+// createdAt is a route's metadata.creationTimestamp, or the epoch.
+func createdAt(o *Object) time.Time {
+	if r, ok := o.Value.(*gwv1.HTTPRoute); ok && !r.CreationTimestamp.IsZero() {
+		return r.CreationTimestamp.Time
+	}
+	return time.Unix(0, 0)
+}
+
+// routeConditions lists a route's parent conditions; another controller's
+// carry its name and their message.
 func routeConditions(o *Object) string {
 	if o == nil {
 		return "(no such route)"
@@ -471,7 +515,11 @@ func routeConditions(o *Object) string {
 	var out []string
 	for _, p := range o.Value.(*gwv1.HTTPRoute).Status.Parents {
 		for _, c := range p.Conditions {
-			out = append(out, c.Type+"="+string(c.Status)+"/"+c.Reason)
+			s := c.Type + "=" + string(c.Status) + "/" + c.Reason
+			if p.ControllerName != ControllerName {
+				s = string(p.ControllerName) + ":" + s + ":" + c.Message
+			}
+			out = append(out, s)
 		}
 	}
 	return strings.Join(out, " ")

@@ -8,7 +8,8 @@ import (
 )
 
 // SetStatus writes the status a Gateway API controller reports into the
-// objects: per parent Accepted and ResolvedRefs on each HTTPRoute; Accepted
+// objects: per parent Accepted and ResolvedRefs on each HTTPRoute (keeping
+// the parent entries of other controllers); Accepted
 // and Programmed on each Gateway, with per-listener conditions and counts of
 // attached routes; Accepted on each GatewayClass of Sluice's controller.
 func SetStatus(objs []*Object, now time.Time) {
@@ -17,7 +18,16 @@ func SetStatus(objs []*Object, now time.Time) {
 	setPolicyStatus(a, objs, t)
 	attached := map[string]int32{} // Gateway/ns/name/listener → routes
 	for _, ri := range a.routes {
-		ri.route.Status.Parents = nil
+		// Entries another controller wrote are left as they are (the
+		// Gateway API forbids removing or changing them); Sluice's own
+		// are written anew.
+		var foreign []gwv1.RouteParentStatus
+		for _, ps := range ri.route.Status.Parents {
+			if ps.ControllerName != ControllerName {
+				foreign = append(foreign, ps)
+			}
+		}
+		ri.route.Status.Parents = foreign
 		for _, p := range ri.parents {
 			accepted := condition(string(gwv1.RouteConditionAccepted), p.accepted, p.reason, p.message, ri.route.Generation, t)
 			resolved := condition(string(gwv1.RouteConditionResolvedRefs), ri.refsOK, string(gwv1.RouteReasonResolvedRefs), "all references resolved", ri.route.Generation, t)

@@ -20,12 +20,12 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	c := compiler{t: t, backends: map[string]int{}}
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
 	for _, ri := range a.routes {
-		hosts, anyHost, ok := ri.hostnames()
+		hosts, origins, anyHost, ok := ri.hostnames()
 		if !ok {
 			continue
 		}
 		if anyHost {
-			hosts = nil
+			hosts, origins = nil, nil
 		}
 		o, r := ri.obj, ri.route
 		for i, rule := range r.Spec.Rules {
@@ -51,7 +51,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 			}
 			for j, m := range matches {
 				t.Entries = append(t.Entries, route.Entry{
-					Hostnames: hosts, Match: matchOf(m), Rule: len(t.Rules) - 1,
+					Hostnames: hosts, Origins: origins, Match: matchOf(m), Rule: len(t.Rules) - 1,
 					Created: created(o), RouteName: o.Ref(), RuleIndex: i, MatchIdx: j,
 				})
 			}
@@ -63,24 +63,30 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	return t, nil
 }
 
-// hostnames merges what the accepting parents allow; ok is false when no
-// parent accepts the route.
-func (ri *routeInfo) hostnames() (hosts []string, anyHost, ok bool) {
-	seen := map[string]bool{}
+// hostnames merges what the accepting parents allow, with the route
+// hostname each came from (the most specific one, when several give the
+// same intersection); ok is false when no parent accepts the route.
+func (ri *routeInfo) hostnames() (hosts, origins []string, anyHost, ok bool) {
+	seen := map[string]int{}
 	for _, p := range ri.parents {
 		if !p.accepted {
 			continue
 		}
 		ok = true
 		anyHost = anyHost || p.anyHost
-		for _, h := range p.hostnames {
-			if !seen[h] {
-				seen[h] = true
-				hosts = append(hosts, h)
+		for i, h := range p.hostnames {
+			o := p.origins[i]
+			if k, dup := seen[h]; dup {
+				if origins[k] != "" && (o == "" || route.MoreSpecific(o, origins[k])) {
+					origins[k] = o
+				}
+				continue
 			}
+			seen[h] = len(hosts)
+			hosts, origins = append(hosts, h), append(origins, o)
 		}
 	}
-	return hosts, anyHost, ok
+	return hosts, origins, anyHost, ok
 }
 
 type compiler struct {

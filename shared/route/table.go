@@ -55,38 +55,76 @@ type Table struct {
 type vhost struct {
 	name    string
 	suffix  string // for wildcards: ".example.com"
-	entries []*Entry
+	entries []ventry
 	// byModel holds the entries with an exact match on ModelHeader, by
 	// that value; other holds the rest. Both keep precedence order, and
 	// Match merges the two lists it needs, so a table of a thousand model
 	// routes costs a map look-up, not a scan.
-	byModel map[string][]*Entry
-	other   []*Entry
+	byModel map[string][]ventry
+	other   []ventry
 }
 
+// ventry is an entry in one vhost: origin is the route hostname that
+// produced the vhost's name, pos the entry's place in the vhost's order.
+type ventry struct {
+	e      *Entry
+	origin string
+	pos    int
+}
+
+// index orders the entries and splits them by model. Entries arrive in the
+// table's precedence order; as Gateway API v1.7 asks (the
+// GatewayRouteHostnameIntersectionPrecedence feature), routes whose own
+// hostname is more specific come first when several routes' hostnames
+// intersect a listener's into the same name: a route for abc.example.com
+// before one for *.example.com, even if older or with a longer path. A
+// request the first does not match still falls through to the second.
 func (v *vhost) index() {
-	v.byModel = map[string][]*Entry{}
+	sort.SliceStable(v.entries, func(i, j int) bool {
+		return MoreSpecific(v.entries[i].origin, v.entries[j].origin)
+	})
+	v.byModel = map[string][]ventry{}
 	v.other = v.other[:0]
-	for _, e := range v.entries {
-		if m, ok := e.exactModel(); ok {
-			v.byModel[m] = append(v.byModel[m], e)
+	for i := range v.entries {
+		v.entries[i].pos = i
+		ve := v.entries[i]
+		if m, ok := ve.e.exactModel(); ok {
+			v.byModel[m] = append(v.byModel[m], ve)
 		} else {
-			v.other = append(v.other, e)
+			v.other = append(v.other, ve)
 		}
 	}
 }
 
+// MoreSpecific orders hostnames as the Gateway API ranks routes: more
+// characters in a non-wildcard hostname, then more characters.
+func MoreSpecific(a, b string) bool {
+	exact := func(h string) int {
+		if strings.HasPrefix(h, "*") {
+			return 0
+		}
+		return len(h)
+	}
+	if exact(a) != exact(b) {
+		return exact(a) > exact(b)
+	}
+	return len(a) > len(b)
+}
+
 // Entry is one match of one rule, with what decides its precedence.
 type Entry struct {
-	Hostnames []string  `json:"hostnames,omitempty"` // empty: any host
+	Hostnames []string `json:"hostnames,omitempty"` // empty: any host
+	// Origins, when set, is parallel to Hostnames: the route's own
+	// hostname that each one is the intersection of with a listener's
+	// ("" when the route names none: the listener's hostname counts).
+	// Within one hostname, routes rank by it first.
+	Origins   []string  `json:"origins,omitempty"`
 	Match     Match     `json:"match"`
 	Rule      int       `json:"rule"`       // index into Table.Rules
 	Created   time.Time `json:"created"`    // the route's creationTimestamp
 	RouteName string    `json:"route"`      // namespace/name
 	RuleIndex int       `json:"ruleIndex"`  // the rule's place in its route
 	MatchIdx  int       `json:"matchIndex"` // the match's place in its rule
-
-	order int // place in precedence order, set by Prepare
 }
 
 // exactModel returns the value of the entry's exact ModelHeader match.
@@ -323,19 +361,20 @@ func (t *Table) Prepare() error {
 	}
 	t.inflight = make(inflight, len(t.Backends))
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
-	for i := range t.Entries {
-		t.Entries[i].order = i
-	}
 	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
 	wild := map[string]*vhost{}
 	for i := range t.Entries {
 		e := &t.Entries[i]
 		if len(e.Hostnames) == 0 {
-			t.any.entries = append(t.any.entries, e)
+			t.any.entries = append(t.any.entries, ventry{e: e})
 			continue
 		}
-		for _, h := range e.Hostnames {
+		for k, h := range e.Hostnames {
 			h = strings.ToLower(h)
+			ve := ventry{e: e, origin: h}
+			if k < len(e.Origins) && e.Origins[k] != "" {
+				ve.origin = strings.ToLower(e.Origins[k])
+			}
 			if suffix, ok := strings.CutPrefix(h, "*"); ok {
 				v := wild[suffix]
 				if v == nil {
@@ -343,7 +382,7 @@ func (t *Table) Prepare() error {
 					wild[suffix] = v
 					t.wildcard = append(t.wildcard, v)
 				}
-				v.entries = append(v.entries, e)
+				v.entries = append(v.entries, ve)
 				continue
 			}
 			v := t.exact[h]
@@ -351,7 +390,7 @@ func (t *Table) Prepare() error {
 				v = &vhost{name: h}
 				t.exact[h] = v
 			}
-			v.entries = append(v.entries, e)
+			v.entries = append(v.entries, ve)
 		}
 	}
 	sort.SliceStable(t.wildcard, func(i, j int) bool { return len(t.wildcard[i].suffix) > len(t.wildcard[j].suffix) })
@@ -442,7 +481,7 @@ func (t *Table) Match(r *http.Request, host string) (*Rule, *Entry) {
 		return nil, nil
 	}
 	var query url.Values
-	var models []*Entry
+	var models []ventry
 	if m, ok := r.Header[ModelHeader]; ok && len(m) > 0 {
 		models = v.byModel[m[0]]
 	}
@@ -450,10 +489,10 @@ func (t *Table) Match(r *http.Request, host string) (*Rule, *Entry) {
 	// Merge the two lists in precedence order; the first match wins.
 	for len(models) > 0 || len(other) > 0 {
 		var e *Entry
-		if len(other) == 0 || len(models) > 0 && models[0].order < other[0].order {
-			e, models = models[0], models[1:]
+		if len(other) == 0 || len(models) > 0 && models[0].pos < other[0].pos {
+			e, models = models[0].e, models[1:]
 		} else {
-			e, other = other[0], other[1:]
+			e, other = other[0].e, other[1:]
 		}
 		if e.matches(r, &query) {
 			return &t.Rules[e.Rule], e
