@@ -55,6 +55,9 @@ func run() error {
 	}
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
+	if addr := os.Getenv("SLUICE_PPROF"); addr != "" {
+		servePprof(addr, log)
+	}
 	p.announce(ln.Addr().String())
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -89,13 +89,8 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 	if !bytes.Contains(body, []byte(`"stream"`)) {
 		return body, true
 	}
-	var p struct {
-		Stream        bool `json:"stream"`
-		StreamOptions *struct {
-			IncludeUsage bool `json:"include_usage"`
-		} `json:"stream_options"`
-	}
-	if json.Unmarshal(body, &p) != nil || !p.Stream {
+	p, ok := streamFields(body)
+	if !ok || !p.Stream {
 		return body, true
 	}
 	if p.StreamOptions != nil && p.StreamOptions.IncludeUsage {
@@ -127,6 +122,54 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 	return append(out, body[end:]...), false
 }
 
+// streamRequest is what withStreamUsage reads of a chat request.
+type streamRequest struct {
+	Stream        bool `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// streamFields decodes stream and stream_options as json.Unmarshal into
+// streamRequest would, reporting whether the body decoded: with
+// api.EachMember, decoding only stream_options when present, and whole
+// when the quick scan cannot read the body exactly so.
+func streamFields(body []byte) (streamRequest, bool) {
+	var p streamRequest
+	var opts []byte
+	fast := true
+	valid := api.EachMember(body, func(k, v []byte) bool {
+		switch {
+		case string(k) == "stream":
+			switch string(v) {
+			case "true":
+				p.Stream = true
+			case "false":
+				p.Stream = false
+			case "null":
+			default:
+				fast = false // a type error: json.Unmarshal says so
+			}
+		case string(k) == "stream_options":
+			if opts != nil {
+				fast = false // json.Unmarshal merges duplicates
+			}
+			opts = v
+		case api.AmbiguousKey(k, "stream"), api.AmbiguousKey(k, "stream_options"):
+			fast = false
+		}
+		return fast
+	})
+	if !valid || !fast {
+		err := json.Unmarshal(body, &p)
+		return p, err == nil
+	}
+	if opts != nil && json.Unmarshal(opts, &p.StreamOptions) != nil {
+		return p, false
+	}
+	return p, true
+}
+
 // Header sets bearer auth when the backend has a credential.
 func (t *Translator) Header(h http.Header, credential string) {
 	// The same for Anthropic clients: anthropic-version means nothing here.
@@ -142,21 +185,31 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 		return t.anth.Response(body)
 	}
 	if t.ep == api.EndpointResponses {
-		var r struct {
-			Usage *responsesUsage `json:"usage"`
-		}
-		if json.Unmarshal(body, &r) == nil && r.Usage != nil {
-			t.usage = r.Usage.api()
+		var u *responsesUsage
+		if readUsage(body, &u) && u != nil {
+			t.usage = u.api()
 		}
 		return body, nil
 	}
-	var r struct {
-		Usage *wireUsage `json:"usage"`
-	}
-	if json.Unmarshal(body, &r) == nil && r.Usage != nil {
-		t.usage = r.Usage.api()
+	var u *wireUsage
+	if readUsage(body, &u) && u != nil {
+		t.usage = u.api()
 	}
 	return body, nil
+}
+
+// readUsage decodes the top-level "usage" member of a response body into
+// *u, reporting whether the body decoded. Only that member is decoded
+// (api.Member finds it); a body the quick scan cannot read exactly is
+// decoded whole, as before.
+func readUsage[T any](body []byte, u **T) bool {
+	if v, ok := api.Member(body, "usage"); ok {
+		return v == nil || json.Unmarshal(v, u) == nil
+	}
+	r := struct {
+		Usage **T `json:"usage"`
+	}{u}
+	return json.Unmarshal(body, &r) == nil
 }
 
 // SkippedEvents is how many upstream events had no counterpart in the
