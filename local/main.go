@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/ledger"
 )
 
@@ -34,7 +35,12 @@ func main() {
 	}
 }
 
+// memoryLimit is the local process's soft Go memory limit (TuneGC): its
+// peak RSS target is 40 MB, of which the Go heap and runtime take a part.
+const memoryLimit = 20 << 20
+
 func run() error {
+	gateway.TuneGC(memoryLimit)
 	var o options
 	fs := flag.NewFlagSet("local", flag.ExitOnError)
 	o.register(fs)

@@ -34,6 +34,7 @@ import (
 )
 
 func main() {
+	gateway.TuneGC(memoryLimit(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")))
 	log := newLogger()
 	if err := run(context.Background(), log); err != nil {
 		log.Error("gateway cold start failed", "error", err)
@@ -124,6 +125,14 @@ func secretCredentials(ctx context.Context, sm *secretsmanager.Client, arn strin
 		return nil, fmt.Errorf("provider secret %s must be a JSON object of credential names to strings", arn)
 	}
 	return m, nil
+}
+
+// memoryLimit is the soft Go memory limit for a function of the given
+// memory size (MiB): three quarters of it, leaving room for what is not
+// Go heap; 0 (none) when the size is unknown.
+func memoryLimit(mib string) int64 {
+	n, _ := strconv.ParseInt(mib, 10, 64)
+	return n << 20 / 4 * 3
 }
 
 func newLogger() *slog.Logger {
