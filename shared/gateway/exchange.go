@@ -371,12 +371,24 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
+	// Events are flushed as soon as no further one is already buffered:
+	// those that arrived together leave together, in one write, and none
+	// waits on the upstream unflushed.
+	ready, _ := rd.(interface{ Ready() bool })
+	pending := false
 	var buf []byte
 	for {
+		if pending && (ready == nil || !ready.Ready()) {
+			if err := rc.Flush(); err != nil {
+				return fmt.Errorf("client went away mid-stream: %w", err)
+			}
+			pending = false
+		}
 		ev, err := rd.Next()
 		if err == io.EOF {
 			end, ok := tr.(provider.StreamEnder)
 			if !ok {
+				rc.Flush()
 				return nil
 			}
 			if buf, err = end.StreamEnd(buf[:0]); err != nil {
@@ -384,8 +396,8 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			}
 			if len(buf) > 0 {
 				ex.w.Write(buf)
-				rc.Flush()
 			}
+			rc.Flush()
 			return err
 		}
 		if err != nil {
@@ -417,9 +429,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 		if _, err := ex.w.Write(buf); err != nil {
 			return fmt.Errorf("client went away mid-stream: %w", err)
 		}
-		if err := rc.Flush(); err != nil {
-			return fmt.Errorf("client went away mid-stream: %w", err)
-		}
+		pending = true
 	}
 }
 
