@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"unicode/utf8"
 )
 
@@ -13,10 +12,11 @@ import (
 // valid JSON object.
 //
 // It is the cheap way to read a few top-level members of a large body on
-// the hot path: one validating pass (json.Valid, which allocates nothing)
-// and one skipping pass, instead of a reflective json.Unmarshal.
+// the hot path: one validating pass (validJSON, as json.Valid but faster;
+// neither allocates) and one skipping pass, instead of a reflective
+// json.Unmarshal.
 func EachMember(body []byte, visit func(key, value []byte) bool) bool {
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return false
 	}
 	i := skipSpace(body, 0)

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -204,6 +205,9 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 // decoded whole, as before.
 func readUsage[T any](body []byte, u **T) bool {
 	if v, ok := api.Member(body, "usage"); ok {
+		if w, isWire := any(u).(**wireUsage); isWire && v != nil && decodeWireUsage(v, w) {
+			return true
+		}
 		return v == nil || json.Unmarshal(v, u) == nil
 	}
 	r := struct {
@@ -239,6 +243,95 @@ type wireUsage struct {
 	CompletionTokensDetails *struct {
 		ReasoningTokens int64 `json:"reasoning_tokens"`
 	} `json:"completion_tokens_details"`
+}
+
+// decodeWireUsage decodes a usage object into a new *u as json.Unmarshal
+// would, without reflection, when every member it reads is a plain
+// integer, null or (the details) an object of them; otherwise it leaves
+// *u alone and returns false, for json.Unmarshal to decode it.
+func decodeWireUsage(v []byte, u **wireUsage) bool {
+	if string(v) == "null" {
+		*u = nil
+		return true
+	}
+	w := new(wireUsage)
+	ok := true
+	valid := api.EachMember(v, func(k, x []byte) bool {
+		switch string(k) {
+		case "prompt_tokens":
+			ok = setInt(&w.PromptTokens, x)
+		case "completion_tokens":
+			ok = setInt(&w.CompletionTokens, x)
+		case "prompt_tokens_details":
+			if w.PromptTokensDetails == nil {
+				w.PromptTokensDetails = new(struct {
+					CachedTokens int64 `json:"cached_tokens"`
+				})
+			}
+			ok = decodeDetail(x, "cached_tokens", &w.PromptTokensDetails.CachedTokens)
+			if string(x) == "null" {
+				w.PromptTokensDetails = nil
+			}
+		case "completion_tokens_details":
+			if w.CompletionTokensDetails == nil {
+				w.CompletionTokensDetails = new(struct {
+					ReasoningTokens int64 `json:"reasoning_tokens"`
+				})
+			}
+			ok = decodeDetail(x, "reasoning_tokens", &w.CompletionTokensDetails.ReasoningTokens)
+			if string(x) == "null" {
+				w.CompletionTokensDetails = nil
+			}
+		default:
+			ok = !api.AmbiguousKey(k, "prompt_tokens") && !api.AmbiguousKey(k, "completion_tokens") &&
+				!api.AmbiguousKey(k, "prompt_tokens_details") && !api.AmbiguousKey(k, "completion_tokens_details")
+		}
+		return ok
+	})
+	if !valid || !ok {
+		return false
+	}
+	*u = w
+	return true
+}
+
+// decodeDetail reads the integer member name of a details object (or
+// null) into *dst, reporting false when it cannot do so exactly as
+// json.Unmarshal would.
+func decodeDetail(x []byte, name string, dst *int64) bool {
+	if string(x) == "null" {
+		return true
+	}
+	ok := true
+	valid := api.EachMember(x, func(k, v []byte) bool {
+		switch {
+		case string(k) == name:
+			ok = setInt(dst, v)
+		case api.AmbiguousKey(k, name):
+			ok = false
+		}
+		return ok
+	})
+	return valid && ok
+}
+
+// setInt stores a JSON integer (null leaves dst alone) as json.Unmarshal
+// into an int64 would, reporting false for anything else.
+func setInt(dst *int64, v []byte) bool {
+	if string(v) == "null" {
+		return true
+	}
+	for i, c := range v {
+		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+			return false
+		}
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return false
+	}
+	*dst = n
+	return true
 }
 
 func (u *wireUsage) api() api.Usage {

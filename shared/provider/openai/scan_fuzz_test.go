@@ -2,6 +2,8 @@ package openai
 
 import (
 	"encoding/json"
+
+	"github.com/sluicegw/sluice/shared/api"
 	"reflect"
 	"testing"
 )
@@ -35,6 +37,9 @@ func FuzzReadUsage(f *testing.F) {
 		`{"id":"x","usage":{"prompt_tokens":3,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":1}}}`,
 		`{"usage":null}`, `{"usage":{"prompt_tokens":"x"}}`, `{"usage":{"prompt_tokens":1},"usage":{"completion_tokens":2}}`,
 		`{"USAGE":{"prompt_tokens":1}}`, `[]`, `{"usage":{}`,
+		`{"usage":{"prompt_tokens":1,"prompt_tokens_details":{"cached_tokens":2},"prompt_tokens_details":{"x":1},"completion_tokens_details":null}}`,
+		`{"usage":{"prompt_tokens":1.5}}`, `{"usage":{"prompt_tokens":99999999999999999999}}`, `{"usage":{"Prompt_Tokens":1}}`,
+		string(benchChatResponse),
 	} {
 		f.Add([]byte(s))
 	}
@@ -49,4 +54,31 @@ func FuzzReadUsage(f *testing.F) {
 			t.Fatalf("readUsage(%q) = %+v, %v; want %+v, %v", body, got, ok, want.Usage, wantOK)
 		}
 	})
+}
+
+// benchChatResponse is the mock provider's chat completion.
+var benchChatResponse = []byte(`{"choices":[{"finish_reason":"stop","index":0,"logprobs":null,"message":{"annotations":[],"content":"Hello from the Sluice mock provider. You said: Say hello in five words.","refusal":null,"role":"assistant"}}],"created":1795797396,"id":"chatcmpl-mock40i7za","model":"mock-gpt","object":"chat.completion","service_tier":"default","system_fingerprint":"fp_sluice_mock","usage":{"completion_tokens":13,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":7,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":20}}`)
+
+func BenchmarkResponse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		tr, _ := New(api.EndpointChatCompletions, "m", "m")
+		if _, err := tr.Response(benchChatResponse); err != nil || !tr.Usage().Reported {
+			b.Fatal("no usage")
+		}
+	}
+}
+
+// BenchmarkResponseUnmarshal is Response's usage read as it was before
+// readUsage: json.Unmarshal of the whole body.
+func BenchmarkResponseUnmarshal(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var r struct {
+			Usage *wireUsage `json:"usage"`
+		}
+		if json.Unmarshal(benchChatResponse, &r) != nil || r.Usage == nil {
+			b.Fatal("no usage")
+		}
+	}
 }
