@@ -282,7 +282,7 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 			return fmt.Errorf("%w: backend %s: signing: %w", api.ErrNoBackend, b.Name, err)
 		}
 	}
-	resp, err := ex.g.client.Do(req)
+	resp, err := ex.g.send(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
