@@ -48,12 +48,18 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	var db *dynamodb.Client
-	var creds gateway.Credentials
+	// The provider secret is read while the route table loads: a cold
+	// start is mostly these round trips.
+	type secret struct {
+		creds gateway.Credentials
+		err   error
+	}
+	secrets := make(chan secret, 1)
 	if endpoint := os.Getenv("SLUICE_DYNAMODB_ENDPOINT"); endpoint != "" {
 		if db, err = store.NewClient(ctx, endpoint); err != nil {
 			return err
 		}
-		creds = gateway.CredentialsFromEnv(os.Environ())
+		secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
 	} else {
 		awsCfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -61,21 +67,31 @@ func run(ctx context.Context, log *slog.Logger) error {
 		}
 		db = dynamodb.NewFromConfig(awsCfg)
 		if arn := os.Getenv("SLUICE_PROVIDER_SECRET_ARN"); arn != "" {
-			if creds, err = secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn); err != nil {
-				return err
-			}
+			go func() {
+				creds, err := secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn)
+				secrets <- secret{creds, err}
+			}()
 		} else {
-			creds = gateway.CredentialsFromEnv(os.Environ())
+			secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
 		}
 	}
 	maxBody, _ := strconv.ParseInt(os.Getenv("SLUICE_MAX_BODY_BYTES"), 10, 64)
 	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
+	tables, err := gateway.NewTableWatcher(ctx, st, 0, log)
+	sec := <-secrets
+	if err != nil {
+		return err
+	}
+	if sec.err != nil {
+		return sec.err
+	}
 	lim, err := newLimiter(os.Getenv, st, log)
 	if err != nil {
 		return err
 	}
 	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
-	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID}, st, creds, 0, keyTTL)
+	gw, err := gateway.New(gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID},
+		tables, ledger.NewAuthenticator(st, keyTTL, nil), sec.creds)
 	if err != nil {
 		return err
 	}
