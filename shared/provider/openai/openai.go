@@ -360,18 +360,67 @@ func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.chatDone = bytes.Equal(ev.Data, []byte("[DONE]")) || hasFinishReason(ev.Data) || bytes.HasPrefix(ev.Data, []byte(`{"error"`))
 	}
 	if hasUsage(ev.Data) {
-		var c struct {
-			Choices []json.RawMessage `json:"choices"`
-			Usage   *wireUsage        `json:"usage"`
-		}
-		if json.Unmarshal(ev.Data, &c) == nil && c.Usage != nil {
-			t.usage = c.Usage.api()
-			if t.hideUsage && len(c.Choices) == 0 {
+		if u, choices, ok := readUsageChunk(ev.Data); ok && u != nil {
+			t.usage = u.api()
+			if t.hideUsage && choices == 0 {
 				return dst, nil
 			}
 		}
 	}
 	return append(dst, ev.Raw...), nil
+}
+
+// usageChunk is what StreamEvent reads of a chunk that carries usage.
+type usageChunk struct {
+	Choices []json.RawMessage `json:"choices"`
+	Usage   *wireUsage        `json:"usage"`
+}
+
+// readUsageChunk reads a chunk's usage and how many choices it has, as
+// json.Unmarshal into usageChunk would, reporting whether it decoded:
+// without reflection (api.EachMember, decodeWireUsage) when the chunk is
+// plain, whole with json.Unmarshal when it is not.
+func readUsageChunk(data []byte) (*wireUsage, int, bool) {
+	var u *wireUsage
+	choices := 0
+	fast := true
+	seen := 0
+	valid := api.EachMember(data, func(k, v []byte) bool {
+		switch {
+		case string(k) == "choices" && seen&1 == 0:
+			seen |= 1
+			switch {
+			case string(v) == "null":
+			case v[0] == '[':
+				if i := skipWS(v, 1); v[i] != ']' {
+					choices = 1 // at least: only "none" matters
+				}
+			default:
+				fast = false // a type error: json.Unmarshal says so
+			}
+		case string(k) == "usage" && seen&2 == 0:
+			seen |= 2
+			fast = decodeWireUsage(v, &u)
+		case api.AmbiguousKey(k, "choices"), api.AmbiguousKey(k, "usage"):
+			fast = false // a duplicate, or a key encoding/json may fold
+		}
+		return fast
+	})
+	if valid && fast {
+		return u, choices, true
+	}
+	var c usageChunk
+	if json.Unmarshal(data, &c) != nil {
+		return nil, 0, false
+	}
+	return c.Usage, len(c.Choices), true
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // StreamError ends a stream the way OpenAI does: a data event holding an

@@ -82,3 +82,48 @@ func BenchmarkResponseUnmarshal(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReadUsageChunk checks StreamEvent's usage-chunk read against
+// json.Unmarshal of the whole chunk.
+func FuzzReadUsageChunk(f *testing.F) {
+	for _, s := range []string{
+		string(benchUsageChunk),
+		`{"choices":[{"index":0,"delta":{}}],"usage":{"prompt_tokens":1}}`,
+		`{"choices":null,"usage":{"prompt_tokens":1}}`, `{"choices":5,"usage":{}}`, `{"choices":[ ],"usage":null}`,
+		`{"usage":{"prompt_tokens":1},"usage":{"completion_tokens":2}}`, `{"Choices":[1],"usage":{}}`,
+		`{"choices":[],"choices":[1],"usage":{"prompt_tokens":2.5}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		u, n, ok := readUsageChunk(data)
+		var want usageChunk
+		wantOK := json.Unmarshal(data, &want) == nil
+		if ok != wantOK || ok && (!reflect.DeepEqual(u, want.Usage) || (n == 0) != (len(want.Choices) == 0)) {
+			t.Fatalf("readUsageChunk(%q) = %+v, %d, %v; want %+v, %d, %v", data, u, n, ok, want.Usage, len(want.Choices), wantOK)
+		}
+	})
+}
+
+var benchUsageChunk = []byte(`{"choices":[],"created":1795797106,"id":"chatcmpl-mock91p68b","model":"mock-gpt","object":"chat.completion.chunk","service_tier":"default","system_fingerprint":"fp_sluice_mock","usage":{"completion_tokens":13,"completion_tokens_details":{"accepted_prediction_tokens":0,"audio_tokens":0,"reasoning_tokens":0,"rejected_prediction_tokens":0},"prompt_tokens":12,"prompt_tokens_details":{"audio_tokens":0,"cached_tokens":0},"total_tokens":25}}`)
+
+func BenchmarkReadUsageChunk(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if u, _, ok := readUsageChunk(benchUsageChunk); !ok || u == nil {
+			b.Fatal("no usage")
+		}
+	}
+}
+
+// BenchmarkReadUsageChunkUnmarshal is the same read with json.Unmarshal
+// of the whole chunk, as StreamEvent did before readUsageChunk.
+func BenchmarkReadUsageChunkUnmarshal(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		var c usageChunk
+		if json.Unmarshal(benchUsageChunk, &c) != nil || c.Usage == nil {
+			b.Fatal("no usage")
+		}
+	}
+}
