@@ -142,7 +142,7 @@ func (r *Reader) readLine() ([]byte, error) {
 				continue
 			}
 		}
-		i := bytes.IndexAny(buf, "\r\n")
+		i := lineEnd(buf)
 		if i < 0 {
 			r.line = append(r.line, buf...)
 			r.br.Discard(len(buf))
@@ -161,6 +161,19 @@ func (r *Reader) readLine() ([]byte, error) {
 		r.raw = append(r.raw, '\n')
 		return r.line, nil
 	}
+}
+
+// lineEnd is bytes.IndexAny(buf, "\r\n"), with two IndexByte scans no
+// longer than the line instead of a byte-set scan.
+func lineEnd(buf []byte) int {
+	n := bytes.IndexByte(buf, '\n')
+	if n < 0 {
+		return bytes.IndexByte(buf, '\r')
+	}
+	if r := bytes.IndexByte(buf[:n], '\r'); r >= 0 {
+		return r
+	}
+	return n
 }
 
 // AppendEvent appends one event with the given type (omitted when empty) and

@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -209,4 +210,15 @@ func TestReady(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzLineEnd(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\nb", "a\rb", "a\r\nb", "\n\r", "ab\rc\nd"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := lineEnd(b), bytes.IndexAny(b, "\r\n"); got != want {
+			t.Fatalf("lineEnd(%q) = %d, want %d", b, got, want)
+		}
+	})
 }
