@@ -400,33 +400,34 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	// Events are flushed as soon as no further one is already buffered:
-	// those that arrived together leave together, in one write, and none
-	// waits on the upstream unflushed.
+	// Events are written and flushed as soon as no further one is already
+	// buffered: those that arrived together leave together, in one write,
+	// and none waits on the upstream unsent. buf holds what is translated
+	// and not yet written.
 	ready, _ := rd.(interface{ Ready() bool })
-	pending := false
 	var buf []byte
 	for {
-		if pending && (ready == nil || !ready.Ready()) {
+		if len(buf) > 0 && (ready == nil || !ready.Ready()) {
+			if _, err := ex.w.Write(buf); err != nil {
+				return fmt.Errorf("client went away mid-stream: %w", err)
+			}
 			if err := rc.Flush(); err != nil {
 				return fmt.Errorf("client went away mid-stream: %w", err)
 			}
-			pending = false
+			buf = buf[:0]
 		}
+		n0 := len(buf)
 		ev, err := rd.Next()
 		if err == io.EOF {
-			end, ok := tr.(provider.StreamEnder)
-			if !ok {
-				rc.Flush()
-				return nil
-			}
-			if buf, err = end.StreamEnd(buf[:0]); err != nil {
-				buf = tr.StreamError(buf[:0], err)
+			if end, ok := tr.(provider.StreamEnder); ok {
+				if buf, err = end.StreamEnd(buf); err != nil {
+					buf = tr.StreamError(buf[:n0], err)
+				}
 			}
 			if len(buf) > 0 {
 				ex.w.Write(buf)
+				rc.Flush()
 			}
-			rc.Flush()
 			return err
 		}
 		if err != nil {
@@ -437,7 +438,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			if ctxErr := ex.r.Context().Err(); ctxErr != nil {
 				return fmt.Errorf("client went away mid-stream: %w", ctxErr)
 			}
-			buf = tr.StreamError(buf[:0], cause)
+			buf = tr.StreamError(buf, cause)
 			ex.w.Write(buf)
 			rc.Flush()
 			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
@@ -445,20 +446,13 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 		if ex.ticket != nil {
 			ex.streamed.Add(ev.Data)
 		}
-		buf, err = tr.StreamEvent(buf[:0], ev)
+		buf, err = tr.StreamEvent(buf, ev)
 		if err != nil {
-			buf = tr.StreamError(buf[:0], err)
+			buf = tr.StreamError(buf[:n0], err)
 			ex.w.Write(buf)
 			rc.Flush()
 			return err
 		}
-		if len(buf) == 0 {
-			continue
-		}
-		if _, err := ex.w.Write(buf); err != nil {
-			return fmt.Errorf("client went away mid-stream: %w", err)
-		}
-		pending = true
 	}
 }
 
