@@ -335,10 +335,16 @@ func TestBatchedUsage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !tk.SettlesInMemory() {
+			t.Fatal("a key without limits does not settle in memory")
+		}
 		tk.Settle(context.Background(), u)
 	}
 	// A key with a quota settles on its own, idempotently.
 	tk, _ := l.Admit(context.Background(), Request{ID: "q", Key: Key{ID: "k2", Limits: Limits{TokensPerDay: 100}}, Model: "m", Body: []byte(`{"max_tokens":5}`)})
+	if tk.SettlesInMemory() {
+		t.Fatal("a key with a quota settles in memory")
+	}
 	tk.Settle(context.Background(), u)
 	if _, ok := b.settled["q"]; !ok || len(b.settled) != 1 {
 		t.Fatalf("settled one by one: %v", b.settled)
