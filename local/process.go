@@ -73,16 +73,6 @@ func (p *process) start(ctx context.Context, o options) error {
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
 	}
-	routesTable, ledgerTable := env("SLUICE_ROUTES_TABLE", store.DefaultRoutesTable), env("SLUICE_LEDGER_TABLE", store.DefaultLedgerTable)
-	db, err := store.NewClient(ctx, dynamoEndpoint)
-	if err != nil {
-		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
-	}
-	if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
-		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
-	}
-	st := store.New(db, routesTable, ledgerTable)
-
 	redisURL := o.redisURL
 	if redisURL == "" {
 		mr := miniredis.NewMiniRedis()
@@ -92,7 +82,23 @@ func (p *process) start(ctx context.Context, o options) error {
 		p.closers = append(p.closers, mr.Close)
 		redisURL = "redis://" + mr.Addr()
 	}
-	if err := pingRedis(ctx, redisURL); err != nil {
+	// Redis is pinged while DynamoDB's tables are seen to: start time is
+	// mostly round trips.
+	pinged := make(chan error, 1)
+	go func() { pinged <- pingRedis(ctx, redisURL) }()
+
+	routesTable, ledgerTable := env("SLUICE_ROUTES_TABLE", store.DefaultRoutesTable), env("SLUICE_LEDGER_TABLE", store.DefaultLedgerTable)
+	db, err := store.NewClient(ctx, dynamoEndpoint)
+	if err != nil {
+		<-pinged
+		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
+	}
+	if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
+		<-pinged
+		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
+	}
+	st := store.New(db, routesTable, ledgerTable)
+	if err := <-pinged; err != nil {
 		return err
 	}
 
@@ -118,8 +124,25 @@ func (p *process) start(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), st, adm)
+	// The gateway's key cache checks the saved key, so the first request
+	// finds it there; the route table loads meanwhile.
+	auth := ledger.NewAuthenticator(st, o.keyCache, nil)
+	type loaded struct {
+		tables *gateway.TableWatcher
+		err    error
+	}
+	tables := make(chan loaded, 1)
+	if o.lambda == "" {
+		go func() {
+			t, err := gateway.NewTableWatcher(ctx, st, o.refresh, log)
+			tables <- loaded{t, err}
+		}()
+	}
+	p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), auth, adm)
 	if err != nil {
+		if o.lambda == "" {
+			<-tables
+		}
 		return fmt.Errorf("API key: %w", err)
 	}
 
@@ -127,13 +150,17 @@ func (p *process) start(ctx context.Context, o options) error {
 	if o.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
+		t := <-tables
 		var lim *ledger.Limiter
+		if err = t.err; err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
 		if lim, err = p.limiter(o, redisURL, st); err != nil {
 			return fmt.Errorf("limits: %w", err)
 		}
 		var g *gateway.Gateway
-		g, err = gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
-			st, creds, o.refresh, o.keyCache)
+		g, err = gateway.New(gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
+			t.tables, auth, creds)
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g
@@ -227,8 +254,7 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 
 // localKey reuses the key saved in path while the store still accepts it,
 // and otherwise creates one.
-func localKey(ctx context.Context, path string, st *store.Store, adm *admin.Admin) (string, error) {
-	auth := ledger.NewAuthenticator(st, 0, nil)
+func localKey(ctx context.Context, path string, auth *ledger.Authenticator, adm *admin.Admin) (string, error) {
 	return readOrCreate(path, func(k string) bool {
 		_, err := auth.Check(ctx, k)
 		return err == nil

@@ -12,14 +12,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // fakeDynamoDB answers the DynamoDB JSON protocol just enough for the local
-// process to start: tables exist and are active, writes succeed, reads find
-// nothing. The operation named fail is refused with a ValidationException.
+// process to start: tables are missing until created, then active; writes
+// succeed, reads find nothing. The operation named fail is refused with a
+// ValidationException.
 func fakeDynamoDB(t *testing.T, fail string) string {
+	var mu sync.Mutex
+	created := map[string]bool{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
 		var in struct{ TableName string }
@@ -30,8 +34,19 @@ func fakeDynamoDB(t *testing.T, fail string) string {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"the fake refuses %s"}`, op)
 		case "CreateTable":
+			mu.Lock()
+			created[in.TableName] = true
+			mu.Unlock()
 			fmt.Fprintf(w, `{"TableDescription":{"TableName":%q,"TableStatus":"ACTIVE"}}`, in.TableName)
 		case "DescribeTable":
+			mu.Lock()
+			exists := created[in.TableName]
+			mu.Unlock()
+			if !exists {
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table %s"}`, in.TableName)
+				return
+			}
 			fmt.Fprintf(w, `{"Table":{"TableName":%q,"TableStatus":"ACTIVE"}}`, in.TableName)
 		default:
 			io.WriteString(w, `{}`)

@@ -34,6 +34,7 @@ import (
 )
 
 func main() {
+	gateway.TuneGC(memoryLimit(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")))
 	log := newLogger()
 	window.LogRedisTo(log)
 	if err := run(context.Background(), log); err != nil {
@@ -48,12 +49,18 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	var db *dynamodb.Client
-	var creds gateway.Credentials
+	// The provider secret is read while the route table loads: a cold
+	// start is mostly these round trips.
+	type secret struct {
+		creds gateway.Credentials
+		err   error
+	}
+	secrets := make(chan secret, 1)
 	if endpoint := os.Getenv("SLUICE_DYNAMODB_ENDPOINT"); endpoint != "" {
 		if db, err = store.NewClient(ctx, endpoint); err != nil {
 			return err
 		}
-		creds = gateway.CredentialsFromEnv(os.Environ())
+		secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
 	} else {
 		awsCfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -61,21 +68,31 @@ func run(ctx context.Context, log *slog.Logger) error {
 		}
 		db = dynamodb.NewFromConfig(awsCfg)
 		if arn := os.Getenv("SLUICE_PROVIDER_SECRET_ARN"); arn != "" {
-			if creds, err = secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn); err != nil {
-				return err
-			}
+			go func() {
+				creds, err := secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn)
+				secrets <- secret{creds, err}
+			}()
 		} else {
-			creds = gateway.CredentialsFromEnv(os.Environ())
+			secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
 		}
 	}
 	maxBody, _ := strconv.ParseInt(os.Getenv("SLUICE_MAX_BODY_BYTES"), 10, 64)
 	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
+	tables, err := gateway.NewTableWatcher(ctx, st, 0, log)
+	sec := <-secrets
+	if err != nil {
+		return err
+	}
+	if sec.err != nil {
+		return sec.err
+	}
 	lim, err := newLimiter(os.Getenv, st, log)
 	if err != nil {
 		return err
 	}
 	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
-	gw, err := gateway.Open(ctx, gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID}, st, creds, 0, keyTTL)
+	gw, err := gateway.New(gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID},
+		tables, ledger.NewAuthenticator(st, keyTTL, nil), sec.creds)
 	if err != nil {
 		return err
 	}
@@ -125,6 +142,14 @@ func secretCredentials(ctx context.Context, sm *secretsmanager.Client, arn strin
 		return nil, fmt.Errorf("provider secret %s must be a JSON object of credential names to strings", arn)
 	}
 	return m, nil
+}
+
+// memoryLimit is the soft Go memory limit for a function of the given
+// memory size (MiB): three quarters of it, leaving room for what is not
+// Go heap; 0 (none) when the size is unknown.
+func memoryLimit(mib string) int64 {
+	n, _ := strconv.ParseInt(mib, 10, 64)
+	return n << 20 / 4 * 3
 }
 
 func newLogger() *slog.Logger {

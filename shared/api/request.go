@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // Endpoint names an AI API operation at the gateway's edge.
@@ -59,7 +61,9 @@ func PeekBody(body []byte) (Peek, error) {
 	if len(body) == 0 {
 		return p, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
 	}
-	if err := json.Unmarshal(body, &p); err != nil {
+	if q, ok := peekFast(body); ok {
+		p = q
+	} else if err := json.Unmarshal(body, &p); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field == "" {
 			return p, Errorf(ErrBadRequest, "request body must be a JSON object")
@@ -74,4 +78,39 @@ func PeekBody(body []byte) (Peek, error) {
 		return p, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
 	}
 	return p, nil
+}
+
+// peekFast reads model and stream with EachMember, as json.Unmarshal into
+// Peek would. It gives up (ok false) on anything it cannot read exactly so
+// (keys encoding/json might also match, a model string with escapes or
+// invalid UTF-8, values of another type), leaving the decoding and its
+// error messages to json.Unmarshal.
+func peekFast(body []byte) (p Peek, ok bool) {
+	ok = true
+	valid := EachMember(body, func(k, v []byte) bool {
+		switch {
+		case string(k) == "model":
+			switch {
+			case string(v) == "null": // leaves the field as it was
+			case v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
+				p.Model = string(v[1 : len(v)-1])
+			default:
+				ok = false
+			}
+		case string(k) == "stream":
+			switch string(v) {
+			case "true":
+				p.Stream = true
+			case "false":
+				p.Stream = false
+			case "null":
+			default:
+				ok = false
+			}
+		case AmbiguousKey(k, "model"), AmbiguousKey(k, "stream"):
+			ok = false
+		}
+		return ok
+	})
+	return p, valid && ok
 }

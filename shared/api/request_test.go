@@ -45,8 +45,12 @@ func TestPeekBody(t *testing.T) {
 	}
 }
 
+func peekBenchBody() []byte {
+	return []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"` + strings.Repeat("Tell me about gateways. ", 40) + `"}],"temperature":0.2}`)
+}
+
 func BenchmarkPeekBody(b *testing.B) {
-	body := []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"` + strings.Repeat("Tell me about gateways. ", 40) + `"}],"temperature":0.2}`)
+	body := peekBenchBody()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

@@ -52,7 +52,8 @@ func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error 
 // estimate when a stream was cut before they came, nothing when it failed
 // before any byte reached the client. In Lambda it runs before the handler
 // returns, so the sandbox is not frozen with the debit unwritten; with
-// Config.SettleInBackground it runs after.
+// Config.SettleInBackground it runs after, unless it is only an in-memory
+// add to the usage batch (a key without limits), done at once.
 func (ex *exchange) settle() {
 	t := ex.ticket
 	if t == nil {
@@ -63,7 +64,7 @@ func (ex *exchange) settle() {
 		o.Usage = ex.tr.Usage()
 	}
 	ctx := context.WithoutCancel(ex.r.Context())
-	if !ex.g.cfg.SettleInBackground {
+	if !ex.g.cfg.SettleInBackground || t.SettlesInMemory() {
 		t.Settle(ctx, o) // failures are logged by the ledger
 		return
 	}

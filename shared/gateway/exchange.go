@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -107,19 +108,47 @@ func (ex *exchange) readBody() ([]byte, error) {
 	if ex.r.ContentLength > limit {
 		return nil, api.Errorf(api.ErrTooLarge, "request body is %d bytes; the limit is %d", ex.r.ContentLength, limit)
 	}
-	n := ex.r.ContentLength
-	if n < 0 || n > 64<<10 {
-		n = 64 << 10
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, n+1))
-	_, err := buf.ReadFrom(io.LimitReader(ex.r.Body, limit+1))
+	body, err := readUpTo(ex.r.Body, ex.r.ContentLength, limit+1)
 	if err != nil {
 		return nil, api.Errorf(api.ErrBadRequest, "reading request body: %v", err)
 	}
-	if int64(buf.Len()) > limit {
+	if int64(len(body)) > limit {
 		return nil, api.Errorf(api.ErrTooLarge, "request body exceeds the limit of %d bytes", limit)
 	}
-	return buf.Bytes(), nil
+	return body, nil
+}
+
+// readUpTo reads r to its end or to max bytes, whichever comes first, as
+// io.ReadAll(io.LimitReader(r, max)) does, into a buffer sized for hint
+// bytes (a Content-Length; negative when unknown) so that a body of the
+// announced length is read with one allocation and no copy.
+func readUpTo(r io.Reader, hint, max int64) ([]byte, error) {
+	size := hint + 1 // room to see the end without growing
+	if hint < 0 || size > 64<<10 {
+		size = 512
+	}
+	if size > max {
+		size = max
+	}
+	buf := make([]byte, 0, size)
+	for int64(len(buf)) < max {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 512) // the hint was short: grow as io.ReadAll does
+		}
+		room := buf[len(buf):cap(buf)]
+		if int64(len(room)) > max-int64(len(buf)) {
+			room = room[:max-int64(len(buf))]
+		}
+		n, err := r.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // forward routes a model request to a backend and relays the answer.
@@ -282,7 +311,7 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 			return fmt.Errorf("%w: backend %s: signing: %w", api.ErrNoBackend, b.Name, err)
 		}
 	}
-	resp, err := ex.g.client.Do(req)
+	resp, err := ex.g.send(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
@@ -332,7 +361,7 @@ func isEventStream(ct string) bool {
 
 func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error {
 	limit := ex.g.cfg.MaxResponseBytes
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	raw, err := readUpTo(resp.Body, resp.ContentLength, limit+1)
 	if err != nil {
 		return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_cut",
 			Message: "backend " + ex.backend + " closed the connection mid-response"}
@@ -371,16 +400,29 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 	if err := rc.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
+	// Events are written and flushed as soon as no further one is already
+	// buffered: those that arrived together leave together, in one write,
+	// and none waits on the upstream unsent. buf holds what is translated
+	// and not yet written.
+	ready, _ := rd.(interface{ Ready() bool })
 	var buf []byte
 	for {
+		if len(buf) > 0 && (ready == nil || !ready.Ready()) {
+			if _, err := ex.w.Write(buf); err != nil {
+				return fmt.Errorf("client went away mid-stream: %w", err)
+			}
+			if err := rc.Flush(); err != nil {
+				return fmt.Errorf("client went away mid-stream: %w", err)
+			}
+			buf = buf[:0]
+		}
+		n0 := len(buf)
 		ev, err := rd.Next()
 		if err == io.EOF {
-			end, ok := tr.(provider.StreamEnder)
-			if !ok {
-				return nil
-			}
-			if buf, err = end.StreamEnd(buf[:0]); err != nil {
-				buf = tr.StreamError(buf[:0], err)
+			if end, ok := tr.(provider.StreamEnder); ok {
+				if buf, err = end.StreamEnd(buf); err != nil {
+					buf = tr.StreamError(buf[:n0], err)
+				}
 			}
 			if len(buf) > 0 {
 				ex.w.Write(buf)
@@ -396,7 +438,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			if ctxErr := ex.r.Context().Err(); ctxErr != nil {
 				return fmt.Errorf("client went away mid-stream: %w", ctxErr)
 			}
-			buf = tr.StreamError(buf[:0], cause)
+			buf = tr.StreamError(buf, cause)
 			ex.w.Write(buf)
 			rc.Flush()
 			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
@@ -404,21 +446,12 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 		if ex.ticket != nil {
 			ex.streamed.Add(ev.Data)
 		}
-		buf, err = tr.StreamEvent(buf[:0], ev)
+		buf, err = tr.StreamEvent(buf, ev)
 		if err != nil {
-			buf = tr.StreamError(buf[:0], err)
+			buf = tr.StreamError(buf[:n0], err)
 			ex.w.Write(buf)
 			rc.Flush()
 			return err
-		}
-		if len(buf) == 0 {
-			continue
-		}
-		if _, err := ex.w.Write(buf); err != nil {
-			return fmt.Errorf("client went away mid-stream: %w", err)
-		}
-		if err := rc.Flush(); err != nil {
-			return fmt.Errorf("client went away mid-stream: %w", err)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func (ex *exchange) fanout(ctx context.Context, b *route.Backend, tr provider.Tr
 				return api.Errorf(api.ErrNoBackend, "backend %s: signing failed", b.Name)
 			}
 		}
-		resp, err := ex.g.client.Do(req)
+		resp, err := ex.g.send(req)
 		if err != nil {
 			return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_unreachable",
 				Message: "backend " + b.Name + " could not be reached"}

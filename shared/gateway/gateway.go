@@ -67,7 +67,6 @@ type Gateway struct {
 	tables Tables
 	keys   Keys
 	creds  Credentials
-	client *http.Client
 	proxy  *httputil.ReverseProxy
 	log    *slog.Logger
 	now    func() time.Time
@@ -101,8 +100,7 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	}
 	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
-		client: &http.Client{Transport: cfg.Transport, CheckRedirect: noRedirects},
-		log:    cfg.Logger, now: cfg.Now, limiter: cfg.Limiter,
+		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter,
 	}
 	g.proxy = g.newReverseProxy()
 	return g, nil
@@ -112,7 +110,25 @@ type noCredentials struct{}
 
 func (noCredentials) Credential(string) (string, bool) { return "", false }
 
-func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// send sends an upstream request through the transport. Redirects are
+// not followed: the client gets the backend's answer as it is. It does what
+// an http.Client with no redirects would do, without the per-request copy
+// of the headers a Client keeps for following redirects: basic auth from
+// credentials in the endpoint URL, and a non-nil body.
+func (g *Gateway) send(req *http.Request) (*http.Response, error) {
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		password, _ := u.Password()
+		req.SetBasicAuth(u.Username(), password)
+	}
+	resp, err := g.cfg.Transport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
 
 // NewTransport returns the pooled upstream transport: connections are kept
 // and reused across requests, many per provider host.

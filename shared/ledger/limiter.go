@@ -501,6 +501,18 @@ type Outcome struct {
 	Streamed *TextCounter
 }
 
+// SettlesInMemory reports whether Settle would only add to the usage
+// batch: no rate window to move, no reservation to adjust, no store write.
+// A caller that settles in the background may then settle inline, which
+// costs less than starting a goroutine.
+func (t *Ticket) SettlesInMemory() bool {
+	if t == nil {
+		return true
+	}
+	l := t.l
+	return len(t.windows) == 0 && (l.budgets == nil || l.batch != nil && len(t.holds) == 0 && !l.batchClosed())
+}
+
 // Settle records what the request cost, once: the provider's figures, or,
 // when it reported none after tokens flowed, an estimate marked as such;
 // a request that failed before any token costs nothing. Reservations are

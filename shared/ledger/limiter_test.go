@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -334,10 +335,16 @@ func TestBatchedUsage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !tk.SettlesInMemory() {
+			t.Fatal("a key without limits does not settle in memory")
+		}
 		tk.Settle(context.Background(), u)
 	}
 	// A key with a quota settles on its own, idempotently.
 	tk, _ := l.Admit(context.Background(), Request{ID: "q", Key: Key{ID: "k2", Limits: Limits{TokensPerDay: 100}}, Model: "m", Body: []byte(`{"max_tokens":5}`)})
+	if tk.SettlesInMemory() {
+		t.Fatal("a key with a quota settles in memory")
+	}
 	tk.Settle(context.Background(), u)
 	if _, ok := b.settled["q"]; !ok || len(b.settled) != 1 {
 		t.Fatalf("settled one by one: %v", b.settled)
@@ -367,5 +374,52 @@ func TestEmbeddingsReserveNoOutput(t *testing.T) {
 	}
 	if got, want := b.held[Bucket{Subject: "key#k", Name: "tokens-day#2026-11-27#*"}], EstimateBody(body).Input; got != want {
 		t.Fatalf("reserved %d, want the input estimate %d alone", got, want)
+	}
+}
+
+// textCountReference is TextCounter.Add as six separate searches.
+func textCountReference(data []byte) int64 {
+	var total int64
+	for _, k := range textKeys {
+		rest := data
+		for {
+			i := bytes.Index(rest, k)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(k):]
+			n := stringLen(rest)
+			total += int64(n)
+			rest = rest[n:]
+		}
+	}
+	return total
+}
+
+func FuzzTextCounter(f *testing.F) {
+	for _, s := range []string{
+		`{"choices":[{"delta":{"content":"Hello \"there\""}}]}`,
+		`{"content":"text":"x"}`, `{"content":"a"content":"b"}`, `"text":"`, `"`, `""`,
+		`{"type":"content_block_delta","delta":{"type":"thinking_delta","thinking":"hm"}}`,
+		`{"arguments":"{\"a\":1}","partial_json":"{\"b\"","reasoning_content":"r"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c TextCounter
+		c.Add(data)
+		if want := textCountReference(data); c.Bytes() != want {
+			t.Fatalf("Add(%q) counted %d, want %d", data, c.Bytes(), want)
+		}
+	})
+}
+
+func BenchmarkTextCounter(b *testing.B) {
+	data := []byte(`{"choices":[{"delta":{"content":" five"},"finish_reason":null,"index":0,"logprobs":null}],"created":1795797106,"id":"chatcmpl-mock91p68b","model":"mock-gpt","object":"chat.completion.chunk","service_tier":"default","system_fingerprint":"fp_sluice_mock","usage":null}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var c TextCounter
+		c.Add(data)
 	}
 }

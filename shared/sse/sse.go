@@ -102,6 +102,25 @@ func (r *Reader) Next() (Event, error) {
 	}
 }
 
+// Ready reports whether a whole next event is already buffered, so that
+// Next returns it without reading: a proxy may then write it after the
+// event in hand and flush both at once, since nothing waits on the network
+// in between. It errs on the side of false: only a non-empty line followed
+// by a blank line, both ended by "\n", counts.
+func (r *Reader) Ready() bool {
+	buf, _ := r.br.Peek(r.br.Buffered()) // never reads
+	for {
+		i := bytes.Index(buf, []byte("\n\n"))
+		if i < 0 {
+			return false
+		}
+		if i > 0 && buf[i-1] != '\r' {
+			return true
+		}
+		buf = buf[i+1:]
+	}
+}
+
 // readLine returns the next line without its end, and appends the line and
 // a "\n" to r.raw.
 func (r *Reader) readLine() ([]byte, error) {
@@ -123,7 +142,7 @@ func (r *Reader) readLine() ([]byte, error) {
 				continue
 			}
 		}
-		i := bytes.IndexAny(buf, "\r\n")
+		i := lineEnd(buf)
 		if i < 0 {
 			r.line = append(r.line, buf...)
 			r.br.Discard(len(buf))
@@ -142,6 +161,19 @@ func (r *Reader) readLine() ([]byte, error) {
 		r.raw = append(r.raw, '\n')
 		return r.line, nil
 	}
+}
+
+// lineEnd is bytes.IndexAny(buf, "\r\n"), with two IndexByte scans no
+// longer than the line instead of a byte-set scan.
+func lineEnd(buf []byte) int {
+	n := bytes.IndexByte(buf, '\n')
+	if n < 0 {
+		return bytes.IndexByte(buf, '\r')
+	}
+	if r := bytes.IndexByte(buf[:n], '\r'); r >= 0 {
+		return r
+	}
+	return n
 }
 
 // AppendEvent appends one event with the given type (omitted when empty) and

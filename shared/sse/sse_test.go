@@ -1,6 +1,7 @@
 package sse
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -182,4 +183,42 @@ func BenchmarkReader(b *testing.B) {
 			}
 		}
 	}
+}
+
+func TestReady(t *testing.T) {
+	tests := []struct {
+		name, stream string
+		want         []bool // Ready before each Next, until EOF
+	}{
+		{"two events in one read", "data: a\n\ndata: b\n\n", []bool{true, true, false}},
+		{"partial second event", "data: a\n\ndata: b\n", []bool{true, false}},
+		{"only blank lines left", "data: a\n\n\n\n", []bool{true, false}},
+		{"CRLF ends are not counted", "data: a\r\n\r\ndata: b\r\n\r\n", []bool{false, false, false}},
+		{"comment event", ": ping\n\ndata: a\n\n", []bool{true, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(tt.stream))
+			r.br.Peek(len(tt.stream)) // all of it arrives in one read
+			for i, want := range tt.want {
+				if got := r.Ready(); got != want {
+					t.Fatalf("Ready before Next #%d = %v, want %v", i+1, got, want)
+				}
+				if _, err := r.Next(); err != nil {
+					return
+				}
+			}
+		})
+	}
+}
+
+func FuzzLineEnd(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\nb", "a\rb", "a\r\nb", "\n\r", "ab\rc\nd"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := lineEnd(b), bytes.IndexAny(b, "\r\n"); got != want {
+			t.Fatalf("lineEnd(%q) = %d, want %d", b, got, want)
+		}
+	})
 }

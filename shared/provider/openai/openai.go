@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -89,13 +90,8 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 	if !bytes.Contains(body, []byte(`"stream"`)) {
 		return body, true
 	}
-	var p struct {
-		Stream        bool `json:"stream"`
-		StreamOptions *struct {
-			IncludeUsage bool `json:"include_usage"`
-		} `json:"stream_options"`
-	}
-	if json.Unmarshal(body, &p) != nil || !p.Stream {
+	p, ok := streamFields(body)
+	if !ok || !p.Stream {
 		return body, true
 	}
 	if p.StreamOptions != nil && p.StreamOptions.IncludeUsage {
@@ -127,6 +123,54 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 	return append(out, body[end:]...), false
 }
 
+// streamRequest is what withStreamUsage reads of a chat request.
+type streamRequest struct {
+	Stream        bool `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// streamFields decodes stream and stream_options as json.Unmarshal into
+// streamRequest would, reporting whether the body decoded: with
+// api.EachMember, decoding only stream_options when present, and whole
+// when the quick scan cannot read the body exactly so.
+func streamFields(body []byte) (streamRequest, bool) {
+	var p streamRequest
+	var opts []byte
+	fast := true
+	valid := api.EachMember(body, func(k, v []byte) bool {
+		switch {
+		case string(k) == "stream":
+			switch string(v) {
+			case "true":
+				p.Stream = true
+			case "false":
+				p.Stream = false
+			case "null":
+			default:
+				fast = false // a type error: json.Unmarshal says so
+			}
+		case string(k) == "stream_options":
+			if opts != nil {
+				fast = false // json.Unmarshal merges duplicates
+			}
+			opts = v
+		case api.AmbiguousKey(k, "stream"), api.AmbiguousKey(k, "stream_options"):
+			fast = false
+		}
+		return fast
+	})
+	if !valid || !fast {
+		err := json.Unmarshal(body, &p)
+		return p, err == nil
+	}
+	if opts != nil && json.Unmarshal(opts, &p.StreamOptions) != nil {
+		return p, false
+	}
+	return p, true
+}
+
 // Header sets bearer auth when the backend has a credential.
 func (t *Translator) Header(h http.Header, credential string) {
 	// The same for Anthropic clients: anthropic-version means nothing here.
@@ -142,21 +186,34 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 		return t.anth.Response(body)
 	}
 	if t.ep == api.EndpointResponses {
-		var r struct {
-			Usage *responsesUsage `json:"usage"`
-		}
-		if json.Unmarshal(body, &r) == nil && r.Usage != nil {
-			t.usage = r.Usage.api()
+		var u *responsesUsage
+		if readUsage(body, &u) && u != nil {
+			t.usage = u.api()
 		}
 		return body, nil
 	}
-	var r struct {
-		Usage *wireUsage `json:"usage"`
-	}
-	if json.Unmarshal(body, &r) == nil && r.Usage != nil {
-		t.usage = r.Usage.api()
+	var u *wireUsage
+	if readUsage(body, &u) && u != nil {
+		t.usage = u.api()
 	}
 	return body, nil
+}
+
+// readUsage decodes the top-level "usage" member of a response body into
+// *u, reporting whether the body decoded. Only that member is decoded
+// (api.Member finds it); a body the quick scan cannot read exactly is
+// decoded whole, as before.
+func readUsage[T any](body []byte, u **T) bool {
+	if v, ok := api.Member(body, "usage"); ok {
+		if w, isWire := any(u).(**wireUsage); isWire && v != nil && decodeWireUsage(v, w) {
+			return true
+		}
+		return v == nil || json.Unmarshal(v, u) == nil
+	}
+	r := struct {
+		Usage **T `json:"usage"`
+	}{u}
+	return json.Unmarshal(body, &r) == nil
 }
 
 // SkippedEvents is how many upstream events had no counterpart in the
@@ -188,6 +245,95 @@ type wireUsage struct {
 	} `json:"completion_tokens_details"`
 }
 
+// decodeWireUsage decodes a usage object into a new *u as json.Unmarshal
+// would, without reflection, when every member it reads is a plain
+// integer, null or (the details) an object of them; otherwise it leaves
+// *u alone and returns false, for json.Unmarshal to decode it.
+func decodeWireUsage(v []byte, u **wireUsage) bool {
+	if string(v) == "null" {
+		*u = nil
+		return true
+	}
+	w := new(wireUsage)
+	ok := true
+	valid := api.EachMember(v, func(k, x []byte) bool {
+		switch string(k) {
+		case "prompt_tokens":
+			ok = setInt(&w.PromptTokens, x)
+		case "completion_tokens":
+			ok = setInt(&w.CompletionTokens, x)
+		case "prompt_tokens_details":
+			if w.PromptTokensDetails == nil {
+				w.PromptTokensDetails = new(struct {
+					CachedTokens int64 `json:"cached_tokens"`
+				})
+			}
+			ok = decodeDetail(x, "cached_tokens", &w.PromptTokensDetails.CachedTokens)
+			if string(x) == "null" {
+				w.PromptTokensDetails = nil
+			}
+		case "completion_tokens_details":
+			if w.CompletionTokensDetails == nil {
+				w.CompletionTokensDetails = new(struct {
+					ReasoningTokens int64 `json:"reasoning_tokens"`
+				})
+			}
+			ok = decodeDetail(x, "reasoning_tokens", &w.CompletionTokensDetails.ReasoningTokens)
+			if string(x) == "null" {
+				w.CompletionTokensDetails = nil
+			}
+		default:
+			ok = !api.AmbiguousKey(k, "prompt_tokens") && !api.AmbiguousKey(k, "completion_tokens") &&
+				!api.AmbiguousKey(k, "prompt_tokens_details") && !api.AmbiguousKey(k, "completion_tokens_details")
+		}
+		return ok
+	})
+	if !valid || !ok {
+		return false
+	}
+	*u = w
+	return true
+}
+
+// decodeDetail reads the integer member name of a details object (or
+// null) into *dst, reporting false when it cannot do so exactly as
+// json.Unmarshal would.
+func decodeDetail(x []byte, name string, dst *int64) bool {
+	if string(x) == "null" {
+		return true
+	}
+	ok := true
+	valid := api.EachMember(x, func(k, v []byte) bool {
+		switch {
+		case string(k) == name:
+			ok = setInt(dst, v)
+		case api.AmbiguousKey(k, name):
+			ok = false
+		}
+		return ok
+	})
+	return valid && ok
+}
+
+// setInt stores a JSON integer (null leaves dst alone) as json.Unmarshal
+// into an int64 would, reporting false for anything else.
+func setInt(dst *int64, v []byte) bool {
+	if string(v) == "null" {
+		return true
+	}
+	for i, c := range v {
+		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
+			return false
+		}
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return false
+	}
+	*dst = n
+	return true
+}
+
 func (u *wireUsage) api() api.Usage {
 	out := api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Reported: true}
 	if d := u.PromptTokensDetails; d != nil {
@@ -214,18 +360,67 @@ func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		t.chatDone = bytes.Equal(ev.Data, []byte("[DONE]")) || hasFinishReason(ev.Data) || bytes.HasPrefix(ev.Data, []byte(`{"error"`))
 	}
 	if hasUsage(ev.Data) {
-		var c struct {
-			Choices []json.RawMessage `json:"choices"`
-			Usage   *wireUsage        `json:"usage"`
-		}
-		if json.Unmarshal(ev.Data, &c) == nil && c.Usage != nil {
-			t.usage = c.Usage.api()
-			if t.hideUsage && len(c.Choices) == 0 {
+		if u, choices, ok := readUsageChunk(ev.Data); ok && u != nil {
+			t.usage = u.api()
+			if t.hideUsage && choices == 0 {
 				return dst, nil
 			}
 		}
 	}
 	return append(dst, ev.Raw...), nil
+}
+
+// usageChunk is what StreamEvent reads of a chunk that carries usage.
+type usageChunk struct {
+	Choices []json.RawMessage `json:"choices"`
+	Usage   *wireUsage        `json:"usage"`
+}
+
+// readUsageChunk reads a chunk's usage and how many choices it has, as
+// json.Unmarshal into usageChunk would, reporting whether it decoded:
+// without reflection (api.EachMember, decodeWireUsage) when the chunk is
+// plain, whole with json.Unmarshal when it is not.
+func readUsageChunk(data []byte) (*wireUsage, int, bool) {
+	var u *wireUsage
+	choices := 0
+	fast := true
+	seen := 0
+	valid := api.EachMember(data, func(k, v []byte) bool {
+		switch {
+		case string(k) == "choices" && seen&1 == 0:
+			seen |= 1
+			switch {
+			case string(v) == "null":
+			case v[0] == '[':
+				if i := skipWS(v, 1); v[i] != ']' {
+					choices = 1 // at least: only "none" matters
+				}
+			default:
+				fast = false // a type error: json.Unmarshal says so
+			}
+		case string(k) == "usage" && seen&2 == 0:
+			seen |= 2
+			fast = decodeWireUsage(v, &u)
+		case api.AmbiguousKey(k, "choices"), api.AmbiguousKey(k, "usage"):
+			fast = false // a duplicate, or a key encoding/json may fold
+		}
+		return fast
+	})
+	if valid && fast {
+		return u, choices, true
+	}
+	var c usageChunk
+	if json.Unmarshal(data, &c) != nil {
+		return nil, 0, false
+	}
+	return c.Usage, len(c.Choices), true
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // StreamError ends a stream the way OpenAI does: a data event holding an

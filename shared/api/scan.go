@@ -1,0 +1,145 @@
+package api
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// EachMember calls visit with the key and the value of each member of the
+// JSON object in body, in order, until visit returns false. The key is the
+// raw bytes between its quotes (escapes undecoded); the value is its raw
+// JSON text. It reports false, without calling visit, when body is not one
+// valid JSON object.
+//
+// It is the cheap way to read a few top-level members of a large body on
+// the hot path: one validating pass (validJSON, as json.Valid but faster;
+// neither allocates) and one skipping pass, instead of a reflective
+// json.Unmarshal.
+func EachMember(body []byte, visit func(key, value []byte) bool) bool {
+	if !validJSON(body) {
+		return false
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return false
+	}
+	i = skipSpace(body, i+1)
+	for body[i] != '}' {
+		end := skipString(body, i)
+		key := body[i+1 : end-1]
+		i = skipSpace(body, skipSpace(body, end)+1) // past the ':'
+		vend := skipValue(body, i)
+		if !visit(key, body[i:vend]) {
+			return true
+		}
+		i = skipSpace(body, vend)
+		if body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+	}
+	return true
+}
+
+// Member finds the top-level member key of the JSON object in body as
+// json.Unmarshal would fill a struct field tagged with key: value is its
+// raw JSON text, nil when absent. ok is false when a quick scan cannot
+// tell (body is not a valid object; a key has escapes or non-ASCII bytes,
+// or differs from key only in case, which encoding/json also matches; key
+// appears twice); the caller then decodes the whole body instead.
+func Member(body []byte, key string) (value []byte, ok bool) {
+	ok = true
+	valid := EachMember(body, func(k, v []byte) bool {
+		switch {
+		case string(k) == key:
+			if value != nil {
+				ok = false // json.Unmarshal merges duplicates: let it
+				return false
+			}
+			value = v
+		case AmbiguousKey(k, key):
+			ok = false
+			return false
+		}
+		return true
+	})
+	if !valid || !ok {
+		return nil, false
+	}
+	return value, true
+}
+
+// AmbiguousKey reports whether encoding/json might match key k (raw, as
+// EachMember gives it) to a field named name although k is not name byte
+// for byte: k has escapes or non-ASCII bytes (Unicode case folding), or
+// differs only in ASCII case.
+func AmbiguousKey(k []byte, name string) bool {
+	if bytes.EqualFold(k, []byte(name)) {
+		return true
+	}
+	for _, c := range k {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		}
+		break
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index just past the value starting at b[i]. b is
+// valid JSON.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(b)
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}

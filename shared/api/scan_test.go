@@ -1,0 +1,130 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// peekReference is PeekBody as it was before peekFast: json.Unmarshal of
+// the whole body. The fast path must agree with it on every input.
+func peekReference(body []byte) (Peek, error) {
+	var p Peek
+	if len(body) == 0 {
+		return p, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return p, Errorf(ErrBadRequest, "request body must be a JSON object")
+		}
+		if errors.As(err, &typeErr) {
+			return p, &Error{Kind: ErrBadRequest, Param: typeErr.Field,
+				Message: "invalid type for '" + typeErr.Field + "': expected " + typeErr.Type.String()}
+		}
+		return p, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
+	}
+	if p.Model == "" {
+		return p, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
+	}
+	return p, nil
+}
+
+var peekSeeds = []string{
+	`{"model":"gpt-4o","stream":true,"messages":[]}`,
+	`{"messages":[{"role":"user","content":"hi \"model\": x"}],"model":"m"}`,
+	` { "model" : "m" , "stream" : false } `,
+	`{"model":"a","model":"b","stream":true,"stream":null}`,
+	`{"model":"a","model":null}`,
+	`{"Model":"a"}`, `{"MODEL":"a","model":"b"}`, `{"\u006dodel":"x"}`, `{"ſtream":true,"model":"m"}`,
+	`{"model":"caf\u00e9"}`, `{"model":"caf` + "\xff" + `"}`, `{"model":"é"}`,
+	`{"model":1}`, `{"model":"m","stream":"yes"}`, `{"model":"m","stream":1}`,
+	`{"model":"m",`, `[]`, `null`, `{"model":"m"} x`, `{}`, `{"x":{"model":"y"},"model":"m"}`,
+	`{"a":[1,2,{"b":"]}"}],"model":"m","c":-1.5e3,"d":null,"e":true}`, `{"model":""}`,
+}
+
+func FuzzPeekBody(f *testing.F) {
+	for _, s := range peekSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := PeekBody(body)
+		want, wantErr := peekReference(body)
+		if got != want || !reflect.DeepEqual(gotErr, wantErr) {
+			t.Fatalf("PeekBody(%q) = %+v, %v; want %+v, %v", body, got, gotErr, want, wantErr)
+		}
+	})
+}
+
+func FuzzMember(f *testing.F) {
+	for _, s := range peekSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"usage":{"prompt_tokens":1},"choices":[]}`))
+	f.Add([]byte(`{"usage":null}`))
+	f.Add([]byte(`{"usage":{"a":1},"usage":{"b":2}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, key := range []string{"model", "usage"} {
+			v, ok := Member(body, key)
+			if !ok {
+				continue
+			}
+			var whole map[string]json.RawMessage
+			if json.Unmarshal(body, &whole) != nil {
+				t.Fatalf("Member(%q, %q) ok on a body json.Unmarshal refuses", body, key)
+			}
+			want, present := whole[key]
+			if present != (v != nil) || present && string(want) != string(v) {
+				t.Fatalf("Member(%q, %q) = %q; want %q (present %v)", body, key, v, want, present)
+			}
+		}
+	})
+}
+
+func TestMember(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+		ok               bool
+	}{
+		{"present", `{"id":"x","usage":{"prompt_tokens":1}}`, `{"prompt_tokens":1}`, true},
+		{"absent", `{"id":"x","choices":[{"usage":1}]}`, ``, true},
+		{"null", `{"usage":null}`, `null`, true},
+		{"invalid", `{"usage":1`, ``, false},
+		{"not an object", `[{"usage":1}]`, ``, false},
+		{"other case", `{"Usage":1}`, ``, false},
+		{"escaped key", `{"us\u0061ge":1}`, ``, false},
+		{"twice", `{"usage":1,"usage":2}`, ``, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := Member([]byte(tt.body), "usage")
+			if ok != tt.ok || string(v) != tt.want {
+				t.Fatalf("Member = %q, %v; want %q, %v", v, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// BenchmarkPeekBodyReference is BenchmarkPeekBody's body through
+// json.Unmarshal, as PeekBody did before peekFast.
+func BenchmarkPeekBodyReference(b *testing.B) {
+	body := peekBenchBody()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := peekReference(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMember(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the Sluice mock provider. You said: Say hello in five words."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":13,"total_tokens":25}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, ok := Member(body, "usage"); !ok || v == nil {
+			b.Fatal("no usage")
+		}
+	}
+}
