@@ -114,3 +114,18 @@ func peekFast(body []byte) (p Peek, ok bool) {
 	})
 	return p, valid && ok
 }
+
+// DecodeStrict decodes one JSON value into v, refusing fields v does not
+// know and anything after the value: translators decode client bodies with
+// it so no field is dropped unseen.
+func DecodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}

@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/sluicegw/sluice/shared/api"
 )
 
 // Request is a chat completion request.
@@ -68,17 +70,7 @@ func (r *Request) MaxOutput() int64 {
 
 // Decode parses a request strictly: a field this version does not know is
 // an error naming it, so a translator never drops a field unseen.
-func Decode(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
-}
+func Decode(body []byte, v any) error { return api.DecodeStrict(body, v) }
 
 // StreamOptions are the options of a streamed request.
 type StreamOptions struct {

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/sluicegw/sluice/shared/api"
 )
 
 // Version is the anthropic-version header value Sluice speaks.
@@ -48,17 +50,7 @@ type OutputConfig struct {
 
 // Decode parses a request strictly: an unknown field is an error naming
 // it, so a translator never drops a field unseen.
-func Decode(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
-}
+func Decode(body []byte, v any) error { return api.DecodeStrict(body, v) }
 
 // Metadata is request metadata.
 type Metadata struct {
