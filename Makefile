@@ -3,17 +3,6 @@ GO      ?= go
 GOFLAGS ?=
 export GOFLAGS
 
-# The Go toolchain is the one go.mod's `toolchain` line pins (Go 1.27 for
-# sigs.k8s.io/gateway-api v1.7). A Go distribution's go.env may set
-# GOTOOLCHAIN=local, which makes the go command ignore that line, so it is
-# exported here for every recipe (infra/ too): with an older local Go, the
-# first `make` downloads the pinned toolchain through the Go module proxy;
-# "+auto" still lets a go.mod ask for a newer one. Set GOTOOLCHAIN in the
-# environment to override (GOTOOLCHAIN=local with a local Go 1.27.3+).
-GO_TOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
-GOTOOLCHAIN  ?= $(GO_TOOLCHAIN)+auto
-export GOTOOLCHAIN
-
 LAMBDAS := gateway admin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

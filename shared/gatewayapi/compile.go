@@ -175,9 +175,6 @@ func (a *analysis) checkGateway(o *Object, g *gwv1.Gateway) {
 			*l.AllowedRoutes.Namespaces.From == gwv1.NamespacesFromSelector {
 			a.add(o, field+".allowedRoutes.namespaces.from", "", "Selector is not supported: Sluice has no Namespace objects to select; use Same or All")
 		}
-		if l.Filters != nil {
-			a.add(o, field+".filters", "", "pre-routing listener filters (experimental in Gateway API v1.7) are not supported; put filters on the routes' rules")
-		}
 	}
 	if len(g.Spec.Addresses) > 0 {
 		a.add(o, "spec.addresses", "", "not supported: Sluice assigns no addresses (the front door, API Gateway or the local port, is every Gateway's address); leave it out")
@@ -217,7 +214,6 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 		if rule.Retry != nil {
 			a.add(o, rf+".retry", "", "not supported: Sluice does not retry a rule's requests as asked here; AI routes fail over to another of the rule's backends on their own (connection errors, 429 and 5xx before the first byte reaches the client), plain HTTP routes are never retried; remove the field")
 		}
-		//lint:ignore SA1019 the deprecated field is read only to refuse it
 		if rule.SessionPersistence != nil {
 			a.add(o, rf+".sessionPersistence", "", "not supported (and deprecated in Gateway API v1.7); remove the field")
 		}
