@@ -21,8 +21,6 @@ type FromAnthropic struct {
 	client string
 	model  string
 
-	usage api.Usage
-
 	// stream state
 	started bool
 	id      string
@@ -246,7 +244,6 @@ func anthropicAssistant(blocks []messages.Block, param string, names map[string]
 }
 
 // Usage is what Gemini reported.
-func (t *FromAnthropic) Usage() api.Usage { return t.usage }
 
 // Error maps Gemini's error object.
 func (t *FromAnthropic) Error(status int, body []byte) error { return upstreamError(status, body) }
@@ -281,12 +278,9 @@ func strp(s string) *string { return &s }
 
 // Response converts a generateContent answer to a message.
 func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
-	var r response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badBody(err)
-	}
-	if r.UsageMetadata != nil {
-		t.usage = r.UsageMetadata.api()
+	r, err := t.read(body)
+	if err != nil {
+		return nil, err
 	}
 	out := messages.Response{ID: "msg_" + orDefault(r.ResponseID), Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}}
 	stop := messages.StopRefusal
@@ -359,15 +353,9 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	var r response
-	if err := json.Unmarshal(ev.Data, &r); err != nil {
-		return dst, badBody(err)
-	}
-	if r.Error != nil {
-		return dst, mapError(0, r.Error)
-	}
-	if r.UsageMetadata != nil {
-		t.usage = r.UsageMetadata.api()
+	r, err := t.read(ev.Data)
+	if err != nil {
+		return dst, err
 	}
 	if !t.started {
 		t.started = true

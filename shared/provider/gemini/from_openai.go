@@ -19,7 +19,6 @@ type FromOpenAI struct {
 
 	stream       bool
 	includeUsage bool
-	usage        api.Usage
 
 	// stream state
 	id      string
@@ -333,7 +332,6 @@ func userParts(c *chat.Content, param string) ([]part, error) {
 }
 
 // Usage is what Gemini reported.
-func (t *FromOpenAI) Usage() api.Usage { return t.usage }
 
 // Error maps Gemini's error object.
 func (t *FromOpenAI) Error(status int, body []byte) error { return upstreamError(status, body) }
@@ -357,12 +355,9 @@ func badBody(err error) error {
 
 // Response converts a generateContent answer to a chat completion.
 func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
-	var r response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badBody(err)
-	}
-	if r.UsageMetadata != nil {
-		t.usage = r.UsageMetadata.api()
+	r, err := t.read(body)
+	if err != nil {
+		return nil, err
 	}
 	out := chat.Response{ID: "chatcmpl-" + orDefault(r.ResponseID), Object: "chat.completion", Created: t.unix(), Model: t.client}
 	if len(r.Candidates) == 0 {
@@ -445,15 +440,9 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	var r response
-	if err := json.Unmarshal(ev.Data, &r); err != nil {
-		return dst, badBody(err)
-	}
-	if r.Error != nil {
-		return dst, mapError(0, r.Error)
-	}
-	if r.UsageMetadata != nil {
-		t.usage = r.UsageMetadata.api()
+	r, err := t.read(ev.Data)
+	if err != nil {
+		return dst, err
 	}
 	if t.id == "" {
 		t.id = "chatcmpl-" + orDefault(r.ResponseID)

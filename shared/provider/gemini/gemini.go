@@ -100,6 +100,27 @@ type common struct {
 	now     func() time.Time // the clock for "created"; nil: time.Now
 	skipped int
 	nonce   string
+	usage   api.Usage // the newest usageMetadata the upstream sent
+}
+
+// Usage is what Gemini reported for the exchange so far.
+func (a *common) Usage() api.Usage { return a.usage }
+
+// read decodes one generateContent answer (a whole body or one streamed
+// event), turning an upstream error object into an error and keeping the
+// usage it reports.
+func (a *common) read(data []byte) (response, error) {
+	var r response
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, badBody(err)
+	}
+	if r.Error != nil {
+		return r, mapError(0, r.Error)
+	}
+	if r.UsageMetadata != nil {
+		a.usage = r.UsageMetadata.api()
+	}
+	return r, nil
 }
 
 // callSeed is what synthesized call ids are derived from: Gemini's
