@@ -190,3 +190,25 @@ func WriteAnthropicError(w http.ResponseWriter, err error) {
 	w.WriteHeader(Status(err))
 	w.Write(body)
 }
+
+// UpstreamKind is the error kind of a provider's error status, by the rules
+// every provider shares: 429 rate limited; 401 and 403 mean the provider
+// refused the gateway's own credential, which the client cannot fix, so an
+// upstream failure; 404 an unknown model; 504 a timeout; other 4xx the
+// client's request; the rest an upstream failure. Providers check their own
+// exceptions first.
+func UpstreamKind(status int) error {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return ErrUpstream
+	case status == http.StatusNotFound:
+		return ErrModelNotFound
+	case status == http.StatusGatewayTimeout:
+		return ErrTimeout
+	case status < 500:
+		return ErrBadRequest
+	}
+	return ErrUpstream
+}

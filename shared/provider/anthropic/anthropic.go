@@ -117,23 +117,14 @@ func contextExceeded(msg string) bool {
 		strings.Contains(m, "context window")
 }
 
+// kindOf is api.UpstreamKind, with 413 kept as too large (Anthropic's
+// request_too_large); 500 api_error and 529 overloaded_error are upstream
+// failures.
 func kindOf(status int) error {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return api.ErrRateLimited
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		// Anthropic refused Sluice's credential: the client can do nothing.
-		return api.ErrUpstream
-	case status == http.StatusNotFound:
-		return api.ErrModelNotFound
-	case status == http.StatusRequestEntityTooLarge:
+	if status == http.StatusRequestEntityTooLarge {
 		return api.ErrTooLarge
-	case status < 500:
-		return api.ErrBadRequest
-	case status == http.StatusGatewayTimeout:
-		return api.ErrTimeout
 	}
-	return api.ErrUpstream // 500 api_error, 529 overloaded_error
+	return api.UpstreamKind(status)
 }
 
 // eventError builds the error an upstream "error" event stands for. Such

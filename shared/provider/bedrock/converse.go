@@ -348,24 +348,19 @@ func isContextLength(msg string) bool {
 		strings.Contains(m, "context window")
 }
 
+// kindOf is api.UpstreamKind, with Bedrock's own: 408 a timeout, 503 the
+// service unavailable, 424 (a model's failed dependency) an upstream
+// failure rather than the client's request.
 func kindOf(status int) error {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return api.ErrRateLimited
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		// Bedrock refused Sluice's signature or role: nothing the client
-		// can fix, so a gateway-side failure.
-		return api.ErrUpstream
-	case status == http.StatusNotFound:
-		return api.ErrModelNotFound
-	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+	switch status {
+	case http.StatusRequestTimeout:
 		return api.ErrTimeout
-	case status == http.StatusServiceUnavailable:
+	case http.StatusServiceUnavailable:
 		return api.ErrUnavailable
-	case status < 500 && status != http.StatusFailedDependency:
-		return api.ErrBadRequest
+	case http.StatusFailedDependency:
+		return api.ErrUpstream
 	}
-	return api.ErrUpstream
+	return api.UpstreamKind(status)
 }
 
 // exceptionStatus is the HTTP status Bedrock gives each stream exception.

@@ -501,23 +501,7 @@ func openAIError(status int, body []byte) *api.Error {
 	}
 }
 
-func kindOf(status int) error {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return api.ErrRateLimited
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		// The backend refused Sluice's credential: the client can do
-		// nothing about that, so it is a gateway-side failure.
-		return api.ErrUpstream
-	case status == http.StatusNotFound:
-		return api.ErrModelNotFound
-	case status < 500:
-		return api.ErrBadRequest
-	case status == http.StatusGatewayTimeout:
-		return api.ErrTimeout
-	}
-	return api.ErrUpstream
-}
+func kindOf(status int) error { return api.UpstreamKind(status) }
 
 // setModel rewrites the top-level "model" string of a JSON object, leaving
 // every other byte as it was.
