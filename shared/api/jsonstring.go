@@ -1,6 +1,11 @@
 package api
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
 
 // AppendJSONString appends s as a JSON string without reflection, escaped
 // as encoding/json does: control characters, invalid UTF-8 (as U+FFFD),
@@ -52,4 +57,91 @@ func AppendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendJSONLiteral appends the value of lit, a JSON string literal from a
+// valid JSON text (quotes included), as AppendJSONString writes that value
+// once decoded: the bytes json.Unmarshal into a string and AppendJSONString
+// would give, without the string in between. Stream translators use it to
+// carry a text delta from one protocol's event into another's.
+func AppendJSONLiteral(dst, lit []byte, escapeHTML bool) []byte {
+	body := lit[1 : len(lit)-1]
+	if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
+		var buf [512]byte
+		body = unquote(buf[:0], body)
+	}
+	// The string does not outlive the call, and body is not written meanwhile.
+	return AppendJSONString(dst, unsafe.String(unsafe.SliceData(body), len(body)), escapeHTML)
+}
+
+// unquote appends the value of a JSON string literal's body, decoded as
+// encoding/json decodes it: escapes resolved, a surrogate pair joined, a
+// lone surrogate and each invalid UTF-8 byte replaced by U+FFFD. body is
+// from a valid literal, so every escape is well formed.
+func unquote(dst, body []byte) []byte {
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			e := body[i+1]
+			i += 2
+			switch e {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				r := hex4(body[i:])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+						if pair := utf16.DecodeRune(r, hex4(body[i+2:])); pair != utf8.RuneError {
+							dst = utf8.AppendRune(dst, pair)
+							i += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				dst = utf8.AppendRune(dst, r)
+			default: // '"', '\\', '/'
+				dst = append(dst, e)
+			}
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = utf8.AppendRune(dst, r)
+			} else {
+				dst = append(dst, body[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return dst
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }

@@ -20,3 +20,23 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendJSONLiteral checks AppendJSONLiteral against its definition:
+// json.Unmarshal of the literal into a string, then AppendJSONString.
+func FuzzAppendJSONLiteral(f *testing.F) {
+	for _, s := range []string{`""`, `"plain"`, `"q\"uote\\back\/"`, `"line\nbreak\r\ttab\b\f"`, `"<a>&amp;"`,
+		`"\u00e9\u6f22 🙂 \ud83d\ude42"`, `"lone \ud83d here"`, `"low \ude42 first"`, `"\ud83d\u0041"`, "\"bad \xff utf8\"",
+		`"sep\u2028 ` + "\u2029" + `"`, `"\u0000\u001f"`} {
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, lit []byte, html bool) {
+		var s string
+		if len(lit) < 2 || lit[0] != '"' || !bytes.Equal(bytes.TrimSpace(lit), lit) || json.Unmarshal(lit, &s) != nil {
+			return
+		}
+		want := AppendJSONString(nil, s, html)
+		if got := AppendJSONLiteral([]byte("x"), lit, html); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+			t.Fatalf("AppendJSONLiteral(%s, html=%v) = %s, want %s", lit, html, got[1:], want)
+		}
+	})
+}

@@ -16,9 +16,13 @@ import (
 // neither allocates) and one skipping pass, instead of a reflective
 // json.Unmarshal.
 func EachMember(body []byte, visit func(key, value []byte) bool) bool {
-	if !validJSON(body) {
-		return false
-	}
+	return validJSON(body) && EachValidMember(body, visit)
+}
+
+// EachValidMember is EachMember without the validating pass, for a value
+// already validated: one that EachMember gave. It reports false when body
+// is not an object.
+func EachValidMember(body []byte, visit func(key, value []byte) bool) bool {
 	i := skipSpace(body, 0)
 	if body[i] != '{' {
 		return false

@@ -701,6 +701,14 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		return dst, nil // a comment or keep-alive
 	}
+	if out, ok, err := t.fastEvent(dst, ev.Data); ok {
+		return out, err
+	}
+	return t.decodeEvent(dst, ev)
+}
+
+// decodeEvent translates any event, decoding it whole.
+func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	// The event decodes into values the translator keeps, so the index and
 	// delta of each event cost no allocation; absent ones stay -1 and empty.
 	t.idx, t.delta = -1, messages.EventDelta{}
@@ -735,19 +743,25 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		}
 		return dst, nil
 	case messages.EventMessageStop:
-		t.stopped = true
-		if t.includeUsage && t.started {
-			u, _ := json.Marshal(chatUsage(&t.usage))
-			b := append(append([]byte(nil), t.head...), `,"choices":[],"usage":`...)
-			b = append(append(b, u...), '}')
-			dst = sse.AppendEvent(dst, "", b)
-		}
-		return dst, nil
+		return t.messageStop(dst), nil
 	case messages.EventError:
 		return dst, eventError(e.Error)
 	}
 	t.unknown.add(e.Type)
 	return dst, nil
+}
+
+// messageStop ends the message, with the usage chunk when the client asked
+// for one.
+func (t *FromOpenAI) messageStop(dst []byte) []byte {
+	t.stopped = true
+	if t.includeUsage && t.started {
+		u, _ := json.Marshal(chatUsage(&t.usage))
+		b := append(append([]byte(nil), t.head...), `,"choices":[],"usage":`...)
+		b = append(append(b, u...), '}')
+		dst = sse.AppendEvent(dst, "", b)
+	}
+	return dst
 }
 
 func (t *FromOpenAI) start(m *messages.Response) {
@@ -837,45 +851,226 @@ func (t *FromOpenAI) blockStart(dst []byte, e *messages.Event) ([]byte, error) {
 }
 
 func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
-	if !t.started || e.Index == nil || *e.Index < 0 || e.Delta == nil || e.Delta.Type == "" {
-		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
+	if e.Index == nil || e.Delta == nil {
+		return dst, errMalformedDelta
 	}
 	d := e.Delta
+	var v deltaValue
+	switch d.Type {
+	case messages.DeltaText:
+		v.s = d.Text
+	case messages.DeltaThinking:
+		v.s = d.Thinking
+	case messages.DeltaSignature:
+		v.s = d.Signature
+	case messages.DeltaInputJSON:
+		if d.PartialJSON != nil {
+			v.s = *d.PartialJSON
+		}
+	}
+	return t.appendDelta(dst, *e.Index, d.Type, v)
+}
+
+var errMalformedDelta = api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
+
+// deltaValue is a content_block_delta's text, thinking, signature or
+// partial_json: decoded (s), or the JSON string literal it came as (lit).
+type deltaValue struct {
+	s   string
+	lit []byte
+}
+
+func (v deltaValue) empty() bool { return v.s == "" && len(v.lit) <= 2 }
+
+func (v deltaValue) appendTo(dst []byte) []byte {
+	if v.lit != nil {
+		return api.AppendJSONLiteral(dst, v.lit, true)
+	}
+	return appendString(dst, v.s)
+}
+
+// appendDelta appends the chunk for a delta of type typ to content block
+// index.
+func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v deltaValue) ([]byte, error) {
+	if !t.started || index < 0 || typ == "" {
+		return dst, errMalformedDelta
+	}
 	kind, tool := blockOther, -1
-	if *e.Index < int64(len(t.blocks)) {
-		kind, tool = t.blocks[*e.Index], t.toolIdx[*e.Index]
+	if index < int64(len(t.blocks)) {
+		kind, tool = t.blocks[index], t.toolIdx[index]
 	}
 	delta := t.scratch[:0]
 	defer func() { t.scratch = delta }()
 	switch {
-	case d.Type == messages.DeltaText && kind == blockText:
-		if d.Text == "" {
+	case typ == messages.DeltaText && kind == blockText:
+		if v.empty() {
 			return dst, nil
 		}
-		delta = appendString(append(delta, `{"content":`...), d.Text)
-	case d.Type == messages.DeltaThinking && kind == blockThinking:
-		if d.Thinking == "" {
+		delta = v.appendTo(append(delta, `{"content":`...))
+	case typ == messages.DeltaThinking && kind == blockThinking:
+		if v.empty() {
 			return dst, nil
 		}
-		delta = appendString(append(delta, `{"reasoning_content":`...), d.Thinking)
-	case d.Type == messages.DeltaSignature && kind == blockThinking:
-		delta = appendString(append(delta, `{"reasoning_signature":`...), d.Signature)
-	case d.Type == messages.DeltaInputJSON && kind == blockToolUse:
-		if d.PartialJSON == nil || *d.PartialJSON == "" {
+		delta = v.appendTo(append(delta, `{"reasoning_content":`...))
+	case typ == messages.DeltaSignature && kind == blockThinking:
+		delta = v.appendTo(append(delta, `{"reasoning_signature":`...))
+	case typ == messages.DeltaInputJSON && kind == blockToolUse:
+		if v.empty() {
 			return dst, nil
 		}
 		delta = append(delta, `{"tool_calls":[{"index":`...)
 		delta = strconv.AppendInt(delta, int64(tool), 10)
-		delta = appendString(append(delta, `,"function":{"arguments":`...), *d.PartialJSON)
+		delta = v.appendTo(append(delta, `,"function":{"arguments":`...))
 		delta = append(delta, `}}]`...)
 	default:
 		// citations_delta (the OpenAI path never asks for citations), or a
 		// delta for a block kind this version does not translate.
-		t.unknown.add("content_block_delta " + d.Type)
+		t.unknown.add("content_block_delta " + typ)
 		return dst, nil
 	}
 	delta = append(delta, '}')
 	return t.chunkBytes(dst, delta), nil
+}
+
+// fastEvent translates the events that make up nearly all of a stream
+// (content_block_delta with text, thinking, signature or partial JSON;
+// content_block_stop; ping; message_stop) without reflection: one
+// scanning pass reads their few members, and a text delta's string goes
+// from event to chunk without being decoded when it has no escapes. ok is
+// false, with dst untouched, for any other event and for one that is not
+// shaped exactly as Anthropic sends it (another member, a repeated one, a
+// key with escapes or another case, a value of another JSON type): the
+// caller then decodes it whole, so both ways translate alike.
+func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error) {
+	var typ, index, delta []byte
+	ok = true
+	if !api.EachMember(data, func(k, v []byte) bool {
+		var slot *[]byte
+		switch string(k) {
+		case "type":
+			slot = &typ
+		case "index":
+			slot = &index
+		case "delta":
+			slot = &delta
+		default:
+			ok = false
+			return false
+		}
+		if *slot != nil {
+			ok = false
+			return false
+		}
+		*slot = v
+		return true
+	}) || !ok {
+		return dst, false, nil
+	}
+	switch string(typ) {
+	case `"content_block_delta"`:
+	case `"content_block_stop"`:
+		if _, ok := plainIndex(index); !ok || delta != nil {
+			return dst, false, nil
+		}
+		return dst, true, nil
+	case `"ping"`:
+		if index != nil || delta != nil {
+			return dst, false, nil
+		}
+		return dst, true, nil
+	case `"message_stop"`:
+		if index != nil || delta != nil {
+			return dst, false, nil
+		}
+		return t.messageStop(dst), true, nil
+	default:
+		return dst, false, nil
+	}
+	i, ok := plainIndex(index)
+	if !ok || len(delta) == 0 || delta[0] != '{' {
+		return dst, false, nil
+	}
+	var dtyp, value []byte
+	var valueKey string
+	if !api.EachValidMember(delta, func(k, v []byte) bool {
+		switch string(k) {
+		case "type":
+			if dtyp != nil || v[0] != '"' {
+				ok = false
+			}
+			dtyp = v
+		case "text", "thinking", "signature", "partial_json":
+			if value != nil || v[0] != '"' {
+				ok = false
+			}
+			value, valueKey = v, valueField(k)
+		default:
+			ok = false
+		}
+		return ok
+	}) || !ok || len(dtyp) < 2 || bytes.IndexByte(dtyp, '\\') >= 0 {
+		return dst, false, nil
+	}
+	name := dtyp[1 : len(dtyp)-1]
+	var want string
+	switch string(name) {
+	case messages.DeltaText:
+		want = "text"
+	case messages.DeltaThinking:
+		want = "thinking"
+	case messages.DeltaSignature:
+		want = "signature"
+	case messages.DeltaInputJSON:
+		want = "partial_json"
+	default:
+		return dst, false, nil
+	}
+	v := deltaValue{lit: []byte(`""`)}
+	if value != nil {
+		if valueKey != want {
+			return dst, false, nil
+		}
+		v.lit = value
+	}
+	out, err = t.appendDelta(dst, i, deltaTypeName(name), v)
+	return out, true, err
+}
+
+// valueField returns the constant for the member holding a delta's value.
+func valueField(k []byte) string {
+	for _, n := range [...]string{"text", "thinking", "signature", "partial_json"} {
+		if string(k) == n {
+			return n
+		}
+	}
+	return ""
+}
+
+// deltaTypeName returns the constant for a known delta type, so that no
+// string is allocated for it.
+func deltaTypeName(b []byte) string {
+	for _, n := range [...]string{messages.DeltaText, messages.DeltaThinking, messages.DeltaSignature, messages.DeltaInputJSON} {
+		if string(b) == n {
+			return n
+		}
+	}
+	return string(b)
+}
+
+// plainIndex reads a content block index written as digits alone, as
+// Anthropic writes it.
+func plainIndex(raw []byte) (int64, bool) {
+	if len(raw) == 0 || len(raw) > 9 || (raw[0] == '0' && len(raw) > 1) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // StreamEnd closes the client's stream with "data: [DONE]" after

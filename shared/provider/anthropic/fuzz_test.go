@@ -2,13 +2,16 @@ package anthropic
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/sse"
 )
 
 // FuzzStreams feeds arbitrary upstream streams to both translators: they
@@ -39,6 +42,68 @@ func FuzzStreams(f *testing.F) {
 		pt := NewFromAnthropic(api.EndpointMessages, "c", "c")
 		if _, err := relay(pt, bytes.NewReader(stream)); err == nil && !pt.stopped {
 			t.Fatal("clean end without message_stop")
+		}
+	})
+}
+
+// FuzzFastEvent checks the reflection-free reading of common events
+// against decoding them whole: for any event data, in a stream with a
+// text, a thinking and a tool_use block open, both give the same chunks,
+// the same error and the same state.
+func FuzzFastEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi "}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"line\nbreak \"q\" <b>&amp; \u00e9\ud83d\ude42 \ud800"}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"hmm"}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"EqQB"}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta"}}`,
+		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}}`,
+		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":null}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location"}}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"x"}}`,
+		`{"type":"content_block_delta","index":7,"delta":{"type":"text_delta","text":"x"}}`,
+		`{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"x"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"","text":"x"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"Type":"text_delta","text":"x"}}`,
+		`{"type":"content_block_delta","index":0,"index":1,"delta":{"type":"text_delta","text":"x"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","thinking":"y"}}`,
+		`{"type":"content_block_delta","index":00,"delta":{"type":"text\u005fdelta","text":"x"}}`,
+		`{"type":"content_block_stop","index":0}`,
+		`{"type":"content_block_stop","index":"0"}`,
+		`{"type": "ping"}`,
+		`{"type":"message_stop"}`,
+		`{"type":"message_stop","index":1}`,
+		`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	start := []string{
+		`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":3,"output_tokens":1}}}`,
+		`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":""}}`,
+		`{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}`,
+	}
+	newStarted := func(t *testing.T) *FromOpenAI {
+		tr := NewFromOpenAI("c", "c")
+		tr.includeUsage = true
+		tr.Now = func() time.Time { return time.Unix(1700000000, 0) }
+		for _, s := range start {
+			if _, err := tr.StreamEvent(nil, sse.Event{Data: []byte(s)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return tr
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, whole := newStarted(t), newStarted(t)
+		got, gotErr := fast.StreamEvent([]byte("x"), sse.Event{Data: data})
+		want, wantErr := whole.decodeEvent([]byte("x"), sse.Event{Data: data})
+		if string(got) != string(want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("event %s:\nfast  %q, %v\nwhole %q, %v", data, got, gotErr, want, wantErr)
+		}
+		if fast.stopped != whole.stopped || fast.Unknown() != whole.Unknown() || fast.Usage() != whole.Usage() {
+			t.Fatalf("event %s: state differs: stopped %v/%v, unknown %d/%d, usage %+v/%+v",
+				data, fast.stopped, whole.stopped, fast.Unknown(), whole.Unknown(), fast.Usage(), whole.Usage())
 		}
 	})
 }
