@@ -74,6 +74,29 @@ func FuzzFastEvent(f *testing.F) {
 		`{"type":"message_stop"}`,
 		`{"type":"message_stop","index":1}`,
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":30,"server_tool_use":{"web_search_requests":1}}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"max_tokens"}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"end\u005fturn"},"usage":{"output_tokens":3}}`,
+		`{"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":-3}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"refusal","container":null},"usage":{"output_tokens":03}}`,
+		`{"type":"message_delta","usage":{"output_tokens":3}}`,
+		`{"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","content":[],"model":"claude-x","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,"cache_read_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":0},"output_tokens":1,"service_tier":"standard"}}}`,
+		`{"message":{"content":[],"id":"msg_m\u00e9","model":"mock-claude","role":"assistant","stop_reason":null,"stop_sequence":null,"type":"message","usage":{"input_tokens":31,"output_tokens":1}},"type":"message_start"}`,
+		`{"type":"message_start","message":{"id":"msg_2","content":[{"type":"text","text":"x"}],"model":"m","usage":{}}}`,
+		`{"type":"message_start","message":{"id":"msg_2","model":"m"}}`,
+		`{"type":"message_start","message":null}`,
+		`{"type":"message_start","message":{"id":"msg_2","model":"m","usage":{"input_tokens":1e3}}}`,
+		`{"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_start","index":3,"content_block":{"type":"text","text":"pre <b>"}}`,
+		`{"type":"content_block_start","index":4,"content_block":{"type":"thinking","thinking":"","signature":""}}`,
+		`{"type":"content_block_start","index":4,"content_block":{"type":"thinking","thinking":"deep"}}`,
+		`{"type":"content_block_start","index":5,"content_block":{"type":"redacted_thinking","data":"EmwKAhgB"}}`,
+		`{"type":"content_block_start","index":5,"content_block":{"type":"tool_use","id":"toolu_2","name":"get_\"time","input":{}}}`,
+		`{"type":"content_block_start","index":5,"content_block":{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}}`,
+		`{"type":"content_block_start","index":5,"content_block":{"type":"text","text":"","citations":[]}}`,
+		`{"type":"content_block_start","index":20000,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_start","content_block":{"type":"text","text":""}}`,
+		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -106,4 +129,28 @@ func FuzzFastEvent(f *testing.F) {
 				data, fast.stopped, whole.stopped, fast.Unknown(), whole.Unknown(), fast.Usage(), whole.Usage())
 		}
 	})
+}
+
+// TestFastEventCovers checks that the events of the recorded transcripts
+// (Anthropic's own examples, as the API reference gives them) take the
+// reflection-free path, but for error events and kinds it does not know.
+func TestFastEventCovers(t *testing.T) {
+	for _, name := range []string{"text", "thinking", "tools", "cut"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name+".anthropic.sse"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := NewFromOpenAI("c", "c")
+		rd := sse.NewReader(bytes.NewReader(b))
+		for {
+			ev, err := rd.Next()
+			if err != nil {
+				break
+			}
+			if _, ok, _ := tr.fastEvent(nil, ev.Data); !ok {
+				t.Errorf("%s: not read by fastEvent: %s", name, ev.Data)
+				tr.decodeEvent(nil, ev)
+			}
+		}
+	}
 }
