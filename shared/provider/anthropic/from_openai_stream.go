@@ -150,7 +150,7 @@ var errMalformedStart = api.Errorf(api.ErrUpstream, "the anthropic backend sent 
 // blockStart is what content_block_start's block holds that the
 // translation uses.
 type blockStart struct {
-	typ                           string
+	typ                            string
 	text, thinking, data, id, name str
 }
 
