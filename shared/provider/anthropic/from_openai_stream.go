@@ -290,7 +290,7 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v str) ([]
 // it).
 func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error) {
 	var ev [len(eventShape)][]byte
-	if !readShape(data, false, eventShape[:], ev[:]) {
+	if !api.ReadFields(data, false, eventShape[:], ev[:]) {
 		return dst, false, nil
 	}
 	typ, index, delta, message, block, usage := ev[0], ev[1], ev[2], ev[3], ev[4], ev[5]
@@ -314,7 +314,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 		if !only(index, delta) {
 			return dst, false, nil
 		}
-		return t.fastDelta(dst, uintOf(index), delta)
+		return t.fastDelta(dst, api.UintOf(index), delta)
 	case `"content_block_stop"`:
 		return dst, only(index), nil
 	case `"ping"`:
@@ -328,14 +328,14 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 		if !only(index, block) {
 			return dst, false, nil
 		}
-		return t.fastBlockStart(dst, uintOf(index), block)
+		return t.fastBlockStart(dst, api.UintOf(index), block)
 	case `"message_start"`:
 		if !only(message) {
 			return dst, false, nil
 		}
 		var m [len(messageShape)][]byte
 		var u messages.Usage
-		if !readShape(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
+		if !api.ReadFields(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
 			return dst, false, nil
 		}
 		return t.start(dst, str{lit: m[0]}, str{lit: m[3]}, &u), true, nil
@@ -344,7 +344,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 			return dst, false, nil
 		}
 		var d [len(messageDeltaShape)][]byte
-		if !readShape(delta, true, messageDeltaShape[:], d[:]) {
+		if !api.ReadFields(delta, true, messageDeltaShape[:], d[:]) {
 			return dst, false, nil
 		}
 		var up *messages.Usage
@@ -370,7 +370,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 // fastDelta reads content_block_delta's delta.
 func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, bool, error) {
 	var d [len(deltaShape)][]byte
-	if !readShape(delta, true, deltaShape[:], d[:]) || d[0] == nil {
+	if !api.ReadFields(delta, true, deltaShape[:], d[:]) || d[0] == nil {
 		return dst, false, nil
 	}
 	typ, ok := plainString(d[0], deltaTypes[:])
@@ -395,7 +395,7 @@ func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, b
 // fastBlockStart reads content_block_start's block.
 func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]byte, bool, error) {
 	var b [len(blockShape)][]byte
-	if !readShape(block, true, blockShape[:], b[:]) || b[0] == nil {
+	if !api.ReadFields(block, true, blockShape[:], b[:]) || b[0] == nil {
 		return dst, false, nil
 	}
 	typ, ok := plainString(b[0], blockTypes[:])
@@ -416,20 +416,20 @@ func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]by
 // The shapes fastEvent reads: each member's key and the JSON type its value
 // must have. A slot's position is its index in the values read.
 var (
-	eventShape = [...]member{{"type", jsonString}, {"index", jsonUint}, {"delta", jsonObject},
-		{"message", jsonObject}, {"content_block", jsonObject}, {"usage", jsonObject}}
-	deltaShape = [...]member{{"type", jsonString}, // then one member per deltaTypes entry
-		{"text", jsonString}, {"thinking", jsonString}, {"signature", jsonString}, {"partial_json", jsonString}}
+	eventShape = [...]api.Field{{Key: "type", Kind: api.String}, {Key: "index", Kind: api.Uint}, {Key: "delta", Kind: api.Object},
+		{Key: "message", Kind: api.Object}, {Key: "content_block", Kind: api.Object}, {Key: "usage", Kind: api.Object}}
+	deltaShape = [...]api.Field{{Key: "type", Kind: api.String}, // then one member per deltaTypes entry
+		{Key: "text", Kind: api.String}, {Key: "thinking", Kind: api.String}, {Key: "signature", Kind: api.String}, {Key: "partial_json", Kind: api.String}}
 	deltaTypes = [...]string{messages.DeltaText, messages.DeltaThinking, messages.DeltaSignature, messages.DeltaInputJSON}
-	blockShape = [...]member{{"type", jsonString}, {"text", jsonString}, {"thinking", jsonString}, {"signature", jsonString},
-		{"data", jsonString}, {"id", jsonString}, {"name", jsonString}, {"input", jsonObject}}
+	blockShape = [...]api.Field{{Key: "type", Kind: api.String}, {Key: "text", Kind: api.String}, {Key: "thinking", Kind: api.String}, {Key: "signature", Kind: api.String},
+		{Key: "data", Kind: api.String}, {Key: "id", Kind: api.String}, {Key: "name", Kind: api.String}, {Key: "input", Kind: api.Object}}
 	blockTypes   = [...]string{messages.BlockText, messages.BlockThinking, messages.BlockRedactedThinking, messages.BlockToolUse}
-	messageShape = [...]member{{"id", jsonString}, {"type", jsonString}, {"role", jsonString}, {"model", jsonString},
-		{"content", jsonEmptyArray}, {"stop_reason", jsonNullOrString}, {"stop_sequence", jsonNullOrString}, {"usage", jsonObject}}
-	messageDeltaShape = [...]member{{"stop_reason", jsonNullOrString}, {"stop_sequence", jsonNullOrString}}
-	usageShape        = [...]member{{"input_tokens", jsonUint}, {"output_tokens", jsonUint},
-		{"cache_creation_input_tokens", jsonUint}, {"cache_read_input_tokens", jsonUint},
-		{"service_tier", jsonString}, {"server_tool_use", jsonAny}, {"cache_creation", jsonAny}}
+	messageShape = [...]api.Field{{Key: "id", Kind: api.String}, {Key: "type", Kind: api.String}, {Key: "role", Kind: api.String}, {Key: "model", Kind: api.String},
+		{Key: "content", Kind: api.EmptyArray}, {Key: "stop_reason", Kind: api.NullOrString}, {Key: "stop_sequence", Kind: api.NullOrString}, {Key: "usage", Kind: api.Object}}
+	messageDeltaShape = [...]api.Field{{Key: "stop_reason", Kind: api.NullOrString}, {Key: "stop_sequence", Kind: api.NullOrString}}
+	usageShape        = [...]api.Field{{Key: "input_tokens", Kind: api.Uint}, {Key: "output_tokens", Kind: api.Uint},
+		{Key: "cache_creation_input_tokens", Kind: api.Uint}, {Key: "cache_read_input_tokens", Kind: api.Uint},
+		{Key: "service_tier", Kind: api.String}, {Key: "server_tool_use", Kind: api.Any}, {Key: "cache_creation", Kind: api.Any}}
 	stopReasons = [...]string{messages.StopEndTurn, messages.StopMaxTokens, messages.StopSequence, messages.StopToolUse,
 		messages.StopPauseTurn, messages.StopRefusal, messages.StopContextLimit}
 )
@@ -437,11 +437,11 @@ var (
 // readUsage reads a usage object; false when it is not plainly shaped.
 func readUsage(raw []byte, u *messages.Usage) bool {
 	var v [len(usageShape)][]byte
-	if !readShape(raw, true, usageShape[:], v[:]) {
+	if !api.ReadFields(raw, true, usageShape[:], v[:]) {
 		return false
 	}
-	u.InputTokens, u.OutputTokens = uintOf(v[0]), uintOf(v[1])
-	u.CacheCreationInputTokens, u.CacheReadInputTokens = uintOf(v[2]), uintOf(v[3])
+	u.InputTokens, u.OutputTokens = api.UintOf(v[0]), api.UintOf(v[1])
+	u.CacheCreationInputTokens, u.CacheReadInputTokens = api.UintOf(v[2]), api.UintOf(v[3])
 	return true
 }
 
