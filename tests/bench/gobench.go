@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,24 +18,25 @@ const (
 	matchBenchPkg = "github.com/sluicegw/sluice/shared/route"
 )
 
-// goBench is one result line of `go test -bench -benchmem`.
+// goBench is one result line of `go test -bench -benchmem`; metrics holds
+// the figures a benchmark reports itself (b.ReportMetric), by unit.
 type goBench struct {
 	pkg, name                   string
 	nsPerOp, bytesPerOp, allocs float64
+	metrics                     map[string]float64
 }
 
 // goBenchmarks reads the output of `go test -bench . -benchmem` from file
 // (as `make bench` writes it), or, without a file, runs the benchmarks the
 // report uses itself in the repository at root: route matching and the
-// gateway's streamed chat completion from an OpenAI and from an Anthropic
-// backend (the translation cost). source says which, for the report.
+// translation cost. source says which, for the report.
 func goBenchmarks(ctx context.Context, file, root string) (benches []goBench, source string, err error) {
 	var out []byte
 	if file != "" {
 		source = "`make bench`: `go test -run '^$' -bench . -benchmem ./shared/...`"
 		out, err = os.ReadFile(file)
 	} else {
-		pattern := "^(" + matchBench + "|" + benchStreamPlain + "|" + benchToAnthropic + ")$"
+		pattern := "^(" + matchBench + "|" + benchTranslationCost + "|" + benchStreamPlain + "|" + benchToAnthropic + ")$"
 		pkgs := []string{"./shared/route/", "./shared/gateway/"}
 		source = "`go test -run '^$' -bench '" + pattern + "' -benchmem " + strings.Join(pkgs, " ") + "`"
 		progress("running the Go benchmarks: %s", strings.Trim(source, "`"))
@@ -75,6 +78,11 @@ func parseGoBench(out string) []goBench {
 				b.bytesPerOp = v
 			case "allocs/op":
 				b.allocs = v
+			default:
+				if b.metrics == nil {
+					b.metrics = map[string]float64{}
+				}
+				b.metrics[f[i+1]] = v
 			}
 		}
 		res = append(res, b)
@@ -95,12 +103,22 @@ func renderGoBench(benches []goBench, source string) string {
 			p("Route matching over 1,000 routes (`route.Table.Match`, `%s`): **%s ns/op, %s allocs/op**.\n\n", g.name, num(g.nsPerOp), num(g.allocs))
 		}
 	}
-	p("| Package | Benchmark | ns/op | B/op | allocs/op |\n|---|---|---:|---:|---:|\n")
+	p("| Package | Benchmark | ns/op | B/op | allocs/op | Own figures |\n|---|---|---:|---:|---:|---|\n")
 	for _, g := range benches {
-		p("| %s | %s | %s | %s | %s |\n", strings.TrimPrefix(g.pkg, module+"/"), g.name, num(g.nsPerOp), num(g.bytesPerOp), num(g.allocs))
+		p("| %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(g.pkg, module+"/"), g.name, num(g.nsPerOp), num(g.bytesPerOp), num(g.allocs), metrics(g.metrics))
 	}
 	p("\nFrom %s, one run each, on the machine below.\n", source)
 	return b.String()
+}
+
+// metrics lists a benchmark's own figures, by unit name.
+func metrics(m map[string]float64) string {
+	units := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(units))
+	for i, u := range units {
+		parts[i] = num(m[u]) + " " + u
+	}
+	return strings.Join(parts, ", ")
 }
 
 // num prints a benchmark figure: whole numbers with separators, small

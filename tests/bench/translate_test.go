@@ -61,6 +61,16 @@ BenchmarkFromOpenAIStream100-2   	   10000	     40000 ns/op
 	if _, _, ok := translationCost(benches[:1]); ok {
 		t.Error("a cost without the benchmarks")
 	}
+	withSocket := parseGoBench("pkg: github.com/sluicegw/sluice/shared/gateway\n" +
+		"BenchmarkTranslationCost-2   	    1500	    850000 ns/op	     70000 anthropic-added-ns/op	     41000 openai-added-ns/op	     29000 translation-ns/op	  103000 B/op	     541 allocs/op\n" +
+		out)
+	cost, how, ok = translationCost(withSocket)
+	if !ok || cost != 29*time.Microsecond || !strings.Contains(how, "anthropic-added-ns/op 70,000") || !strings.Contains(how, "= 30 µs") {
+		t.Errorf("socket benchmark: %v %q %v", cost, how, ok)
+	}
+	if m := withSocket[0]; m.allocs != 541 || m.bytesPerOp != 103000 || len(m.metrics) != 3 {
+		t.Errorf("parsed %+v", m)
+	}
 	for name, want := range map[string]bool{
 		"BenchmarkChatCompletionStream":               true,
 		"BenchmarkChatCompletionStream-16":            true,
