@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
@@ -74,12 +75,20 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if bytes.Equal(bytes.TrimSpace(ev.Data), []byte("[DONE]")) {
 		return t.end(dst), nil
 	}
+	if out, ok := t.fastChunk(dst, ev.Data); ok {
+		return out, nil
+	}
+	return t.decodeChunk(dst, ev.Data)
+}
+
+// decodeChunk translates any chunk, decoding it whole.
+func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 	var c wireChunk
-	if err := json.Unmarshal(ev.Data, &c); err != nil {
+	if err := json.Unmarshal(data, &c); err != nil {
 		return dst, api.Errorf(api.ErrUpstream, "backend sent a stream event that is not JSON")
 	}
 	if len(c.Error) > 0 && string(c.Error) != "null" {
-		return dst, streamError(ev.Data)
+		return dst, streamError(data)
 	}
 	if !t.st.started {
 		dst = t.start(dst, c.ID)
@@ -98,55 +107,78 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if r == nil {
 			r = d.Reasoning
 		}
-		if r != nil && *r != "" && !t.omitThinking {
-			dst = t.openBlock(dst, messages.BlockThinking)
-			dst = t.delta(dst, "thinking_delta", "thinking", *r)
-		}
-		if d.ReasoningSignature != "" {
-			dst = t.openBlock(dst, messages.BlockThinking)
-			dst = t.delta(dst, "signature_delta", "signature", d.ReasoningSignature)
-		}
-		for _, data := range d.RedactedReasoning {
-			dst = t.closeAll(dst)
-			t.buf = append(t.buf[:0], `{"type":"redacted_thinking","data":`...)
-			t.buf = appendString(t.buf, data)
-			t.buf = append(t.buf, '}')
-			dst = t.startBlock(dst, t.buf, messages.BlockRedactedThinking)
-			dst = t.closeBlock(dst)
-		}
-		if d.Content != nil && *d.Content != "" {
-			dst = t.openBlock(dst, messages.BlockText)
-			dst = t.delta(dst, "text_delta", "text", *d.Content)
-		}
-		if d.Refusal != nil && *d.Refusal != "" {
-			t.st.refusal = true
-			dst = t.openBlock(dst, messages.BlockText)
-			dst = t.delta(dst, "text_delta", "text", *d.Refusal)
-		}
+		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: str{s: d.ReasoningSignature},
+			redacted: d.RedactedReasoning, content: strOf(d.Content), refusal: strOf(d.Refusal)})
 		for _, tc := range d.ToolCalls {
 			var idx int64
 			if tc.Index != nil {
 				idx = *tc.Index
 			}
-			dst = t.toolDelta(dst, idx, &tc)
+			dst = t.toolDelta(dst, idx, str{s: tc.ID}, str{s: tc.Function.Name}, str{s: tc.Function.Arguments})
 		}
-		if ch.FinishReason != nil && *ch.FinishReason != "" {
-			t.st.finish = *ch.FinishReason
-			if len(t.st.tools) > 0 && t.st.finish == chat.FinishStop {
-				t.st.finish = chat.FinishToolCalls
-			}
-			if s := t.matchedStop(ch.StopReason); s != "" {
-				t.st.stopSeq = s
-			}
-			dst = t.closeAll(dst)
+		if ch.FinishReason != nil {
+			dst = t.finishDelta(dst, *ch.FinishReason, ch.StopReason)
 		}
 	}
 	return dst, nil
 }
 
+// textDelta is what a choice's delta says besides its tool calls.
+type textDelta struct {
+	reasoning, signature, content, refusal str
+	redacted                               []string
+}
+
+// text translates a choice's delta but for its tool calls, in the order
+// the whole message would have them: thinking, text, refusal.
+func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
+	if !d.reasoning.empty() && !t.omitThinking {
+		dst = t.openBlock(dst, messages.BlockThinking)
+		dst = t.delta(dst, "thinking_delta", "thinking", d.reasoning)
+	}
+	if !d.signature.empty() {
+		dst = t.openBlock(dst, messages.BlockThinking)
+		dst = t.delta(dst, "signature_delta", "signature", d.signature)
+	}
+	for _, data := range d.redacted {
+		dst = t.closeAll(dst)
+		t.buf = append(t.buf[:0], `{"type":"redacted_thinking","data":`...)
+		t.buf = appendString(t.buf, data)
+		t.buf = append(t.buf, '}')
+		dst = t.startBlock(dst, t.buf, messages.BlockRedactedThinking)
+		dst = t.closeBlock(dst)
+	}
+	if !d.content.empty() {
+		dst = t.openBlock(dst, messages.BlockText)
+		dst = t.delta(dst, "text_delta", "text", d.content)
+	}
+	if !d.refusal.empty() {
+		t.st.refusal = true
+		dst = t.openBlock(dst, messages.BlockText)
+		dst = t.delta(dst, "text_delta", "text", d.refusal)
+	}
+	return dst
+}
+
+// finishDelta takes a choice's finish_reason (none when empty) and the
+// stop_reason vLLM sends with it: the open blocks close.
+func (t *fromAnthropic) finishDelta(dst []byte, finish string, stopReason json.RawMessage) []byte {
+	if finish == "" {
+		return dst
+	}
+	t.st.finish = finish
+	if len(t.st.tools) > 0 && t.st.finish == chat.FinishStop {
+		t.st.finish = chat.FinishToolCalls
+	}
+	if s := t.matchedStop(stopReason); s != "" {
+		t.st.stopSeq = s
+	}
+	return t.closeAll(dst)
+}
+
 // toolDelta opens a tool_use block for a call seen first, then sends its
 // argument text as input_json_delta.
-func (t *fromAnthropic) toolDelta(dst []byte, idx int64, tc *chat.ToolCall) []byte {
+func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args str) []byte {
 	var tb *toolBlock
 	for i := range t.st.tools {
 		if t.st.tools[i].index == idx {
@@ -164,22 +196,55 @@ func (t *fromAnthropic) toolDelta(dst []byte, idx int64, tc *chat.ToolCall) []by
 		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: t.st.next, open: true})
 		tb = &t.st.tools[len(t.st.tools)-1]
 		t.buf = append(t.buf[:0], `{"type":"tool_use","id":`...)
-		t.buf = appendString(t.buf, tc.ID)
+		t.buf = id.appendTo(t.buf)
 		t.buf = append(t.buf, `,"name":`...)
-		t.buf = appendString(t.buf, tc.Function.Name)
+		t.buf = name.appendTo(t.buf)
 		t.buf = append(t.buf, `,"input":{}}`...)
 		dst = t.startBlock(dst, t.buf, messages.BlockToolUse)
 	}
-	if tc.Function.Arguments == "" {
+	if args.empty() {
 		return dst
 	}
-	tb.args = append(tb.args, tc.Function.Arguments...)
+	tb.args = args.appendValue(tb.args)
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	t.buf = appendString(t.buf, tc.Function.Arguments)
+	t.buf = args.appendTo(t.buf)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
+}
+
+// str is a string from a chunk: decoded (s), or the JSON string literal it
+// came as (lit), which goes into the event without being decoded.
+type str struct {
+	s   string
+	lit []byte
+}
+
+// strOf is the string p points to; none when nil.
+func strOf(p *string) str {
+	if p == nil {
+		return str{}
+	}
+	return str{s: *p}
+}
+
+func (v str) empty() bool { return v.s == "" && len(v.lit) <= 2 }
+
+// appendTo appends the string as JSON.
+func (v str) appendTo(dst []byte) []byte {
+	if v.lit != nil {
+		return api.AppendJSONLiteral(dst, v.lit, false)
+	}
+	return appendString(dst, v.s)
+}
+
+// appendValue appends the string itself.
+func (v str) appendValue(dst []byte) []byte {
+	if v.lit != nil {
+		return api.AppendUnquoted(dst, v.lit)
+	}
+	return append(dst, v.s...)
 }
 
 func (t *fromAnthropic) start(dst []byte, id string) []byte {
@@ -261,7 +326,7 @@ func (t *fromAnthropic) closeBlock(dst []byte) []byte {
 }
 
 // delta sends a content_block_delta of the open block.
-func (t *fromAnthropic) delta(dst []byte, typ, field, text string) []byte {
+func (t *fromAnthropic) delta(dst []byte, typ, field string, text str) []byte {
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"`...)
@@ -269,7 +334,7 @@ func (t *fromAnthropic) delta(dst []byte, typ, field, text string) []byte {
 	t.buf = append(t.buf, `","`...)
 	t.buf = append(t.buf, field...)
 	t.buf = append(t.buf, `":`...)
-	t.buf = appendString(t.buf, text)
+	t.buf = text.appendTo(t.buf)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
 }
@@ -341,4 +406,194 @@ func streamError(data []byte) error {
 	}
 	withCode(e)
 	return e
+}
+
+// fastChunk translates the chunks of an ordinary stream without
+// reflection: one validating pass, then scans that read the members the
+// translation uses, and strings that go from chunk to event without being
+// decoded. ok is false, with dst and the stream's state untouched, for a
+// chunk not shaped as OpenAI and the common compatible servers send it: a
+// member it does not know (an error among them), a repeated one, a key in
+// another case or with escapes, a value of another JSON type, a number that
+// is not plain digits, more than one choice. The caller then decodes the
+// chunk whole, so both ways translate alike (FuzzFastChunk holds them to
+// it).
+func (t *fromAnthropic) fastChunk(dst, data []byte) (out []byte, ok bool) {
+	var c [len(chunkShape)][]byte
+	if !api.ReadFields(data, false, chunkShape[:], c[:]) {
+		return dst, false
+	}
+	id, choices, usage := c[0], c[1], c[2]
+	// Everything is read and checked before the state changes.
+	var u chat.Usage
+	if usage != nil && usage[0] == '{' && !readChunkUsage(usage, &u) {
+		return dst, false
+	}
+	var ch [len(choiceShape)][]byte
+	var d [len(deltaShape)][]byte
+	n := 0
+	if choices != nil && choices[0] == '[' {
+		ok := true
+		api.EachValidElement(choices, func(v []byte) bool {
+			n++
+			ok = n == 1 && api.ReadFields(v, true, choiceShape[:], ch[:])
+			return ok
+		})
+		if !ok {
+			return dst, false
+		}
+	}
+	var finish string
+	if n == 1 {
+		if ch[1] != nil && !api.ReadFields(ch[1], true, deltaShape[:], d[:]) {
+			return dst, false
+		}
+		if tc := d[6]; tc != nil && tc[0] == '[' {
+			ok := true
+			api.EachValidElement(tc, func(v []byte) bool {
+				_, _, _, _, ok = readToolCall(v)
+				return ok
+			})
+			if !ok {
+				return dst, false
+			}
+		}
+		if f := ch[2]; f != nil && f[0] == '"' {
+			b, ok := plainString(f)
+			if !ok {
+				return dst, false
+			}
+			finish = finishName(b)
+		}
+	}
+	if !t.st.started {
+		var s []byte
+		if id != nil && id[0] == '"' {
+			if s, ok = plainString(id); !ok {
+				return dst, false
+			}
+		}
+		dst = t.start(dst, string(s))
+	}
+	if usage != nil && usage[0] == '{' {
+		t.st.wire = u
+		t.setUsage(&u)
+	}
+	if n == 0 || api.UintOf(ch[0]) != 0 {
+		return dst, true // Sluice never asks for n > 1
+	}
+	reasoning := d[3]
+	if reasoning == nil || reasoning[0] == 'n' {
+		reasoning = d[4] // reasoning_content absent or null: "reasoning"
+	}
+	dst = t.text(dst, &textDelta{reasoning: litOf(reasoning), signature: litOf(d[5]), content: litOf(d[1]), refusal: litOf(d[2])})
+	if tc := d[6]; tc != nil && tc[0] == '[' {
+		api.EachValidElement(tc, func(v []byte) bool {
+			idx, id, name, args, _ := readToolCall(v)
+			dst = t.toolDelta(dst, idx, id, name, args)
+			return true
+		})
+	}
+	return t.finishDelta(dst, finish, ch[3]), true
+}
+
+// The shapes fastChunk reads: each member's key and the JSON type its value
+// must have; a slot's position is its index in the values read. Members
+// marked ignored are ones the translation does not use, which the whole
+// decoding skips too; the usual ones come first, as they are looked up in
+// order.
+var (
+	chunkShape = [...]api.Field{{Key: "id", Kind: api.NullOrString}, {Key: "choices", Kind: api.NullOrArray}, {Key: "usage", Kind: api.NullOrObject},
+		// ignored: OpenAI's, then Azure's, Groq's and OpenRouter's.
+		{Key: "object", Kind: api.String}, {Key: "created", Kind: api.Uint}, {Key: "model", Kind: api.String},
+		{Key: "service_tier", Kind: api.NullOrString}, {Key: "system_fingerprint", Kind: api.NullOrString}, {Key: "obfuscation", Kind: api.String},
+		{Key: "prompt_filter_results", Kind: api.Any}, {Key: "x_groq", Kind: api.Any}, {Key: "provider", Kind: api.String}}
+	choiceShape = [...]api.Field{{Key: "index", Kind: api.Uint}, {Key: "delta", Kind: api.Object},
+		{Key: "finish_reason", Kind: api.NullOrString}, {Key: "stop_reason", Kind: api.Any},
+		// ignored: OpenAI's, then Azure's, SGLang's and OpenRouter's.
+		{Key: "logprobs", Kind: api.Any}, {Key: "content_filter_results", Kind: api.Any}, {Key: "matched_stop", Kind: api.Any},
+		{Key: "native_finish_reason", Kind: api.NullOrString}}
+	deltaShape = [...]api.Field{{Key: "role", Kind: api.NullOrString}, {Key: "content", Kind: api.NullOrString}, {Key: "refusal", Kind: api.NullOrString},
+		{Key: "reasoning_content", Kind: api.NullOrString}, {Key: "reasoning", Kind: api.NullOrString},
+		{Key: "reasoning_signature", Kind: api.NullOrString}, {Key: "tool_calls", Kind: api.NullOrArray},
+		// ignored: OpenRouter's structured copy of the reasoning text.
+		{Key: "reasoning_details", Kind: api.Any}}
+	toolCallShape = [...]api.Field{{Key: "index", Kind: api.Uint}, {Key: "id", Kind: api.NullOrString},
+		{Key: "type", Kind: api.NullOrString}, {Key: "function", Kind: api.Object}}
+	functionShape = [...]api.Field{{Key: "name", Kind: api.NullOrString}, {Key: "arguments", Kind: api.NullOrString}}
+	usageShape    = [...]api.Field{{Key: "prompt_tokens", Kind: api.Uint}, {Key: "completion_tokens", Kind: api.Uint}, {Key: "total_tokens", Kind: api.Uint},
+		{Key: "prompt_tokens_details", Kind: api.NullOrObject}, {Key: "completion_tokens_details", Kind: api.NullOrObject},
+		// ignored: DeepSeek's cache figures.
+		{Key: "prompt_cache_hit_tokens", Kind: api.Uint}, {Key: "prompt_cache_miss_tokens", Kind: api.Uint}}
+	promptDetailsShape = [...]api.Field{{Key: "cached_tokens", Kind: api.Uint}, {Key: "audio_tokens", Kind: api.Uint},
+		{Key: "cache_write_tokens", Kind: api.Uint}}
+	completionDetailsShape = [...]api.Field{{Key: "reasoning_tokens", Kind: api.Uint}, {Key: "audio_tokens", Kind: api.Uint},
+		// ignored
+		{Key: "accepted_prediction_tokens", Kind: api.Uint}, {Key: "rejected_prediction_tokens", Kind: api.Uint}}
+	finishReasons = [...]string{chat.FinishStop, chat.FinishLength, chat.FinishToolCalls, chat.FinishContentFilter, "function_call"}
+)
+
+// readChunkUsage reads a usage object as json.Unmarshal would fill u; false
+// when it is not plainly shaped.
+func readChunkUsage(raw []byte, u *chat.Usage) bool {
+	var v [len(usageShape)][]byte
+	if !api.ReadFields(raw, true, usageShape[:], v[:]) {
+		return false
+	}
+	u.PromptTokens, u.CompletionTokens, u.TotalTokens = api.UintOf(v[0]), api.UintOf(v[1]), api.UintOf(v[2])
+	if p := v[3]; p != nil && p[0] == '{' {
+		var d [len(promptDetailsShape)][]byte
+		if !api.ReadFields(p, true, promptDetailsShape[:], d[:]) {
+			return false
+		}
+		u.PromptTokensDetails = &chat.PromptTokensDetails{CachedTokens: api.UintOf(d[0]), AudioTokens: api.UintOf(d[1]), CacheWriteTokens: api.UintOf(d[2])}
+	}
+	if c := v[4]; c != nil && c[0] == '{' {
+		var d [len(completionDetailsShape)][]byte
+		if !api.ReadFields(c, true, completionDetailsShape[:], d[:]) {
+			return false
+		}
+		u.CompletionTokensDetails = &chat.CompletionTokensDetails{ReasoningTokens: api.UintOf(d[0]), AudioTokens: api.UintOf(d[1])}
+	}
+	return true
+}
+
+// readToolCall reads one tool call of a delta; ok is false when it is not
+// plainly shaped.
+func readToolCall(v []byte) (idx int64, id, name, args str, ok bool) {
+	var tc [len(toolCallShape)][]byte
+	var fn [len(functionShape)][]byte
+	if !api.ReadFields(v, true, toolCallShape[:], tc[:]) || tc[3] != nil && !api.ReadFields(tc[3], true, functionShape[:], fn[:]) {
+		return 0, str{}, str{}, str{}, false
+	}
+	return api.UintOf(tc[0]), litOf(tc[1]), litOf(fn[0]), litOf(fn[1]), true
+}
+
+// litOf is a string member read raw: none when absent or null.
+func litOf(v []byte) str {
+	if v == nil || v[0] == 'n' {
+		return str{}
+	}
+	return str{lit: v}
+}
+
+// plainString is the value of a JSON string literal that needs no
+// decoding (no escapes, valid UTF-8); ok is false for any other.
+func plainString(lit []byte) ([]byte, bool) {
+	b := lit[1 : len(lit)-1]
+	if bytes.IndexByte(b, '\\') >= 0 || !utf8.Valid(b) {
+		return nil, false
+	}
+	return b, true
+}
+
+// finishName returns the constant for a known finish reason, so that no
+// string is allocated for it.
+func finishName(b []byte) string {
+	for _, n := range finishReasons {
+		if string(b) == n {
+			return n
+		}
+	}
+	return string(b)
 }

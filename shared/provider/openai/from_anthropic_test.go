@@ -97,7 +97,7 @@ func runStream(tr *Translator, r io.Reader) []byte {
 	}
 }
 
-func mustNew(t *testing.T) *Translator {
+func mustNew(t testing.TB) *Translator {
 	t.Helper()
 	tr, err := New(api.EndpointMessages, "claude-client", "gpt-upstream")
 	if err != nil {
@@ -107,7 +107,7 @@ func mustNew(t *testing.T) *Translator {
 }
 
 // mustRequested is a fresh translator that has seen req.
-func mustRequested(t *testing.T, req []byte) *Translator {
+func mustRequested(t testing.TB, req []byte) *Translator {
 	t.Helper()
 	tr := mustNew(t)
 	if _, _, err := tr.Request(req); err != nil {
