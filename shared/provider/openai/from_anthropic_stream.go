@@ -418,7 +418,7 @@ func streamError(data []byte) error {
 // is not plain digits, more than one choice. The caller then decodes the
 // chunk whole, so both ways translate alike (FuzzFastChunk holds them to
 // it).
-func (t *fromAnthropic) fastChunk(dst, data []byte) (out []byte, ok bool) {
+func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	var c [len(chunkShape)][]byte
 	if !api.ReadFields(data, false, chunkShape[:], c[:]) {
 		return dst, false
@@ -469,6 +469,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) (out []byte, ok bool) {
 	if !t.st.started {
 		var s []byte
 		if id != nil && id[0] == '"' {
+			var ok bool
 			if s, ok = plainString(id); !ok {
 				return dst, false
 			}
@@ -480,7 +481,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) (out []byte, ok bool) {
 		t.setUsage(&u)
 	}
 	if n == 0 || api.UintOf(ch[0]) != 0 {
-		return dst, true // Sluice never asks for n > 1
+		return dst, true // no choice, or not the first: Sluice never asks for n > 1
 	}
 	reasoning := d[3]
 	if reasoning == nil || reasoning[0] == 'n' {
@@ -489,8 +490,8 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) (out []byte, ok bool) {
 	dst = t.text(dst, &textDelta{reasoning: litOf(reasoning), signature: litOf(d[5]), content: litOf(d[1]), refusal: litOf(d[2])})
 	if tc := d[6]; tc != nil && tc[0] == '[' {
 		api.EachValidElement(tc, func(v []byte) bool {
-			idx, id, name, args, _ := readToolCall(v)
-			dst = t.toolDelta(dst, idx, id, name, args)
+			idx, callID, name, args, _ := readToolCall(v)
+			dst = t.toolDelta(dst, idx, callID, name, args)
 			return true
 		})
 	}
