@@ -130,7 +130,8 @@ type textDelta struct {
 }
 
 // text translates a choice's delta but for its tool calls, in the order
-// the whole message would have them: thinking, text, refusal.
+// a whole message has them: thinking and its signature, redacted thinking,
+// text, refusal.
 func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
 	if !d.reasoning.empty() && !t.omitThinking {
 		dst = t.openBlock(dst, messages.BlockThinking)
