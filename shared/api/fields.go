@@ -17,6 +17,8 @@ const (
 	Uint              // digits alone, no leading zero, that fit an int64
 	Object            // an object
 	EmptyArray        // []
+	NullOrObject      // null or an object
+	NullOrArray       // null or an array
 )
 
 // ReadFields reads the members of the JSON object obj into vals, by their
@@ -72,6 +74,10 @@ func (k Kind) holds(v []byte) bool {
 		return true
 	case Object:
 		return v[0] == '{'
+	case NullOrObject:
+		return v[0] == '{' || string(v) == "null"
+	case NullOrArray:
+		return v[0] == '[' || string(v) == "null"
 	case EmptyArray:
 		if v[0] != '[' {
 			return false

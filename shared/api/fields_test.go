@@ -4,13 +4,16 @@ import "testing"
 
 func TestReadFields(t *testing.T) {
 	fields := []Field{{Key: "type", Kind: String}, {Key: "index", Kind: Uint}, {Key: "stop", Kind: NullOrString},
-		{Key: "delta", Kind: Object}, {Key: "content", Kind: EmptyArray}, {Key: "extra", Kind: Any}}
+		{Key: "delta", Kind: Object}, {Key: "content", Kind: EmptyArray}, {Key: "extra", Kind: Any},
+		{Key: "usage", Kind: NullOrObject}, {Key: "choices", Kind: NullOrArray}}
 	for _, c := range []struct {
 		in   string
 		ok   bool
 		want []string // per field, "" when absent
 	}{
 		{`{"type":"a","index":12,"stop":null,"delta":{"x":[1]},"content":[ ],"extra":[1,{}]}`, true, []string{`"a"`, "12", "null", `{"x":[1]}`, "[ ]", "[1,{}]"}},
+		{`{"usage":null,"choices":null}`, true, []string{"", "", "", "", "", "", "null", "null"}},
+		{`{"usage":{},"choices":[{}]}`, true, []string{"", "", "", "", "", "", "{}", "[{}]"}},
 		{` { "index" : 0 } `, true, []string{"", "0", "", "", "", ""}},
 		{`{}`, true, []string{"", "", "", "", "", ""}},
 		{`{"type":"a","type":"b"}`, false, nil}, // repeated
@@ -25,6 +28,10 @@ func TestReadFields(t *testing.T) {
 		{`{"stop":1}`, false, nil},
 		{`{"delta":[]}`, false, nil},
 		{`{"content":[1]}`, false, nil},
+		{`{"usage":[]}`, false, nil},
+		{`{"usage":0}`, false, nil},
+		{`{"choices":{}}`, false, nil},
+		{`{"choices":""}`, false, nil},
 		{`{"type":"a"`, false, nil}, // not JSON
 		{`[]`, false, nil},
 	} {

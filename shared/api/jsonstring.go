@@ -74,6 +74,17 @@ func AppendJSONLiteral(dst, lit []byte, escapeHTML bool) []byte {
 	return AppendJSONString(dst, unsafe.String(unsafe.SliceData(body), len(body)), escapeHTML)
 }
 
+// AppendUnquoted appends the value of lit, a JSON string literal from a
+// valid JSON text (quotes included), decoded as json.Unmarshal decodes it
+// into a string, without the string.
+func AppendUnquoted(dst, lit []byte) []byte {
+	body := lit[1 : len(lit)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return append(dst, body...)
+	}
+	return unquote(dst, body)
+}
+
 // unquote appends the value of a JSON string literal's body, decoded as
 // encoding/json decodes it: escapes resolved, a surrogate pair joined, a
 // lone surrogate and each invalid UTF-8 byte replaced by U+FFFD. body is

@@ -106,6 +106,37 @@ func TestMember(t *testing.T) {
 	}
 }
 
+// FuzzEachValidElement checks EachValidElement against json.Unmarshal into
+// []json.RawMessage, for any valid JSON array.
+func FuzzEachValidElement(f *testing.F) {
+	for _, s := range []string{`[]`, ` [ ] `, `[1]`, `[ {"a":[1,"]"]} , null,"x\"]", -1.5e3 ,true]`, `[[],[[]],{}]`, `{}`, `"[1]"`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return
+		}
+		var want []json.RawMessage
+		isArray := json.Unmarshal(body, &want) == nil && want != nil
+		var got []string
+		ok := EachValidElement(body, func(v []byte) bool {
+			got = append(got, string(v))
+			return true
+		})
+		if ok != isArray {
+			t.Fatalf("EachValidElement(%q) = %v, want %v", body, ok, isArray)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("EachValidElement(%q) gave %q, want %q", body, got, want)
+		}
+		for i := range got {
+			if got[i] != string(want[i]) {
+				t.Fatalf("EachValidElement(%q) gave %q, want %q", body, got, want)
+			}
+		}
+	})
+}
+
 // BenchmarkPeekBodyReference is BenchmarkPeekBody's body through
 // json.Unmarshal, as PeekBody did before peekFast.
 func BenchmarkPeekBodyReference(b *testing.B) {

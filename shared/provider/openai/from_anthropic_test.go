@@ -97,7 +97,7 @@ func runStream(tr *Translator, r io.Reader) []byte {
 	}
 }
 
-func mustNew(t *testing.T) *Translator {
+func mustNew(t testing.TB) *Translator {
 	t.Helper()
 	tr, err := New(api.EndpointMessages, "claude-client", "gpt-upstream")
 	if err != nil {
@@ -107,7 +107,7 @@ func mustNew(t *testing.T) *Translator {
 }
 
 // mustRequested is a fresh translator that has seen req.
-func mustRequested(t *testing.T, req []byte) *Translator {
+func mustRequested(t testing.TB, req []byte) *Translator {
 	t.Helper()
 	tr := mustNew(t)
 	if _, _, err := tr.Request(req); err != nil {
@@ -306,6 +306,55 @@ func BenchmarkFromAnthropic(b *testing.B) {
 			out, _ = tr.StreamEvent(out[:0], ev)
 		}
 		out, _ = tr.StreamEnd(out[:0])
+	}
+}
+
+// benchStream is a 100-event stream as OpenAI sends it with include_usage:
+// the role chunk, 96 text chunks, the finish chunk, the usage chunk and
+// [DONE].
+func benchStream() []sse.Event {
+	const head = `data: {"id":"chatcmpl-BENCH1234567890abcdefghij","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[{"index":0,"delta":`
+	var b bytes.Buffer
+	b.WriteString(head + `{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"5Ld1"}` + "\n\n")
+	for i := range 96 {
+		fmt.Fprintf(&b, head+`{"content":" word %d and"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"Zx"}`+"\n\n", i)
+	}
+	b.WriteString(head + `{},"logprobs":null,"finish_reason":"stop"}],"usage":null,"obfuscation":"pQ"}` + "\n\n")
+	b.WriteString(`data: {"id":"chatcmpl-BENCH1234567890abcdefghij","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4.1-2025-04-14","service_tier":"default","system_fingerprint":"fp_b3f1157249","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":290,"total_tokens":410,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"obfuscation":"k"}` + "\n\n")
+	b.WriteString("data: [DONE]\n\n")
+	rd := sse.NewReader(&b)
+	var evs []sse.Event
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			return evs
+		}
+		ev.Data = bytes.Clone(ev.Data)
+		ev.Raw = bytes.Clone(ev.Raw)
+		evs = append(evs, ev)
+	}
+}
+
+// BenchmarkFromAnthropicStream100 translates a whole 100-event stream, as
+// the gateway does, buffer reused between events.
+func BenchmarkFromAnthropicStream100(b *testing.B) {
+	evs := benchStream()
+	if len(evs) != 100 {
+		b.Fatalf("%d events", len(evs))
+	}
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		tr, _ := New(api.EndpointMessages, "claude-client", "gpt-upstream")
+		for _, ev := range evs {
+			var err error
+			if buf, err = tr.StreamEvent(buf[:0], ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := tr.StreamEnd(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
