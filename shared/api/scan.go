@@ -44,6 +44,29 @@ func EachValidMember(body []byte, visit func(key, value []byte) bool) bool {
 	return true
 }
 
+// EachValidElement calls visit with the raw JSON text of each element of
+// the array in body, in order, until visit returns false. body is a value
+// already validated (one that EachMember or ReadFields gave); it reports
+// false when body is not an array.
+func EachValidElement(body []byte, visit func(value []byte) bool) bool {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '[' {
+		return false
+	}
+	i = skipSpace(body, i+1)
+	for body[i] != ']' {
+		end := skipValue(body, i)
+		if !visit(body[i:end]) {
+			return true
+		}
+		i = skipSpace(body, end)
+		if body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+	}
+	return true
+}
+
 // Member finds the top-level member key of the JSON object in body as
 // json.Unmarshal would fill a struct field tagged with key: value is its
 // raw JSON text, nil when absent. ok is false when a quick scan cannot

@@ -152,6 +152,14 @@ func decodeError(err error) error {
 // verbosity, other service tiers, file ids, function_call, temperature
 // above 1.
 func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
+	if out, ok := t.fastRequest(body); ok {
+		return pathMessages, out, nil
+	}
+	return t.decodeRequest(body)
+}
+
+// decodeRequest translates any request, decoding it whole.
+func (t *FromOpenAI) decodeRequest(body []byte) (string, []byte, error) {
 	var req chat.Request
 	if err := chat.Decode(body, &req); err != nil {
 		return "", nil, decodeError(err)
