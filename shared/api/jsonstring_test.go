@@ -7,7 +7,7 @@ import (
 )
 
 func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote\back`, "line\nbreak\r\ttab\x01", "<a href='x'>&</a>",
+	for _, s := range []string{"", "plain", `q"uote\back`, "line\nbreak\r\ttab\x01\b\f\x7f", "<a href='x'>&</a>",
 		"ünïcødé 漢字 🙂", "bad \xff utf8", "sep\u2028\u2029"} {
 		for _, html := range []bool{true, false} {
 			var want bytes.Buffer
