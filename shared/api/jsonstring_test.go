@@ -21,6 +21,24 @@ func TestAppendJSONString(t *testing.T) {
 	}
 }
 
+// FuzzAppendJSONString checks AppendJSONString against encoding/json.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "line\nbreak\r\ttab\x01\b\f\x7f", "<a>&amp;", "bad \xff utf8", "sep\u2028\u2029 🙂"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, html bool) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(html)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendJSONString(nil, s, html); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("AppendJSONString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
+		}
+	})
+}
+
 // FuzzAppendJSONLiteral checks AppendJSONLiteral against its definition:
 // json.Unmarshal of the literal into a string, then AppendJSONString.
 func FuzzAppendJSONLiteral(f *testing.F) {
