@@ -61,40 +61,22 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	out = make([]byte, 0, len(body)+len(t.model)+64)
 	out = appendString(append(out, `{"model":`...), t.model)
 	out = appendTurns(append(out, `,"messages":`...), texts)
-	out = append(out, `,"max_tokens":`...)
-	switch {
-	case maxCompletion != nil:
-		maxTokens = maxCompletion
-	case maxTokens == nil:
-		maxTokens = []byte("0")
+	maxOut := api.UintOf(maxTokens) // as chat.Request.MaxOutput, then convertThinking
+	if maxCompletion != nil {
+		maxOut = api.UintOf(maxCompletion)
 	}
-	if n := api.UintOf(maxTokens); n > 0 {
-		out = strconv.AppendInt(out, n, 10)
-	} else {
-		out = strconv.AppendInt(out, DefaultMaxTokens, 10)
+	if maxOut <= 0 {
+		maxOut = DefaultMaxTokens
 	}
-	first := true
-	for _, m := range texts {
-		if m.role != roleSystem || len(m.text) == 2 { // empty system texts are dropped
-			continue
-		}
-		if first {
-			out = append(out, `,"system":[`...)
-			first = false
-		} else {
-			out = append(out, ',')
-		}
-		out = appendTextBlock(out, m.text)
-	}
-	if !first {
-		out = append(out, ']')
-	}
-	if user != nil && len(user) > 2 {
+	out = strconv.AppendInt(append(out, `,"max_tokens":`...), maxOut, 10)
+	out = appendSystem(out, texts)
+	if len(user) > 2 { // not absent or empty
 		out = api.AppendJSONLiteral(append(out, `,"metadata":{"user_id":`...), user, true)
 		out = append(out, '}')
 	}
 	out = appendStop(out, stop)
-	if string(stream) == "true" {
+	streaming := string(stream) == "true"
+	if streaming {
 		out = append(out, `,"stream":true`...)
 	}
 	if temperature != nil {
@@ -104,7 +86,7 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 		out = appendFloat(append(out, `,"top_p":`...), top)
 	}
 	out = append(out, '}')
-	t.includeUsage = string(stream) == "true" && includeUsage
+	t.includeUsage = streaming && includeUsage
 	return out, true
 }
 
@@ -133,6 +115,13 @@ const (
 type turnText struct {
 	role uint8
 	text []byte
+}
+
+// block reports whether the message adds a text block to its turn: a
+// user's always, an assistant's unless empty (as userBlocks and
+// assistantBlocks build them).
+func (m turnText) block() bool {
+	return m.role == roleUser || m.role == roleAssistant && len(m.text) > 2
 }
 
 // readMessages reads the messages array; ok is false unless every message
@@ -172,7 +161,6 @@ func readMessages(msgs []byte, dst []turnText) ([]turnText, bool) {
 // string.
 func appendTurns(out []byte, texts []turnText) []byte {
 	out = append(out, '[')
-	blocks := func(m turnText) bool { return m.role == roleUser || m.role == roleAssistant && len(m.text) > 2 }
 	sep := false
 	for i := 0; i < len(texts); {
 		role := texts[i].role
@@ -182,7 +170,7 @@ func appendTurns(out []byte, texts []turnText) []byte {
 		}
 		j, n := i, 0
 		for ; j < len(texts) && (texts[j].role == role || texts[j].role == roleSystem); j++ {
-			if texts[j].role == role && blocks(texts[j]) {
+			if texts[j].role == role && texts[j].block() {
 				n++
 			}
 		}
@@ -200,7 +188,7 @@ func appendTurns(out []byte, texts []turnText) []byte {
 			out = append(out, `""`...)
 		case 1:
 			for _, m := range texts[i:j] {
-				if m.role == role && blocks(m) {
+				if m.role == role && m.block() {
 					out = api.AppendJSONLiteral(out, m.text, true)
 				}
 			}
@@ -208,7 +196,7 @@ func appendTurns(out []byte, texts []turnText) []byte {
 			out = append(out, '[')
 			k := 0
 			for _, m := range texts[i:j] {
-				if m.role != role || !blocks(m) {
+				if m.role != role || !m.block() {
 					continue
 				}
 				if k > 0 {
@@ -223,6 +211,29 @@ func appendTurns(out []byte, texts []turnText) []byte {
 		i = j
 	}
 	return append(out, ']')
+}
+
+// appendSystem appends the system prompt, one text block per non-empty
+// system or developer message, as textBlocks builds it; none when there
+// are none.
+func appendSystem(out []byte, texts []turnText) []byte {
+	n := 0
+	for _, m := range texts {
+		if m.role != roleSystem || len(m.text) == 2 {
+			continue
+		}
+		if n == 0 {
+			out = append(out, `,"system":[`...)
+		} else {
+			out = append(out, ',')
+		}
+		n++
+		out = appendTextBlock(out, m.text)
+	}
+	if n > 0 {
+		out = append(out, ']')
+	}
+	return out
 }
 
 // appendTextBlock appends a text block holding the JSON string literal
