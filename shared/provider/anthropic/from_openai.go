@@ -151,6 +151,11 @@ func decodeError(err error) error {
 // presence/frequency penalties, seed, prediction, web_search_options,
 // verbosity, other service tiers, file ids, function_call, temperature
 // above 1.
+//
+// Plainly shaped requests (text messages and the common sampling fields)
+// are read and written without reflection by fastRequest, which translates
+// them as decodeRequest does; it leaves all others, and every refusal, to
+// decodeRequest.
 func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
 	if out, ok := t.fastRequest(body); ok {
 		return pathMessages, out, nil

@@ -13,7 +13,7 @@ import (
 // Anthropic request written by appending, its strings carried across
 // without being decoded. It reads model, messages, stream,
 // stream_options.include_usage, max_tokens, max_completion_tokens,
-// temperature, top_p, stop and user, and messages of the roles system,
+// temperature, top_p, stop, user and n 1, and messages of the roles system,
 // developer, user and assistant whose content is a string. ok is false for
 // anything else: another member, a repeated one, a key in another case or
 // with escapes, null or a value of another JSON type, a number that is not
@@ -26,8 +26,11 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	if !api.ReadFields(body, false, requestShape[:], f[:]) {
 		return nil, false
 	}
-	msgs, stream, options, maxTokens, maxCompletion, temperature, topP, stop, user :=
-		f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+	msgs, stream, options, maxTokens, maxCompletion, temperature, topP, stop, user, n :=
+		f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
+	if n != nil && string(n) != "1" {
+		return nil, false // more choices than Claude gives
+	}
 
 	var buf [16]turnText
 	texts, ok := readMessages(msgs, buf[:0])
@@ -97,7 +100,7 @@ var (
 		{Key: "stream", Kind: api.Bool}, {Key: "stream_options", Kind: api.Object},
 		{Key: "max_tokens", Kind: api.Uint}, {Key: "max_completion_tokens", Kind: api.Uint},
 		{Key: "temperature", Kind: api.Number}, {Key: "top_p", Kind: api.Number},
-		{Key: "stop", Kind: api.Any}, {Key: "user", Kind: api.String}}
+		{Key: "stop", Kind: api.Any}, {Key: "user", Kind: api.String}, {Key: "n", Kind: api.Uint}}
 	streamOptionsShape = [...]api.Field{{Key: "include_usage", Kind: api.Bool}}
 	chatMessageShape   = [...]api.Field{{Key: "role", Kind: api.String}, {Key: "content", Kind: api.String}, {Key: "name", Kind: api.String}}
 	messageRoles       = [...]string{chat.RoleSystem, chat.RoleDeveloper, chat.RoleUser, chat.RoleAssistant}

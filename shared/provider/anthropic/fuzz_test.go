@@ -247,6 +247,10 @@ var requestSeeds = []string{
 	`{"model":"claude","stream":1,"messages":[{"role":"user","content":"a"}]}`,
 	`{"model":"claude","n":1,"messages":[{"role":"user","content":"a"}]}`,
 	`{"model":"claude","n":2,"messages":[{"role":"user","content":"a"}]}`,
+	`{"model":"claude","n":0,"messages":[{"role":"user","content":"a"}]}`,
+	`{"model":"claude","n":1.0,"messages":[{"role":"user","content":"a"}]}`,
+	`{"model":"claude","n":null,"messages":[{"role":"user","content":"a"}]}`,
+	`{"model":"gpt-4o","n":1,"temperature":0.7,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"a"}]}`,
 	`{"model":"claude","logprobs":true,"messages":[{"role":"user","content":"a"}]}`,
 	`{"model":"claude","reasoning_effort":"high","max_completion_tokens":5000,"messages":[{"role":"user","content":"a"}]}`,
 	`{"model":"claude","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"a"}]}`,
@@ -296,13 +300,18 @@ func FuzzFastRequest(f *testing.F) {
 // TestFastRequestCovers checks that typical requests take the
 // reflection-free path.
 func TestFastRequestCovers(t *testing.T) {
-	for _, body := range [][]byte{
-		[]byte(requestSeeds[0]), []byte(requestSeeds[2]), []byte(requestSeeds[8]), benchSimpleRequest,
-		[]byte(`{"model":"claude","messages":[{"role":"user","content":"a"},{"role":"system","content":"s"},{"role":"user","content":""},
-		  {"role":"assistant","content":""},{"role":"assistant","content":"b"},{"role":"developer","content":"d"},{"role":"user","content":"c"}]}`),
-	} {
-		if _, ok := NewFromOpenAI("c", "c").fastRequest(body); !ok {
-			t.Errorf("not read by fastRequest: %s", body)
+	tests := []struct{ name, body string }{
+		{"the gateway benchmark's", `{"model":"mock-claude","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`},
+		{"system and turns", string(benchSimpleRequest)},
+		{"sampling, stop, user", `{"model":"claude","max_completion_tokens":300,"max_tokens":99,"temperature":0.2,"top_p":0.9,"stop":["END","\n\n"],"user":"u-42",
+		  "messages":[{"role":"system","content":"Be brief."},{"role":"developer","content":"Use French."},{"role":"user","name":"ann","content":"Bonjour"}]}`},
+		{"usage asked for, n 1", `{"model":"gpt-4o","n":1,"temperature":0.7,"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"a"}]}`},
+		{"turns to merge, system between", `{"model":"claude","messages":[{"role":"user","content":"a"},{"role":"system","content":"s"},{"role":"user","content":""},
+		  {"role":"assistant","content":""},{"role":"assistant","content":"b"},{"role":"developer","content":"d"},{"role":"user","content":"c"}]}`},
+	}
+	for _, tt := range tests {
+		if _, ok := NewFromOpenAI("c", "c").fastRequest([]byte(tt.body)); !ok {
+			t.Errorf("%s: not read by fastRequest: %s", tt.name, tt.body)
 		}
 	}
 }
