@@ -19,6 +19,9 @@ const (
 	EmptyArray        // []
 	NullOrObject      // null or an object
 	NullOrArray       // null or an array
+	Array             // an array
+	Bool              // true or false
+	Number            // a number, in any form JSON allows
 )
 
 // ReadFields reads the members of the JSON object obj into vals, by their
@@ -88,6 +91,12 @@ func (k Kind) holds(v []byte) bool {
 			}
 		}
 		return true
+	case Array:
+		return v[0] == '['
+	case Bool:
+		return string(v) == "true" || string(v) == "false"
+	case Number:
+		return v[0] == '-' || v[0] >= '0' && v[0] <= '9'
 	}
 	return true
 }

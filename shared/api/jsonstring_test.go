@@ -7,7 +7,7 @@ import (
 )
 
 func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote\back`, "line\nbreak\r\ttab\x01", "<a href='x'>&</a>",
+	for _, s := range []string{"", "plain", `q"uote\back`, "line\nbreak\r\ttab\x01\b\f\x7f", "<a href='x'>&</a>",
 		"ünïcødé 漢字 🙂", "bad \xff utf8", "sep\u2028\u2029"} {
 		for _, html := range []bool{true, false} {
 			var want bytes.Buffer
@@ -19,6 +19,24 @@ func TestAppendJSONString(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzAppendJSONString checks AppendJSONString against encoding/json.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "line\nbreak\r\ttab\x01\b\f\x7f", "<a>&amp;", "bad \xff utf8", "sep\u2028\u2029 🙂"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, html bool) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(html)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendJSONString(nil, s, html); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("AppendJSONString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
+		}
+	})
 }
 
 // FuzzAppendJSONLiteral checks AppendJSONLiteral against its definition:

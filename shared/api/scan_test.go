@@ -137,6 +137,35 @@ func FuzzEachValidElement(f *testing.F) {
 	})
 }
 
+func TestEachValidElement(t *testing.T) {
+	tests := []struct {
+		in   string
+		ok   bool
+		want []string
+	}{
+		{`[]`, true, nil},
+		{` [ ] `, true, nil},
+		{`[1,"a,]",{"b":[2,3]}, [ ] ,null]`, true, []string{"1", `"a,]"`, `{"b":[2,3]}`, "[ ]", "null"}},
+		{`{"a":1}`, false, nil},
+		{`"[1]"`, false, nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		ok := EachValidElement([]byte(tt.in), func(v []byte) bool {
+			got = append(got, string(v))
+			return true
+		})
+		if ok != tt.ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("EachValidElement(%s) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+	n := 0
+	EachValidElement([]byte(`[1,2,3]`), func([]byte) bool { n++; return n < 2 })
+	if n != 2 {
+		t.Errorf("visited %d elements after stopping at the second", n)
+	}
+}
+
 // BenchmarkPeekBodyReference is BenchmarkPeekBody's body through
 // json.Unmarshal, as PeekBody did before peekFast.
 func BenchmarkPeekBodyReference(b *testing.B) {

@@ -99,3 +99,22 @@ func BenchmarkFromAnthropicStream100(b *testing.B) {
 		}
 	}
 }
+
+// benchSimpleRequest is a plainly shaped request: a system prompt and
+// three turns of text, streamed, with max_tokens.
+var benchSimpleRequest = []byte(`{"model":"claude","stream":true,"max_tokens":1024,"messages":[
+{"role":"system","content":"You are a helpful assistant. Answer briefly."},
+{"role":"user","content":"What is the capital of France?"},
+{"role":"assistant","content":"Paris."},
+{"role":"user","content":"And what is it famous for? Please answer in two sentences."}]}`)
+
+func BenchmarkFromOpenAIRequestSimple(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchSimpleRequest)))
+	for b.Loop() {
+		tr := NewFromOpenAI("claude", "claude-sonnet-4-5")
+		if _, _, err := tr.Request(benchSimpleRequest); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

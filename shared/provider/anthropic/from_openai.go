@@ -151,7 +151,20 @@ func decodeError(err error) error {
 // presence/frequency penalties, seed, prediction, web_search_options,
 // verbosity, other service tiers, file ids, function_call, temperature
 // above 1.
+//
+// Plainly shaped requests (text messages and the common sampling fields)
+// are read and written without reflection by fastRequest, which translates
+// them as decodeRequest does; it leaves all others, and every refusal, to
+// decodeRequest.
 func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
+	if out, ok := t.fastRequest(body); ok {
+		return pathMessages, out, nil
+	}
+	return t.decodeRequest(body)
+}
+
+// decodeRequest translates any request, decoding it whole.
+func (t *FromOpenAI) decodeRequest(body []byte) (string, []byte, error) {
 	var req chat.Request
 	if err := chat.Decode(body, &req); err != nil {
 		return "", nil, decodeError(err)
