@@ -93,9 +93,24 @@ func (p *process) start(ctx context.Context, o options) error {
 		<-pinged
 		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
 	}
-	if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
-		<-pinged
-		return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
+	createTables := func() error {
+		if err := store.CreateTables(ctx, db, routesTable, ledgerTable); err != nil {
+			return fmt.Errorf("DynamoDB at %s: %w", dynamoEndpoint, err)
+		}
+		return nil
+	}
+	// Applying manifests and the Lambda emulation need the tables first. A
+	// plain restart finds them there, as a deployed stack does: it goes
+	// straight to its reads, and creates the tables only when they fail
+	// (the first start on a new data folder), which saves start a round of
+	// round trips.
+	tablesMade := false
+	if o.manifests != "" || o.lambda != "" {
+		if err := createTables(); err != nil {
+			<-pinged
+			return err
+		}
+		tablesMade = true
 	}
 	st := store.New(db, routesTable, ledgerTable)
 	if err := <-pinged; err != nil {
@@ -127,40 +142,47 @@ func (p *process) start(ctx context.Context, o options) error {
 	// The gateway's key cache checks the saved key, so the first request
 	// finds it there; the route table loads meanwhile.
 	auth := ledger.NewAuthenticator(st, o.keyCache, nil)
-	type loaded struct {
-		tables *gateway.TableWatcher
-		err    error
-	}
-	tables := make(chan loaded, 1)
-	if o.lambda == "" {
-		go func() {
-			t, err := gateway.NewTableWatcher(ctx, st, o.refresh, log)
-			tables <- loaded{t, err}
-		}()
-	}
-	p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), auth, adm)
-	if err != nil {
+	var tables *gateway.TableWatcher
+	for {
+		loaded := make(chan error, 1)
 		if o.lambda == "" {
-			<-tables
+			go func() {
+				var err error
+				tables, err = gateway.NewTableWatcher(ctx, st, o.refresh, log)
+				loaded <- err
+			}()
+		} else {
+			loaded <- nil
 		}
-		return fmt.Errorf("API key: %w", err)
+		p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), auth, adm)
+		tablesErr := <-loaded
+		if err == nil && tablesErr == nil {
+			break
+		}
+		if tablesMade {
+			if err != nil {
+				return fmt.Errorf("API key: %w", err)
+			}
+			return fmt.Errorf("gateway: %w", tablesErr)
+		}
+		// The tables may be missing: make them, then read again.
+		if err := createTables(); err != nil {
+			return err
+		}
+		tablesMade = true
 	}
 
 	var gw http.Handler
 	if o.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
 	} else {
-		t := <-tables
 		var lim *ledger.Limiter
-		if err = t.err; err != nil {
-			return fmt.Errorf("gateway: %w", err)
-		}
 		if lim, err = p.limiter(o, redisURL, st); err != nil {
 			return fmt.Errorf("limits: %w", err)
 		}
 		var g *gateway.Gateway
 		g, err = gateway.New(gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
-			t.tables, auth, creds)
+			tables, auth, creds)
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g

@@ -49,6 +49,14 @@ func fakeDynamoDB(t *testing.T, fail string) string {
 			}
 			fmt.Fprintf(w, `{"Table":{"TableName":%q,"TableStatus":"ACTIVE"}}`, in.TableName)
 		default:
+			mu.Lock()
+			missing := in.TableName != "" && !created[in.TableName]
+			mu.Unlock()
+			if missing { // as DynamoDB answers a read of a table that does not exist
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table %s"}`, in.TableName)
+				return
+			}
 			io.WriteString(w, `{}`)
 		}
 	}))

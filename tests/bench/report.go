@@ -233,9 +233,9 @@ func render(r *results) string {
 		p("Each: %s.  \nRSS right after the first answer: %s.\n", strings.Join(ds, ", "), strings.Join(rss, ", "))
 		if len(r.initOnly) > 0 {
 			p("\nWhere the time goes: exec to exit of `local -h` (Go runtime and package init, no I/O) takes %s (median of %d); "+
-				"a DynamoDB Local round trip (DescribeTable) takes %s at p50 and %s at worst (%d calls), and the local process makes several "+
-				"as it starts (creating or finding both tables, checking the saved API key, loading the route table), then the first request "+
-				"checks the key again and dials the provider.\n",
+				"a DynamoDB Local round trip (DescribeTable) takes %s at p50 and %s at worst (%d calls). A restart reads the saved API key and "+
+				"the route table at once (two round trips side by side, the SDK client's first, on cold code), and makes the tables only when "+
+				"those reads find none; then the first request checks the key again and dials the provider.\n",
 				dur(medianOf(r.initOnly)), len(r.initOnly), dur(r.dynamoRTT.p50), dur(r.dynamoRTT.max), r.dynamoRTT.n)
 		}
 	}
