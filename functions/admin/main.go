@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 	"github.com/sluicegw/sluice/shared/store"
@@ -33,5 +35,5 @@ func main() {
 		os.Exit(1)
 	}
 	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
-	lambdahttp.Start(admin.New(admin.Config{Token: os.Getenv("SLUICE_ADMIN_TOKEN"), Logger: log}, st), lcfg)
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(admin.New(admin.Config{Token: os.Getenv("SLUICE_ADMIN_TOKEN"), Logger: log}, st), lcfg))
 }

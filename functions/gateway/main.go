@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -96,7 +97,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	lambdahttp.Start(gw, lcfg)
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(gw, lcfg))
 	return nil
 }
 

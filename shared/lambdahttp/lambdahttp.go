@@ -55,7 +55,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/lambda"
 )
 
 // EnvStream names the environment variable the Lambda mains read to choose
@@ -88,22 +87,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// Start serves h as the Lambda function of this process; it never returns.
-// opts are passed to lambda.StartHandlerFunc.
-//
-// With cfg.Stream the invocation lasts exactly as long as h.ServeHTTP: the
-// response body reaches EOF only when ServeHTTP returns, and Lambda freezes
-// the sandbox as soon as the invocation ends. So work after the response
-// (usage records, cache writes, metrics) must be done inside ServeHTTP,
-// after the last Flush and before returning; goroutines left running after
-// ServeHTTP returns may be frozen mid-way and never finish. In buffered mode
-// the client sees nothing until ServeHTTP returns, so the same holds.
-func Start(h http.Handler, cfg Config, opts ...lambda.Option) {
-	lambda.StartHandlerFunc(NewHandler(h, cfg), opts...)
-}
-
-// NewHandler returns the Lambda handler Start runs, for tests and for
-// callers that start the runtime themselves. For each event it builds the
+// NewHandler returns the Lambda handler that serves h; a function's main
+// runs it with lambda.StartHandlerFunc. (This package does not import the
+// runtime itself, so that the local process, which only borrows its rules,
+// links none of the runtime's RPC mode.) For each event it builds the
 // request (see Requests above), runs h and returns:
 //
 //   - streaming, REST event: *events.APIGatewayProxyStreamingResponse
@@ -112,6 +99,14 @@ func Start(h http.Handler, cfg Config, opts ...lambda.Option) {
 //   - buffered, payload 2.0: events.LambdaFunctionURLResponse
 //
 // An event that is not an HTTP event is an error.
+//
+// With cfg.Stream the invocation lasts exactly as long as h.ServeHTTP: the
+// response body reaches EOF only when ServeHTTP returns, and Lambda freezes
+// the sandbox as soon as the invocation ends. So work after the response
+// (usage records, cache writes, metrics) must be done inside ServeHTTP,
+// after the last Flush and before returning; goroutines left running after
+// ServeHTTP returns may be frozen mid-way and never finish. In buffered mode
+// the client sees nothing until ServeHTTP returns, so the same holds.
 func NewHandler(h http.Handler, cfg Config) func(ctx context.Context, event json.RawMessage) (any, error) {
 	log := cfg.Logger
 	if log == nil {

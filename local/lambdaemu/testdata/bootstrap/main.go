@@ -1,4 +1,4 @@
-// Command bootstrap is the test function for lambdaemu: lambdahttp.Start
+// Command bootstrap is the test function for lambdaemu: lambdahttp.NewHandler
 // with a handler whose routes exercise streaming, buffering, panics and
 // crashes. Routes that must wait for the test call the URL in the "signal"
 // query parameter, which answers only when the test lets them go on.
@@ -32,7 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambdahttp.Start(routes(), cfg)
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(routes(), cfg))
 }
 
 // wait calls the test's signal URL and returns when it answers.
