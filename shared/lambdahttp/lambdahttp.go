@@ -54,7 +54,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-
 )
 
 // EnvStream names the environment variable the Lambda mains read to choose
