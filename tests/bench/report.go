@@ -91,9 +91,7 @@ func (r *results) noisiest() float64 {
 	for _, l := range r.load {
 		most = max(most, l.cpu.share(l.cpu.other()))
 	}
-	for _, s := range r.translate.first {
-		most = max(most, s.cpu.share(s.cpu.other()))
-	}
+	most = max(most, r.translate.cpu.share(r.translate.cpu.other()))
 	return most
 }
 

@@ -30,6 +30,7 @@ type translateRun struct {
 	names       [streams]string
 	first, last [streams]summary     // time to first byte, to last byte
 	shapes      [streams]streamShape // what one answer held
+	cpu         usage                // over the interleaved run, all four streams
 }
 
 // streamShape is what one streamed answer held: its events (an OpenAI
@@ -49,9 +50,10 @@ func (t translateRun) added(fig *[streams]summary, gateway int, pick func(summar
 	return pick(fig[gateway]) - pick(fig[direct])
 }
 
-// translateRun measures streaming on both paths at one connection: the
-// four streams take turns (see turns), and each run's first- and last-byte
-// latencies are kept.
+// translateRun measures streaming on both paths at one connection: after
+// a warm-up, the four streams are interleaved request by request (see
+// interleaved) for as long as turns would give them all, and each
+// stream's first- and last-byte latencies are kept.
 func (e *env) translateRun(ctx context.Context) (translateRun, error) {
 	t := translateRun{conns: 1}
 	eps := [streams]endpoint{
@@ -60,30 +62,71 @@ func (e *env) translateRun(ctx context.Context) (translateRun, error) {
 		directAnthropic:  {name: "Anthropic mock", url: "http://" + e.mockAddr + "/anthropic/v1/messages", body: anthropicStreamBody, header: anthropicHeader},
 		gatewayTranslate: {name: "gateway to Anthropic", url: e.gw.url("/v1/chat/completions"), key: e.gw.key, body: claudeStreamBody},
 	}
-	c := newClient(1)
-	defer c.CloseIdleConnections()
+	var clients [streams]*http.Client
 	for i, ep := range eps {
 		t.names[i] = ep.name
+		clients[i] = newClient(1)
+		defer clients[i].CloseIdleConnections()
 		var err error
-		if t.shapes[i], err = shapeOf(ctx, c, ep); err != nil {
+		if t.shapes[i], err = shapeOf(ctx, clients[i], ep); err != nil {
 			return t, err
 		}
 	}
 	if err := t.comparable(); err != nil {
 		return t, err
 	}
-	results, cpu, err := e.turns(ctx, "1 connection, streamed, translating and pass-through paths", eps[:], t.conns,
-		func(c *http.Client, ep endpoint, d time.Duration) runResult {
-			return closedLoop(ctx, c, ep, ep.body, t.conns, d)
-		})
+	progress("%s, %s, %s", strings.Join(t.names[:], " / "), "1 connection each, streamed, interleaved request by request", e.cfg.duration*streams)
+	interleaved(ctx, clients[:], eps[:], e.cfg.warmup)
+	var results []runResult
+	_, cpu, err := e.metered(func() runResult {
+		results = interleaved(ctx, clients[:], eps[:], e.cfg.duration*streams)
+		return runResult{}
+	})
 	if err != nil {
 		return t, err
 	}
+	if err := ctx.Err(); err != nil {
+		return t, err
+	}
+	t.cpu = cpu
 	for i := range eps {
+		if err := results[i].check(eps[i].name + ", translating path"); err != nil {
+			return t, err
+		}
 		t.first[i], t.last[i] = summarize(results[i], first), summarize(results[i], total)
-		t.first[i].cpu, t.last[i].cpu = cpu[i], cpu[i]
 	}
 	return t, nil
+}
+
+// interleaved sends one request to each endpoint in turn, each over its
+// own client, for d, and returns each endpoint's results. The streams thus
+// meet the machine at the same moments, and drift or bursts of other load
+// weigh on all of them alike: the paths differ by tens of microseconds,
+// which runs taking turns by the second could not resolve from one run to
+// the next.
+func interleaved(ctx context.Context, clients []*http.Client, eps []endpoint, d time.Duration) []runResult {
+	results := make([]runResult, len(eps))
+	buf := make([]byte, 32<<10)
+	start := time.Now()
+	for ctx.Err() == nil && time.Since(start) < d {
+		for i, ep := range eps {
+			t0 := time.Now()
+			first, done, err := exchange(ctx, clients[i], ep, ep.body, buf)
+			r := &results[i]
+			if err != nil {
+				r.errors++
+				if r.firstErr == nil {
+					r.firstErr = err
+				}
+				continue
+			}
+			r.samples = append(r.samples, sample{first: first.Sub(t0), total: done.Sub(t0)})
+		}
+	}
+	for i := range results {
+		results[i].elapsed = time.Since(start)
+	}
+	return results
 }
 
 // comparable makes sure the two mocks answer with the same text in the same
@@ -323,9 +366,9 @@ func renderTranslate(r *results) string {
 		"and for model `mock-claude`, routed to an AIBackend with `provider: anthropic` on the Anthropic mock: the request is translated "+
 		"into a Messages request and every Anthropic event back into chat completion chunks. Each path's added latency is its gateway "+
 		"percentile minus its mock's, called directly with the request the gateway sends it (the chat completion; the Messages request "+
-		"with the same prompt and `max_tokens`). %d connection, closed loop, keep-alive; each of the four runs is measured for %s, "+
-		"in %d rounds in which they take turns.\n\n",
-		t.conns, r.cfg.duration, max(r.cfg.rounds, 1))
+		"with the same prompt and `max_tokens`). One keep-alive connection each; the four are interleaved request by request (one "+
+		"request to each in turn, %s in all), so that drift and other load weigh on them alike.\n\n",
+		r.cfg.duration*streams)
 	p("| Added over the mock called directly | First byte p50 | First byte p99 | Last byte p50 | Last byte p99 |\n|---|---:|---:|---:|---:|\n")
 	p50 := func(s summary) time.Duration { return s.p50 }
 	p99 := func(s summary) time.Duration { return s.p99 }
@@ -368,7 +411,7 @@ func renderTranslate(r *results) string {
 			"path's added latency at that percentile, at least %s.\n", v, translateTolerancePct, dur(translateToleranceMin))
 	}
 
-	p("\n| Stream | Events | Text pieces | Requests | First byte p50 | First byte p99 | Last byte p50 | Last byte p99 | Gateway CPU | Others' CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("\n| Stream | Events | Text pieces | Requests | First byte p50 | First byte p99 | Last byte p50 | Last byte p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, name := range []string{
 		"OpenAI mock, called directly (chat completion)",
 		"Gateway, `mock-gpt`, as the client gets it",
@@ -376,10 +419,11 @@ func renderTranslate(r *results) string {
 		"Gateway, `mock-claude`, as the client gets it",
 	} {
 		f, l, s := t.first[i], t.last[i], t.shapes[i]
-		u := f.cpu
-		p("| %s | %d | %d | %d | %s | %s | %s | %s | %.0f%% | %.0f%% |\n", name, s.events, s.pieces, f.n,
-			dur(f.p50), dur(f.p99), dur(l.p50), dur(l.p99), u.share(u.gateway), u.share(u.other()))
+		p("| %s | %d | %d | %d | %s | %s | %s | %s |\n", name, s.events, s.pieces, f.n,
+			dur(f.p50), dur(f.p99), dur(l.p50), dur(l.p99))
 	}
+	p("\nOver the interleaved run the gateway used %.0f%% of a core, the mocks %.0f%%, processes other than the bench's %.0f%%.\n",
+		t.cpu.share(t.cpu.gateway), t.cpu.share(t.cpu.mock), t.cpu.share(t.cpu.other()))
 	p("\nBoth mocks stream the same text (%q) in the same %d pieces, one event each; the protocols frame them differently "+
 		"(OpenAI: a role chunk, the pieces, a finish chunk, `[DONE]`; Anthropic: `message_start`, `ping`, a content block's start, "+
 		"deltas and stop, `message_delta`, `message_stop`), and the client gets the same chat completion chunks on both paths. "+
