@@ -82,8 +82,8 @@ func (p *process) start(ctx context.Context, o options) error {
 		p.closers = append(p.closers, mr.Close)
 		redisURL = "redis://" + mr.Addr()
 	}
-	// Redis is pinged while DynamoDB's tables are seen to: start time is
-	// mostly round trips.
+	// Redis is pinged while DynamoDB is reached: start time is mostly round
+	// trips.
 	pinged := make(chan error, 1)
 	go func() { pinged <- pingRedis(ctx, redisURL) }()
 
