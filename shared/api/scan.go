@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"unicode/utf8"
 )
 
@@ -93,6 +94,57 @@ func Member(body []byte, key string) (value []byte, ok bool) {
 		return nil, false
 	}
 	return value, true
+}
+
+// MemberSpan finds the byte span of the value of the first top-level member
+// named key in the JSON object body, as a json.Decoder reading the object
+// token by token finds it (keys compared once unescaped, exactly). It is
+// how a translator rewrites one member of a body it otherwise passes on
+// byte for byte. A valid body whose keys have no escapes up to the match
+// is scanned without reflection; any other goes through the decoder.
+func MemberSpan(body []byte, key string) (start, end int, ok bool) {
+	plain := true
+	valid := EachMember(body, func(k, v []byte) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			plain = false
+			return false
+		}
+		if string(k) == key {
+			// v is body[start:end]: slicing keeps what lies beyond it.
+			start = cap(body) - cap(v)
+			end, ok = start+len(v), true
+			return false
+		}
+		return true
+	})
+	if valid && plain {
+		return start, end, ok
+	}
+	return memberSpanDecoding(body, key)
+}
+
+// memberSpanDecoding is MemberSpan through a json.Decoder.
+func memberSpanDecoding(body []byte, key string) (start, end int, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, 0, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, 0, false
+		}
+		name, _ := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return 0, 0, false
+		}
+		if name == key {
+			end = int(dec.InputOffset())
+			return end - len(raw), end, true
+		}
+	}
+	return 0, 0, false
 }
 
 // AmbiguousKey reports whether encoding/json might match key k (raw, as

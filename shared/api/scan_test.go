@@ -188,3 +188,19 @@ func BenchmarkMember(b *testing.B) {
 		}
 	}
 }
+
+// FuzzMemberSpan checks MemberSpan's scan against the decoder it falls
+// back to, for any body.
+func FuzzMemberSpan(f *testing.F) {
+	for _, s := range []string{`{"model":"gpt","stream":true}`, ` { "a" : 1 , "model" : "x" } `, `{"model":1,"model":2}`,
+		`{"mod\u0065l":"a","model":"b"}`, `{"Model":"a"}`, `{"model":"a"`, `{"x":{"model":"y"}}`, `[]`, `{}`, `{"model":"a"} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, e, ok := MemberSpan(body, "model")
+		ws, we, wok := memberSpanDecoding(body, "model")
+		if s != ws || e != we || ok != wok {
+			t.Fatalf("MemberSpan(%q) = %d, %d, %v; the decoder finds %d, %d, %v", body, s, e, ok, ws, we, wok)
+		}
+	})
+}

@@ -12,7 +12,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -204,7 +203,7 @@ func (u *unknown) add(kind string) {
 // setModel rewrites the top-level "model" string of a JSON object, leaving
 // every other byte as it was.
 func setModel(body []byte, model string) ([]byte, error) {
-	start, end, ok := topLevelValue(body, "model")
+	start, end, ok := api.MemberSpan(body, "model")
 	if !ok || end-start < 2 || body[start] != '"' {
 		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "model", Message: "request body has no model string"}
 	}
@@ -212,30 +211,6 @@ func setModel(body []byte, model string) ([]byte, error) {
 	out = append(out, body[:start]...)
 	out = appendString(out, model)
 	return append(out, body[end:]...), nil
-}
-
-// topLevelValue finds the byte span of key's value in a JSON object.
-func topLevelValue(body []byte, key string) (start, end int, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return 0, 0, false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return 0, 0, false
-		}
-		name, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return 0, 0, false
-		}
-		if name == key {
-			end = int(dec.InputOffset())
-			return end - len(raw), end, true
-		}
-	}
-	return 0, 0, false
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json does

@@ -107,7 +107,7 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 		out = append(out, `,"stream_options":{"include_usage":true}`...)
 		return append(out, body[end:]...), false
 	}
-	start, end, ok := topLevelValue(body, "stream_options")
+	start, end, ok := api.MemberSpan(body, "stream_options")
 	if !ok {
 		return body, true
 	}
@@ -520,36 +520,11 @@ func setModel(body []byte, model string) ([]byte, error) {
 // topLevelString finds the value of key in a JSON object: the byte span of
 // its encoded string and its decoded value.
 func topLevelString(body []byte, key string) (start, end int, value string, ok bool) {
-	start, end, ok = topLevelValue(body, key)
+	start, end, ok = api.MemberSpan(body, key)
 	if !ok || json.Unmarshal(body[start:end], &value) != nil {
 		return 0, 0, "", false
 	}
 	return start, end, value, true
-}
-
-// topLevelValue finds the byte span of key's value in a JSON object.
-func topLevelValue(body []byte, key string) (start, end int, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return 0, 0, false
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return 0, 0, false
-		}
-		name, _ := t.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return 0, 0, false
-		}
-		if name != key {
-			continue
-		}
-		end = int(dec.InputOffset())
-		return end - len(raw), end, true
-	}
-	return 0, 0, false
 }
 
 // responsesUsage is the usage object of the Responses API.
