@@ -29,6 +29,7 @@ package bedrock
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -263,6 +264,20 @@ const (
 // modelPath is the request path for model id and an operation (converse,
 // converse-stream, invoke). The id is escaped as one path segment: ids
 // and ARNs hold ':' and '/', and the URL sent must match the one signed.
+// converseCall is the path and body of a Converse call, or a
+// ConverseStream one for a streamed request.
+func converseCall(model string, stream bool, cr *converseRequest) (string, []byte, error) {
+	out, err := json.Marshal(cr)
+	if err != nil {
+		return "", nil, fmt.Errorf("bedrock: encode converse request: %w", err)
+	}
+	op := "converse"
+	if stream {
+		op = "converse-stream"
+	}
+	return modelPath(model, op), out, nil
+}
+
 func modelPath(model, op string) string {
 	return "/model/" + escapeSegment(model) + "/" + op
 }

@@ -66,15 +66,7 @@ func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	out, err := json.Marshal(cr)
-	if err != nil {
-		return "", nil, fmt.Errorf("bedrock: encode converse request: %w", err)
-	}
-	op := "converse"
-	if req.Stream {
-		op = "converse-stream"
-	}
-	return modelPath(t.model, op), out, nil
+	return converseCall(t.model, req.Stream, cr)
 }
 
 func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error) {

@@ -65,15 +65,7 @@ func (t *fromOpenAI) Request(body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	out, err := json.Marshal(cr)
-	if err != nil {
-		return "", nil, fmt.Errorf("bedrock: encode converse request: %w", err)
-	}
-	op := "converse"
-	if req.Stream {
-		op = "converse-stream"
-	}
-	return modelPath(t.model, op), out, nil
+	return converseCall(t.model, req.Stream, cr)
 }
 
 func (t *fromOpenAI) converse(req *chat.Request) (*converseRequest, error) {
