@@ -160,3 +160,31 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// Text is a string read from an upstream message on its way into another
+// protocol's: decoded (S), or the JSON string literal it came as (Lit),
+// which is carried across without being decoded (AppendJSONLiteral). Lit
+// wins when set.
+type Text struct {
+	S   string
+	Lit []byte
+}
+
+// Empty reports whether the string is "".
+func (v Text) Empty() bool { return v.S == "" && len(v.Lit) <= 2 }
+
+// AppendJSON appends the string as JSON, escaped as AppendJSONString does.
+func (v Text) AppendJSON(dst []byte, escapeHTML bool) []byte {
+	if v.Lit != nil {
+		return AppendJSONLiteral(dst, v.Lit, escapeHTML)
+	}
+	return AppendJSONString(dst, v.S, escapeHTML)
+}
+
+// AppendValue appends the string itself.
+func (v Text) AppendValue(dst []byte) []byte {
+	if v.Lit != nil {
+		return AppendUnquoted(dst, v.Lit)
+	}
+	return append(dst, v.S...)
+}

@@ -42,15 +42,15 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Message == nil {
 			return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent message_start without a message")
 		}
-		return t.start(dst, str{s: e.Message.ID}, str{s: e.Message.Model}, &e.Message.Usage), nil
+		return t.start(dst, api.Text{S: e.Message.ID}, api.Text{S: e.Message.Model}, &e.Message.Usage), nil
 	case messages.EventContentBlockStart:
 		if e.Index == nil || e.ContentBlock == nil {
 			return dst, errMalformedStart
 		}
 		b := e.ContentBlock
-		start := blockStart{typ: b.Type, text: str{s: b.Text}, data: str{s: b.Data}, id: str{s: b.ID}, name: str{s: b.Name}}
+		start := blockStart{typ: b.Type, text: api.Text{S: b.Text}, data: api.Text{S: b.Data}, id: api.Text{S: b.ID}, name: api.Text{S: b.Name}}
 		if b.Thinking != nil {
-			start.thinking.s = *b.Thinking
+			start.thinking.S = *b.Thinking
 		}
 		return t.blockStart(dst, *e.Index, &start)
 	case messages.EventContentBlockDelta:
@@ -87,15 +87,15 @@ func (t *FromOpenAI) messageStop(dst []byte) []byte {
 
 // start begins the answer: the role chunk, and the head every chunk
 // repeats.
-func (t *FromOpenAI) start(dst []byte, id, model str, u *messages.Usage) []byte {
+func (t *FromOpenAI) start(dst []byte, id, model api.Text, u *messages.Usage) []byte {
 	t.started = true
 	t.usage, t.reported = *u, true
 	t.head = append(t.head[:0], `{"id":`...)
-	t.head = id.appendTo(t.head)
+	t.head = id.AppendJSON(t.head, true)
 	t.head = append(t.head, `,"object":"chat.completion.chunk","created":`...)
 	t.head = strconv.AppendInt(t.head, t.now().Unix(), 10)
 	t.head = append(t.head, `,"model":`...)
-	t.head = model.appendTo(t.head)
+	t.head = model.AppendJSON(t.head, true)
 	t.prefix = append(append(t.prefix[:0], t.head...), `,"choices":[{"index":0,"delta":`...)
 	return t.chunk(dst, `{"role":"assistant","content":""}`, "")
 }
@@ -151,7 +151,7 @@ var errMalformedStart = api.Errorf(api.ErrUpstream, "the anthropic backend sent 
 // translation uses.
 type blockStart struct {
 	typ                            string
-	text, thinking, data, id, name str
+	text, thinking, data, id, name api.Text
 }
 
 func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte, error) {
@@ -163,19 +163,19 @@ func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte,
 	switch b.typ {
 	case messages.BlockText:
 		t.setBlock(index, blockText, -1)
-		if b.text.empty() {
+		if b.text.Empty() {
 			return dst, nil
 		}
-		delta = b.text.appendTo(append(delta, `{"content":`...))
+		delta = b.text.AppendJSON(append(delta, `{"content":`...), true)
 	case messages.BlockThinking:
 		t.setBlock(index, blockThinking, -1)
-		if b.thinking.empty() {
+		if b.thinking.Empty() {
 			return dst, nil
 		}
-		delta = b.thinking.appendTo(append(delta, `{"reasoning_content":`...))
+		delta = b.thinking.AppendJSON(append(delta, `{"reasoning_content":`...), true)
 	case messages.BlockRedactedThinking:
 		t.setBlock(index, blockRedacted, -1)
-		delta = b.data.appendTo(append(delta, `{"redacted_reasoning":[`...))
+		delta = b.data.AppendJSON(append(delta, `{"redacted_reasoning":[`...), true)
 		delta = append(delta, ']')
 	case messages.BlockToolUse:
 		idx := t.tools
@@ -183,8 +183,8 @@ func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte,
 		t.setBlock(index, blockToolUse, idx)
 		delta = append(delta, `{"tool_calls":[{"index":`...)
 		delta = strconv.AppendInt(delta, int64(idx), 10)
-		delta = b.id.appendTo(append(delta, `,"id":`...))
-		delta = b.name.appendTo(append(delta, `,"type":"function","function":{"name":`...))
+		delta = b.id.AppendJSON(append(delta, `,"id":`...), true)
+		delta = b.name.AppendJSON(append(delta, `,"type":"function","function":{"name":`...), true)
 		delta = append(delta, `,"arguments":""}}]`...)
 	default:
 		t.setBlock(index, blockOther, -1)
@@ -200,17 +200,17 @@ func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
 		return dst, errMalformedDelta
 	}
 	d := e.Delta
-	var v str
+	var v api.Text
 	switch d.Type {
 	case messages.DeltaText:
-		v.s = d.Text
+		v.S = d.Text
 	case messages.DeltaThinking:
-		v.s = d.Thinking
+		v.S = d.Thinking
 	case messages.DeltaSignature:
-		v.s = d.Signature
+		v.S = d.Signature
 	case messages.DeltaInputJSON:
 		if d.PartialJSON != nil {
-			v.s = *d.PartialJSON
+			v.S = *d.PartialJSON
 		}
 	}
 	return t.appendDelta(dst, *e.Index, d.Type, v)
@@ -218,26 +218,9 @@ func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
 
 var errMalformedDelta = api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
 
-// str is a string from an upstream event: decoded (s), or the JSON string
-// literal it came as (lit), which goes into the chunk without being
-// decoded.
-type str struct {
-	s   string
-	lit []byte
-}
-
-func (v str) empty() bool { return v.s == "" && len(v.lit) <= 2 }
-
-func (v str) appendTo(dst []byte) []byte {
-	if v.lit != nil {
-		return api.AppendJSONLiteral(dst, v.lit, true)
-	}
-	return appendString(dst, v.s)
-}
-
 // appendDelta appends the chunk for a delta of type typ to content block
 // index.
-func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v str) ([]byte, error) {
+func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v api.Text) ([]byte, error) {
 	if !t.started || index < 0 || typ == "" {
 		return dst, errMalformedDelta
 	}
@@ -249,24 +232,24 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v str) ([]
 	defer func() { t.scratch = delta }()
 	switch {
 	case typ == messages.DeltaText && kind == blockText:
-		if v.empty() {
+		if v.Empty() {
 			return dst, nil
 		}
-		delta = v.appendTo(append(delta, `{"content":`...))
+		delta = v.AppendJSON(append(delta, `{"content":`...), true)
 	case typ == messages.DeltaThinking && kind == blockThinking:
-		if v.empty() {
+		if v.Empty() {
 			return dst, nil
 		}
-		delta = v.appendTo(append(delta, `{"reasoning_content":`...))
+		delta = v.AppendJSON(append(delta, `{"reasoning_content":`...), true)
 	case typ == messages.DeltaSignature && kind == blockThinking:
-		delta = v.appendTo(append(delta, `{"reasoning_signature":`...))
+		delta = v.AppendJSON(append(delta, `{"reasoning_signature":`...), true)
 	case typ == messages.DeltaInputJSON && kind == blockToolUse:
-		if v.empty() {
+		if v.Empty() {
 			return dst, nil
 		}
 		delta = append(delta, `{"tool_calls":[{"index":`...)
 		delta = strconv.AppendInt(delta, int64(tool), 10)
-		delta = v.appendTo(append(delta, `,"function":{"arguments":`...))
+		delta = v.AppendJSON(append(delta, `,"function":{"arguments":`...), true)
 		delta = append(delta, `}}]`...)
 	default:
 		// citations_delta (the OpenAI path never asks for citations), or a
@@ -338,7 +321,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 		if !api.ReadFields(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
 			return dst, false, nil
 		}
-		return t.start(dst, str{lit: m[0]}, str{lit: m[3]}, &u), true, nil
+		return t.start(dst, api.Text{Lit: m[0]}, api.Text{Lit: m[3]}, &u), true, nil
 	case `"message_delta"`:
 		if delta == nil || !only(delta) && !only(delta, usage) {
 			return dst, false, nil
@@ -378,11 +361,11 @@ func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, b
 		return dst, false, nil
 	}
 	// The member holding the value, by delta type: d[1+i] for deltaTypes[i].
-	v := str{lit: []byte(`""`)}
+	v := api.Text{Lit: []byte(`""`)}
 	for i, n := range deltaTypes {
 		if n == typ {
 			if d[1+i] != nil {
-				v.lit = d[1+i]
+				v.Lit = d[1+i]
 			}
 		} else if d[1+i] != nil {
 			return dst, false, nil // a member another delta type would hold
@@ -402,11 +385,11 @@ func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]by
 	if !ok {
 		return dst, false, nil
 	}
-	lit := func(v []byte) str {
+	lit := func(v []byte) api.Text {
 		if v == nil {
-			return str{lit: []byte(`""`)}
+			return api.Text{Lit: []byte(`""`)}
 		}
-		return str{lit: v}
+		return api.Text{Lit: v}
 	}
 	start := blockStart{typ: typ, text: lit(b[1]), thinking: lit(b[2]), data: lit(b[4]), id: lit(b[5]), name: lit(b[6])}
 	out, err := t.blockStart(dst, index, &start)

@@ -107,14 +107,14 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 		if r == nil {
 			r = d.Reasoning
 		}
-		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: str{s: d.ReasoningSignature},
+		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: api.Text{S: d.ReasoningSignature},
 			redacted: d.RedactedReasoning, content: strOf(d.Content), refusal: strOf(d.Refusal)})
 		for _, tc := range d.ToolCalls {
 			var idx int64
 			if tc.Index != nil {
 				idx = *tc.Index
 			}
-			dst = t.toolDelta(dst, idx, str{s: tc.ID}, str{s: tc.Function.Name}, str{s: tc.Function.Arguments})
+			dst = t.toolDelta(dst, idx, api.Text{S: tc.ID}, api.Text{S: tc.Function.Name}, api.Text{S: tc.Function.Arguments})
 		}
 		if ch.FinishReason != nil {
 			dst = t.finishDelta(dst, *ch.FinishReason, ch.StopReason)
@@ -125,7 +125,7 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 
 // textDelta is what a choice's delta says besides its tool calls.
 type textDelta struct {
-	reasoning, signature, content, refusal str
+	reasoning, signature, content, refusal api.Text
 	redacted                               []string
 }
 
@@ -133,11 +133,11 @@ type textDelta struct {
 // a whole message has them: thinking and its signature, redacted thinking,
 // text, refusal.
 func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
-	if !d.reasoning.empty() && !t.omitThinking {
+	if !d.reasoning.Empty() && !t.omitThinking {
 		dst = t.openBlock(dst, messages.BlockThinking)
 		dst = t.delta(dst, "thinking_delta", "thinking", d.reasoning)
 	}
-	if !d.signature.empty() {
+	if !d.signature.Empty() {
 		dst = t.openBlock(dst, messages.BlockThinking)
 		dst = t.delta(dst, "signature_delta", "signature", d.signature)
 	}
@@ -149,11 +149,11 @@ func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
 		dst = t.startBlock(dst, t.buf, messages.BlockRedactedThinking)
 		dst = t.closeBlock(dst)
 	}
-	if !d.content.empty() {
+	if !d.content.Empty() {
 		dst = t.openBlock(dst, messages.BlockText)
 		dst = t.delta(dst, "text_delta", "text", d.content)
 	}
-	if !d.refusal.empty() {
+	if !d.refusal.Empty() {
 		t.st.refusal = true
 		dst = t.openBlock(dst, messages.BlockText)
 		dst = t.delta(dst, "text_delta", "text", d.refusal)
@@ -179,7 +179,7 @@ func (t *fromAnthropic) finishDelta(dst []byte, finish string, stopReason json.R
 
 // toolDelta opens a tool_use block for a call seen first, then sends its
 // argument text as input_json_delta.
-func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args str) []byte {
+func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args api.Text) []byte {
 	var tb *toolBlock
 	for i := range t.st.tools {
 		if t.st.tools[i].index == idx {
@@ -197,55 +197,30 @@ func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args str) []b
 		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: t.st.next, open: true})
 		tb = &t.st.tools[len(t.st.tools)-1]
 		t.buf = append(t.buf[:0], `{"type":"tool_use","id":`...)
-		t.buf = id.appendTo(t.buf)
+		t.buf = id.AppendJSON(t.buf, false)
 		t.buf = append(t.buf, `,"name":`...)
-		t.buf = name.appendTo(t.buf)
+		t.buf = name.AppendJSON(t.buf, false)
 		t.buf = append(t.buf, `,"input":{}}`...)
 		dst = t.startBlock(dst, t.buf, messages.BlockToolUse)
 	}
-	if args.empty() {
+	if args.Empty() {
 		return dst
 	}
-	tb.args = args.appendValue(tb.args)
+	tb.args = args.AppendValue(tb.args)
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	t.buf = args.appendTo(t.buf)
+	t.buf = args.AppendJSON(t.buf, false)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
 }
 
-// str is a string from a chunk: decoded (s), or the JSON string literal it
-// came as (lit), which goes into the event without being decoded.
-type str struct {
-	s   string
-	lit []byte
-}
-
 // strOf is the string p points to; none when nil.
-func strOf(p *string) str {
+func strOf(p *string) api.Text {
 	if p == nil {
-		return str{}
+		return api.Text{}
 	}
-	return str{s: *p}
-}
-
-func (v str) empty() bool { return v.s == "" && len(v.lit) <= 2 }
-
-// appendTo appends the string as JSON.
-func (v str) appendTo(dst []byte) []byte {
-	if v.lit != nil {
-		return api.AppendJSONLiteral(dst, v.lit, false)
-	}
-	return appendString(dst, v.s)
-}
-
-// appendValue appends the string itself.
-func (v str) appendValue(dst []byte) []byte {
-	if v.lit != nil {
-		return api.AppendUnquoted(dst, v.lit)
-	}
-	return append(dst, v.s...)
+	return api.Text{S: *p}
 }
 
 func (t *fromAnthropic) start(dst []byte, id string) []byte {
@@ -327,7 +302,7 @@ func (t *fromAnthropic) closeBlock(dst []byte) []byte {
 }
 
 // delta sends a content_block_delta of the open block.
-func (t *fromAnthropic) delta(dst []byte, typ, field string, text str) []byte {
+func (t *fromAnthropic) delta(dst []byte, typ, field string, text api.Text) []byte {
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"`...)
@@ -335,7 +310,7 @@ func (t *fromAnthropic) delta(dst []byte, typ, field string, text str) []byte {
 	t.buf = append(t.buf, `","`...)
 	t.buf = append(t.buf, field...)
 	t.buf = append(t.buf, `":`...)
-	t.buf = text.appendTo(t.buf)
+	t.buf = text.AppendJSON(t.buf, false)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
 }
@@ -562,21 +537,21 @@ func readChunkUsage(raw []byte, u *chat.Usage) bool {
 
 // readToolCall reads one tool call of a delta; ok is false when it is not
 // plainly shaped.
-func readToolCall(v []byte) (idx int64, id, name, args str, ok bool) {
+func readToolCall(v []byte) (idx int64, id, name, args api.Text, ok bool) {
 	var tc [len(toolCallShape)][]byte
 	var fn [len(functionShape)][]byte
 	if !api.ReadFields(v, true, toolCallShape[:], tc[:]) || tc[3] != nil && !api.ReadFields(tc[3], true, functionShape[:], fn[:]) {
-		return 0, str{}, str{}, str{}, false
+		return 0, api.Text{}, api.Text{}, api.Text{}, false
 	}
 	return api.UintOf(tc[0]), litOf(tc[1]), litOf(fn[0]), litOf(fn[1]), true
 }
 
 // litOf is a string member read raw: none when absent or null.
-func litOf(v []byte) str {
+func litOf(v []byte) api.Text {
 	if v == nil || v[0] == 'n' {
-		return str{}
+		return api.Text{}
 	}
-	return str{lit: v}
+	return api.Text{Lit: v}
 }
 
 // plainString is the value of a JSON string literal that needs no
