@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+
+	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
 // Endpoint names an AI API operation at the gateway's edge.
@@ -80,14 +82,14 @@ func PeekBody(body []byte) (Peek, error) {
 	return p, nil
 }
 
-// peekFast reads model and stream with EachMember, as json.Unmarshal into
+// peekFast reads model and stream with rawjson.EachMember, as json.Unmarshal into
 // Peek would. It gives up (ok false) on anything it cannot read exactly so
 // (keys encoding/json might also match, a model string with escapes or
 // invalid UTF-8, values of another type), leaving the decoding and its
 // error messages to json.Unmarshal.
 func peekFast(body []byte) (p Peek, ok bool) {
 	ok = true
-	valid := EachMember(body, func(k, v []byte) bool {
+	valid := rawjson.EachMember(body, func(k, v []byte) bool {
 		switch {
 		case string(k) == "model":
 			switch {
@@ -107,7 +109,7 @@ func peekFast(body []byte) (p Peek, ok bool) {
 			default:
 				ok = false
 			}
-		case AmbiguousKey(k, "model"), AmbiguousKey(k, "stream"):
+		case rawjson.AmbiguousKey(k, "model"), rawjson.AmbiguousKey(k, "stream"):
 			ok = false
 		}
 		return ok

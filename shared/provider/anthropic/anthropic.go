@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -203,7 +204,7 @@ func (u *unknown) add(kind string) {
 // setModel rewrites the top-level "model" string of a JSON object, leaving
 // every other byte as it was.
 func setModel(body []byte, model string) ([]byte, error) {
-	start, end, ok := api.MemberSpan(body, "model")
+	start, end, ok := rawjson.MemberSpan(body, "model")
 	if !ok || end-start < 2 || body[start] != '"' {
 		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "model", Message: "request body has no model string"}
 	}
@@ -215,4 +216,4 @@ func setModel(body []byte, model string) ([]byte, error) {
 
 // appendString appends s as a JSON string, escaped as encoding/json does
 // (HTML characters included).
-func appendString(dst []byte, s string) []byte { return api.AppendJSONString(dst, s, true) }
+func appendString(dst []byte, s string) []byte { return rawjson.AppendString(dst, s, true) }

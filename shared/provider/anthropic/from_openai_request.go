@@ -4,8 +4,8 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
 // fastRequest translates a plainly shaped chat completion request without
@@ -23,7 +23,7 @@ import (
 // decoding refuses a request (FuzzFastRequest holds them to it).
 func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	var f [len(requestShape)][]byte
-	if !api.ReadFields(body, false, requestShape[:], f[:]) {
+	if !rawjson.ReadFields(body, false, requestShape[:], f[:]) {
 		return nil, false
 	}
 	msgs, stream, options, maxTokens, maxCompletion, temperature, topP, stop, user, n :=
@@ -40,7 +40,7 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	includeUsage := false
 	if options != nil {
 		var o [len(streamOptionsShape)][]byte
-		if !api.ReadFields(options, true, streamOptionsShape[:], o[:]) {
+		if !rawjson.ReadFields(options, true, streamOptionsShape[:], o[:]) {
 			return nil, false
 		}
 		includeUsage = string(o[0]) == "true"
@@ -64,9 +64,9 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	out = make([]byte, 0, len(body)+len(t.model)+64)
 	out = appendString(append(out, `{"model":`...), t.model)
 	out = appendTurns(append(out, `,"messages":`...), texts)
-	maxOut := api.UintOf(maxTokens) // as chat.Request.MaxOutput, then convertThinking
+	maxOut := rawjson.UintOf(maxTokens) // as chat.Request.MaxOutput, then convertThinking
 	if maxCompletion != nil {
-		maxOut = api.UintOf(maxCompletion)
+		maxOut = rawjson.UintOf(maxCompletion)
 	}
 	if maxOut <= 0 {
 		maxOut = DefaultMaxTokens
@@ -74,7 +74,7 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 	out = strconv.AppendInt(append(out, `,"max_tokens":`...), maxOut, 10)
 	out = appendSystem(out, texts)
 	if len(user) > 2 { // not absent or empty
-		out = api.AppendJSONLiteral(append(out, `,"metadata":{"user_id":`...), user, true)
+		out = rawjson.AppendLiteral(append(out, `,"metadata":{"user_id":`...), user, true)
 		out = append(out, '}')
 	}
 	out = appendStop(out, stop)
@@ -96,13 +96,13 @@ func (t *FromOpenAI) fastRequest(body []byte) (out []byte, ok bool) {
 // The shapes fastRequest reads. A slot's position is its index in the
 // values read.
 var (
-	requestShape = [...]api.Field{{Key: "model", Kind: api.String}, {Key: "messages", Kind: api.Array},
-		{Key: "stream", Kind: api.Bool}, {Key: "stream_options", Kind: api.Object},
-		{Key: "max_tokens", Kind: api.Uint}, {Key: "max_completion_tokens", Kind: api.Uint},
-		{Key: "temperature", Kind: api.Number}, {Key: "top_p", Kind: api.Number},
-		{Key: "stop", Kind: api.Any}, {Key: "user", Kind: api.String}, {Key: "n", Kind: api.Uint}}
-	streamOptionsShape = [...]api.Field{{Key: "include_usage", Kind: api.Bool}}
-	chatMessageShape   = [...]api.Field{{Key: "role", Kind: api.String}, {Key: "content", Kind: api.String}, {Key: "name", Kind: api.String}}
+	requestShape = [...]rawjson.Field{{Key: "model", Kind: rawjson.String}, {Key: "messages", Kind: rawjson.Array},
+		{Key: "stream", Kind: rawjson.Bool}, {Key: "stream_options", Kind: rawjson.Object},
+		{Key: "max_tokens", Kind: rawjson.Uint}, {Key: "max_completion_tokens", Kind: rawjson.Uint},
+		{Key: "temperature", Kind: rawjson.Number}, {Key: "top_p", Kind: rawjson.Number},
+		{Key: "stop", Kind: rawjson.Any}, {Key: "user", Kind: rawjson.String}, {Key: "n", Kind: rawjson.Uint}}
+	streamOptionsShape = [...]rawjson.Field{{Key: "include_usage", Kind: rawjson.Bool}}
+	chatMessageShape   = [...]rawjson.Field{{Key: "role", Kind: rawjson.String}, {Key: "content", Kind: rawjson.String}, {Key: "name", Kind: rawjson.String}}
 	messageRoles       = [...]string{chat.RoleSystem, chat.RoleDeveloper, chat.RoleUser, chat.RoleAssistant}
 )
 
@@ -131,9 +131,9 @@ func (m turnText) block() bool {
 // is an object of a known role (without escapes) and string content.
 func readMessages(msgs []byte, dst []turnText) ([]turnText, bool) {
 	ok := true
-	if msgs != nil && !api.EachValidElement(msgs, func(v []byte) bool {
+	if msgs != nil && !rawjson.EachValidElement(msgs, func(v []byte) bool {
 		var m [len(chatMessageShape)][]byte
-		if !api.ReadFields(v, true, chatMessageShape[:], m[:]) || m[0] == nil || m[1] == nil {
+		if !rawjson.ReadFields(v, true, chatMessageShape[:], m[:]) || m[0] == nil || m[1] == nil {
 			ok = false
 			return false
 		}
@@ -192,7 +192,7 @@ func appendTurns(out []byte, texts []turnText) []byte {
 		case 1:
 			for _, m := range texts[i:j] {
 				if m.role == role && m.block() {
-					out = api.AppendJSONLiteral(out, m.text, true)
+					out = rawjson.AppendLiteral(out, m.text, true)
 				}
 			}
 		default:
@@ -245,7 +245,7 @@ func appendTextBlock(out, lit []byte) []byte {
 	if len(lit) == 2 {
 		return append(out, `{"type":"text"}`...)
 	}
-	out = api.AppendJSONLiteral(append(out, `{"type":"text","text":`...), lit, true)
+	out = rawjson.AppendLiteral(append(out, `{"type":"text","text":`...), lit, true)
 	return append(out, '}')
 }
 
@@ -255,7 +255,7 @@ func stringOrStrings(stop []byte) bool {
 		return true
 	}
 	ok := true
-	return api.EachValidElement(stop, func(v []byte) bool {
+	return rawjson.EachValidElement(stop, func(v []byte) bool {
 		ok = v[0] == '"'
 		return ok
 	}) && ok
@@ -268,18 +268,18 @@ func appendStop(out, stop []byte) []byte {
 		return out
 	}
 	if stop[0] == '"' {
-		out = api.AppendJSONLiteral(append(out, `,"stop_sequences":[`...), stop, true)
+		out = rawjson.AppendLiteral(append(out, `,"stop_sequences":[`...), stop, true)
 		return append(out, ']')
 	}
 	n := 0
-	api.EachValidElement(stop, func(v []byte) bool {
+	rawjson.EachValidElement(stop, func(v []byte) bool {
 		if n == 0 {
 			out = append(out, `,"stop_sequences":[`...)
 		} else {
 			out = append(out, ',')
 		}
 		n++
-		out = api.AppendJSONLiteral(out, v, true)
+		out = rawjson.AppendLiteral(out, v, true)
 		return true
 	})
 	if n > 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -42,13 +43,13 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Message == nil {
 			return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent message_start without a message")
 		}
-		return t.start(dst, api.Text{S: e.Message.ID}, api.Text{S: e.Message.Model}, &e.Message.Usage), nil
+		return t.start(dst, rawjson.Text{S: e.Message.ID}, rawjson.Text{S: e.Message.Model}, &e.Message.Usage), nil
 	case messages.EventContentBlockStart:
 		if e.Index == nil || e.ContentBlock == nil {
 			return dst, errMalformedStart
 		}
 		b := e.ContentBlock
-		start := blockStart{typ: b.Type, text: api.Text{S: b.Text}, data: api.Text{S: b.Data}, id: api.Text{S: b.ID}, name: api.Text{S: b.Name}}
+		start := blockStart{typ: b.Type, text: rawjson.Text{S: b.Text}, data: rawjson.Text{S: b.Data}, id: rawjson.Text{S: b.ID}, name: rawjson.Text{S: b.Name}}
 		if b.Thinking != nil {
 			start.thinking.S = *b.Thinking
 		}
@@ -87,7 +88,7 @@ func (t *FromOpenAI) messageStop(dst []byte) []byte {
 
 // start begins the answer: the role chunk, and the head every chunk
 // repeats.
-func (t *FromOpenAI) start(dst []byte, id, model api.Text, u *messages.Usage) []byte {
+func (t *FromOpenAI) start(dst []byte, id, model rawjson.Text, u *messages.Usage) []byte {
 	t.started = true
 	t.usage, t.reported = *u, true
 	t.head = append(t.head[:0], `{"id":`...)
@@ -151,7 +152,7 @@ var errMalformedStart = api.Errorf(api.ErrUpstream, "the anthropic backend sent 
 // translation uses.
 type blockStart struct {
 	typ                            string
-	text, thinking, data, id, name api.Text
+	text, thinking, data, id, name rawjson.Text
 }
 
 func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte, error) {
@@ -200,7 +201,7 @@ func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
 		return dst, errMalformedDelta
 	}
 	d := e.Delta
-	var v api.Text
+	var v rawjson.Text
 	switch d.Type {
 	case messages.DeltaText:
 		v.S = d.Text
@@ -220,7 +221,7 @@ var errMalformedDelta = api.Errorf(api.ErrUpstream, "the anthropic backend sent 
 
 // appendDelta appends the chunk for a delta of type typ to content block
 // index.
-func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v api.Text) ([]byte, error) {
+func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v rawjson.Text) ([]byte, error) {
 	if !t.started || index < 0 || typ == "" {
 		return dst, errMalformedDelta
 	}
@@ -273,7 +274,7 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v api.Text
 // it).
 func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error) {
 	var ev [len(eventShape)][]byte
-	if !api.ReadFields(data, false, eventShape[:], ev[:]) {
+	if !rawjson.ReadFields(data, false, eventShape[:], ev[:]) {
 		return dst, false, nil
 	}
 	typ, index, delta, message, block, usage := ev[0], ev[1], ev[2], ev[3], ev[4], ev[5]
@@ -297,7 +298,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 		if !only(index, delta) {
 			return dst, false, nil
 		}
-		return t.fastDelta(dst, api.UintOf(index), delta)
+		return t.fastDelta(dst, rawjson.UintOf(index), delta)
 	case `"content_block_stop"`:
 		return dst, only(index), nil
 	case `"ping"`:
@@ -311,23 +312,23 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 		if !only(index, block) {
 			return dst, false, nil
 		}
-		return t.fastBlockStart(dst, api.UintOf(index), block)
+		return t.fastBlockStart(dst, rawjson.UintOf(index), block)
 	case `"message_start"`:
 		if !only(message) {
 			return dst, false, nil
 		}
 		var m [len(messageShape)][]byte
 		var u messages.Usage
-		if !api.ReadFields(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
+		if !rawjson.ReadFields(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
 			return dst, false, nil
 		}
-		return t.start(dst, api.Text{Lit: m[0]}, api.Text{Lit: m[3]}, &u), true, nil
+		return t.start(dst, rawjson.Text{Lit: m[0]}, rawjson.Text{Lit: m[3]}, &u), true, nil
 	case `"message_delta"`:
 		if delta == nil || !only(delta) && !only(delta, usage) {
 			return dst, false, nil
 		}
 		var d [len(messageDeltaShape)][]byte
-		if !api.ReadFields(delta, true, messageDeltaShape[:], d[:]) {
+		if !rawjson.ReadFields(delta, true, messageDeltaShape[:], d[:]) {
 			return dst, false, nil
 		}
 		var up *messages.Usage
@@ -353,7 +354,7 @@ func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error
 // fastDelta reads content_block_delta's delta.
 func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, bool, error) {
 	var d [len(deltaShape)][]byte
-	if !api.ReadFields(delta, true, deltaShape[:], d[:]) || d[0] == nil {
+	if !rawjson.ReadFields(delta, true, deltaShape[:], d[:]) || d[0] == nil {
 		return dst, false, nil
 	}
 	typ, ok := plainString(d[0], deltaTypes[:])
@@ -361,7 +362,7 @@ func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, b
 		return dst, false, nil
 	}
 	// The member holding the value, by delta type: d[1+i] for deltaTypes[i].
-	v := api.Text{Lit: []byte(`""`)}
+	v := rawjson.Text{Lit: []byte(`""`)}
 	for i, n := range deltaTypes {
 		if n == typ {
 			if d[1+i] != nil {
@@ -378,18 +379,18 @@ func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, b
 // fastBlockStart reads content_block_start's block.
 func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]byte, bool, error) {
 	var b [len(blockShape)][]byte
-	if !api.ReadFields(block, true, blockShape[:], b[:]) || b[0] == nil {
+	if !rawjson.ReadFields(block, true, blockShape[:], b[:]) || b[0] == nil {
 		return dst, false, nil
 	}
 	typ, ok := plainString(b[0], blockTypes[:])
 	if !ok {
 		return dst, false, nil
 	}
-	lit := func(v []byte) api.Text {
+	lit := func(v []byte) rawjson.Text {
 		if v == nil {
-			return api.Text{Lit: []byte(`""`)}
+			return rawjson.Text{Lit: []byte(`""`)}
 		}
-		return api.Text{Lit: v}
+		return rawjson.Text{Lit: v}
 	}
 	start := blockStart{typ: typ, text: lit(b[1]), thinking: lit(b[2]), data: lit(b[4]), id: lit(b[5]), name: lit(b[6])}
 	out, err := t.blockStart(dst, index, &start)
@@ -399,20 +400,20 @@ func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]by
 // The shapes fastEvent reads: each member's key and the JSON type its value
 // must have. A slot's position is its index in the values read.
 var (
-	eventShape = [...]api.Field{{Key: "type", Kind: api.String}, {Key: "index", Kind: api.Uint}, {Key: "delta", Kind: api.Object},
-		{Key: "message", Kind: api.Object}, {Key: "content_block", Kind: api.Object}, {Key: "usage", Kind: api.Object}}
-	deltaShape = [...]api.Field{{Key: "type", Kind: api.String}, // then one member per deltaTypes entry
-		{Key: "text", Kind: api.String}, {Key: "thinking", Kind: api.String}, {Key: "signature", Kind: api.String}, {Key: "partial_json", Kind: api.String}}
+	eventShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, {Key: "index", Kind: rawjson.Uint}, {Key: "delta", Kind: rawjson.Object},
+		{Key: "message", Kind: rawjson.Object}, {Key: "content_block", Kind: rawjson.Object}, {Key: "usage", Kind: rawjson.Object}}
+	deltaShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, // then one member per deltaTypes entry
+		{Key: "text", Kind: rawjson.String}, {Key: "thinking", Kind: rawjson.String}, {Key: "signature", Kind: rawjson.String}, {Key: "partial_json", Kind: rawjson.String}}
 	deltaTypes = [...]string{messages.DeltaText, messages.DeltaThinking, messages.DeltaSignature, messages.DeltaInputJSON}
-	blockShape = [...]api.Field{{Key: "type", Kind: api.String}, {Key: "text", Kind: api.String}, {Key: "thinking", Kind: api.String}, {Key: "signature", Kind: api.String},
-		{Key: "data", Kind: api.String}, {Key: "id", Kind: api.String}, {Key: "name", Kind: api.String}, {Key: "input", Kind: api.Object}}
+	blockShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, {Key: "text", Kind: rawjson.String}, {Key: "thinking", Kind: rawjson.String}, {Key: "signature", Kind: rawjson.String},
+		{Key: "data", Kind: rawjson.String}, {Key: "id", Kind: rawjson.String}, {Key: "name", Kind: rawjson.String}, {Key: "input", Kind: rawjson.Object}}
 	blockTypes   = [...]string{messages.BlockText, messages.BlockThinking, messages.BlockRedactedThinking, messages.BlockToolUse}
-	messageShape = [...]api.Field{{Key: "id", Kind: api.String}, {Key: "type", Kind: api.String}, {Key: "role", Kind: api.String}, {Key: "model", Kind: api.String},
-		{Key: "content", Kind: api.EmptyArray}, {Key: "stop_reason", Kind: api.NullOrString}, {Key: "stop_sequence", Kind: api.NullOrString}, {Key: "usage", Kind: api.Object}}
-	messageDeltaShape = [...]api.Field{{Key: "stop_reason", Kind: api.NullOrString}, {Key: "stop_sequence", Kind: api.NullOrString}}
-	usageShape        = [...]api.Field{{Key: "input_tokens", Kind: api.Uint}, {Key: "output_tokens", Kind: api.Uint},
-		{Key: "cache_creation_input_tokens", Kind: api.Uint}, {Key: "cache_read_input_tokens", Kind: api.Uint},
-		{Key: "service_tier", Kind: api.String}, {Key: "server_tool_use", Kind: api.Any}, {Key: "cache_creation", Kind: api.Any}}
+	messageShape = [...]rawjson.Field{{Key: "id", Kind: rawjson.String}, {Key: "type", Kind: rawjson.String}, {Key: "role", Kind: rawjson.String}, {Key: "model", Kind: rawjson.String},
+		{Key: "content", Kind: rawjson.EmptyArray}, {Key: "stop_reason", Kind: rawjson.NullOrString}, {Key: "stop_sequence", Kind: rawjson.NullOrString}, {Key: "usage", Kind: rawjson.Object}}
+	messageDeltaShape = [...]rawjson.Field{{Key: "stop_reason", Kind: rawjson.NullOrString}, {Key: "stop_sequence", Kind: rawjson.NullOrString}}
+	usageShape        = [...]rawjson.Field{{Key: "input_tokens", Kind: rawjson.Uint}, {Key: "output_tokens", Kind: rawjson.Uint},
+		{Key: "cache_creation_input_tokens", Kind: rawjson.Uint}, {Key: "cache_read_input_tokens", Kind: rawjson.Uint},
+		{Key: "service_tier", Kind: rawjson.String}, {Key: "server_tool_use", Kind: rawjson.Any}, {Key: "cache_creation", Kind: rawjson.Any}}
 	stopReasons = [...]string{messages.StopEndTurn, messages.StopMaxTokens, messages.StopSequence, messages.StopToolUse,
 		messages.StopPauseTurn, messages.StopRefusal, messages.StopContextLimit}
 )
@@ -420,11 +421,11 @@ var (
 // readUsage reads a usage object; false when it is not plainly shaped.
 func readUsage(raw []byte, u *messages.Usage) bool {
 	var v [len(usageShape)][]byte
-	if !api.ReadFields(raw, true, usageShape[:], v[:]) {
+	if !rawjson.ReadFields(raw, true, usageShape[:], v[:]) {
 		return false
 	}
-	u.InputTokens, u.OutputTokens = api.UintOf(v[0]), api.UintOf(v[1])
-	u.CacheCreationInputTokens, u.CacheReadInputTokens = api.UintOf(v[2]), api.UintOf(v[3])
+	u.InputTokens, u.OutputTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1])
+	u.CacheCreationInputTokens, u.CacheReadInputTokens = rawjson.UintOf(v[2]), rawjson.UintOf(v[3])
 	return true
 }
 

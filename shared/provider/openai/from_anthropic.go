@@ -11,6 +11,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
 // providerName is how refusals name this provider.
@@ -620,4 +621,4 @@ func marshal(v any) ([]byte, error) {
 
 // appendString appends s as a JSON string, escaping only what JSON needs
 // (no HTML escaping).
-func appendString(dst []byte, s string) []byte { return api.AppendJSONString(dst, s, false) }
+func appendString(dst []byte, s string) []byte { return rawjson.AppendString(dst, s, false) }

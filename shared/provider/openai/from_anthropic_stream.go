@@ -11,6 +11,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -107,14 +108,14 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 		if r == nil {
 			r = d.Reasoning
 		}
-		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: api.Text{S: d.ReasoningSignature},
+		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: rawjson.Text{S: d.ReasoningSignature},
 			redacted: d.RedactedReasoning, content: strOf(d.Content), refusal: strOf(d.Refusal)})
 		for _, tc := range d.ToolCalls {
 			var idx int64
 			if tc.Index != nil {
 				idx = *tc.Index
 			}
-			dst = t.toolDelta(dst, idx, api.Text{S: tc.ID}, api.Text{S: tc.Function.Name}, api.Text{S: tc.Function.Arguments})
+			dst = t.toolDelta(dst, idx, rawjson.Text{S: tc.ID}, rawjson.Text{S: tc.Function.Name}, rawjson.Text{S: tc.Function.Arguments})
 		}
 		if ch.FinishReason != nil {
 			dst = t.finishDelta(dst, *ch.FinishReason, ch.StopReason)
@@ -125,7 +126,7 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 
 // textDelta is what a choice's delta says besides its tool calls.
 type textDelta struct {
-	reasoning, signature, content, refusal api.Text
+	reasoning, signature, content, refusal rawjson.Text
 	redacted                               []string
 }
 
@@ -179,7 +180,7 @@ func (t *fromAnthropic) finishDelta(dst []byte, finish string, stopReason json.R
 
 // toolDelta opens a tool_use block for a call seen first, then sends its
 // argument text as input_json_delta.
-func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args api.Text) []byte {
+func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args rawjson.Text) []byte {
 	var tb *toolBlock
 	for i := range t.st.tools {
 		if t.st.tools[i].index == idx {
@@ -216,11 +217,11 @@ func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args api.Text
 }
 
 // strOf is the string p points to; none when nil.
-func strOf(p *string) api.Text {
+func strOf(p *string) rawjson.Text {
 	if p == nil {
-		return api.Text{}
+		return rawjson.Text{}
 	}
-	return api.Text{S: *p}
+	return rawjson.Text{S: *p}
 }
 
 func (t *fromAnthropic) start(dst []byte, id string) []byte {
@@ -302,7 +303,7 @@ func (t *fromAnthropic) closeBlock(dst []byte) []byte {
 }
 
 // delta sends a content_block_delta of the open block.
-func (t *fromAnthropic) delta(dst []byte, typ, field string, text api.Text) []byte {
+func (t *fromAnthropic) delta(dst []byte, typ, field string, text rawjson.Text) []byte {
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"`...)
@@ -396,7 +397,7 @@ func streamError(data []byte) error {
 // it).
 func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	var c [len(chunkShape)][]byte
-	if !api.ReadFields(data, false, chunkShape[:], c[:]) {
+	if !rawjson.ReadFields(data, false, chunkShape[:], c[:]) {
 		return dst, false
 	}
 	id, choices, usage := c[0], c[1], c[2]
@@ -410,9 +411,9 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	n := 0
 	if choices != nil && choices[0] == '[' {
 		ok := true
-		api.EachValidElement(choices, func(v []byte) bool {
+		rawjson.EachValidElement(choices, func(v []byte) bool {
 			n++
-			ok = n == 1 && api.ReadFields(v, true, choiceShape[:], ch[:])
+			ok = n == 1 && rawjson.ReadFields(v, true, choiceShape[:], ch[:])
 			return ok
 		})
 		if !ok {
@@ -421,12 +422,12 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	}
 	var finish string
 	if n == 1 {
-		if ch[1] != nil && !api.ReadFields(ch[1], true, deltaShape[:], d[:]) {
+		if ch[1] != nil && !rawjson.ReadFields(ch[1], true, deltaShape[:], d[:]) {
 			return dst, false
 		}
 		if tc := d[6]; tc != nil && tc[0] == '[' {
 			ok := true
-			api.EachValidElement(tc, func(v []byte) bool {
+			rawjson.EachValidElement(tc, func(v []byte) bool {
 				_, _, _, _, ok = readToolCall(v)
 				return ok
 			})
@@ -456,7 +457,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 		t.st.wire = u
 		t.setUsage(&u)
 	}
-	if n == 0 || api.UintOf(ch[0]) != 0 {
+	if n == 0 || rawjson.UintOf(ch[0]) != 0 {
 		return dst, true // no choice, or not the first: Sluice never asks for n > 1
 	}
 	reasoning := d[3]
@@ -465,7 +466,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	}
 	dst = t.text(dst, &textDelta{reasoning: litOf(reasoning), signature: litOf(d[5]), content: litOf(d[1]), refusal: litOf(d[2])})
 	if tc := d[6]; tc != nil && tc[0] == '[' {
-		api.EachValidElement(tc, func(v []byte) bool {
+		rawjson.EachValidElement(tc, func(v []byte) bool {
 			idx, callID, name, args, _ := readToolCall(v)
 			dst = t.toolDelta(dst, idx, callID, name, args)
 			return true
@@ -480,33 +481,33 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 // decoding skips too; the usual ones come first, as they are looked up in
 // order.
 var (
-	chunkShape = [...]api.Field{{Key: "id", Kind: api.NullOrString}, {Key: "choices", Kind: api.NullOrArray}, {Key: "usage", Kind: api.NullOrObject},
+	chunkShape = [...]rawjson.Field{{Key: "id", Kind: rawjson.NullOrString}, {Key: "choices", Kind: rawjson.NullOrArray}, {Key: "usage", Kind: rawjson.NullOrObject},
 		// ignored: OpenAI's, then Azure's, Groq's and OpenRouter's.
-		{Key: "object", Kind: api.String}, {Key: "created", Kind: api.Uint}, {Key: "model", Kind: api.String},
-		{Key: "service_tier", Kind: api.NullOrString}, {Key: "system_fingerprint", Kind: api.NullOrString}, {Key: "obfuscation", Kind: api.String},
-		{Key: "prompt_filter_results", Kind: api.Any}, {Key: "x_groq", Kind: api.Any}, {Key: "provider", Kind: api.String}}
-	choiceShape = [...]api.Field{{Key: "index", Kind: api.Uint}, {Key: "delta", Kind: api.Object},
-		{Key: "finish_reason", Kind: api.NullOrString}, {Key: "stop_reason", Kind: api.Any},
+		{Key: "object", Kind: rawjson.String}, {Key: "created", Kind: rawjson.Uint}, {Key: "model", Kind: rawjson.String},
+		{Key: "service_tier", Kind: rawjson.NullOrString}, {Key: "system_fingerprint", Kind: rawjson.NullOrString}, {Key: "obfuscation", Kind: rawjson.String},
+		{Key: "prompt_filter_results", Kind: rawjson.Any}, {Key: "x_groq", Kind: rawjson.Any}, {Key: "provider", Kind: rawjson.String}}
+	choiceShape = [...]rawjson.Field{{Key: "index", Kind: rawjson.Uint}, {Key: "delta", Kind: rawjson.Object},
+		{Key: "finish_reason", Kind: rawjson.NullOrString}, {Key: "stop_reason", Kind: rawjson.Any},
 		// ignored: OpenAI's, then Azure's, SGLang's and OpenRouter's.
-		{Key: "logprobs", Kind: api.Any}, {Key: "content_filter_results", Kind: api.Any}, {Key: "matched_stop", Kind: api.Any},
-		{Key: "native_finish_reason", Kind: api.NullOrString}}
-	deltaShape = [...]api.Field{{Key: "role", Kind: api.NullOrString}, {Key: "content", Kind: api.NullOrString}, {Key: "refusal", Kind: api.NullOrString},
-		{Key: "reasoning_content", Kind: api.NullOrString}, {Key: "reasoning", Kind: api.NullOrString},
-		{Key: "reasoning_signature", Kind: api.NullOrString}, {Key: "tool_calls", Kind: api.NullOrArray},
+		{Key: "logprobs", Kind: rawjson.Any}, {Key: "content_filter_results", Kind: rawjson.Any}, {Key: "matched_stop", Kind: rawjson.Any},
+		{Key: "native_finish_reason", Kind: rawjson.NullOrString}}
+	deltaShape = [...]rawjson.Field{{Key: "role", Kind: rawjson.NullOrString}, {Key: "content", Kind: rawjson.NullOrString}, {Key: "refusal", Kind: rawjson.NullOrString},
+		{Key: "reasoning_content", Kind: rawjson.NullOrString}, {Key: "reasoning", Kind: rawjson.NullOrString},
+		{Key: "reasoning_signature", Kind: rawjson.NullOrString}, {Key: "tool_calls", Kind: rawjson.NullOrArray},
 		// ignored: OpenRouter's structured copy of the reasoning text.
-		{Key: "reasoning_details", Kind: api.Any}}
-	toolCallShape = [...]api.Field{{Key: "index", Kind: api.Uint}, {Key: "id", Kind: api.NullOrString},
-		{Key: "type", Kind: api.NullOrString}, {Key: "function", Kind: api.Object}}
-	functionShape = [...]api.Field{{Key: "name", Kind: api.NullOrString}, {Key: "arguments", Kind: api.NullOrString}}
-	usageShape    = [...]api.Field{{Key: "prompt_tokens", Kind: api.Uint}, {Key: "completion_tokens", Kind: api.Uint}, {Key: "total_tokens", Kind: api.Uint},
-		{Key: "prompt_tokens_details", Kind: api.NullOrObject}, {Key: "completion_tokens_details", Kind: api.NullOrObject},
+		{Key: "reasoning_details", Kind: rawjson.Any}}
+	toolCallShape = [...]rawjson.Field{{Key: "index", Kind: rawjson.Uint}, {Key: "id", Kind: rawjson.NullOrString},
+		{Key: "type", Kind: rawjson.NullOrString}, {Key: "function", Kind: rawjson.Object}}
+	functionShape = [...]rawjson.Field{{Key: "name", Kind: rawjson.NullOrString}, {Key: "arguments", Kind: rawjson.NullOrString}}
+	usageShape    = [...]rawjson.Field{{Key: "prompt_tokens", Kind: rawjson.Uint}, {Key: "completion_tokens", Kind: rawjson.Uint}, {Key: "total_tokens", Kind: rawjson.Uint},
+		{Key: "prompt_tokens_details", Kind: rawjson.NullOrObject}, {Key: "completion_tokens_details", Kind: rawjson.NullOrObject},
 		// ignored: DeepSeek's cache figures.
-		{Key: "prompt_cache_hit_tokens", Kind: api.Uint}, {Key: "prompt_cache_miss_tokens", Kind: api.Uint}}
-	promptDetailsShape = [...]api.Field{{Key: "cached_tokens", Kind: api.Uint}, {Key: "audio_tokens", Kind: api.Uint},
-		{Key: "cache_write_tokens", Kind: api.Uint}}
-	completionDetailsShape = [...]api.Field{{Key: "reasoning_tokens", Kind: api.Uint}, {Key: "audio_tokens", Kind: api.Uint},
+		{Key: "prompt_cache_hit_tokens", Kind: rawjson.Uint}, {Key: "prompt_cache_miss_tokens", Kind: rawjson.Uint}}
+	promptDetailsShape = [...]rawjson.Field{{Key: "cached_tokens", Kind: rawjson.Uint}, {Key: "audio_tokens", Kind: rawjson.Uint},
+		{Key: "cache_write_tokens", Kind: rawjson.Uint}}
+	completionDetailsShape = [...]rawjson.Field{{Key: "reasoning_tokens", Kind: rawjson.Uint}, {Key: "audio_tokens", Kind: rawjson.Uint},
 		// ignored
-		{Key: "accepted_prediction_tokens", Kind: api.Uint}, {Key: "rejected_prediction_tokens", Kind: api.Uint}}
+		{Key: "accepted_prediction_tokens", Kind: rawjson.Uint}, {Key: "rejected_prediction_tokens", Kind: rawjson.Uint}}
 	finishReasons = [...]string{chat.FinishStop, chat.FinishLength, chat.FinishToolCalls, chat.FinishContentFilter, "function_call"}
 )
 
@@ -514,44 +515,44 @@ var (
 // when it is not plainly shaped.
 func readChunkUsage(raw []byte, u *chat.Usage) bool {
 	var v [len(usageShape)][]byte
-	if !api.ReadFields(raw, true, usageShape[:], v[:]) {
+	if !rawjson.ReadFields(raw, true, usageShape[:], v[:]) {
 		return false
 	}
-	u.PromptTokens, u.CompletionTokens, u.TotalTokens = api.UintOf(v[0]), api.UintOf(v[1]), api.UintOf(v[2])
+	u.PromptTokens, u.CompletionTokens, u.TotalTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1]), rawjson.UintOf(v[2])
 	if p := v[3]; p != nil && p[0] == '{' {
 		var d [len(promptDetailsShape)][]byte
-		if !api.ReadFields(p, true, promptDetailsShape[:], d[:]) {
+		if !rawjson.ReadFields(p, true, promptDetailsShape[:], d[:]) {
 			return false
 		}
-		u.PromptTokensDetails = &chat.PromptTokensDetails{CachedTokens: api.UintOf(d[0]), AudioTokens: api.UintOf(d[1]), CacheWriteTokens: api.UintOf(d[2])}
+		u.PromptTokensDetails = &chat.PromptTokensDetails{CachedTokens: rawjson.UintOf(d[0]), AudioTokens: rawjson.UintOf(d[1]), CacheWriteTokens: rawjson.UintOf(d[2])}
 	}
 	if c := v[4]; c != nil && c[0] == '{' {
 		var d [len(completionDetailsShape)][]byte
-		if !api.ReadFields(c, true, completionDetailsShape[:], d[:]) {
+		if !rawjson.ReadFields(c, true, completionDetailsShape[:], d[:]) {
 			return false
 		}
-		u.CompletionTokensDetails = &chat.CompletionTokensDetails{ReasoningTokens: api.UintOf(d[0]), AudioTokens: api.UintOf(d[1])}
+		u.CompletionTokensDetails = &chat.CompletionTokensDetails{ReasoningTokens: rawjson.UintOf(d[0]), AudioTokens: rawjson.UintOf(d[1])}
 	}
 	return true
 }
 
 // readToolCall reads one tool call of a delta; ok is false when it is not
 // plainly shaped.
-func readToolCall(v []byte) (idx int64, id, name, args api.Text, ok bool) {
+func readToolCall(v []byte) (idx int64, id, name, args rawjson.Text, ok bool) {
 	var tc [len(toolCallShape)][]byte
 	var fn [len(functionShape)][]byte
-	if !api.ReadFields(v, true, toolCallShape[:], tc[:]) || tc[3] != nil && !api.ReadFields(tc[3], true, functionShape[:], fn[:]) {
-		return 0, api.Text{}, api.Text{}, api.Text{}, false
+	if !rawjson.ReadFields(v, true, toolCallShape[:], tc[:]) || tc[3] != nil && !rawjson.ReadFields(tc[3], true, functionShape[:], fn[:]) {
+		return 0, rawjson.Text{}, rawjson.Text{}, rawjson.Text{}, false
 	}
-	return api.UintOf(tc[0]), litOf(tc[1]), litOf(fn[0]), litOf(fn[1]), true
+	return rawjson.UintOf(tc[0]), litOf(tc[1]), litOf(fn[0]), litOf(fn[1]), true
 }
 
 // litOf is a string member read raw: none when absent or null.
-func litOf(v []byte) api.Text {
+func litOf(v []byte) rawjson.Text {
 	if v == nil || v[0] == 'n' {
-		return api.Text{}
+		return rawjson.Text{}
 	}
-	return api.Text{Lit: v}
+	return rawjson.Text{Lit: v}
 }
 
 // plainString is the value of a JSON string literal that needs no

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -107,7 +108,7 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 		out = append(out, `,"stream_options":{"include_usage":true}`...)
 		return append(out, body[end:]...), false
 	}
-	start, end, ok := api.MemberSpan(body, "stream_options")
+	start, end, ok := rawjson.MemberSpan(body, "stream_options")
 	if !ok {
 		return body, true
 	}
@@ -133,13 +134,13 @@ type streamRequest struct {
 
 // streamFields decodes stream and stream_options as json.Unmarshal into
 // streamRequest would, reporting whether the body decoded: with
-// api.EachMember, decoding only stream_options when present, and whole
+// rawjson.EachMember, decoding only stream_options when present, and whole
 // when the quick scan cannot read the body exactly so.
 func streamFields(body []byte) (streamRequest, bool) {
 	var p streamRequest
 	var opts []byte
 	fast := true
-	valid := api.EachMember(body, func(k, v []byte) bool {
+	valid := rawjson.EachMember(body, func(k, v []byte) bool {
 		switch {
 		case string(k) == "stream":
 			switch string(v) {
@@ -156,7 +157,7 @@ func streamFields(body []byte) (streamRequest, bool) {
 				fast = false // json.Unmarshal merges duplicates
 			}
 			opts = v
-		case api.AmbiguousKey(k, "stream"), api.AmbiguousKey(k, "stream_options"):
+		case rawjson.AmbiguousKey(k, "stream"), rawjson.AmbiguousKey(k, "stream_options"):
 			fast = false
 		}
 		return fast
@@ -201,10 +202,10 @@ func (t *Translator) Response(body []byte) ([]byte, error) {
 
 // readUsage decodes the top-level "usage" member of a response body into
 // *u, reporting whether the body decoded. Only that member is decoded
-// (api.Member finds it); a body the quick scan cannot read exactly is
+// (rawjson.Member finds it); a body the quick scan cannot read exactly is
 // decoded whole, as before.
 func readUsage[T any](body []byte, u **T) bool {
-	if v, ok := api.Member(body, "usage"); ok {
+	if v, ok := rawjson.Member(body, "usage"); ok {
 		if w, isWire := any(u).(**wireUsage); isWire && v != nil && decodeWireUsage(v, w) {
 			return true
 		}
@@ -256,7 +257,7 @@ func decodeWireUsage(v []byte, u **wireUsage) bool {
 	}
 	w := new(wireUsage)
 	ok := true
-	valid := api.EachMember(v, func(k, x []byte) bool {
+	valid := rawjson.EachMember(v, func(k, x []byte) bool {
 		switch string(k) {
 		case "prompt_tokens":
 			ok = setInt(&w.PromptTokens, x)
@@ -283,8 +284,8 @@ func decodeWireUsage(v []byte, u **wireUsage) bool {
 				w.CompletionTokensDetails = nil
 			}
 		default:
-			ok = !api.AmbiguousKey(k, "prompt_tokens") && !api.AmbiguousKey(k, "completion_tokens") &&
-				!api.AmbiguousKey(k, "prompt_tokens_details") && !api.AmbiguousKey(k, "completion_tokens_details")
+			ok = !rawjson.AmbiguousKey(k, "prompt_tokens") && !rawjson.AmbiguousKey(k, "completion_tokens") &&
+				!rawjson.AmbiguousKey(k, "prompt_tokens_details") && !rawjson.AmbiguousKey(k, "completion_tokens_details")
 		}
 		return ok
 	})
@@ -303,11 +304,11 @@ func decodeDetail(x []byte, name string, dst *int64) bool {
 		return true
 	}
 	ok := true
-	valid := api.EachMember(x, func(k, v []byte) bool {
+	valid := rawjson.EachMember(x, func(k, v []byte) bool {
 		switch {
 		case string(k) == name:
 			ok = setInt(dst, v)
-		case api.AmbiguousKey(k, name):
+		case rawjson.AmbiguousKey(k, name):
 			ok = false
 		}
 		return ok
@@ -378,14 +379,14 @@ type usageChunk struct {
 
 // readUsageChunk reads a chunk's usage and how many choices it has, as
 // json.Unmarshal into usageChunk would, reporting whether it decoded:
-// without reflection (api.EachMember, decodeWireUsage) when the chunk is
+// without reflection (rawjson.EachMember, decodeWireUsage) when the chunk is
 // plain, whole with json.Unmarshal when it is not.
 func readUsageChunk(data []byte) (*wireUsage, int, bool) {
 	var u *wireUsage
 	choices := 0
 	fast := true
 	seen := 0
-	valid := api.EachMember(data, func(k, v []byte) bool {
+	valid := rawjson.EachMember(data, func(k, v []byte) bool {
 		switch {
 		case string(k) == "choices" && seen&1 == 0:
 			seen |= 1
@@ -401,7 +402,7 @@ func readUsageChunk(data []byte) (*wireUsage, int, bool) {
 		case string(k) == "usage" && seen&2 == 0:
 			seen |= 2
 			fast = decodeWireUsage(v, &u)
-		case api.AmbiguousKey(k, "choices"), api.AmbiguousKey(k, "usage"):
+		case rawjson.AmbiguousKey(k, "choices"), rawjson.AmbiguousKey(k, "usage"):
 			fast = false // a duplicate, or a key encoding/json may fold
 		}
 		return fast
@@ -520,7 +521,7 @@ func setModel(body []byte, model string) ([]byte, error) {
 // topLevelString finds the value of key in a JSON object: the byte span of
 // its encoded string and its decoded value.
 func topLevelString(body []byte, key string) (start, end int, value string, ok bool) {
-	start, end, ok = api.MemberSpan(body, key)
+	start, end, ok = rawjson.MemberSpan(body, key)
 	if !ok || json.Unmarshal(body[start:end], &value) != nil {
 		return 0, 0, "", false
 	}

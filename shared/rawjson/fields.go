@@ -1,4 +1,4 @@
-package api
+package rawjson
 
 // Field is one key of a JSON object read by ReadFields, with the kind of
 // JSON value it must hold.

@@ -1,4 +1,4 @@
-package api
+package rawjson
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestAppendJSONString(t *testing.T) {
+func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote\back`, "line\nbreak\r\ttab\x01\b\f\x7f", "<a href='x'>&</a>",
 		"ünïcødé 漢字 🙂", "bad \xff utf8", "sep\u2028\u2029"} {
 		for _, html := range []bool{true, false} {
@@ -14,15 +14,15 @@ func TestAppendJSONString(t *testing.T) {
 			enc := json.NewEncoder(&want)
 			enc.SetEscapeHTML(html)
 			enc.Encode(s)
-			if got := string(AppendJSONString(nil, s, html)); got != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-				t.Errorf("AppendJSONString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
+			if got := string(AppendString(nil, s, html)); got != string(bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+				t.Errorf("AppendString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
 			}
 		}
 	}
 }
 
-// FuzzAppendJSONString checks AppendJSONString against encoding/json.
-func FuzzAppendJSONString(f *testing.F) {
+// FuzzAppendString checks AppendString against encoding/json.
+func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "plain", "line\nbreak\r\ttab\x01\b\f\x7f", "<a>&amp;", "bad \xff utf8", "sep\u2028\u2029 🙂"} {
 		f.Add(s, true)
 	}
@@ -33,15 +33,15 @@ func FuzzAppendJSONString(f *testing.F) {
 		if err := enc.Encode(s); err != nil {
 			t.Fatal(err)
 		}
-		if got := AppendJSONString(nil, s, html); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
-			t.Fatalf("AppendJSONString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
+		if got := AppendString(nil, s, html); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+			t.Fatalf("AppendString(%q, html=%v) = %s, want %s", s, html, got, want.Bytes())
 		}
 	})
 }
 
-// FuzzAppendJSONLiteral checks AppendJSONLiteral against its definition:
-// json.Unmarshal of the literal into a string, then AppendJSONString.
-func FuzzAppendJSONLiteral(f *testing.F) {
+// FuzzAppendLiteral checks AppendLiteral against its definition:
+// json.Unmarshal of the literal into a string, then AppendString.
+func FuzzAppendLiteral(f *testing.F) {
 	for _, s := range []string{`""`, `"plain"`, `"q\"uote\\back\/"`, `"line\nbreak\r\ttab\b\f"`, `"<a>&amp;"`,
 		`"\u00e9\u6f22 🙂 \ud83d\ude42"`, `"lone \ud83d here"`, `"low \ude42 first"`, `"\ud83d\u0041"`, "\"bad \xff utf8\"",
 		`"sep\u2028 ` + "\u2029" + `"`, `"\u0000\u001f"`} {
@@ -52,9 +52,9 @@ func FuzzAppendJSONLiteral(f *testing.F) {
 		if len(lit) < 2 || lit[0] != '"' || !bytes.Equal(bytes.TrimSpace(lit), lit) || json.Unmarshal(lit, &s) != nil {
 			return
 		}
-		want := AppendJSONString(nil, s, html)
-		if got := AppendJSONLiteral([]byte("x"), lit, html); !bytes.Equal(got[1:], want) || got[0] != 'x' {
-			t.Fatalf("AppendJSONLiteral(%s, html=%v) = %s, want %s", lit, html, got[1:], want)
+		want := AppendString(nil, s, html)
+		if got := AppendLiteral([]byte("x"), lit, html); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+			t.Fatalf("AppendLiteral(%s, html=%v) = %s, want %s", lit, html, got[1:], want)
 		}
 	})
 }

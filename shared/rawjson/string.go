@@ -1,4 +1,4 @@
-package api
+package rawjson
 
 import (
 	"bytes"
@@ -7,10 +7,10 @@ import (
 	"unsafe"
 )
 
-// AppendJSONString appends s as a JSON string without reflection, escaped
+// AppendString appends s as a JSON string without reflection, escaped
 // as encoding/json does: control characters, invalid UTF-8 (as U+FFFD),
 // U+2028 and U+2029, and, when escapeHTML is set, '<', '>' and '&'.
-func AppendJSONString(dst []byte, s string, escapeHTML bool) []byte {
+func AppendString(dst []byte, s string, escapeHTML bool) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -63,19 +63,19 @@ func AppendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 	return append(dst, '"')
 }
 
-// AppendJSONLiteral appends the value of lit, a JSON string literal from a
-// valid JSON text (quotes included), as AppendJSONString writes that value
-// once decoded: the bytes json.Unmarshal into a string and AppendJSONString
+// AppendLiteral appends the value of lit, a JSON string literal from a
+// valid JSON text (quotes included), as AppendString writes that value
+// once decoded: the bytes json.Unmarshal into a string and AppendString
 // would give, without the string in between. Stream translators use it to
 // carry a text delta from one protocol's event into another's.
-func AppendJSONLiteral(dst, lit []byte, escapeHTML bool) []byte {
+func AppendLiteral(dst, lit []byte, escapeHTML bool) []byte {
 	body := lit[1 : len(lit)-1]
 	if bytes.IndexByte(body, '\\') >= 0 || !utf8.Valid(body) {
 		var buf [512]byte
 		body = unquote(buf[:0], body)
 	}
 	// The string does not outlive the call, and body is not written meanwhile.
-	return AppendJSONString(dst, unsafe.String(unsafe.SliceData(body), len(body)), escapeHTML)
+	return AppendString(dst, unsafe.String(unsafe.SliceData(body), len(body)), escapeHTML)
 }
 
 // AppendUnquoted appends the value of lit, a JSON string literal from a
@@ -163,7 +163,7 @@ func hex4(b []byte) rune {
 
 // Text is a string read from an upstream message on its way into another
 // protocol's: decoded (S), or the JSON string literal it came as (Lit),
-// which is carried across without being decoded (AppendJSONLiteral). Lit
+// which is carried across without being decoded (AppendLiteral). Lit
 // wins when set.
 type Text struct {
 	S   string
@@ -173,12 +173,12 @@ type Text struct {
 // Empty reports whether the string is "".
 func (v Text) Empty() bool { return v.S == "" && len(v.Lit) <= 2 }
 
-// AppendJSON appends the string as JSON, escaped as AppendJSONString does.
+// AppendJSON appends the string as JSON, escaped as AppendString does.
 func (v Text) AppendJSON(dst []byte, escapeHTML bool) []byte {
 	if v.Lit != nil {
-		return AppendJSONLiteral(dst, v.Lit, escapeHTML)
+		return AppendLiteral(dst, v.Lit, escapeHTML)
 	}
-	return AppendJSONString(dst, v.S, escapeHTML)
+	return AppendString(dst, v.S, escapeHTML)
 }
 
 // AppendValue appends the string itself.

@@ -1,4 +1,4 @@
-package api
+package rawjson
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 )
 
 func FuzzValidJSON(f *testing.F) {
-	for _, s := range append(peekSeeds,
+	for _, s := range append(bodies,
 		``, ` `, `1`, `-0.5e+3`, `01`, `1.`, `.5`, `-`, `1e`, `"\u12"`, `"\u12G4"`, `"a\qb"`, "\"\x01\"", `"\/"`,
 		`[1,]`, `[,1]`, `{"a":1,}`, `{"a"}`, `{a:1}`, `[[[]]]`, `tru`, `nulll`, `[true,false,null]`, " {} \n",
 		strings.Repeat("[", maxDepth+5)+strings.Repeat("]", maxDepth+5),
@@ -22,7 +22,7 @@ func FuzzValidJSON(f *testing.F) {
 }
 
 func BenchmarkValidJSON(b *testing.B) {
-	body := peekBenchBody()
+	body := benchBody()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		if !validJSON(body) {
@@ -32,7 +32,7 @@ func BenchmarkValidJSON(b *testing.B) {
 }
 
 func BenchmarkJSONValid(b *testing.B) {
-	body := peekBenchBody()
+	body := benchBody()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		if !json.Valid(body) {
