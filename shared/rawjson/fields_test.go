@@ -6,11 +6,7 @@ func TestReadFields(t *testing.T) {
 	fields := []Field{{Key: "type", Kind: String}, {Key: "index", Kind: Uint}, {Key: "stop", Kind: NullOrString},
 		{Key: "delta", Kind: Object}, {Key: "content", Kind: EmptyArray}, {Key: "extra", Kind: Any},
 		{Key: "usage", Kind: NullOrObject}, {Key: "choices", Kind: NullOrArray}}
-	for _, c := range []struct {
-		in   string
-		ok   bool
-		want []string // per field, "" when absent
-	}{
+	checkFields(t, fields, []fieldsCase{
 		{`{"type":"a","index":12,"stop":null,"delta":{"x":[1]},"content":[ ],"extra":[1,{}]}`, true, []string{`"a"`, "12", "null", `{"x":[1]}`, "[ ]", "[1,{}]"}},
 		{`{"usage":null,"choices":null}`, true, []string{"", "", "", "", "", "", "null", "null"}},
 		{`{"usage":{},"choices":[{}]}`, true, []string{"", "", "", "", "", "", "{}", "[{}]"}},
@@ -34,33 +30,14 @@ func TestReadFields(t *testing.T) {
 		{`{"choices":""}`, false, nil},
 		{`{"type":"a"`, false, nil}, // not JSON
 		{`[]`, false, nil},
-	} {
-		vals := make([][]byte, len(fields))
-		ok := ReadFields([]byte(c.in), false, fields, vals)
-		if ok != c.ok {
-			t.Errorf("ReadFields(%s) = %v, want %v", c.in, ok, c.ok)
-			continue
-		}
-		for i, w := range c.want {
-			if string(vals[i]) != w {
-				t.Errorf("ReadFields(%s): %s = %q, want %q", c.in, fields[i].Key, vals[i], w)
-			}
-		}
-	}
-	if n := UintOf([]byte("907")); n != 907 {
-		t.Errorf("UintOf(907) = %d", n)
-	}
+	})
 }
 
 func TestReadFieldsKinds(t *testing.T) {
 	fields := []Field{{Key: "type", Kind: String}, {Key: "index", Kind: Uint}, {Key: "stop", Kind: NullOrString},
 		{Key: "delta", Kind: Object}, {Key: "content", Kind: EmptyArray}, {Key: "extra", Kind: Any},
 		{Key: "list", Kind: Array}, {Key: "flag", Kind: Bool}, {Key: "num", Kind: Number}}
-	for _, c := range []struct {
-		in   string
-		ok   bool
-		want []string // per field, "" when absent
-	}{
+	checkFields(t, fields, []fieldsCase{
 		{`{"type":"a","index":12,"stop":null,"delta":{"x":[1]},"content":[ ],"extra":[1,{}],"list":[1,"a"],"flag":false,"num":-0.5e-3}`, true,
 			[]string{`"a"`, "12", "null", `{"x":[1]}`, "[ ]", "[1,{}]", `[1,"a"]`, "false", "-0.5e-3"}},
 		{` { "index" : 0 } `, true, []string{"", "0", "", "", "", "", "", "", ""}},
@@ -86,7 +63,20 @@ func TestReadFieldsKinds(t *testing.T) {
 		{`{"num":null}`, false, nil},
 		{`{"type":"a"`, false, nil}, // not JSON
 		{`[]`, false, nil},
-	} {
+	})
+}
+
+// fieldsCase is one body ReadFields reads with a test's fields: whether
+// it succeeds, and then each field's value ("" when absent).
+type fieldsCase struct {
+	in   string
+	ok   bool
+	want []string
+}
+
+func checkFields(t *testing.T, fields []Field, cases []fieldsCase) {
+	t.Helper()
+	for _, c := range cases {
 		vals := make([][]byte, len(fields))
 		ok := ReadFields([]byte(c.in), false, fields, vals)
 		if ok != c.ok {
@@ -99,6 +89,9 @@ func TestReadFieldsKinds(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestUintOf(t *testing.T) {
 	if n := UintOf([]byte("907")); n != 907 {
 		t.Errorf("UintOf(907) = %d", n)
 	}

@@ -135,6 +135,18 @@ func (r *runResult) add(o runResult) {
 	}
 }
 
+// note adds one exchange timed from t0: its sample, or its error.
+func (r *runResult) note(t0, first, done time.Time, err error) {
+	if err != nil {
+		r.errors++
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		return
+	}
+	r.samples = append(r.samples, sample{first: first.Sub(t0), total: done.Sub(t0)})
+}
+
 // check fails a run with more than 1% errors, or none answered.
 func (r runResult) check(what string) error {
 	if n := len(r.samples) + r.errors; n == 0 || r.errors*100 > n {
@@ -157,14 +169,7 @@ func closedLoop(ctx context.Context, c *http.Client, e endpoint, body []byte, co
 			for ctx.Err() == nil && time.Now().Before(end) {
 				t0 := time.Now()
 				first, done, err := exchange(ctx, c, e, body, buf)
-				if err != nil {
-					r.errors++
-					if r.firstErr == nil {
-						r.firstErr = err
-					}
-					continue
-				}
-				r.samples = append(r.samples, sample{first: first.Sub(t0), total: done.Sub(t0)})
+				r.note(t0, first, done, err)
 			}
 		})
 	}
@@ -195,14 +200,7 @@ func openLoop(ctx context.Context, c *http.Client, e endpoint, body []byte, rate
 			buf := make([]byte, 32<<10)
 			for at := range due {
 				first, done, err := exchange(ctx, c, e, body, buf)
-				if err != nil {
-					r.errors++
-					if r.firstErr == nil {
-						r.firstErr = err
-					}
-					continue
-				}
-				r.samples = append(r.samples, sample{first: first.Sub(at), total: done.Sub(at)})
+				r.note(at, first, done, err)
 			}
 		})
 	}

@@ -112,15 +112,7 @@ func interleaved(ctx context.Context, clients []*http.Client, eps []endpoint, d 
 		for i, ep := range eps {
 			t0 := time.Now()
 			first, done, err := exchange(ctx, clients[i], ep, ep.body, buf)
-			r := &results[i]
-			if err != nil {
-				r.errors++
-				if r.firstErr == nil {
-					r.firstErr = err
-				}
-				continue
-			}
-			r.samples = append(r.samples, sample{first: first.Sub(t0), total: done.Sub(t0)})
+			results[i].note(t0, first, done, err)
 		}
 	}
 	for i := range results {
