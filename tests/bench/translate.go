@@ -115,9 +115,6 @@ func interleaved(ctx context.Context, clients []*http.Client, eps []endpoint, d 
 			results[i].note(t0, first, done, err)
 		}
 	}
-	for i := range results {
-		results[i].elapsed = time.Since(start)
-	}
 	return results
 }
 
