@@ -9,8 +9,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/mock"
 )
 
 // mockPaths is where the mock server serves each provider protocol, under

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicegw/sluice/local/mock"
+	"github.com/sluicegw/sluice/shared/mock"
 )
 
 // TestLambdaLedger runs the real gateway Lambda binary (under the local

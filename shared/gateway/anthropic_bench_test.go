@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
-	"github.com/sluicegw/sluice/local/mock"
+	"github.com/sluicegw/sluice/shared/mock"
 )
 
 // anthropicClient points the official Anthropic SDK at a gateway fixture

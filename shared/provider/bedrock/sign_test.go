@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
-	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/mock"
 )
 
 var testCreds = aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}

@@ -15,8 +15,8 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
-	"github.com/sluicegw/sluice/local/mock"
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/provider/gemini"
 	"github.com/sluicegw/sluice/shared/sse"
 )

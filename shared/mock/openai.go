@@ -1,7 +1,8 @@
 // Package mock serves model providers' protocols with canned, deterministic
-// answers, so the gateway runs and is tested with no provider account. The
-// shapes follow the providers' API references; tests check them with the
-// providers' own SDKs.
+// answers, so the gateway runs and is tested with no provider account: the
+// local process puts these servers in place of backends that have no
+// credential, and tests use them as upstreams. The shapes follow the
+// providers' API references; tests check them with the providers' own SDKs.
 package mock
 
 import (
