@@ -8,9 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sluicegw/sluice/local/servers"
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/servers"
 )
 
 // TestSettleIsIdempotentPerRequestID: the same request id settled twice

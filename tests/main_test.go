@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicegw/sluice/local/servers"
-	"github.com/sluicegw/sluice/tests/testenv"
+	"github.com/sluicegw/sluice/shared/servers"
+	"github.com/sluicegw/sluice/shared/servertest"
 )
 
-var env testenv.Env
+var env servertest.Env
 
 // bin holds binaries built once for the whole test run.
 var bin struct {
@@ -32,7 +32,7 @@ var bin struct {
 }
 
 func TestMain(m *testing.M) {
-	code := testenv.Main(m, &env)
+	code := servertest.Main(m, &env)
 	if bin.dir != "" {
 		os.RemoveAll(bin.dir)
 	}

@@ -10,13 +10,13 @@ import (
 
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/servertest"
 	"github.com/sluicegw/sluice/shared/store"
-	"github.com/sluicegw/sluice/tests/testenv"
 )
 
-var env testenv.Env
+var env servertest.Env
 
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(servertest.Main(m, &env)) }
 
 func TestKeysRoundTrip(t *testing.T) {
 	st, _, _, _ := env.Store(t)

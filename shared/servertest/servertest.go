@@ -1,8 +1,8 @@
-// Package testenv gives tests the real servers they run against, started
+// Package servertest gives tests the real servers they run against, started
 // once per test binary on free loopback ports. A missing server skips the
 // test with what to install, unless SLUICE_REQUIRE_SERVERS=1, which makes
 // it a failure (CI sets it).
-package testenv
+package servertest
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sluicegw/sluice/local/servers"
+	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
 )
 
@@ -27,7 +27,7 @@ type Env struct {
 }
 
 // Main runs the tests and then stops the servers they started. Call it from
-// TestMain: os.Exit(testenv.Main(m, &env)).
+// TestMain: os.Exit(servertest.Main(m, &env)).
 func Main(m *testing.M, e *Env) int {
 	code := m.Run()
 	e.dynamo.Stop()
