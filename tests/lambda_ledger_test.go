@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicegw/sluice/shared/mock"
 )
@@ -54,6 +55,10 @@ spec:
 		json.NewDecoder(resp.Body).Decode(&u)
 		return u.Total.Requests, u.Total.InputTokens + u.Total.OutputTokens
 	}
+	// The Lambda's per-minute windows are fixed calendar minutes on the real
+	// clock: three requests that straddle a minute's end would count in two
+	// windows, so the test starts them well inside one.
+	awayFromMinuteEnd(time.Now(), 15*time.Second, time.Sleep)
 	var sum int64
 	for i, want := range []string{"1", "0"} {
 		resp, body := httpDo(t, http.MethodPost, p.url("/v1/chat/completions"), p.key, chatBody("gpt-4o-mini", "lambda", ""))
@@ -71,5 +76,14 @@ spec:
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
 		resp.Header.Get("X-Ratelimit-Remaining-Requests") != "0" || !strings.Contains(body, "rate_limit_error") {
 		t.Fatalf("past the limit: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// awayFromMinuteEnd waits, through sleep, until at least margin remains of
+// the calendar minute now falls in.
+func awayFromMinuteEnd(now time.Time, margin time.Duration, sleep func(time.Duration)) {
+	left := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
+	if left < margin {
+		sleep(left)
 	}
 }
