@@ -71,6 +71,7 @@ type Config struct {
 // door's relay; Exec to Next is the function's init phase.
 type ColdStart struct {
 	Sandbox   int
+	Pid       int       // the bootstrap's process, still running when OnColdStart is called
 	Exec      time.Time // just before the bootstrap was forked and executed
 	Next      time.Time // the runtime's first /next arrived: init was done
 	Invoked   time.Time // the first event was handed to the runtime

@@ -584,7 +584,7 @@ func TestColdStart(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("OnColdStart not called")
 			}
-			if cs.Sandbox != 1 || cs.Exec.IsZero() || !cs.Exec.Before(cs.Next) || cs.Invoked.Before(cs.Next) || cs.FirstByte.Before(cs.Invoked) {
+			if cs.Sandbox != 1 || cs.Pid == 0 || cs.Exec.IsZero() || !cs.Exec.Before(cs.Next) || cs.Invoked.Before(cs.Next) || cs.FirstByte.Before(cs.Invoked) {
 				t.Errorf("steps out of order: %+v", cs)
 			}
 			if cs.Init()+cs.HandOff()+cs.Invocation() != cs.Total() {

@@ -353,7 +353,7 @@ func (sb *sandbox) noteInvoked(inv *invocation) {
 	defer sb.e.mu.Unlock()
 	if !sb.invoked {
 		sb.invoked = true
-		inv.cold = &ColdStart{Sandbox: sb.id, Exec: sb.execAt, Next: sb.nextAt, Invoked: now}
+		inv.cold = &ColdStart{Sandbox: sb.id, Pid: sb.cmd.Process.Pid, Exec: sb.execAt, Next: sb.nextAt, Invoked: now}
 	}
 }
 
