@@ -178,29 +178,87 @@ func parseSchedstat(s string) (time.Duration, error) {
 	return time.Duration(ns), nil
 }
 
+// initTrace is what GODEBUG=inittrace=1 tells of a Go program's start.
+type initTrace struct {
+	main     time.Duration // the runtime's start to the end of the last package init: main begins
+	packages time.Duration // the package init functions' own time, summed
+}
+
+// parseInitTrace reads the runtime's "init PKG @T ms, C ms clock, ..." lines
+// from a program's stderr, ignoring the rest.
+func parseInitTrace(stderr string) (initTrace, error) {
+	var tr initTrace
+	n := 0
+	for line := range strings.Lines(stderr) {
+		if !strings.HasPrefix(line, "init ") {
+			continue
+		}
+		var pkg string
+		var at, clock float64
+		if _, err := fmt.Sscanf(line, "init %s @%f ms, %f ms clock,", &pkg, &at, &clock); err != nil {
+			return initTrace{}, fmt.Errorf("inittrace line %q: %w", strings.TrimSpace(line), err)
+		}
+		ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+		tr.main = max(tr.main, ms(at+clock))
+		tr.packages += ms(clock)
+		n++
+	}
+	if n == 0 {
+		return initTrace{}, errors.New("no inittrace lines")
+	}
+	return tr, nil
+}
+
+// lambdaInits runs the gateway Lambda n times on its own with
+// GODEBUG=inittrace=1 and the bench's environment but no Runtime API, so
+// that it wires itself up and exits in lambda.Start, and reads when its
+// main began. Separate runs, as printing the trace slows a start a little.
+func (e *env) lambdaInits(ctx context.Context, n int) ([]initTrace, error) {
+	env := append(e.lambdaEnv(), "GODEBUG=inittrace=1", "PATH="+os.Getenv("PATH"))
+	var out []initTrace
+	for range n {
+		cmd := exec.CommandContext(ctx, e.lambda)
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		cmd.Run() // it fails without a Runtime API, as meant
+		tr, err := parseInitTrace(stderr.String())
+		if err != nil {
+			return nil, fmt.Errorf("gateway Lambda with GODEBUG=inittrace=1: %w\n%s", err, stderr.String())
+		}
+		out = append(out, tr)
+	}
+	return out, nil
+}
+
 // lambdaStats are the medians and maxima of each part of the cold starts.
 type lambdaStats struct {
 	init, handOff, invocation, total, cpu [2]time.Duration // median, max
+	toMain, packages                      [2]time.Duration // from the inittrace runs
 }
 
-func statsOf(runs []lambdaStart) lambdaStats {
-	pick := func(f func(lambdaStart) time.Duration) [2]time.Duration {
-		d := make([]time.Duration, len(runs))
-		for i, r := range runs {
-			d[i] = f(r)
-		}
-		if len(d) == 0 {
-			return [2]time.Duration{}
-		}
-		return [2]time.Duration{medianOf(d), slices.Max(d)}
-	}
+func statsOf(runs []lambdaStart, inits []initTrace) lambdaStats {
 	return lambdaStats{
-		init:       pick(func(r lambdaStart) time.Duration { return r.Init() }),
-		handOff:    pick(func(r lambdaStart) time.Duration { return r.HandOff() }),
-		invocation: pick(func(r lambdaStart) time.Duration { return r.Invocation() }),
-		total:      pick(func(r lambdaStart) time.Duration { return r.Total() }),
-		cpu:        pick(func(r lambdaStart) time.Duration { return r.cpu }),
+		init:       medianMax(runs, func(r lambdaStart) time.Duration { return r.Init() }),
+		handOff:    medianMax(runs, func(r lambdaStart) time.Duration { return r.HandOff() }),
+		invocation: medianMax(runs, func(r lambdaStart) time.Duration { return r.Invocation() }),
+		total:      medianMax(runs, func(r lambdaStart) time.Duration { return r.Total() }),
+		cpu:        medianMax(runs, func(r lambdaStart) time.Duration { return r.cpu }),
+		toMain:     medianMax(inits, func(t initTrace) time.Duration { return t.main }),
+		packages:   medianMax(inits, func(t initTrace) time.Duration { return t.packages }),
 	}
+}
+
+// medianMax is the median and the maximum of a figure over runs.
+func medianMax[T any](runs []T, f func(T) time.Duration) [2]time.Duration {
+	if len(runs) == 0 {
+		return [2]time.Duration{}
+	}
+	d := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		d[i] = f(r)
+	}
+	return [2]time.Duration{medianOf(d), slices.Max(d)}
 }
 
 // lambdaRows are the summary table's rows for the Lambda's cold start.
@@ -208,7 +266,7 @@ func (r *results) lambdaRows() []row {
 	if len(r.lambda) == 0 {
 		return nil
 	}
-	s := statsOf(r.lambda)
+	s := statsOf(r.lambda, nil)
 	n := len(r.lambda)
 	return []row{
 		{fmt.Sprintf("Gateway Lambda cold start under the local emulator (exec to first answer byte), median of %d", n), dur(s.total[0]), "≤ " + dur(targetLambdaStart), verdict(s.total[0] <= targetLambdaStart), ""},
@@ -223,34 +281,40 @@ func renderLambda(r *results) string {
 	}
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	s := statsOf(r.lambda)
+	s := statsOf(r.lambda, r.lambdaInits)
 	p("\n## Gateway Lambda cold start under the local emulator\n\n")
-	p("The real gateway Lambda (`functions/gateway`, built as `make build` builds it but for this machine: %s) run by the emulator `go run ./local -lambda` uses (`local/lambdaemu`), with its environment (DynamoDB Local already running and holding the tables, the route table and the key; Redis: %s; streamed responses; %d MB). "+
-		"Each cold start is a fresh sandbox: one chat completion through the emulator's API Gateway front door starts it.\n\n", r.lambdaBinary, r.redis, lambdaMemoryMB)
-	p("| Part (median and max of %d) | Median | Max |\n|---|---:|---:|\n", len(r.lambda))
-	for _, part := range []struct {
+	p("The real gateway Lambda (`functions/gateway`, built as `make build` builds it but for this machine: %s) run by the emulator `go run ./local -lambda` uses (`local/lambdaemu`), with its environment (DynamoDB Local already running and holding the tables, the route table and the key; Redis: %s; streamed responses; the CDK stack's %s MB memory setting). "+
+		"Each cold start is a fresh sandbox: one chat completion through the emulator's API Gateway front door starts it.\n\n", r.lambdaBinary, r.redis, thousands(lambdaMemoryMB))
+	type part struct {
 		name string
 		d    [2]time.Duration
-	}{
-		{"Init: exec of the bootstrap to its first `GET /next`", s.init},
-		{"Hand-off: that `/next` to the event handed over in its answer (the emulator)", s.handOff},
-		{"First invocation: the event handed over to the first byte of the response", s.invocation},
-		{"**Cold start: exec to the first byte**", s.total},
-		{"CPU time the bootstrap had used by the end of its first invocation", s.cpu},
-	} {
-		p("| %s | %s | %s |\n", part.name, dur(part.d[0]), dur(part.d[1]))
+	}
+	parts := []part{{"Init: exec of the bootstrap to its first `GET /next`", s.init}}
+	if len(r.lambdaInits) > 0 {
+		parts = append(parts,
+			part{fmt.Sprintf("… of which the Go runtime and package init, to main (from %d separate runs with `GODEBUG=inittrace=1`)", len(r.lambdaInits)), s.toMain},
+			part{"… of which the package init functions' own time (the same runs)", s.packages})
+	}
+	parts = append(parts,
+		part{"Hand-off: that `/next` to the event handed over in its answer (the emulator)", s.handOff},
+		part{"First invocation: the event handed over to the first byte of the response", s.invocation},
+		part{"**Cold start: exec to the first byte**", s.total},
+		part{"CPU time the bootstrap had used by the end of its first invocation", s.cpu})
+	p("| Part | Median | Max |\n|---|---:|---:|\n")
+	for _, pt := range parts {
+		p("| %s | %s | %s |\n", pt.name, dur(pt.d[0]), dur(pt.d[1]))
 	}
 	var each []string
 	for _, l := range r.lambda {
 		each = append(each, dur(l.Total()))
 	}
-	p("\nEach: %s. The medians of the parts need not add up to the median cold start.\n", strings.Join(each, ", "))
+	p("\nEach cold start: %s. Median and max of %d; the medians of the parts need not add up to the median cold start.\n", strings.Join(each, ", "), len(r.lambda))
 	p("\nMeasured inside the emulator (its `OnColdStart` hook, on its monotonic clock): from just before it forks and executes the bootstrap to when the first byte of the first invocation's response body (the streamed prelude: status and headers) arrives from the runtime over the Runtime API. "+
 		"The bench's request, the event's making and the front door's relay of the answer are outside it. "+
-		"Init is the Go runtime and package init and the main's wiring up to `lambda.Start`: the DynamoDB client, the route table read from DynamoDB Local, the Redis client (made, not dialed). "+
+		"Init is the Go runtime and package init (the inittrace runs time it: the bootstrap run on its own, without a Runtime API, so that it exits in `lambda.Start`; their clock starts with the runtime's, just after exec) and the main's wiring up to `lambda.Start`: the DynamoDB client, the route table read from DynamoDB Local (a Query on the SDK client's first connection), the Redis client (made, not dialed). "+
 		"The first invocation checks the key (a DynamoDB read: the key cache is empty), routes, sends the request to the mock provider on a new connection and, once it answers, writes the response's head; the usage it then settles comes after the first byte. "+
 		"The CPU time (user + system, all threads, from /proc) covers init and the whole first invocation; close to the cold start, it says the start is bound by CPU, not by waiting. "+
-		"What AWS adds before exec (placing the sandbox, fetching the code) no local run shows, and a %d MB function there gets about %.2f of a vCPU, which stretches the CPU-bound parts.\n",
-		lambdaMemoryMB, lambdaMemoryMB/1769.0)
+		"What AWS adds before exec (placing the sandbox, fetching the code) no local run shows, and a %s MB function there gets about %.2f of a vCPU, which stretches the CPU-bound parts.\n",
+		thousands(lambdaMemoryMB), lambdaMemoryMB/1769.0)
 	return b.String()
 }

@@ -1,14 +1,17 @@
 // Command bench measures the local Sluice process against a fast mock
 // provider on loopback and reports each figure against its target: the
 // latency the gateway adds over calling the mock directly, throughput and
-// requests per gateway CPU-second, streaming time to first byte, peak memory
-// and process start to first answered request. It also compares the
+// requests per gateway CPU-second, streaming time to first byte, peak memory,
+// process start to first answered request, and the gateway Lambda's cold
+// start under the local emulator (the bootstrap's exec to the first byte of
+// its first answer, timed inside the emulator). It also compares the
 // translating path (a streamed chat completion answered by an Anthropic
 // backend, model mock-claude) with the pass-through path (mock-gpt, OpenAI)
 // against the translation cost the Go benchmarks measure. The report is
 // printed and written, with the machine it ran on, to a markdown file.
 //
 //	go run ./tests/bench -out BENCHMARKS.md
+//	go run ./tests/bench -only starts -out /tmp/starts.md  # the starts alone, to check them quickly
 //
 // The gateway, the mock providers (one process: OpenAI at /v1, Anthropic
 // at /anthropic/v1) and DynamoDB Local run as separate processes, so the

@@ -46,6 +46,7 @@ type results struct {
 	goBenchSource                 string          // where they came from
 	lambda                        []lambdaStart   // the gateway Lambda's cold starts under the emulator
 	lambdaBinary                  string          // what was built for them: GOOS/GOARCH, size
+	lambdaInits                   []initTrace     // the gateway Lambda's runtime and package init
 }
 
 // pair is one scenario run against the mock directly and through the gateway.
@@ -237,6 +238,9 @@ func (e *env) measureStarts(ctx context.Context, res *results) error {
 		res.lambdaBinary = fmt.Sprintf("%s/%s, %s", runtime.GOOS, runtime.GOARCH, mib(fi.Size()>>10))
 	}
 	if res.lambda, err = e.lambdaStarts(ctx, n); err != nil {
+		return err
+	}
+	if res.lambdaInits, err = e.lambdaInits(ctx, n); err != nil {
 		return err
 	}
 	return nil
