@@ -58,7 +58,39 @@ type Config struct {
 	// Logger gets one line per request and the function's errors; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// OnColdStart, when set, is called once for each sandbox whose first
+	// invocation got a response, after the emulator has read that response
+	// whole, with the times of the sandbox's start: it lets a benchmark
+	// time a cold start without counting its own client. It runs on the
+	// Runtime API's goroutine for that sandbox and must not block.
+	OnColdStart func(ColdStart)
 }
+
+// ColdStart is when a sandbox's start passed each step, as the emulator saw
+// it. Exec to FirstByte is the cold start a client waits for, less the front
+// door's relay; Exec to Next is the function's init phase.
+type ColdStart struct {
+	Sandbox   int
+	Pid       int       // the bootstrap's process, still running when OnColdStart is called
+	Exec      time.Time // just before the bootstrap was forked and executed
+	Next      time.Time // the runtime's first /next arrived: init was done
+	Invoked   time.Time // the first event was handed to the runtime
+	FirstByte time.Time // the first byte of that invocation's response body arrived
+}
+
+// Init is the function's init phase: exec to the runtime's first /next.
+func (c ColdStart) Init() time.Duration { return c.Next.Sub(c.Exec) }
+
+// HandOff is the emulator's own part: the first /next to the event handed
+// over in its answer.
+func (c ColdStart) HandOff() time.Duration { return c.Invoked.Sub(c.Next) }
+
+// Invocation is the first invocation up to its first byte: the event handed
+// over to the first byte of the response body.
+func (c ColdStart) Invocation() time.Duration { return c.FirstByte.Sub(c.Invoked) }
+
+// Total is exec to the first byte of the first response.
+func (c ColdStart) Total() time.Duration { return c.FirstByte.Sub(c.Exec) }
 
 const (
 	defaultConcurrency = 4

@@ -553,6 +553,58 @@ func TestFunctionError(t *testing.T) {
 	}
 }
 
+// TestColdStart: OnColdStart reports each sandbox's first invocation once,
+// its steps in order, and the first byte as it arrives: in the stream mode,
+// while the function still waits on the test.
+func TestColdStart(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			colds := make(chan ColdStart, 4)
+			h := newHarness(t, func(c *Config) {
+				c.Env = append(c.Env, m.env...)
+				c.Concurrency = 1
+				c.OnColdStart = func(cs ColdStart) { colds <- cs }
+			})
+			streamed := m.env == nil
+			if !streamed { // the buffered answer comes only once the function ends
+				h.signals.open("sse")
+			}
+			resp := h.get(t, "/sse?signal="+h.signals.url("sse"))
+			h.signals.await(t, "sse", 1)
+			let := time.Now() // the function goes on from here
+			if streamed {
+				h.signals.open("sse")
+			}
+			if body := readAll(t, resp); body != "data: 1\n\ndata: 2\n\n" {
+				t.Fatalf("body %q", body)
+			}
+			var cs ColdStart
+			select {
+			case cs = <-colds:
+			case <-time.After(10 * time.Second):
+				t.Fatal("OnColdStart not called")
+			}
+			if cs.Sandbox != 1 || cs.Pid == 0 || cs.Exec.IsZero() || !cs.Exec.Before(cs.Next) || cs.Invoked.Before(cs.Next) || cs.FirstByte.Before(cs.Invoked) {
+				t.Errorf("steps out of order: %+v", cs)
+			}
+			if cs.Init()+cs.HandOff()+cs.Invocation() != cs.Total() {
+				t.Errorf("parts %v + %v + %v do not add up to %v", cs.Init(), cs.HandOff(), cs.Invocation(), cs.Total())
+			}
+			if streamed && !cs.FirstByte.Before(let) {
+				t.Errorf("first byte at %v, after the function was let go on at %v", cs.FirstByte, let)
+			}
+			// Warm invocations of the same sandbox report nothing: the
+			// third starts only after the second's response was handled.
+			for range 2 {
+				readAll(t, h.get(t, "/plain"))
+			}
+			if len(colds) != 0 {
+				t.Errorf("warm invocations reported as cold starts: %+v", <-colds)
+			}
+		})
+	}
+}
+
 func BenchmarkFrontDoor(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {

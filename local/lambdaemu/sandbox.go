@@ -61,9 +61,13 @@ type sandbox struct {
 	killed    atomic.Bool   // we ended it on purpose
 	killOnce  sync.Once
 
+	execAt time.Time // just before the fork and exec, for Config.OnColdStart
+
 	// Guarded by e.mu.
 	state   sandboxState
 	current *invocation
+	nextAt  time.Time // the first /next
+	invoked bool      // an event has been handed to the runtime
 }
 
 // invocation is one event handed to one sandbox.
@@ -78,8 +82,9 @@ type invocation struct {
 	timer    *time.Timer
 
 	// Guarded by e.mu.
-	responded bool // /response or /error arrived
-	finished  bool // response complete, failed or timed out
+	cold      *ColdStart // the sandbox's first invocation, when Config.OnColdStart is set
+	responded bool       // /response or /error arrived
+	finished  bool       // response complete, failed or timed out
 }
 
 // result is the runtime's answer. For /response, the front door reads
@@ -113,14 +118,14 @@ func (e *Emulator) start(id int) (*sandbox, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 	}
-	go sb.srv.Serve(ln)
-
 	cmd := exec.Command(e.cfg.Bootstrap)
 	cmd.Dir = e.dir
 	cmd.Env = e.environ(ln.Addr().String())
 	cmd.Stdout, cmd.Stderr = e.out, e.out
 	cmd.SysProcAttr = procAttr()
 	cmd.WaitDelay = time.Second // output copiers, if a grandchild keeps the pipe
+	sb.execAt = time.Now()      // before the go statement, so the handlers see it
+	go sb.srv.Serve(ln)
 	if err := cmd.Start(); err != nil {
 		sb.srv.Close()
 		return nil, fmt.Errorf("lambdaemu: start %s: %w", e.cfg.Bootstrap, err)
@@ -313,6 +318,9 @@ func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
 		inv.finishLocked()
 		sb.current = nil
 	}
+	if sb.nextAt.IsZero() {
+		sb.nextAt = time.Now()
+	}
 	sb.state = stateIdle
 	e.idle = append(e.idle, sb)
 	e.broadcastLocked()
@@ -321,6 +329,9 @@ func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
 
 	select {
 	case inv := <-sb.invoke:
+		if e.cfg.OnColdStart != nil {
+			sb.noteInvoked(inv)
+		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set(headerRequestID, inv.id)
@@ -335,6 +346,31 @@ func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// noteInvoked starts the cold-start record of the sandbox's first invocation.
+func (sb *sandbox) noteInvoked(inv *invocation) {
+	now := time.Now()
+	sb.e.mu.Lock()
+	defer sb.e.mu.Unlock()
+	if !sb.invoked {
+		sb.invoked = true
+		inv.cold = &ColdStart{Sandbox: sb.id, Pid: sb.cmd.Process.Pid, Exec: sb.execAt, Next: sb.nextAt, Invoked: now}
+	}
+}
+
+// firstByteReader notes when the first byte of a body arrives.
+type firstByteReader struct {
+	io.ReadCloser
+	at time.Time
+}
+
+func (f *firstByteReader) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if n > 0 && f.at.IsZero() {
+		f.at = time.Now()
+	}
+	return n, err
+}
+
 // handleResponse passes the function's response to the front door as it
 // arrives and answers the runtime once the body has ended.
 func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
@@ -342,6 +378,11 @@ func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in flight with this id")
 		return
+	}
+	var first *firstByteReader
+	if inv.cold != nil { // set before claim, under the same lock
+		first = &firstByteReader{ReadCloser: r.Body}
+		r.Body = first
 	}
 	res := &result{req: r, done: make(chan struct{}), reply: http.StatusAccepted}
 	inv.result <- res
@@ -351,6 +392,11 @@ func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := io.Copy(io.Discard, r.Body) // whatever the front door left
 	sb.finish(inv)
+	if first != nil && !first.at.IsZero() { // the front door has stopped reading
+		c := *inv.cold
+		c.FirstByte = first.at
+		sb.e.cfg.OnColdStart(c)
+	}
 	if err != nil {
 		return // the runtime is gone, killed or timed out
 	}

@@ -1,14 +1,17 @@
 // Command bench measures the local Sluice process against a fast mock
 // provider on loopback and reports each figure against its target: the
 // latency the gateway adds over calling the mock directly, throughput and
-// requests per gateway CPU-second, streaming time to first byte, peak memory
-// and process start to first answered request. It also compares the
+// requests per gateway CPU-second, streaming time to first byte, peak memory,
+// process start to first answered request, and the gateway Lambda's cold
+// start under the local emulator (the bootstrap's exec to the first byte of
+// its first answer, timed inside the emulator). It also compares the
 // translating path (a streamed chat completion answered by an Anthropic
 // backend, model mock-claude) with the pass-through path (mock-gpt, OpenAI)
 // against the translation cost the Go benchmarks measure. The report is
 // printed and written, with the machine it ran on, to a markdown file.
 //
 //	go run ./tests/bench -out BENCHMARKS.md
+//	go run ./tests/bench -only starts -out /tmp/starts.md  # the starts alone, to check them quickly
 //
 // The gateway, the mock providers (one process: OpenAI at /v1, Anthropic
 // at /anthropic/v1) and DynamoDB Local run as separate processes, so the
@@ -40,6 +43,7 @@ type config struct {
 	keep      bool
 	serveMock string
 	gobench   string
+	only      string // "" (everything) or "starts"
 }
 
 func parseFlags() config {
@@ -53,8 +57,13 @@ func parseFlags() config {
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
 	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
+	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
+	if c.only != "" && c.only != "starts" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the only part is starts\n", c.only)
+		os.Exit(2)
+	}
 	return c
 }
 
@@ -104,7 +113,9 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	if res.goBench, res.goBenchSource, err = goBenchmarks(ctx, cfg.gobench, root); err != nil {
+	if cfg.only != "" {
+		// A partial run: no Go benchmarks.
+	} else if res.goBench, res.goBenchSource, err = goBenchmarks(ctx, cfg.gobench, root); err != nil {
 		progress("warning: %v; the report has no Go benchmarks", err)
 	}
 	if busy := res.noisiest(); busy > noisyShare {

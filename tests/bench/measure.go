@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,9 @@ type results struct {
 	translate                     translateRun    // pass-through and translating paths, streamed
 	goBench                       []goBench       // go test -bench results
 	goBenchSource                 string          // where they came from
+	lambda                        []lambdaStart   // the gateway Lambda's cold starts under the emulator
+	lambdaBinary                  string          // what was built for them: GOOS/GOARCH, size
+	lambdaInits                   []initTrace     // the gateway Lambda's runtime and package init
 }
 
 // pair is one scenario run against the mock directly and through the gateway.
@@ -164,6 +168,9 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if cfg.only == "starts" {
+		return res, e.measureStarts(ctx, res)
+	}
 	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
 		return nil, err
 	}
@@ -206,17 +213,37 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	if res.peakKB, err = memKB(e.gw.pid(), "VmHWM"); err != nil {
 		return nil, fmt.Errorf("peak RSS: %w", err)
 	}
-	e.gw.stop()
-	if res.starts, err = e.coldStarts(ctx, cfg.starts); err != nil {
-		return nil, err
-	}
-	if res.initOnly, err = e.initOnly(ctx, cfg.starts); err != nil {
-		return nil, err
-	}
-	if res.dynamoRTT, err = e.dynamoRoundTrips(ctx, 20); err != nil {
+	if err := e.measureStarts(ctx, res); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// measureStarts times the local process's starts and the gateway Lambda's
+// cold starts, with what explains them. The running gateway stops first.
+func (e *env) measureStarts(ctx context.Context, res *results) error {
+	n := e.cfg.starts
+	e.gw.stop()
+	var err error
+	if res.starts, err = e.coldStarts(ctx, n); err != nil {
+		return err
+	}
+	if res.initOnly, err = e.initOnly(ctx, n); err != nil {
+		return err
+	}
+	if res.dynamoRTT, err = e.dynamoRoundTrips(ctx, 20); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(e.lambda); err == nil {
+		res.lambdaBinary = fmt.Sprintf("%s/%s, %s", runtime.GOOS, runtime.GOARCH, mib(fi.Size()>>10))
+	}
+	if res.lambda, err = e.lambdaStarts(ctx, n); err != nil {
+		return err
+	}
+	if res.lambdaInits, err = e.lambdaInits(ctx, n); err != nil {
+		return err
+	}
+	return nil
 }
 
 // createKey makes an API key with limits through the gateway's admin API.

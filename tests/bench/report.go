@@ -144,6 +144,13 @@ func (r *results) rows() []row {
 	rows = append(rows,
 		row{"Peak RSS of the gateway process (VmHWM)", mib(r.peakKB), fmt.Sprintf("≤ %.0f MiB", targetPeakMiB), verdict(float64(r.peakKB)/1024 <= targetPeakMiB), peerRSS},
 	)
+	return append(rows, r.startRows()...)
+}
+
+// startRows are the rows of the local process's start and, beside it, the
+// gateway Lambda's cold start.
+func (r *results) startRows() []row {
+	var rows []row
 	if len(r.starts) > 0 {
 		med, worst := r.startStats()
 		rows = append(rows,
@@ -151,7 +158,7 @@ func (r *results) rows() []row {
 			row{fmt.Sprintf("Process start to first answered request, max of %d", len(r.starts)), dur(worst), "", "", ""},
 		)
 	}
-	return rows
+	return append(rows, r.lambdaRows()...)
 }
 
 func (r *results) startStats() (median, worst time.Duration) {
@@ -176,17 +183,22 @@ func medianOf(d []time.Duration) time.Duration {
 	return d[n/2]
 }
 
-// render is the whole report in markdown.
+// render is the whole report in markdown; for a partial run (-only), the
+// part measured.
 func render(r *results) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Sluice benchmarks\n\n")
+	if r.cfg.only != "" {
+		p("A partial run (`-only %s`), to check a measurement, not to publish.\n\n", r.cfg.only)
+		b.WriteString(renderTable(r.startRows()))
+		b.WriteString(renderStarts(r))
+		b.WriteString(renderLambda(r))
+		return b.String()
+	}
 	p("The local gateway process (`go run ./local`) against a mock OpenAI provider with no delays (and, for the translating path, a mock Anthropic one), on loopback.\n")
 	p("Written by `go run ./tests/bench` (`make bench`); targets from the handbook. Best Go peer: the best Go gateway measured on such a machine.\n\n")
-	p("| Metric | Measured | Target | Verdict | Best Go peer |\n|---|---:|---:|:---:|---:|\n")
-	for _, rw := range r.rows() {
-		p("| %s | %s | %s | %s | %s |\n", rw.metric, rw.measured, dash(rw.target), dash(rw.verdict), dash(rw.peer))
-	}
+	b.WriteString(renderTable(r.rows()))
 	p("\nAdded latency is the gateway's percentile minus the mock's at the same percentile, for the same request. The streaming target is judged at p50.\n")
 	if busy := r.noisiest(); busy > noisyShare {
 		p("\n**Noisy machine:** processes other than the bench's used up to %.0f%% of a core during a run (Others' CPU below); rerun on a quiet machine for firm figures.\n", busy)
@@ -220,24 +232,8 @@ func render(r *results) string {
 	p("\nCPU columns are user + system time over the gateway's measured window (/proc/PID/stat, /proc/stat for the machine), in %% of one core; all share the machine's %d cores.\n", r.machine.cores)
 
 	b.WriteString(renderTranslate(r))
-
-	if len(r.starts) > 0 {
-		p("\n## Start to first answered request\n\n")
-		var ds, rss []string
-		for _, s := range r.starts {
-			ds = append(ds, dur(s.ready))
-			rss = append(rss, mib(s.rssKB))
-		}
-		p("Each: %s.  \nRSS right after the first answer: %s.\n", strings.Join(ds, ", "), strings.Join(rss, ", "))
-		if len(r.initOnly) > 0 {
-			p("\nWhere the time goes: exec to exit of `local -h` (Go runtime and package init, no I/O) takes %s (median of %d); "+
-				"a DynamoDB Local round trip (DescribeTable) takes %s at p50 and %s at worst (%d calls). A restart reads the saved API key and "+
-				"the route table at once (two round trips side by side, the SDK client's first, on cold code), and makes the tables only when "+
-				"those reads find none; then the first request checks the key again and dials the provider.\n",
-				dur(medianOf(r.initOnly)), len(r.initOnly), dur(r.dynamoRTT.p50), dur(r.dynamoRTT.max), r.dynamoRTT.n)
-		}
-	}
-
+	b.WriteString(renderStarts(r))
+	b.WriteString(renderLambda(r))
 	b.WriteString(renderGoBench(r.goBench, r.goBenchSource))
 
 	m := r.machine
@@ -254,6 +250,40 @@ func render(r *results) string {
 	p("- Each run: %s warm-up on the same connections, then %s measured; in the mock-versus-gateway comparisons the two take turns in %d rounds, so load from elsewhere weighs on both alike.\n", r.cfg.warmup, r.cfg.duration, max(r.cfg.rounds, 1))
 	p("- Peak RSS: VmHWM of the measured gateway process after all load runs.\n")
 	p("- Start: exec of the local binary with `-manifests \"\"` (loads the stored route table, as a cold start does) to the first 200 answer to a chat completion, polled every 200 µs; it includes the local process's own start work (table check, Redis ping, API key check).\n")
+	return b.String()
+}
+
+// renderTable is the summary table.
+func renderTable(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| Metric | Measured | Target | Verdict | Best Go peer |\n|---|---:|---:|:---:|---:|\n")
+	for _, rw := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", rw.metric, rw.measured, dash(rw.target), dash(rw.verdict), dash(rw.peer))
+	}
+	return b.String()
+}
+
+// renderStarts is the section on the local process's start.
+func renderStarts(r *results) string {
+	if len(r.starts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("\n## Start to first answered request\n\n")
+	var ds, rss []string
+	for _, s := range r.starts {
+		ds = append(ds, dur(s.ready))
+		rss = append(rss, mib(s.rssKB))
+	}
+	p("Each: %s.  \nRSS right after the first answer: %s.\n", strings.Join(ds, ", "), strings.Join(rss, ", "))
+	if len(r.initOnly) > 0 {
+		p("\nWhere the time goes: exec to exit of `local -h` (Go runtime and package init, no I/O) takes %s (median of %d); "+
+			"a DynamoDB Local round trip (DescribeTable) takes %s at p50 and %s at worst (%d calls). A restart reads the saved API key and "+
+			"the route table at once (two round trips side by side, the SDK client's first, on cold code), and makes the tables only when "+
+			"those reads find none; then the first request checks the key again and dials the provider.\n",
+			dur(medianOf(r.initOnly)), len(r.initOnly), dur(r.dynamoRTT.p50), dur(r.dynamoRTT.max), r.dynamoRTT.n)
+	}
 	return b.String()
 }
 

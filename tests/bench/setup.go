@@ -29,6 +29,7 @@ type env struct {
 	cfg      config
 	tmp      string
 	local    string // the built local binary
+	lambda   string // the gateway Lambda's bootstrap, built for this machine
 	dataDir  string
 	dynamo   *servers.Server
 	db       *dynamodb.Client
@@ -66,9 +67,9 @@ func repoRoot() (string, error) {
 	}
 }
 
-// setUp builds the local binary and starts DynamoDB Local, Redis when
-// redis-server is installed, the mock provider and the gateway. The env it
-// returns, even with an error, must be closed.
+// setUp builds the local binary and the gateway Lambda, and starts DynamoDB
+// Local, Redis when redis-server is installed, the mock provider and the
+// gateway. The env it returns, even with an error, must be closed.
 func setUp(ctx context.Context, cfg config, root, tmp string) (*env, error) {
 	e := &env{cfg: cfg, tmp: tmp, local: filepath.Join(tmp, "sluice-local"), dataDir: filepath.Join(tmp, "data")}
 	progress("building ./local")
@@ -76,6 +77,10 @@ func setUp(ctx context.Context, cfg config, root, tmp string) (*env, error) {
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return e, fmt.Errorf("go build ./local: %w\n%s", err, out)
+	}
+	var err error
+	if e.lambda, err = buildLambda(ctx, root, filepath.Join(tmp, "lambda")); err != nil {
+		return e, err
 	}
 	if err := e.startStores(ctx, root); err != nil {
 		return e, err
