@@ -7,6 +7,9 @@
 //
 // With -lambda PATH it runs a real Lambda bootstrap binary behind its own
 // Runtime API and API Gateway emulation instead of the in-process handler.
+// Its settings are the Lambda functions' and its own, each a flag or, when
+// the flag is not given, an environment variable: the README's
+// configuration table lists them.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,46 +27,51 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/sluicegw/sluice/shared/ledger"
-	"github.com/sluicegw/sluice/shared/window"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "sluice local:", err)
 		os.Exit(1)
 	}
 }
 
+// run reads the settings from args and, for those not given there, from
+// the environment through lookup; then it starts the process's parts and
+// serves until ctx ends.
+//
 // The local process keeps Go's default GC (no gateway.TuneGC): its peak
 // RSS target is 40 MiB, and within it a larger heap goal bought nothing
 // measurable (GOGC=400 under a 20 MiB limit ran at the limit; with 24 MiB
 // it gained ~13% requests per CPU-second but peaked at 44 MB).
-func run() error {
-	var o options
-	fs := flag.NewFlagSet("local", flag.ExitOnError)
-	o.register(fs)
-	fs.Parse(os.Args[1:])
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: o.logLevel()}))
-	window.LogRedisTo(log)
+func run(ctx context.Context, args []string, lookup func(string) (string, bool), stderr io.Writer) error {
+	cfg, err := loadConfig(args, lookup, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.gateway.LogLevel}))
 
-	p, err := start(ctx, o, log)
+	p, err := start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer p.close()
 
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", o.addr, err)
+		return fmt.Errorf("listen %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	if addr := os.Getenv("SLUICE_PPROF"); addr != "" {
-		servePprof(addr, log)
+	if cfg.pprof != "" {
+		servePprof(cfg.pprof, log)
 	}
 	p.announce(ln.Addr().String())
 	<-ctx.Done()
@@ -71,61 +80,6 @@ func run() error {
 	defer cancel()
 	srv.Shutdown(sctx)
 	return nil
-}
-
-// options are the local process's settings: flags, or SLUICE_* variables.
-type options struct {
-	addr        string
-	manifests   string
-	dataDir     string
-	redisURL    string
-	dynamoDB    string
-	lambda      string
-	adminToken  string
-	mock        string
-	maxBody     int64
-	refresh     time.Duration
-	logLevelStr string
-	limitsFail  string
-	keyCache    time.Duration
-}
-
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.addr, "addr", env("SLUICE_ADDR", "127.0.0.1:8080"), "address to serve the gateway and admin API on ($SLUICE_ADDR)")
-	fs.StringVar(&o.manifests, "manifests", env("SLUICE_MANIFESTS", "examples"), "file or folder of manifests to apply at start; empty applies none ($SLUICE_MANIFESTS)")
-	fs.StringVar(&o.dataDir, "data-dir", env("SLUICE_DATA_DIR", ".sluice"), "where DynamoDB Local data, the API key and the admin token live ($SLUICE_DATA_DIR)")
-	fs.StringVar(&o.redisURL, "redis", env("SLUICE_REDIS_URL", ""), "Redis URL; empty runs an embedded one ($SLUICE_REDIS_URL)")
-	fs.StringVar(&o.dynamoDB, "dynamodb", env("SLUICE_DYNAMODB_ENDPOINT", ""), "use this DynamoDB endpoint instead of starting DynamoDB Local ($SLUICE_DYNAMODB_ENDPOINT)")
-	fs.StringVar(&o.lambda, "lambda", env("SLUICE_LAMBDA", ""), "serve the gateway by running this Lambda bootstrap under the built-in emulator ($SLUICE_LAMBDA)")
-	fs.StringVar(&o.adminToken, "admin-token", env("SLUICE_ADMIN_TOKEN", ""), "admin API token; empty makes one and writes it to DATA-DIR/admin-token ($SLUICE_ADMIN_TOKEN)")
-	fs.StringVar(&o.mock, "mock-providers", env("SLUICE_MOCK_PROVIDERS", "auto"), "auto: serve backends whose credential is not set from a mock provider; off: never ($SLUICE_MOCK_PROVIDERS)")
-	fs.Int64Var(&o.maxBody, "max-body", 8<<20, "request body limit in bytes")
-	fs.DurationVar(&o.refresh, "table-refresh", 10*time.Second, "how often the gateway checks for a new route table")
-	fs.StringVar(&o.limitsFail, "limits-fail", env("SLUICE_LIMITS_FAIL", "open"), "open: with Redis or the ledger down, admit requests without limits (logged); closed: refuse them ($SLUICE_LIMITS_FAIL)")
-	fs.DurationVar(&o.keyCache, "key-cache", envDuration("SLUICE_KEY_CACHE_TTL", ledger.DefaultKeyCacheTTL), "how long key records are cached: a revoked key is refused within this bound ($SLUICE_KEY_CACHE_TTL)")
-	fs.StringVar(&o.logLevelStr, "log-level", env("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error ($SLUICE_LOG_LEVEL)")
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
-func (o *options) logLevel() slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(o.logLevelStr)); err != nil {
-		return slog.LevelInfo
-	}
-	return l
 }
 
 // readOrCreate returns the trimmed content of a file in the data dir, or

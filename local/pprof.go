@@ -12,7 +12,7 @@ import (
 
 // servePprof serves net/http/pprof on addr, apart from the gateway's port:
 // a debug switch for profiling the process under load, set by
-// SLUICE_PPROF=127.0.0.1:6060 in a build with -tags pprof (so that other
+// -pprof 127.0.0.1:6060 in a build with -tags pprof (so that other
 // builds carry none of the profiler's code).
 func servePprof(addr string, log *slog.Logger) {
 	ln, err := net.Listen("tcp", addr)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
@@ -49,9 +48,9 @@ func (p *process) close() {
 // start starts the local process's parts and returns its handler. When a
 // part fails to start it stops those already started and returns the
 // failure, saying which part it was.
-func start(ctx context.Context, o options, log *slog.Logger) (*process, error) {
+func start(ctx context.Context, cfg config, log *slog.Logger) (*process, error) {
 	p := &process{log: log}
-	if err := p.start(ctx, o); err != nil {
+	if err := p.start(ctx, cfg); err != nil {
 		p.close()
 		return nil, err
 	}
@@ -60,20 +59,20 @@ func start(ctx context.Context, o options, log *slog.Logger) (*process, error) {
 
 // start starts the parts one after the other, adding a closer for each
 // part as soon as it runs; a closer is only added for a part that exists.
-func (p *process) start(ctx context.Context, o options) error {
+func (p *process) start(ctx context.Context, cfg config) error {
 	log := p.log
-	dynamoEndpoint := o.dynamoDB
+	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
-		dataDir, _ := filepath.Abs(filepath.Join(o.dataDir, "dynamodb"))
+		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))
 		log.Info("starting DynamoDB Local", "data", dataDir)
-		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{DataDir: dataDir})
+		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{Jar: cfg.dynamoDBJar, DataDir: dataDir})
 		if err != nil {
 			return fmt.Errorf("start DynamoDB Local (or pass -dynamodb ENDPOINT): %w", err)
 		}
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
 	}
-	redisURL := o.redisURL
+	redisURL := cfg.gateway.RedisURL
 	if redisURL == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
@@ -82,12 +81,23 @@ func (p *process) start(ctx context.Context, o options) error {
 		p.closers = append(p.closers, mr.Close)
 		redisURL = "redis://" + mr.Addr()
 	}
+	rc, err := window.NewClient(redisURL, log)
+	if err != nil {
+		return err
+	}
+	p.closers = append(p.closers, func() { rc.Close() })
 	// Redis is pinged while DynamoDB is reached: start time is mostly round
 	// trips.
 	pinged := make(chan error, 1)
-	go func() { pinged <- pingRedis(ctx, redisURL) }()
+	go func() {
+		err := rc.Ping(ctx).Err()
+		if err != nil {
+			err = fmt.Errorf("redis at %s: %w", rc.Options().Addr, err)
+		}
+		pinged <- err
+	}()
 
-	routesTable, ledgerTable := env("SLUICE_ROUTES_TABLE", store.DefaultRoutesTable), env("SLUICE_LEDGER_TABLE", store.DefaultLedgerTable)
+	routesTable, ledgerTable := cfg.gateway.RoutesTable, cfg.gateway.LedgerTable
 	db, err := store.NewClient(ctx, dynamoEndpoint)
 	if err != nil {
 		<-pinged
@@ -105,7 +115,7 @@ func (p *process) start(ctx context.Context, o options) error {
 	// (the first start on a new data folder), which saves start a round of
 	// round trips.
 	tablesMade := false
-	if o.manifests != "" || o.lambda != "" {
+	if cfg.manifests != "" || cfg.lambda != "" {
 		if err := createTables(); err != nil {
 			<-pinged
 			return err
@@ -117,9 +127,9 @@ func (p *process) start(ctx context.Context, o options) error {
 		return err
 	}
 
-	adminToken, err := readOrCreate(filepath.Join(o.dataDir, "admin-token"), func(string) bool { return true }, func() (string, error) {
-		if o.adminToken != "" {
-			return o.adminToken, nil
+	adminToken, err := readOrCreate(filepath.Join(cfg.dataDir, "admin-token"), func(string) bool { return true }, func() (string, error) {
+		if cfg.admin.Token != "" {
+			return cfg.admin.Token, nil
 		}
 		var b [24]byte
 		rand.Read(b[:])
@@ -128,33 +138,35 @@ func (p *process) start(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	if o.adminToken != "" {
-		adminToken = o.adminToken
+	acfg := cfg.admin
+	if acfg.Token == "" {
+		acfg.Token = adminToken
 	}
-	adm := admin.New(admin.Config{Token: adminToken, Logger: log}, st)
+	acfg.Logger = log
+	adm := admin.New(acfg, st)
 
 	creds := gateway.CredentialsFromEnv(os.Environ())
-	if o.manifests != "" {
-		if err := p.apply(ctx, adm, o, creds); err != nil {
+	if cfg.manifests != "" {
+		if err := p.apply(ctx, adm, cfg, creds); err != nil {
 			return err
 		}
 	}
 	// The gateway's key cache checks the saved key, so the first request
 	// finds it there; the route table loads meanwhile.
-	auth := ledger.NewAuthenticator(st, o.keyCache, nil)
+	auth := ledger.NewAuthenticator(st, cfg.gateway.KeyCacheTTL, nil)
 	var tables *gateway.TableWatcher
 	for {
 		loaded := make(chan error, 1)
-		if o.lambda == "" {
+		if cfg.lambda == "" {
 			go func() {
 				var err error
-				tables, err = gateway.NewTableWatcher(ctx, st, o.refresh, log)
+				tables, err = gateway.NewTableWatcher(ctx, st, cfg.gateway.TableRefresh, log)
 				loaded <- err
 			}()
 		} else {
 			loaded <- nil
 		}
-		p.apiKey, err = localKey(ctx, filepath.Join(o.dataDir, "api-key"), auth, adm)
+		p.apiKey, err = localKey(ctx, filepath.Join(cfg.dataDir, "api-key"), auth, adm)
 		tablesErr := <-loaded
 		if err == nil && tablesErr == nil {
 			break
@@ -173,16 +185,17 @@ func (p *process) start(ctx context.Context, o options) error {
 	}
 
 	var gw http.Handler
-	if o.lambda != "" {
-		gw, err = p.lambdaGateway(ctx, o, dynamoEndpoint, routesTable, ledgerTable, redisURL)
+	if cfg.lambda != "" {
+		gw, err = p.lambdaGateway(ctx, cfg, dynamoEndpoint, redisURL)
 	} else {
-		var lim *ledger.Limiter
-		if lim, err = p.limiter(o, redisURL, st); err != nil {
-			return fmt.Errorf("limits: %w", err)
-		}
+		// Windows in Redis, budgets and usage in DynamoDB.
+		lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.gateway.LimitsFailClosed, Logger: log, BatchUsage: 500 * time.Millisecond},
+			window.New(rc), st)
+		p.closers = append(p.closers, lim.Close)
+		gcfg := cfg.gateway
+		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		var g *gateway.Gateway
-		g, err = gateway.New(gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
-			tables, auth, creds)
+		g, err = gateway.New(gcfg, tables, auth, creds)
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g
@@ -198,47 +211,14 @@ func (p *process) start(ctx context.Context, o options) error {
 	return nil
 }
 
-// limiter builds the ledger's limiter: windows in Redis, budgets and usage
-// in DynamoDB, failing open or closed as o says.
-func (p *process) limiter(o options, redisURL string, st *store.Store) (*ledger.Limiter, error) {
-	if o.limitsFail == "" {
-		o.limitsFail = "open"
-	}
-	if o.limitsFail != "open" && o.limitsFail != "closed" {
-		return nil, fmt.Errorf("limits-fail must be open or closed, got %q", o.limitsFail)
-	}
-	rc, err := window.NewClient(redisURL)
-	if err != nil {
-		return nil, err
-	}
-	p.closers = append(p.closers, func() { rc.Close() })
-	lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.limitsFail == "closed", Logger: p.log, BatchUsage: 500 * time.Millisecond},
-		window.New(rc), st)
-	p.closers = append(p.closers, lim.Close)
-	return lim, nil
-}
-
-func pingRedis(ctx context.Context, url string) error {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return fmt.Errorf("redis URL: %w", err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	if err := c.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis at %s: %w", opt.Addr, err)
-	}
-	return nil
-}
-
 // apply applies the manifests folder, pointing backends that lack their
 // credential at a mock provider first when mocks are on.
-func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds gateway.Credentials) error {
-	files, err := gatewayapi.ReadDir(o.manifests)
+func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config, creds gateway.Credentials) error {
+	files, err := gatewayapi.ReadDir(cfg.manifests)
 	if err != nil {
 		return err
 	}
-	if o.mock != "off" {
+	if cfg.mock != "off" {
 		srv := httptest.NewServer(mockProviders())
 		p.closers = append(p.closers, srv.Close)
 		for name, b := range files {
@@ -268,9 +248,9 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, o options, creds 
 		return err
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("manifests in %s are invalid:\n  %s", o.manifests, strings.Join(resp.Problems, "\n  "))
+		return fmt.Errorf("manifests in %s are invalid:\n  %s", cfg.manifests, strings.Join(resp.Problems, "\n  "))
 	}
-	p.log.Info("manifests applied", "dir", o.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	p.log.Info("manifests applied", "dir", cfg.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
 	return nil
 }
 

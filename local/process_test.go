@@ -79,10 +79,6 @@ func closedAddr(t *testing.T) string {
 // servers, and checks that it returns that stage's error (no panic from
 // the cleanup of a part that never started) and nothing else.
 func TestStartFails(t *testing.T) {
-	for _, k := range []string{"SLUICE_ROUTES_TABLE", "SLUICE_LEDGER_TABLE", "SLUICE_DYNAMODB_JAR"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
 	aFile := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(aFile, []byte("not a folder"), 0o644); err != nil {
 		t.Fatal(err)
@@ -94,36 +90,36 @@ func TestStartFails(t *testing.T) {
 
 	tests := []struct {
 		name string
-		jar  string                        // SLUICE_DYNAMODB_JAR, when DynamoDB Local is to be started
-		opts func(o *options, data string) // data is an empty data folder
+		jar  string                       // DynamoDBLocal.jar, when DynamoDB Local is to be started
+		opts func(c *config, data string) // data is an empty data folder
 		want string
 	}{
-		{"DynamoDB Local jar missing", filepath.Join(t.TempDir(), "DynamoDBLocal.jar"), func(o *options, data string) {}, "start DynamoDB Local"},
-		{"DynamoDB Local data folder not creatable", aFile, func(o *options, data string) { o.dataDir = filepath.Join(aFile, "data") }, "start DynamoDB Local"},
-		{"DynamoDB endpoint refuses connections", "", func(o *options, data string) { o.dynamoDB = "http://" + closedAddr(t) }, "DynamoDB at http://"},
-		{"DynamoDB refuses to create tables", "", func(o *options, data string) { o.dynamoDB = fakeDynamoDB(t, "CreateTable") }, "create table sluice-routes"},
-		{"Redis URL malformed", "", func(o *options, data string) { o.redisURL = "nonsense://x" }, "redis URL"},
-		{"Redis refuses connections", "", func(o *options, data string) { o.redisURL = "redis://" + closedAddr(t) }, "redis at"},
-		{"admin token unreadable", "", func(o *options, data string) { os.Mkdir(filepath.Join(data, "admin-token"), 0o755) }, "admin token"},
-		{"manifests folder missing", "", func(o *options, data string) { o.manifests = filepath.Join(data, "missing") }, "missing"},
-		{"manifests invalid (mock providers up)", "", func(o *options, data string) { o.manifests, o.mock = invalid, "auto" }, "are invalid"},
-		{"API key unreadable", "", func(o *options, data string) { os.Mkdir(filepath.Join(data, "api-key"), 0o755) }, "API key"},
-		{"API key not stored", "", func(o *options, data string) { o.dynamoDB = fakeDynamoDB(t, "TransactWriteItems") }, "API key"},
-		{"Lambda bootstrap missing", "", func(o *options, data string) { o.lambda = filepath.Join(data, "bootstrap") }, "gateway: lambdaemu: bootstrap"},
+		{"DynamoDB Local jar missing", filepath.Join(t.TempDir(), "DynamoDBLocal.jar"), func(c *config, data string) {}, "start DynamoDB Local"},
+		{"DynamoDB Local data folder not creatable", aFile, func(c *config, data string) { c.dataDir = filepath.Join(aFile, "data") }, "start DynamoDB Local"},
+		{"DynamoDB endpoint refuses connections", "", func(c *config, data string) { c.gateway.DynamoDBEndpoint = "http://" + closedAddr(t) }, "DynamoDB at http://"},
+		{"DynamoDB refuses to create tables", "", func(c *config, data string) { c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "CreateTable") }, "create table sluice-routes"},
+		{"Redis URL malformed", "", func(c *config, data string) { c.gateway.RedisURL = "nonsense://x" }, "redis URL"},
+		{"Redis refuses connections", "", func(c *config, data string) { c.gateway.RedisURL = "redis://" + closedAddr(t) }, "redis at"},
+		{"admin token unreadable", "", func(c *config, data string) { os.Mkdir(filepath.Join(data, "admin-token"), 0o755) }, "admin token"},
+		{"manifests folder missing", "", func(c *config, data string) { c.manifests = filepath.Join(data, "missing") }, "missing"},
+		{"manifests invalid (mock providers up)", "", func(c *config, data string) { c.manifests, c.mock = invalid, "auto" }, "are invalid"},
+		{"API key unreadable", "", func(c *config, data string) { os.Mkdir(filepath.Join(data, "api-key"), 0o755) }, "API key"},
+		{"API key not stored", "", func(c *config, data string) { c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "TransactWriteItems") }, "API key"},
+		{"Lambda bootstrap missing", "", func(c *config, data string) { c.lambda = filepath.Join(data, "bootstrap") }, "gateway: lambdaemu: bootstrap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := t.TempDir()
-			o := options{dataDir: data, mock: "off", maxBody: 1 << 20, refresh: time.Minute, logLevelStr: "error"}
+			c := testConfig(t, data)
 			if tt.jar == "" {
-				o.dynamoDB = fakeDynamoDB(t, "")
+				c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "")
 			} else {
-				t.Setenv("SLUICE_DYNAMODB_JAR", tt.jar)
+				c.dynamoDBJar = tt.jar
 			}
-			tt.opts(&o, data)
+			tt.opts(&c, data)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			p, err := start(ctx, o, slog.New(slog.DiscardHandler))
+			p, err := start(ctx, c, slog.New(slog.DiscardHandler))
 			if err == nil {
 				p.close()
 				t.Fatal("started")
@@ -142,8 +138,9 @@ func TestStartFails(t *testing.T) {
 // TestStartWithFakeDynamoDB checks the fake above is enough for start to
 // succeed, so that each failure in TestStartFails is the one it names.
 func TestStartWithFakeDynamoDB(t *testing.T) {
-	o := options{dataDir: t.TempDir(), mock: "off", maxBody: 1 << 20, refresh: time.Minute, dynamoDB: fakeDynamoDB(t, "")}
-	p, err := start(context.Background(), o, slog.New(slog.DiscardHandler))
+	c := testConfig(t, t.TempDir())
+	c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "")
+	p, err := start(context.Background(), c, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +149,17 @@ func TestStartWithFakeDynamoDB(t *testing.T) {
 	if p.apiKey == "" || p.handler == nil {
 		t.Errorf("started without a key or a handler: %+v", p)
 	}
+}
+
+// testConfig is the configuration of a process keeping its data in
+// dataDir, with neither manifests nor mock providers, and otherwise the
+// defaults: the environment the test runs in plays no part.
+func testConfig(t *testing.T, dataDir string) config {
+	t.Helper()
+	env := map[string]string{"SLUICE_DATA_DIR": dataDir, "SLUICE_MANIFESTS": "", "SLUICE_MOCK_PROVIDERS": "off"}
+	c, err := loadConfig(nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

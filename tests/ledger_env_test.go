@@ -130,15 +130,18 @@ func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	if redisURL == "" {
 		redisURL = "redis://" + env.Redis(t)
 	}
-	rc, err := window.NewClient(redisURL)
+	rc, err := window.NewClient(redisURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rc.Close() })
 	lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.failClosed, Now: e.clock.Now, SettleTimeout: 20 * time.Second},
 		window.New(rc), e.st)
-	e.gw, err = gateway.Open(ctx, gateway.Config{Limiter: lim}, e.st, nil, time.Hour, time.Second)
+	tables, err := gateway.NewTableWatcher(ctx, e.st, time.Hour, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if e.gw, err = gateway.New(gateway.Config{Limiter: lim}, tables, ledger.NewAuthenticator(e.st, time.Second, nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -1,10 +1,9 @@
-// Command admin is the control-plane Lambda. In AWS, API Gateway's IAM
-// authorisation guards it; SLUICE_ADMIN_TOKEN adds a bearer token check
-// (the local emulator uses it).
-//
-// Environment: SLUICE_ROUTES_TABLE, SLUICE_LEDGER_TABLE, SLUICE_ADMIN_TOKEN,
-// SLUICE_LAMBDA_STREAM (false: the admin API answers buffered),
-// SLUICE_LOG_LEVEL, and SLUICE_DYNAMODB_ENDPOINT for DynamoDB Local.
+// Command admin is the control-plane Lambda: it reads its settings with
+// admin.ConfigFromEnv (the README's configuration table lists them) and
+// hands the admin handler to the Lambda adapter. In AWS, API Gateway's IAM
+// authorisation guards it; a token adds a bearer check (the local
+// emulator uses it). A bad setting fails the cold start with an error
+// naming it.
 package main
 
 import (
@@ -20,20 +19,24 @@ import (
 )
 
 func main() {
-	var level slog.Level
-	level.UnmarshalText([]byte(os.Getenv("SLUICE_LOG_LEVEL")))
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	ctx := context.Background()
-	lcfg, err := lambdahttp.ConfigFromEnv(os.Getenv)
+	cfg, err := admin.ConfigFromEnv(os.Getenv)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err == nil {
+		err = run(context.Background(), cfg, log)
+	}
 	if err != nil {
 		log.Error("admin cold start failed", "error", err)
 		os.Exit(1)
 	}
-	db, err := store.NewClient(ctx, os.Getenv("SLUICE_DYNAMODB_ENDPOINT"))
+}
+
+func run(ctx context.Context, cfg admin.Config, log *slog.Logger) error {
+	db, err := store.NewClient(ctx, cfg.DynamoDBEndpoint)
 	if err != nil {
-		log.Error("admin cold start failed", "error", err)
-		os.Exit(1)
+		return err
 	}
-	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
-	lambda.StartHandlerFunc(lambdahttp.NewHandler(admin.New(admin.Config{Token: os.Getenv("SLUICE_ADMIN_TOKEN"), Logger: log}, st), lcfg))
+	cfg.Logger = log
+	h := admin.New(cfg, store.New(db, cfg.RoutesTable, cfg.LedgerTable))
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(h, lambdahttp.Config{Stream: cfg.LambdaStream, Logger: log}))
+	return nil
 }

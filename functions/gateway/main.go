@@ -1,15 +1,7 @@
-// Command gateway is the data-plane Lambda: it wires the shared packages and
-// hands the gateway handler to the Lambda adapter, streaming by default.
-//
-// Environment: SLUICE_ROUTES_TABLE, SLUICE_LEDGER_TABLE, SLUICE_REDIS_URL,
-// SLUICE_PROVIDER_SECRET_ARN (a Secrets Manager secret whose JSON maps
-// credential names to values; without it, SLUICE_CREDENTIAL_<NAME>
-// variables, as locally), SLUICE_LAMBDA_STREAM, SLUICE_LOG_LEVEL,
-// SLUICE_MAX_BODY_BYTES, SLUICE_LIMITS_FAIL (open, the default, or closed:
-// what limits do when Redis or the ledger fails), SLUICE_KEY_CACHE_TTL (how
-// long key records are cached, 30s by default), and SLUICE_DYNAMODB_ENDPOINT
-// for DynamoDB Local. Without SLUICE_REDIS_URL per-minute limits are not
-// enforced (budgets and usage still are).
+// Command gateway is the data-plane Lambda: it reads its settings with
+// gateway.ConfigFromEnv (the README's configuration table lists them),
+// wires the shared packages and hands the gateway handler to the Lambda
+// adapter. A bad setting fails the cold start with an error naming it.
 package main
 
 import (
@@ -19,8 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -35,20 +25,19 @@ import (
 )
 
 func main() {
-	gateway.TuneGC(memoryLimit(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")))
-	log := newLogger()
-	window.LogRedisTo(log)
-	if err := run(context.Background(), log); err != nil {
+	cfg, err := gateway.ConfigFromEnv(os.Getenv)
+	gateway.TuneGC(cfg.GCPercent, cfg.MemoryLimit)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err == nil {
+		err = run(context.Background(), cfg, log)
+	}
+	if err != nil {
 		log.Error("gateway cold start failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger) error {
-	lcfg, err := lambdahttp.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	var db *dynamodb.Client
 	// The provider secret is read while the route table loads: a cold
 	// start is mostly these round trips.
@@ -57,8 +46,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 		err   error
 	}
 	secrets := make(chan secret, 1)
-	if endpoint := os.Getenv("SLUICE_DYNAMODB_ENDPOINT"); endpoint != "" {
-		if db, err = store.NewClient(ctx, endpoint); err != nil {
+	if cfg.DynamoDBEndpoint != "" {
+		var err error
+		if db, err = store.NewClient(ctx, cfg.DynamoDBEndpoint); err != nil {
 			return err
 		}
 		secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
@@ -68,7 +58,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 			return fmt.Errorf("load AWS config: %w", err)
 		}
 		db = dynamodb.NewFromConfig(awsCfg)
-		if arn := os.Getenv("SLUICE_PROVIDER_SECRET_ARN"); arn != "" {
+		if arn := cfg.ProviderSecretARN; arn != "" {
 			go func() {
 				creds, err := secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn)
 				secrets <- secret{creds, err}
@@ -77,9 +67,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 			secrets <- secret{creds: gateway.CredentialsFromEnv(os.Environ())}
 		}
 	}
-	maxBody, _ := strconv.ParseInt(os.Getenv("SLUICE_MAX_BODY_BYTES"), 10, 64)
-	st := store.New(db, os.Getenv("SLUICE_ROUTES_TABLE"), os.Getenv("SLUICE_LEDGER_TABLE"))
-	tables, err := gateway.NewTableWatcher(ctx, st, 0, log)
+	st := store.New(db, cfg.RoutesTable, cfg.LedgerTable)
+	tables, err := gateway.NewTableWatcher(ctx, st, cfg.TableRefresh, log)
 	sec := <-secrets
 	if err != nil {
 		return err
@@ -87,17 +76,17 @@ func run(ctx context.Context, log *slog.Logger) error {
 	if sec.err != nil {
 		return sec.err
 	}
-	lim, err := newLimiter(os.Getenv, st, log)
+	lim, err := newLimiter(cfg, st, log)
 	if err != nil {
 		return err
 	}
-	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
-	gw, err := gateway.New(gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID},
-		tables, ledger.NewAuthenticator(st, keyTTL, nil), sec.creds)
+
+	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID
+	gw, err := gateway.New(cfg, tables, ledger.NewAuthenticator(st, cfg.KeyCacheTTL, nil), sec.creds)
 	if err != nil {
 		return err
 	}
-	lambda.StartHandlerFunc(lambdahttp.NewHandler(gw, lcfg))
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(gw, lambdahttp.Config{Stream: cfg.LambdaStream, Logger: log}))
 	return nil
 }
 
@@ -110,17 +99,13 @@ func invocationID(r *http.Request) string {
 	return ""
 }
 
-// newLimiter wires the ledger: Redis windows (when SLUICE_REDIS_URL is
-// set), DynamoDB budgets and usage. Usage is settled before each response
-// ends, so a frozen sandbox never holds an unwritten debit.
-func newLimiter(getenv func(string) string, st *store.Store, log *slog.Logger) (*ledger.Limiter, error) {
-	fail := getenv("SLUICE_LIMITS_FAIL")
-	if fail != "" && fail != "open" && fail != "closed" {
-		return nil, fmt.Errorf("SLUICE_LIMITS_FAIL must be open or closed, got %q", fail)
-	}
+// newLimiter wires the ledger: Redis windows (when a Redis URL is set),
+// DynamoDB budgets and usage. Usage is settled before each response ends,
+// so a frozen sandbox never holds an unwritten debit.
+func newLimiter(cfg gateway.Config, st *store.Store, log *slog.Logger) (*ledger.Limiter, error) {
 	var windows ledger.WindowStore
-	if u := getenv("SLUICE_REDIS_URL"); u != "" {
-		rc, err := window.NewClient(u)
+	if cfg.RedisURL != "" {
+		rc, err := window.NewClient(cfg.RedisURL, log)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +113,7 @@ func newLimiter(getenv func(string) string, st *store.Store, log *slog.Logger) (
 	} else {
 		log.Warn("SLUICE_REDIS_URL is not set: per-minute limits are not enforced")
 	}
-	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: fail == "closed", Logger: log}, windows, st), nil
+	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.LimitsFailClosed, Logger: log}, windows, st), nil
 }
 
 // secretCredentials reads the provider secret once, at cold start. Its
@@ -143,18 +128,4 @@ func secretCredentials(ctx context.Context, sm *secretsmanager.Client, arn strin
 		return nil, fmt.Errorf("provider secret %s must be a JSON object of credential names to strings", arn)
 	}
 	return m, nil
-}
-
-// memoryLimit is the soft Go memory limit for a function of the given
-// memory size (MiB): three quarters of it, leaving room for what is not
-// Go heap; 0 (none) when the size is unknown.
-func memoryLimit(mib string) int64 {
-	n, _ := strconv.ParseInt(mib, 10, 64)
-	return n << 20 / 4 * 3
-}
-
-func newLogger() *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(os.Getenv("SLUICE_LOG_LEVEL")))
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -45,6 +45,14 @@ type Config struct {
 	Token  string
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// The entrypoints' settings, read by ConfigFromEnv and described in the
+	// README's configuration table: New uses none of them, the mains wire
+	// the store and the Lambda adapter with them.
+	RoutesTable, LedgerTable string
+	DynamoDBEndpoint         string
+	LogLevel                 slog.Level
+	LambdaStream             bool
 }
 
 // Admin is the control-plane handler.

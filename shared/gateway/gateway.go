@@ -38,7 +38,8 @@ type Credentials interface {
 
 // Config holds the gateway's settings; zero values mean the defaults noted.
 type Config struct {
-	// MaxBodyBytes bounds request bodies (default 8 MiB). Larger ones get 413.
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
+	// Larger ones get 413.
 	MaxBodyBytes int64
 	// MaxResponseBytes bounds a non-streaming upstream body (default 64 MiB).
 	MaxResponseBytes int64
@@ -59,7 +60,27 @@ type Config struct {
 	// runtime has one that survives retries (the Lambda invocation's id);
 	// nil or "" means the gateway's own request id.
 	SettleID func(*http.Request) string
+
+	// The entrypoints' settings, read by ConfigFromEnv and described in the
+	// README's configuration table: New uses none of them, the mains wire
+	// the store, Redis, the limiter, the key cache and the Lambda adapter
+	// with them.
+	RoutesTable, LedgerTable string
+	DynamoDBEndpoint         string
+	RedisURL                 string
+	ProviderSecretARN        string
+	AWSRegion                string
+	LimitsFailClosed         bool
+	KeyCacheTTL              time.Duration
+	TableRefresh             time.Duration
+	LogLevel                 slog.Level
+	LambdaStream             bool
+	GCPercent                int   // for TuneGC; 0 leaves GOGC as it is
+	MemoryLimit              int64 // for TuneGC, in bytes; 0 sets none
 }
+
+// DefaultMaxBodyBytes is the request body limit when Config sets none.
+const DefaultMaxBodyBytes = 8 << 20
 
 // Gateway is the data-plane handler.
 type Gateway struct {
@@ -81,7 +102,7 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 		return nil, errors.New("gateway: tables and keys are required")
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 8 << 20
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = 64 << 20

@@ -1,29 +1,6 @@
 package gateway
 
-import (
-	"context"
-	"strings"
-	"time"
-
-	"github.com/sluicegw/sluice/shared/ledger"
-)
-
-// Store is what a gateway loads its route tables and keys from.
-type Store interface {
-	TableStore
-	ledger.KeyStore
-}
-
-// Open builds a gateway over st as every entrypoint does: the route table
-// is loaded now (the cold start) and refreshed every refresh; key records
-// are cached for keyTTL. Zero durations mean the defaults.
-func Open(ctx context.Context, cfg Config, st Store, creds Credentials, refresh, keyTTL time.Duration) (*Gateway, error) {
-	tables, err := NewTableWatcher(ctx, st, refresh, cfg.Logger)
-	if err != nil {
-		return nil, err
-	}
-	return New(cfg, tables, ledger.NewAuthenticator(st, keyTTL, cfg.Now), creds)
-}
+import "strings"
 
 // CredentialMap holds provider credentials by name.
 type CredentialMap map[string]string

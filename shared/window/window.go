@@ -39,10 +39,17 @@ func New(c redis.UniversalClient) *Redis { return &Redis{c: c, now: time.Now} }
 
 // NewClient connects to a Redis URL with the short timeouts rate limiting
 // wants: a limiter that waits seconds on a dead Redis is worse than none.
-func NewClient(url string) (*redis.Client, error) {
+// go-redis's own log lines (dial failures, pool notes) go to log at debug
+// level rather than to stderr, since the limiter already reports Redis
+// trouble, once per interval; go-redis keeps one logger per process, so
+// the last client made with a non-nil log sets it for all.
+func NewClient(url string, log *slog.Logger) (*redis.Client, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("window: redis URL: %w", err)
+	}
+	if log != nil {
+		redis.SetLogger(redisLog{log})
 	}
 	opt.DialTimeout = 250 * time.Millisecond
 	opt.ReadTimeout = 250 * time.Millisecond
@@ -139,12 +146,6 @@ func (r *Redis) Add(ctx context.Context, keys []string, deltas []int64, ttl time
 	}
 	return nil
 }
-
-// LogRedisTo sends go-redis's own log lines (dial failures, pool notes) to
-// log at debug level instead of stderr: the limiter already reports Redis
-// trouble, once per interval. go-redis keeps its logger in a package
-// variable, so main calls this once.
-func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLog{log}) }
 
 type redisLog struct{ log *slog.Logger }
 

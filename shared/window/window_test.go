@@ -49,7 +49,7 @@ func TestTakeAllOrNothing(t *testing.T) {
 
 func TestDownFailsFast(t *testing.T) {
 	mr := miniredis.RunT(t)
-	c, err := NewClient("redis://" + mr.Addr())
+	c, err := NewClient("redis://"+mr.Addr(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

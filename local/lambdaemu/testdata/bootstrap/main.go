@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sluicegw/sluice/shared/lambdahttp"
+	"github.com/sluicegw/sluice/shared/setting"
 )
 
 func main() {
@@ -28,11 +29,12 @@ func main() {
 			return nil, errors.New("raw failure")
 		})
 	}
-	cfg, err := lambdahttp.ConfigFromEnv(os.Getenv)
-	if err != nil {
+	r := setting.NewReader(os.Getenv)
+	stream := r.Bool(setting.LambdaStream)
+	if err := r.Err(); err != nil {
 		log.Fatal(err)
 	}
-	lambda.StartHandlerFunc(lambdahttp.NewHandler(routes(), cfg))
+	lambda.StartHandlerFunc(lambdahttp.NewHandler(routes(), lambdahttp.Config{Stream: stream}))
 }
 
 // wait calls the test's signal URL and returns when it answers.
