@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +94,70 @@ func TestBadSettingRefusesToStart(t *testing.T) {
 				t.Errorf("%q does not say %q", where, tt.want)
 			}
 		})
+	}
+}
+
+// TestREADMEConfigurationTable: the README's configuration table lists
+// every setting the local process and the Lambda functions read (the
+// gateway's, the admin API's and the local process's own), with its flag
+// and default, and nothing else.
+func TestREADMEConfigurationTable(t *testing.T) {
+	f, err := os.Open("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type row struct{ flag, def string }
+	rows := map[string]row{}
+	sc := bufio.NewScanner(f)
+	section, table := false, false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "## ") {
+			section = line == "## Configuration"
+			continue
+		}
+		if !section {
+			continue
+		}
+		if line == "| variable | local flag | default | meaning |" {
+			table = true
+			continue
+		}
+		if table && !strings.HasPrefix(line, "|") {
+			break
+		}
+		if !table || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		cells := strings.Split(line, " | ")
+		if len(cells) < 4 {
+			t.Fatalf("README row %q has fewer than four cells", line)
+		}
+		env := strings.Trim(strings.TrimPrefix(cells[0], "| "), "`")
+		if _, dup := rows[env]; dup {
+			t.Errorf("README lists %s twice", env)
+		}
+		rows[env] = row{flag: strings.TrimPrefix(strings.Trim(cells[1], "`"), "-"), def: strings.Trim(cells[2], "`")}
+	}
+	if len(rows) == 0 {
+		t.Fatal("no configuration table under ## Configuration in README.md")
+	}
+	for _, v := range settings() {
+		r, ok := rows[v.Env]
+		if !ok {
+			t.Errorf("README's configuration table lacks %s", v.Env)
+			continue
+		}
+		delete(rows, v.Env)
+		if r.flag != v.Flag {
+			t.Errorf("README: %s: flag %q, want %q", v.Env, r.flag, v.Flag)
+		}
+		if r.def != v.Default {
+			t.Errorf("README: %s: default %q, want %q", v.Env, r.def, v.Default)
+		}
+	}
+	for env := range rows {
+		t.Errorf("README's configuration table lists %s, which nothing reads", env)
 	}
 }
