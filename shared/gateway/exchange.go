@@ -36,7 +36,6 @@ type exchange struct {
 	status      int
 	wroteHeader bool
 	anthropic   bool // the client speaks Anthropic's protocol
-	skipped     int  // upstream events the translator had no use for
 
 	key      ledger.Key
 	ticket   *ledger.Ticket      // admission's reservation, settled once
@@ -388,9 +387,6 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 // once. After the first byte a failure cannot change the status, so it
 // becomes an error event in the client's protocol.
 func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader) error {
-	if c, ok := tr.(provider.EventCounter); ok {
-		defer func() { ex.skipped = c.SkippedEvents() }()
-	}
 	h := ex.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -238,8 +239,10 @@ func (ex *exchange) logDone(err error) {
 		slog.Bool("stream", ex.stream),
 		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
 	}
-	if ex.skipped > 0 {
-		attrs = append(attrs, slog.Int("skipped_events", ex.skipped))
+	// Upstream events the answering translator had no use for, streamed or
+	// not: one count per request, where the operator reads the request.
+	if c, ok := ex.tr.(provider.EventCounter); ok && c.SkippedEvents() > 0 {
+		attrs = append(attrs, slog.Int("skipped_events", c.SkippedEvents()))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -13,7 +13,6 @@ package anthropic
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -179,26 +178,6 @@ func mergeUsage(dst *messages.Usage, u *messages.Usage) {
 	if u.OutputTokens > 0 {
 		dst.OutputTokens = u.OutputTokens
 	}
-}
-
-// unknown counts the upstream events and content blocks a translator does
-// not translate, and logs each kind the first time it is seen in a stream.
-type unknown struct {
-	n     int
-	kinds []string
-}
-
-func (u *unknown) add(kind string) {
-	u.n++
-	for _, k := range u.kinds {
-		if k == kind {
-			return
-		}
-	}
-	if len(u.kinds) < 16 {
-		u.kinds = append(u.kinds, kind)
-	}
-	slog.Warn("anthropic: upstream event not translated; counted and skipped", "event", kind, "count", u.n)
 }
 
 // setModel rewrites the top-level "model" string of a JSON object, leaving

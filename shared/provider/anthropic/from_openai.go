@@ -52,9 +52,9 @@ type FromOpenAI struct {
 	prefix   []byte // a chunk up to its delta: {"id":..,"choices":[{"index":0,"delta":
 	head     []byte // a usage chunk's start: {"id":..,"model":..
 	blocks   []blockKind
-	toolIdx  []int   // per content block, the tool call index (tool_use blocks)
-	tools    int     // tool calls opened so far
-	unknown  unknown // upstream events or blocks not translated
+	toolIdx  []int // per content block, the tool call index (tool_use blocks)
+	tools    int   // tool calls opened so far
+	skipped  int   // upstream events or blocks not translated
 	usage    messages.Usage
 	reported bool
 	scratch  []byte // the delta being built
@@ -686,7 +686,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 			msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ID, Type: "function",
 				Function: chat.ToolCallFunction{Name: b.Name, Arguments: args}})
 		default:
-			t.unknown.add("content block " + b.Type)
+			t.skipped++
 		}
 	}
 	if hasText || len(msg.ToolCalls) == 0 {

@@ -373,7 +373,8 @@ func TestHeader(t *testing.T) {
 }
 
 // TestUnknownPartsCounted: parts with no client counterpart (code
-// execution, generated media) are counted and logged, never dropped unseen.
+// execution, generated media) are counted for the request's log line, never
+// dropped unseen.
 func TestUnknownPartsCounted(t *testing.T) {
 	tr := chatTr(t)
 	tr.Request([]byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
@@ -381,7 +382,7 @@ func TestUnknownPartsCounted(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"content":"2"`) {
 		t.Fatalf("%s %v", out, err)
 	}
-	if got := tr.Skipped(); got != 2 {
+	if got := tr.SkippedEvents(); got != 2 {
 		t.Fatalf("counted %d unknown parts, want 2", got)
 	}
 }

@@ -38,7 +38,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,21 +137,17 @@ func (a *common) callSeed(responseID string) string {
 	return a.nonce
 }
 
-// Skipped is how many upstream parts, events or finish reasons had no
-// client counterpart in this exchange; each was logged.
-func (a *common) Skipped() int { return a.skipped }
+// SkippedEvents is how many upstream parts, events, candidates or finish
+// reasons had no client counterpart in this exchange; the gateway puts the
+// count on the request's log line, once per request.
+func (a *common) SkippedEvents() int { return a.skipped }
 
-func (a *common) unknown(what, kind string) {
-	a.skipped++
-	slog.Warn("gemini: upstream element has no client counterpart; skipped", "element", what, "kind", kind)
-}
-
-// skip counts and logs a part with no client counterpart; a part that
-// carries nothing at all (Gemini ends some streams with {"text":""}) is
-// not worth a word.
+// skip counts a part with no client counterpart; a part that carries
+// nothing at all (Gemini ends some streams with {"text":""}) is not worth
+// counting.
 func (a *common) skip(p *part) {
-	if k := p.kind(); k != "empty" {
-		a.unknown("part", k)
+	if p.kind() != "empty" {
+		a.skipped++
 	}
 }
 
@@ -215,12 +210,13 @@ type part struct {
 	FunctionCall     *functionCall     `json:"functionCall,omitempty"`
 	FunctionResponse *functionResponse `json:"functionResponse,omitempty"`
 	// Kinds Sluice has no client counterpart for are kept raw to be
-	// counted and logged.
+	// counted.
 	ExecutableCode      json.RawMessage `json:"executableCode,omitempty"`
 	CodeExecutionResult json.RawMessage `json:"codeExecutionResult,omitempty"`
 }
 
-// kind names a part that carries nothing Sluice maps, for the log.
+// kind names a part that carries nothing Sluice maps ("empty" for one
+// that carries nothing at all).
 func (p *part) kind() string {
 	switch {
 	case p.InlineData != nil:
