@@ -21,6 +21,8 @@ import (
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -180,8 +182,10 @@ func (p *process) start(ctx context.Context, o options) error {
 		if lim, err = p.limiter(o, redisURL, st); err != nil {
 			return fmt.Errorf("limits: %w", err)
 		}
+		region, awsCreds := builtin.AWSFromEnv(os.Getenv)
+		providers := builtin.Registry(provider.Deps{Region: region, Credentials: awsCreds})
 		var g *gateway.Gateway
-		g, err = gateway.New(gateway.Config{Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
+		g, err = gateway.New(gateway.Config{Providers: providers, Logger: log, MaxBodyBytes: o.maxBody, Limiter: lim, SettleInBackground: true},
 			tables, auth, creds)
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)

@@ -21,6 +21,8 @@ import (
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -137,7 +139,7 @@ func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	t.Cleanup(func() { rc.Close() })
 	lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: o.failClosed, Now: e.clock.Now, SettleTimeout: 20 * time.Second},
 		window.New(rc), e.st)
-	e.gw, err = gateway.Open(ctx, gateway.Config{Limiter: lim}, e.st, nil, time.Hour, time.Second)
+	e.gw, err = gateway.Open(ctx, gateway.Config{Providers: builtin.Registry(provider.Deps{}), Limiter: lim}, e.st, nil, time.Hour, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

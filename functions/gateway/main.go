@@ -30,6 +30,8 @@ import (
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -92,7 +94,9 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	keyTTL, _ := time.ParseDuration(os.Getenv("SLUICE_KEY_CACHE_TTL"))
-	gw, err := gateway.New(gateway.Config{Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID},
+	region, awsCreds := builtin.AWSFromEnv(os.Getenv)
+	providers := builtin.Registry(provider.Deps{Region: region, Credentials: awsCreds})
+	gw, err := gateway.New(gateway.Config{Providers: providers, Logger: log, MaxBodyBytes: maxBody, Limiter: lim, SettleID: invocationID},
 		tables, ledger.NewAuthenticator(st, keyTTL, nil), sec.creds)
 	if err != nil {
 		return err

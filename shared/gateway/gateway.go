@@ -39,6 +39,11 @@ type Credentials interface {
 
 // Config holds the gateway's settings; zero values mean the defaults noted.
 type Config struct {
+	// Providers maps a backend's provider name to the provider that
+	// translates, addresses and authenticates its requests; required. The
+	// mains pass builtin.Registry, built with the dependencies they
+	// resolved.
+	Providers *provider.Registry
 	// MaxBodyBytes bounds request bodies (default 8 MiB). Larger ones get 413.
 	MaxBodyBytes int64
 	// MaxResponseBytes bounds a non-streaming upstream body (default 64 MiB).
@@ -80,6 +85,9 @@ type Gateway struct {
 func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, error) {
 	if tables == nil || keys == nil {
 		return nil, errors.New("gateway: tables and keys are required")
+	}
+	if cfg.Providers == nil {
+		return nil, errors.New("gateway: Config.Providers is required (the provider registry, e.g. builtin.Registry)")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 8 << 20

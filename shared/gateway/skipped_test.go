@@ -106,7 +106,7 @@ func TestSkippedEventsReachTheRequestLog(t *testing.T) {
 			b.Endpoint = up.URL
 			var logs bytes.Buffer
 			secret, k := ledger.NewKey("test", "", time.Now())
-			g, err := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, staticTables{backendTable(t, map[string]route.Backend{"m": b})},
+			g, err := New(Config{Providers: testProviders, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, staticTables{backendTable(t, map[string]route.Backend{"m": b})},
 				ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{"bedrock-key": "bedrock-api-key"})
 			if err != nil {
 				t.Fatal(err)

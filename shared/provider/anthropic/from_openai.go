@@ -612,9 +612,9 @@ func convertThinking(r *chat.Request, out *messages.Request) error {
 	return nil
 }
 
-// Header sets Anthropic's auth and version headers, and the client's
-// anthropic-beta header if it sent one.
-func (t *FromOpenAI) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
+// Header sets Anthropic's version header, and the client's anthropic-beta
+// header if it sent one.
+func (t *FromOpenAI) Header(h http.Header) { setHeader(h, &t.betas) }
 
 // Error keeps Anthropic's error: status, type, and context_length_exceeded
 // for prompts too long.

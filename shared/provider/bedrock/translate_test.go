@@ -13,9 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 )
 
-func newTr(t *testing.T, ep api.Endpoint, model string) Translator {
+func newTr(t *testing.T, ep api.Endpoint, model string) provider.Translator {
 	t.Helper()
 	tr, err := New(ep, "client-model", model, testConfig())
 	if err != nil {
