@@ -3,7 +3,6 @@ package gatewayapi
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -109,11 +108,10 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 		a.add(o, "spec.provider", "", "unknown provider %q (known: %s)", v.Spec.Provider, preset.Names())
 	}
 	if v.Spec.Provider == "bedrock" {
-		switch r := v.Spec.Region; {
-		case r != "" && !awsRegion.MatchString(r):
+		// With neither region nor endpoint, the gateway's own region serves:
+		// known where it runs, not where manifests are checked.
+		if r := v.Spec.Region; r != "" && !awsRegion.MatchString(r) {
 			a.add(o, "spec.region", "", "must be an AWS region such as us-east-1, got %q", r)
-		case r == "" && v.Spec.Endpoint == "" && os.Getenv("AWS_REGION") == "":
-			a.add(o, "spec.region", "", "required for provider bedrock when spec.endpoint is not set (or set AWS_REGION where manifests are applied)")
 		}
 	} else if v.Spec.Region != "" {
 		a.add(o, "spec.region", "", "only provider bedrock takes a region")
@@ -655,14 +653,9 @@ func aiBackend(o *Object) route.Backend {
 	}
 	b.APIVersion = ab.Spec.APIVersion
 	if ab.Spec.Provider == "bedrock" {
+		// Without an endpoint the gateway addresses Bedrock Runtime in the
+		// backend's region, else its own (provider/bedrock).
 		b.Region = ab.Spec.Region
-		if b.Endpoint == "" {
-			region := b.Region
-			if region == "" {
-				region = os.Getenv("AWS_REGION")
-			}
-			b.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
-		}
 	}
 	return b
 }
