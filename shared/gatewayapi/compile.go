@@ -107,7 +107,7 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	if !known {
 		a.add(o, "spec.provider", "", "unknown provider %q (known: %s)", v.Spec.Provider, preset.Names())
 	}
-	if v.Spec.Provider == "bedrock" {
+	if v.Spec.Provider == preset.Bedrock {
 		// With neither region nor endpoint, the gateway's own region serves:
 		// known where it runs, not where manifests are checked.
 		if r := v.Spec.Region; r != "" && !awsRegion.MatchString(r) {
@@ -117,7 +117,7 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 		a.add(o, "spec.region", "", "only provider bedrock takes a region")
 	}
 	switch {
-	case v.Spec.Endpoint == "" && v.Spec.Provider == "bedrock":
+	case v.Spec.Endpoint == "" && v.Spec.Provider == preset.Bedrock:
 		// defaults to the region's Bedrock Runtime endpoint
 	case v.Spec.Endpoint == "" && known && p.Endpoint == "":
 		a.add(o, "spec.endpoint", "", "required: provider %q has no default base URL", v.Spec.Provider)
@@ -652,7 +652,7 @@ func aiBackend(o *Object) route.Backend {
 		b.Endpoint = p.Endpoint
 	}
 	b.APIVersion = ab.Spec.APIVersion
-	if ab.Spec.Provider == "bedrock" {
+	if ab.Spec.Provider == preset.Bedrock {
 		// Without an endpoint the gateway addresses Bedrock Runtime in the
 		// backend's region, else its own (provider/bedrock).
 		b.Region = ab.Spec.Region
