@@ -96,6 +96,12 @@ type Buffered interface {
 	Ready() bool
 }
 
+// The server-sent events reader, which cannot import this package.
+var (
+	_ EventReader = (*sse.Reader)(nil)
+	_ Buffered    = (*sse.Reader)(nil)
+)
+
 // StreamDecoder is implemented by translators whose provider streams in a
 // framing other than server-sent events. The gateway then reads the
 // upstream body with the EventReader it returns, whatever its content type.

@@ -64,7 +64,9 @@ type Provider struct {
 }
 
 // NewProvider returns the Anthropic protocol family, on deps' clock.
-func NewProvider(deps provider.Deps) provider.Provider { return &Provider{now: deps.Now} }
+func NewProvider(deps provider.Deps) provider.Provider {
+	return &Provider{now: deps.WithDefaults().Now}
+}
 
 // Translator returns the translator for a request on endpoint ep.
 func (p *Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {

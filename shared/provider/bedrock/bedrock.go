@@ -147,4 +147,6 @@ var (
 
 	_ provider.Translator = (*embedder)(nil)
 	_ provider.Fanout     = (*embedder)(nil)
+
+	_ provider.EventReader = (*EventReader)(nil)
 )

@@ -85,25 +85,25 @@ func newTranslator(ep api.Endpoint, client, upstream string, c common) (provider
 // (or the global aiplatform.googleapis.com). The translator's path is
 // appended to the endpoint either way.
 type Provider struct {
-	vertex bool
-	now    func() time.Time
-	newID  func() string
+	c common // what each translator starts from
 }
 
 // NewProvider returns the Gemini API protocol family, on deps' clock and
 // ids.
 func NewProvider(deps provider.Deps) provider.Provider {
-	return &Provider{now: deps.Now, newID: deps.ID}
+	deps = deps.WithDefaults()
+	return &Provider{c: common{now: deps.Now, newID: deps.ID}}
 }
 
 // NewVertexProvider returns Gemini on Vertex AI, on deps' clock and ids.
 func NewVertexProvider(deps provider.Deps) provider.Provider {
-	return &Provider{vertex: true, now: deps.Now, newID: deps.ID}
+	deps = deps.WithDefaults()
+	return &Provider{c: common{vertex: true, now: deps.Now, newID: deps.ID}}
 }
 
 // Translator returns the translator for a request on endpoint ep.
 func (p *Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {
-	return newTranslator(ep, model, b.UpstreamModel(model), common{vertex: p.vertex, now: p.now, newID: p.newID})
+	return newTranslator(ep, model, b.UpstreamModel(model), p.c)
 }
 
 // URL appends path to the backend's endpoint.
@@ -114,7 +114,7 @@ func (*Provider) URL(b *route.Backend, _, path string) (string, error) { return 
 func (p *Provider) Authorize(h http.Header, b *route.Backend, credential string) {
 	switch {
 	case credential == "":
-	case p.vertex || b.CredentialType == "bearer":
+	case p.c.vertex || b.CredentialType == "bearer":
 		h.Set("Authorization", "Bearer "+credential)
 	default:
 		h.Set("x-goog-api-key", credential)
