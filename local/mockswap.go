@@ -11,14 +11,15 @@ import (
 
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 )
 
 // mockPaths is where the mock server serves each provider protocol, under
 // its URL; other providers get the OpenAI mock at /v1.
 var mockPaths = map[string]string{
-	"anthropic": "/anthropic/v1",
-	"gemini":    "/gemini/v1beta",
-	"vertex-ai": "/gemini/v1/projects/mock/locations/us-central1/publishers/google",
+	preset.Anthropic: "/anthropic/v1",
+	preset.Gemini:    "/gemini/v1beta",
+	preset.VertexAI:  "/gemini/v1/projects/mock/locations/us-central1/publishers/google",
 }
 
 // mockProviders serves every mock provider on one server, at mockPaths.
@@ -61,7 +62,7 @@ func mockBackends(file []byte, mockURL string, creds gateway.Credentials) ([]byt
 		cred := str(get(get(spec, "credentialRef"), "name"))
 		why := "credential " + cred + " is not set (" + gateway.CredentialEnvName(cred) + ")"
 		endpoint := mockURL + "/v1"
-		if str(get(spec, "provider")) == "bedrock" {
+		if str(get(spec, "provider")) == preset.Bedrock {
 			if _, ok := creds.Credential(cred); (cred != "" && ok) || awsCredentials() {
 				continue
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
@@ -193,6 +195,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 			window.New(rc), st)
 		p.closers = append(p.closers, lim.Close)
 		gcfg := cfg.gateway
+		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: builtin.AWSCredentials()})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		var g *gateway.Gateway
 		g, err = gateway.New(gcfg, tables, auth, creds)

@@ -21,6 +21,8 @@ import (
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -141,7 +143,7 @@ func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.gw, err = gateway.New(gateway.Config{Limiter: lim}, tables, ledger.NewAuthenticator(e.st, time.Second, nil), nil); err != nil {
+	if e.gw, err = gateway.New(gateway.Config{Providers: builtin.Registry(provider.Deps{}), Limiter: lim}, tables, ledger.NewAuthenticator(e.st, time.Second, nil), nil); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -20,6 +20,8 @@ import (
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -46,6 +48,9 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 		err   error
 	}
 	secrets := make(chan secret, 1)
+	// Bedrock requests are signed with the function's credentials, loaded
+	// on the first signed request so that a cold start never waits on them.
+	awsCreds := builtin.AWSCredentials()
 	if cfg.DynamoDBEndpoint != "" {
 		var err error
 		if db, err = store.NewClient(ctx, cfg.DynamoDBEndpoint); err != nil {
@@ -58,6 +63,7 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 			return fmt.Errorf("load AWS config: %w", err)
 		}
 		db = dynamodb.NewFromConfig(awsCfg)
+		awsCreds = awsCfg.Credentials
 		if arn := cfg.ProviderSecretARN; arn != "" {
 			go func() {
 				creds, err := secretCredentials(ctx, secretsmanager.NewFromConfig(awsCfg), arn)
@@ -81,6 +87,7 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 		return err
 	}
 
+	cfg.Providers = builtin.Registry(provider.Deps{Region: cfg.AWSRegion, Credentials: awsCreds})
 	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID
 	gw, err := gateway.New(cfg, tables, ledger.NewAuthenticator(st, cfg.KeyCacheTTL, nil), sec.creds)
 	if err != nil {

@@ -37,7 +37,7 @@ func TestSettleID(t *testing.T) {
 			secret, k := ledger.NewKey("k", "", time.Now())
 			lim := &recordingLimiter{inner: ledger.NewLimiter(ledger.LimiterConfig{}, nil, nil)}
 			tab := modelTable(t, map[string][]string{"m": {"http://upstream/v1"}})
-			g, err := New(Config{Transport: cannedTransport{contentType: "application/json", body: benchChat}, Limiter: lim, SettleID: tt.settleID},
+			g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "application/json", body: benchChat}, Limiter: lim, SettleID: tt.settleID},
 				staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil), nil)
 			if err != nil {
 				t.Fatal(err)

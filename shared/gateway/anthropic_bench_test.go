@@ -40,7 +40,7 @@ func BenchmarkChatCompletionStreamToAnthropic(b *testing.B) {
 	if err := tab.Prepare(); err != nil {
 		b.Fatal(err)
 	}
-	g, err := New(Config{Transport: cannedTransport{contentType: "text/event-stream", body: up.String()}}, staticTables{tab}, auth, nil)
+	g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "text/event-stream", body: up.String()}}, staticTables{tab}, auth, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func BenchmarkTranslationCost(b *testing.B) {
 	if err := tab.Prepare(); err != nil {
 		b.Fatal(err)
 	}
-	g, err := New(Config{}, staticTables{tab}, auth, nil)
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, auth, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

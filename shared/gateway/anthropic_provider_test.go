@@ -54,7 +54,7 @@ func anthropicGateway(t *testing.T) (string, string, *upstreamLog) {
 		t.Fatal(err)
 	}
 	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
 		CredentialMap{"anthropic": "sk-ant-test"})
 	if err != nil {
 		t.Fatal(err)

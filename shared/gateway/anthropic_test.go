@@ -185,7 +185,7 @@ func BenchmarkMessagesStream(b *testing.B) {
 	secret, k := ledger.NewKey("bench", "", time.Now())
 	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
 	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
-	g, err := New(Config{Transport: cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + end}}, staticTables{tab}, auth, nil)
+	g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + end}}, staticTables{tab}, auth, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,17 +19,11 @@ import (
 )
 
 // bedrockFixture runs the gateway handler in front of the Bedrock mock,
-// over real sockets: requests are signed with SigV4 from env credentials
-// (the SDK's default chain) and the mock verifies every signature.
+// over real sockets: requests are signed with SigV4 from the credentials
+// the registry was given, and the mock verifies every signature.
 func bedrockFixture(t *testing.T) openai.Client {
 	t.Helper()
 	creds := aws.Credentials{AccessKeyID: "AKIDGATEWAYTEST", SecretAccessKey: "gateway-test-secret"}
-	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	up := httptest.NewServer(&mock.Bedrock{Credentials: &creds})
 	t.Cleanup(up.Close)
 
@@ -52,7 +46,7 @@ func bedrockFixture(t *testing.T) openai.Client {
 		t.Fatal(err)
 	}
 	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	g, err := New(Config{Providers: awsProviders(creds)}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -411,7 +411,7 @@ func serveManifest(t *testing.T, base []byte, file string, echoes map[string]*co
 		t.Fatal(err)
 	}
 	_, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

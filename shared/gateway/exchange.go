@@ -36,7 +36,6 @@ type exchange struct {
 	status      int
 	wroteHeader bool
 	anthropic   bool // the client speaks Anthropic's protocol
-	skipped     int  // upstream events the translator had no use for
 
 	key      ledger.Key
 	ticket   *ledger.Ticket      // admission's reservation, settled once
@@ -265,7 +264,11 @@ func retryable(err error) bool {
 var errTransport = errors.New("upstream unreachable")
 
 func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) error {
-	tr, err := provider.For(b, ep, ex.model)
+	p, err := ex.g.cfg.Providers.Lookup(b)
+	if err != nil {
+		return err
+	}
+	tr, err := p.Translator(b, ep, ex.model)
 	if ep == api.EndpointCountTokens && errors.Is(err, api.ErrNotFound) {
 		// The backend's protocol cannot count Anthropic tokens: estimate.
 		return ex.estimateTokens(b, body)
@@ -284,10 +287,6 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		ctx, cancel = context.WithTimeout(ctx, rule.BackendTimeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
-	if err != nil {
-		return fmt.Errorf("%w: backend %s: bad endpoint: %w", api.ErrNoBackend, b.Name, err)
-	}
 	cred := ""
 	if b.Credential != "" {
 		v, ok := ex.g.creds.Credential(b.Credential)
@@ -299,17 +298,10 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 	if c, ok := tr.(provider.ClientHeaderReader); ok {
 		c.ClientHeader(ex.r.Header)
 	}
-	tr.Header(req.Header, cred)
-	if ex.stream {
-		req.Header.Set("Accept", "text/event-stream")
-	}
-	if m := rule.Filters.RequestHeaders; m != nil {
-		m.Apply(req.Header)
-	}
-	if s, ok := tr.(provider.Signer); ok {
-		if err := s.Sign(ctx, req, out); err != nil {
-			return fmt.Errorf("%w: backend %s: signing: %w", api.ErrNoBackend, b.Name, err)
-		}
+	up := upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred}
+	req, err := ex.upstreamRequest(ctx, &up, out)
+	if err != nil {
+		return err
 	}
 	resp, err := ex.g.send(req)
 	if err != nil {
@@ -330,8 +322,8 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		}
 		err := tr.Error(resp.StatusCode, errBody)
 		// Providers that say when to retry in the body (Gemini's RetryInfo)
-		// give it through a RetryAfter method on the error.
-		var ra interface{ RetryAfter() string }
+		// give it through the error.
+		var ra provider.RetryAfterError
 		if errors.As(err, &ra) && ex.w.Header().Get("Retry-After") == "" && ra.RetryAfter() != "" {
 			ex.w.Header().Set("Retry-After", ra.RetryAfter())
 		}
@@ -342,7 +334,7 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		m.Apply(ex.w.Header())
 	}
 	if f, ok := tr.(provider.Fanout); ok && !ex.stream && len(f.More()) > 0 {
-		return ex.fanout(ctx, b, tr, f, path, cred, rule, resp)
+		return ex.fanout(ctx, &up, f, resp)
 	}
 	if ex.stream {
 		if d, ok := tr.(provider.StreamDecoder); ok {
@@ -353,6 +345,50 @@ func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule
 		}
 	}
 	return ex.relayBody(tr, resp)
+}
+
+// upstream is what every upstream call of one attempt shares: the backend,
+// its provider and the request's translator, the route, the translated
+// path and the credential.
+type upstream struct {
+	b    *route.Backend
+	p    provider.Provider
+	tr   provider.Translator
+	rule *route.Rule
+	path string
+	cred string
+}
+
+// upstreamRequest builds, authenticates and signs the request that sends
+// body to u's backend: the provider's URL for the translated path, the
+// translator's protocol headers, the credential as the provider takes it,
+// the Accept a stream needs when the protocol set none, the route's
+// header filters, and last, for providers that sign, the signature over
+// exactly what is sent. Every upstream call of an exchange, a fan-out's
+// included, is made here.
+func (ex *exchange) upstreamRequest(ctx context.Context, u *upstream, body []byte) (*http.Request, error) {
+	target, err := u.p.URL(u.b, ex.model, u.path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: backend %s: %w", api.ErrNoBackend, u.b.Name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: backend %s: bad endpoint: %w", api.ErrNoBackend, u.b.Name, err)
+	}
+	u.tr.Header(req.Header)
+	u.p.Authorize(req.Header, u.b, u.cred)
+	if ex.stream && req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	if m := u.rule.Filters.RequestHeaders; m != nil {
+		m.Apply(req.Header)
+	}
+	if s, ok := u.p.(provider.Signer); ok {
+		if err := s.Sign(ctx, req, u.b, body); err != nil {
+			return nil, fmt.Errorf("%w: backend %s: signing: %w", api.ErrNoBackend, u.b.Name, err)
+		}
+	}
+	return req, nil
 }
 
 func isEventStream(ct string) bool {
@@ -388,9 +424,6 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 // once. After the first byte a failure cannot change the status, so it
 // becomes an error event in the client's protocol.
 func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader) error {
-	if c, ok := tr.(provider.EventCounter); ok {
-		defer func() { ex.skipped = c.SkippedEvents() }()
-	}
 	h := ex.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -404,7 +437,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 	// buffered: those that arrived together leave together, in one write,
 	// and none waits on the upstream unsent. buf holds what is translated
 	// and not yet written.
-	ready, _ := rd.(interface{ Ready() bool })
+	ready, _ := rd.(provider.Buffered)
 	var buf []byte
 	for {
 		if len(buf) > 0 && (ready == nil || !ready.Ready()) {

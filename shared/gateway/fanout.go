@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,14 +8,14 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
-	"github.com/sluicegw/sluice/shared/route"
 )
 
 // fanout finishes an exchange whose translator needs more upstream calls
-// (provider.Fanout): first already answered with resp; the rest are sent
-// one after another, prepared and signed like the first, and every
-// answer is joined into the client's body.
-func (ex *exchange) fanout(ctx context.Context, b *route.Backend, tr provider.Translator, f provider.Fanout, path, cred string, rule *route.Rule, first *http.Response) error {
+// (provider.Fanout): the first already answered; the rest are sent one
+// after another, built and signed like the first (upstreamRequest), and
+// every answer is joined into the client's body.
+func (ex *exchange) fanout(ctx context.Context, u *upstream, f provider.Fanout, first *http.Response) error {
+	b := u.b
 	limit := ex.g.cfg.MaxResponseBytes
 	read := func(resp *http.Response) ([]byte, error) {
 		raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
@@ -35,18 +34,9 @@ func (ex *exchange) fanout(ctx context.Context, b *route.Backend, tr provider.Tr
 	}
 	bodies := [][]byte{raw}
 	for _, out := range f.More() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.Endpoint+path, bytes.NewReader(out))
+		req, err := ex.upstreamRequest(ctx, u, out)
 		if err != nil {
-			return api.Errorf(api.ErrNoBackend, "backend %s: bad endpoint", b.Name)
-		}
-		tr.Header(req.Header, cred)
-		if m := rule.Filters.RequestHeaders; m != nil {
-			m.Apply(req.Header)
-		}
-		if s, ok := tr.(provider.Signer); ok {
-			if err := s.Sign(ctx, req, out); err != nil {
-				return api.Errorf(api.ErrNoBackend, "backend %s: signing failed", b.Name)
-			}
+			return err
 		}
 		resp, err := ex.g.send(req)
 		if err != nil {
@@ -62,7 +52,7 @@ func (ex *exchange) fanout(ctx context.Context, b *route.Backend, tr provider.Tr
 			if ra := resp.Header.Get("Retry-After"); ra != "" {
 				ex.w.Header().Set("Retry-After", ra)
 			}
-			return tr.Error(resp.StatusCode, raw)
+			return u.tr.Error(resp.StatusCode, raw)
 		}
 		bodies = append(bodies, raw)
 	}

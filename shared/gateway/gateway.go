@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -38,6 +39,11 @@ type Credentials interface {
 
 // Config holds the gateway's settings; zero values mean the defaults noted.
 type Config struct {
+	// Providers maps a backend's provider name to the provider that
+	// translates, addresses and authenticates its requests; required. The
+	// mains pass builtin.Registry, built with the dependencies they
+	// resolved.
+	Providers *provider.Registry
 	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
 	// Larger ones get 413.
 	MaxBodyBytes int64
@@ -100,6 +106,9 @@ type Gateway struct {
 func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, error) {
 	if tables == nil || keys == nil {
 		return nil, errors.New("gateway: tables and keys are required")
+	}
+	if cfg.Providers == nil {
+		return nil, errors.New("gateway: Config.Providers is required (the provider registry, e.g. builtin.Registry)")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -259,8 +268,10 @@ func (ex *exchange) logDone(err error) {
 		slog.Bool("stream", ex.stream),
 		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
 	}
-	if ex.skipped > 0 {
-		attrs = append(attrs, slog.Int("skipped_events", ex.skipped))
+	// Upstream events the answering translator had no use for, streamed or
+	// not: one count per request, where the operator reads the request.
+	if c, ok := ex.tr.(provider.EventCounter); ok && c.SkippedEvents() > 0 {
+		attrs = append(attrs, slog.Int("skipped_events", c.SkippedEvents()))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

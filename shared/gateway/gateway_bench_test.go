@@ -37,7 +37,7 @@ func benchGatewayWith(b *testing.B, tr http.RoundTripper, reqBody string, lim Li
 	k.Limits = limits
 	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
 	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
-	g, err := New(Config{Transport: tr, Limiter: lim}, staticTables{tab}, auth, nil)
+	g, err := New(Config{Providers: testProviders, Transport: tr, Limiter: lim}, staticTables{tab}, auth, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -68,6 +68,9 @@ func newFixture(t *testing.T, cfg Config, routes map[string][]string) fixture {
 	t.Helper()
 	secret, k := ledger.NewKey("test", "", time.Now())
 	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil)
+	if cfg.Providers == nil {
+		cfg.Providers = testProviders
+	}
 	g, err := New(cfg, staticTables{modelTable(t, routes)}, auth, nil)
 	if err != nil {
 		t.Fatal(err)

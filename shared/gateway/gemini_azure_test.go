@@ -104,7 +104,7 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		"azure-gpt":     {Provider: "azure-openai", Endpoint: az.URL, Credential: "azure-key", APIVersion: "2025-04-01-preview", ModelMap: map[string]string{"azure-gpt": "prod-gpt-4o"}},
 	})
 	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
 		credMap{"gemini-key": "AIza-test", "azure-key": "az-test"})
 	if err != nil {
 		t.Fatal(err)

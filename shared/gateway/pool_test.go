@@ -45,7 +45,7 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestHTTPRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

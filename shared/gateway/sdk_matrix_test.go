@@ -31,15 +31,7 @@ var matrixProviders = []string{"openai", "azure", "anthropic", "bedrock", "gemin
 // provider's 429 must reach the client with.
 func matrixGateway(t *testing.T) (string, string, map[string]string) {
 	t.Helper()
-	// The same keys as bedrockFixture's: the Bedrock provider loads the
-	// default credential chain once per process.
 	creds := aws.Credentials{AccessKeyID: "AKIDGATEWAYTEST", SecretAccessKey: "gateway-test-secret"}
-	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	server := func(h http.Handler) string {
 		s := httptest.NewServer(h)
 		t.Cleanup(s.Close)
@@ -72,7 +64,7 @@ func matrixGateway(t *testing.T) (string, string, map[string]string) {
 	}
 	tab := backendTable(t, routes)
 	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{
+	g, err := New(Config{Providers: awsProviders(creds)}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{
 		"openai-key": "sk-test", "azure-key": "az-test", "anthropic-key": "sk-ant-test", "gemini-key": "AIza-test"})
 	if err != nil {
 		t.Fatal(err)

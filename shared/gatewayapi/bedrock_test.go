@@ -12,21 +12,24 @@ metadata: {name: claude, namespace: team-a}
 spec:
   provider: bedrock
 `
+	// Without an endpoint the compiled backend keeps only its region: the
+	// gateway addresses Bedrock Runtime in it, or in its own region when
+	// the manifest names none, so validation never depends on the shell.
 	cases := []struct {
-		name, spec, env string
-		wantEndpoint    string
-		wantRegion      string
-		wantProblem     string
+		name, spec   string
+		wantEndpoint string
+		wantRegion   string
+		wantProblem  string
 	}{
-		{name: "region", spec: "  region: eu-west-3\n", wantEndpoint: "https://bedrock-runtime.eu-west-3.amazonaws.com", wantRegion: "eu-west-3"},
-		{name: "env region", env: "us-west-2", wantEndpoint: "https://bedrock-runtime.us-west-2.amazonaws.com"},
+		{name: "region", spec: "  region: eu-west-3\n", wantRegion: "eu-west-3"},
+		{name: "nothing: the gateway's region", wantEndpoint: ""},
 		{name: "endpoint", spec: "  endpoint: http://127.0.0.1:9/\n", wantEndpoint: "http://127.0.0.1:9"},
-		{name: "nothing", wantProblem: "spec.region: required for provider bedrock when spec.endpoint is not set (or set AWS_REGION where manifests are applied)"},
+		{name: "bad region", spec: "  region: Mars\n", wantProblem: `spec.region: must be an AWS region such as us-east-1, got "Mars"`},
 		{name: "bad endpoint", spec: "  endpoint: nope\n", wantProblem: `spec.endpoint: must be an http or https URL, got "nope"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("AWS_REGION", c.env)
+			t.Setenv("AWS_REGION", "us-west-2") // read by nothing here
 			objs, probs := Validate(map[string][]byte{"b.yaml": []byte(doc + c.spec)})
 			if c.wantProblem != "" {
 				if len(probs) != 1 || !strings.HasSuffix(probs[0].String(), c.wantProblem) {

@@ -3,7 +3,6 @@ package gatewayapi
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -108,18 +107,17 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	if !known {
 		a.add(o, "spec.provider", "", "unknown provider %q (known: %s)", v.Spec.Provider, preset.Names())
 	}
-	if v.Spec.Provider == "bedrock" {
-		switch r := v.Spec.Region; {
-		case r != "" && !awsRegion.MatchString(r):
+	if v.Spec.Provider == preset.Bedrock {
+		// With neither region nor endpoint, the gateway's own region serves:
+		// known where it runs, not where manifests are checked.
+		if r := v.Spec.Region; r != "" && !awsRegion.MatchString(r) {
 			a.add(o, "spec.region", "", "must be an AWS region such as us-east-1, got %q", r)
-		case r == "" && v.Spec.Endpoint == "" && os.Getenv("AWS_REGION") == "":
-			a.add(o, "spec.region", "", "required for provider bedrock when spec.endpoint is not set (or set AWS_REGION where manifests are applied)")
 		}
 	} else if v.Spec.Region != "" {
 		a.add(o, "spec.region", "", "only provider bedrock takes a region")
 	}
 	switch {
-	case v.Spec.Endpoint == "" && v.Spec.Provider == "bedrock":
+	case v.Spec.Endpoint == "" && v.Spec.Provider == preset.Bedrock:
 		// defaults to the region's Bedrock Runtime endpoint
 	case v.Spec.Endpoint == "" && known && p.Endpoint == "":
 		a.add(o, "spec.endpoint", "", "required: provider %q has no default base URL", v.Spec.Provider)
@@ -654,15 +652,10 @@ func aiBackend(o *Object) route.Backend {
 		b.Endpoint = p.Endpoint
 	}
 	b.APIVersion = ab.Spec.APIVersion
-	if ab.Spec.Provider == "bedrock" {
+	if ab.Spec.Provider == preset.Bedrock {
+		// Without an endpoint the gateway addresses Bedrock Runtime in the
+		// backend's region, else its own (provider/bedrock).
 		b.Region = ab.Spec.Region
-		if b.Endpoint == "" {
-			region := b.Region
-			if region == "" {
-				region = os.Getenv("AWS_REGION")
-			}
-			b.Endpoint = "https://bedrock-runtime." + region + ".amazonaws.com"
-		}
 	}
 	return b
 }

@@ -37,8 +37,7 @@ type AIBackendSpec struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// Region is the AWS region of a bedrock backend: requests are signed
 	// for it and the default endpoint is in it. Empty: the region of the
-	// endpoint's host, else AWS_REGION where the manifests are applied
-	// (in AWS, the gateway's own region).
+	// endpoint's host, else the gateway's own (AWS_REGION where it runs).
 	Region string `json:"region,omitempty"`
 	// APIVersion is Azure OpenAI's api-version query parameter
 	// (default 2024-10-21; "v1" selects Azure's version-less v1 API).

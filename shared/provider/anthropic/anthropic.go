@@ -13,15 +13,16 @@ package anthropic
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/rawjson"
-	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 // DefaultEndpoint is the base URL of Anthropic's API.
@@ -33,24 +34,20 @@ const (
 	pathCountTokens = "/messages/count_tokens"
 )
 
-// Translator is what New returns: the methods of provider.Translator (this
-// package cannot import provider, which imports it).
-type Translator interface {
-	Request(body []byte) (path string, out []byte, err error)
-	Header(h http.Header, credential string)
-	Response(body []byte) ([]byte, error)
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	Error(status int, body []byte) error
-	Usage() api.Usage
-}
-
 // New returns the translator for a request that came in on endpoint ep;
 // client is the model the client named, upstream the name Anthropic knows.
-func New(ep api.Endpoint, client, upstream string) (Translator, error) {
+func New(ep api.Endpoint, client, upstream string) (provider.Translator, error) {
+	return newTranslator(ep, client, upstream, nil)
+}
+
+// newTranslator is New with the clock of translated answers (nil:
+// time.Now).
+func newTranslator(ep api.Endpoint, client, upstream string, now func() time.Time) (provider.Translator, error) {
 	switch ep {
 	case api.EndpointChatCompletions:
-		return NewFromOpenAI(client, upstream), nil
+		t := NewFromOpenAI(client, upstream)
+		t.Now = now
+		return t, nil
 	case api.EndpointMessages, api.EndpointCountTokens:
 		return NewFromAnthropic(ep, client, upstream), nil
 	case api.EndpointEmbeddings:
@@ -60,6 +57,45 @@ func New(ep api.Endpoint, client, upstream string) (Translator, error) {
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by anthropic backends")
 }
 
+// Provider speaks Anthropic's Messages API: the backend's endpoint plus the
+// translator's path, and the credential in x-api-key.
+type Provider struct {
+	now func() time.Time
+}
+
+// NewProvider returns the Anthropic protocol family, on deps' clock.
+func NewProvider(deps provider.Deps) provider.Provider {
+	return &Provider{now: deps.WithDefaults().Now}
+}
+
+// Translator returns the translator for a request on endpoint ep.
+func (p *Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {
+	return newTranslator(ep, model, b.UpstreamModel(model), p.now)
+}
+
+// URL appends path to the backend's endpoint.
+func (*Provider) URL(b *route.Backend, _, path string) (string, error) { return b.Endpoint + path, nil }
+
+// Authorize sends the credential in x-api-key.
+func (*Provider) Authorize(h http.Header, _ *route.Backend, credential string) {
+	if credential != "" {
+		h.Set("X-Api-Key", credential)
+	}
+}
+
+var (
+	_ provider.Provider = (*Provider)(nil)
+
+	_ provider.Translator         = (*FromOpenAI)(nil)
+	_ provider.StreamEnder        = (*FromOpenAI)(nil)
+	_ provider.EventCounter       = (*FromOpenAI)(nil)
+	_ provider.ClientHeaderReader = (*FromOpenAI)(nil)
+
+	_ provider.Translator         = (*FromAnthropic)(nil)
+	_ provider.StreamEnder        = (*FromAnthropic)(nil)
+	_ provider.ClientHeaderReader = (*FromAnthropic)(nil)
+)
+
 // betas carries the client's anthropic-beta header (the beta features it
 // turns on) to Anthropic. The gateway hands it the client's headers.
 type betas struct{ values []string }
@@ -67,13 +103,11 @@ type betas struct{ values []string }
 // ClientHeader keeps the client's anthropic-beta values.
 func (b *betas) ClientHeader(h http.Header) { b.values = h.Values("Anthropic-Beta") }
 
-// setHeader sets what every request to Anthropic carries.
-func setHeader(h http.Header, credential string, b *betas) {
+// setHeader sets the protocol's headers every request to Anthropic
+// carries.
+func setHeader(h http.Header, b *betas) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Anthropic-Version", messages.Version)
-	if credential != "" {
-		h.Set("X-Api-Key", credential)
-	}
 	for _, v := range b.values {
 		h.Add("Anthropic-Beta", v)
 	}
@@ -179,26 +213,6 @@ func mergeUsage(dst *messages.Usage, u *messages.Usage) {
 	if u.OutputTokens > 0 {
 		dst.OutputTokens = u.OutputTokens
 	}
-}
-
-// unknown counts the upstream events and content blocks a translator does
-// not translate, and logs each kind the first time it is seen in a stream.
-type unknown struct {
-	n     int
-	kinds []string
-}
-
-func (u *unknown) add(kind string) {
-	u.n++
-	for _, k := range u.kinds {
-		if k == kind {
-			return
-		}
-	}
-	if len(u.kinds) < 16 {
-		u.kinds = append(u.kinds, kind)
-	}
-	slog.Warn("anthropic: upstream event not translated; counted and skipped", "event", kind, "count", u.n)
 }
 
 // setModel rewrites the top-level "model" string of a JSON object, leaving

@@ -49,9 +49,9 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	return path, out, nil
 }
 
-// Header sets Anthropic's auth and version headers, and the client's
-// anthropic-beta header if it sent one.
-func (t *FromAnthropic) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
+// Header sets Anthropic's version header, and the client's anthropic-beta
+// header if it sent one.
+func (t *FromAnthropic) Header(h http.Header) { setHeader(h, &t.betas) }
 
 // Response passes the body through, reading its usage. count_tokens
 // answers cost nothing: their usage is reported as zero.

@@ -52,9 +52,9 @@ type FromOpenAI struct {
 	prefix   []byte // a chunk up to its delta: {"id":..,"choices":[{"index":0,"delta":
 	head     []byte // a usage chunk's start: {"id":..,"model":..
 	blocks   []blockKind
-	toolIdx  []int   // per content block, the tool call index (tool_use blocks)
-	tools    int     // tool calls opened so far
-	unknown  unknown // upstream events or blocks not translated
+	toolIdx  []int // per content block, the tool call index (tool_use blocks)
+	tools    int   // tool calls opened so far
+	skipped  int   // upstream events or blocks not translated
 	usage    messages.Usage
 	reported bool
 	scratch  []byte // the delta being built
@@ -612,9 +612,9 @@ func convertThinking(r *chat.Request, out *messages.Request) error {
 	return nil
 }
 
-// Header sets Anthropic's auth and version headers, and the client's
-// anthropic-beta header if it sent one.
-func (t *FromOpenAI) Header(h http.Header, credential string) { setHeader(h, credential, &t.betas) }
+// Header sets Anthropic's version header, and the client's anthropic-beta
+// header if it sent one.
+func (t *FromOpenAI) Header(h http.Header) { setHeader(h, &t.betas) }
 
 // Error keeps Anthropic's error: status, type, and context_length_exceeded
 // for prompts too long.
@@ -686,7 +686,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 			msg.ToolCalls = append(msg.ToolCalls, chat.ToolCall{ID: b.ID, Type: "function",
 				Function: chat.ToolCallFunction{Name: b.Name, Arguments: args}})
 		default:
-			t.unknown.add("content block " + b.Type)
+			t.skipped++
 		}
 	}
 	if hasText || len(msg.ToolCalls) == 0 {

@@ -69,7 +69,7 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	case messages.EventError:
 		return dst, eventError(e.Error)
 	}
-	t.unknown.add(e.Type)
+	t.skipped++
 	return dst, nil
 }
 
@@ -189,7 +189,7 @@ func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte,
 		delta = append(delta, `,"arguments":""}}]`...)
 	default:
 		t.setBlock(index, blockOther, -1)
-		t.unknown.add("content block " + b.typ)
+		t.skipped++
 		return dst, nil
 	}
 	delta = append(delta, '}')
@@ -255,7 +255,7 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v rawjson.
 	default:
 		// citations_delta (the OpenAI path never asks for citations), or a
 		// delta for a block kind this version does not translate.
-		t.unknown.add("content_block_delta " + typ)
+		t.skipped++
 		return dst, nil
 	}
 	delta = append(delta, '}')
@@ -468,5 +468,6 @@ func (t *FromOpenAI) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
 }
 
-// Unknown counts the upstream events and content blocks not translated.
-func (t *FromOpenAI) Unknown() int { return t.unknown.n }
+// SkippedEvents counts the upstream events and content blocks not
+// translated; the gateway puts the count on the request's log line.
+func (t *FromOpenAI) SkippedEvents() int { return t.skipped }

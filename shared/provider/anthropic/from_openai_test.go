@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 // TestFromOpenAIRequest: the Messages request Anthropic must receive for
@@ -283,7 +285,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, tr := range []Translator{NewFromOpenAI("c", "c"), NewFromAnthropic(api.EndpointMessages, "c", "c")} {
+			for _, tr := range []provider.Translator{NewFromOpenAI("c", "c"), NewFromAnthropic(api.EndpointMessages, "c", "c")} {
 				err := tr.Error(tt.status, []byte(tt.body))
 				if !errors.Is(err, tt.kind) || api.Status(err) != tt.status {
 					t.Fatalf("err = %v (status %d), want kind %v, status %d", err, api.Status(err), tt.kind, tt.status)
@@ -300,9 +302,13 @@ func TestErrors(t *testing.T) {
 }
 
 func TestHeader(t *testing.T) {
-	for _, tr := range []Translator{NewFromOpenAI("c", "c"), NewFromAnthropic(api.EndpointMessages, "c", "c")} {
+	p := NewProvider(provider.Deps{})
+	b := &route.Backend{Provider: "anthropic"}
+	for _, ep := range []api.Endpoint{api.EndpointChatCompletions, api.EndpointMessages} {
+		tr, _ := p.Translator(b, ep, "c")
 		h := http.Header{}
-		tr.Header(h, "sk-ant-test")
+		tr.Header(h)
+		p.Authorize(h, b, "sk-ant-test")
 		if h.Get("x-api-key") != "sk-ant-test" || h.Get("anthropic-version") != "2023-06-01" || h.Get("Content-Type") != "application/json" ||
 			h.Get("Authorization") != "" || h.Get("anthropic-beta") != "" {
 			t.Fatalf("headers %v", h)
@@ -310,7 +316,8 @@ func TestHeader(t *testing.T) {
 		// The client's anthropic-beta values go upstream.
 		tr.(interface{ ClientHeader(http.Header) }).ClientHeader(http.Header{"Anthropic-Beta": {"interleaved-thinking-2025-05-14", "context-1m-2025-08-07"}})
 		h = http.Header{}
-		tr.Header(h, "")
+		tr.Header(h)
+		p.Authorize(h, b, "")
 		if got := h.Values("anthropic-beta"); len(got) != 2 || got[1] != "context-1m-2025-08-07" || h.Get("x-api-key") != "" {
 			t.Fatalf("headers %v", h)
 		}

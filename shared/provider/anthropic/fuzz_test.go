@@ -124,9 +124,9 @@ func FuzzFastEvent(f *testing.F) {
 		if string(got) != string(want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("event %s:\nfast  %q, %v\nwhole %q, %v", data, got, gotErr, want, wantErr)
 		}
-		if fast.stopped != whole.stopped || fast.Unknown() != whole.Unknown() || fast.Usage() != whole.Usage() {
+		if fast.stopped != whole.stopped || fast.SkippedEvents() != whole.SkippedEvents() || fast.Usage() != whole.Usage() {
 			t.Fatalf("event %s: state differs: stopped %v/%v, unknown %d/%d, usage %+v/%+v",
-				data, fast.stopped, whole.stopped, fast.Unknown(), whole.Unknown(), fast.Usage(), whole.Usage())
+				data, fast.stopped, whole.stopped, fast.SkippedEvents(), whole.SkippedEvents(), fast.Usage(), whole.Usage())
 		}
 	})
 }

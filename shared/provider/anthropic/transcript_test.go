@@ -131,8 +131,8 @@ func TestFromOpenAIStreamTranscripts(t *testing.T) {
 				if got := tr.Usage(); got != tt.wantUsage {
 					t.Errorf("usage %+v, want %+v", got, tt.wantUsage)
 				}
-				if tr.Unknown() != tt.unknown {
-					t.Errorf("%d events not translated, want %d", tr.Unknown(), tt.unknown)
+				if tr.SkippedEvents() != tt.unknown {
+					t.Errorf("%d events not translated, want %d", tr.SkippedEvents(), tt.unknown)
 				}
 				outs[i] = out
 			}

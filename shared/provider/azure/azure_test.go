@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -30,9 +32,14 @@ func TestRequestPathAndHeaders(t *testing.T) {
 		{"stream asks for usage as OpenAI does", api.EndpointChatCompletions, "", false,
 			`{"model":"gpt","stream":true,"messages":[]}`, "/openai/deployments/prod-gpt-4o/chat/completions?api-version=2024-10-21", "", "secret", `"stream_options":{"include_usage":true}`},
 	}
+	p := NewProvider(provider.Deps{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr, err := New(tt.ep, "gpt", "prod-gpt-4o", tt.version, tt.bearer)
+			b := deployment(tt.version)
+			if tt.bearer {
+				b.CredentialType = "bearer"
+			}
+			tr, err := p.Translator(b, tt.ep, "gpt")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,25 +47,32 @@ func TestRequestPathAndHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if path != tt.wantPath || !strings.Contains(string(out), tt.wantInOut) {
-				t.Fatalf("path %s body %s", path, out)
+			if u, err := p.URL(b, "gpt", path); err != nil || u != tt.wantPath || !strings.Contains(string(out), tt.wantInOut) {
+				t.Fatalf("URL %s body %s, %v", u, out, err)
 			}
 			h := http.Header{}
-			tr.Header(h, "secret")
-			if h.Get("Authorization") != tt.wantAuth || h.Get("api-key") != tt.wantKey {
+			tr.Header(h)
+			p.Authorize(h, b, "secret")
+			if h.Get("Authorization") != tt.wantAuth || h.Get("api-key") != tt.wantKey || h.Get("Content-Type") != "application/json" {
 				t.Fatalf("headers %v", h)
 			}
 		})
 	}
-	if _, err := New(api.EndpointModels, "gpt", "d", "", false); err == nil {
+	if _, err := p.Translator(deployment(""), api.EndpointModels, "gpt"); err == nil {
 		t.Fatal("an endpoint the OpenAI translator does not serve must be refused")
 	}
+}
+
+// deployment is an Azure backend on no host that maps model gpt to the
+// deployment prod-gpt-4o.
+func deployment(version string) *route.Backend {
+	return &route.Backend{Provider: "azure-openai", APIVersion: version, ModelMap: map[string]string{"gpt": "prod-gpt-4o"}}
 }
 
 // TestPassThroughSemantics: responses, usage and errors are the OpenAI
 // translator's, including hiding the usage chunk Sluice asked for.
 func TestPassThroughSemantics(t *testing.T) {
-	tr, _ := New(api.EndpointChatCompletions, "gpt", "dep", "", false)
+	tr, _ := NewProvider(provider.Deps{}).Translator(deployment(""), api.EndpointChatCompletions, "gpt")
 	tr.Request([]byte(`{"model":"gpt","stream":true,"messages":[]}`))
 	out, _ := tr.StreamEvent(nil, sse.Event{Data: []byte(`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}}`), Raw: []byte("data: x\n\n")})
 	if len(out) != 0 || tr.Usage().OutputTokens != 4 {

@@ -10,7 +10,9 @@ import (
 	"testing/iotest"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/openai"
+	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -30,7 +32,7 @@ const chatFeatures = `{"model":"gpt","messages":[{"role":"system","content":"Be 
 // TestChatFeaturesPassThrough: from OpenAI clients Azure receives the body
 // as sent, the deployment as its model.
 func TestChatFeaturesPassThrough(t *testing.T) {
-	tr, _ := New(api.EndpointChatCompletions, "gpt", "prod-gpt-4o", "", false)
+	tr, _ := NewProvider(provider.Deps{}).Translator(deployment(""), api.EndpointChatCompletions, "gpt")
 	_, out, err := tr.Request([]byte(chatFeatures))
 	if err != nil || string(out) != strings.Replace(chatFeatures, `"model":"gpt"`, `"model":"prod-gpt-4o"`, 1) {
 		t.Fatalf("Request = %s, %v", out, err)
@@ -40,10 +42,12 @@ func TestChatFeaturesPassThrough(t *testing.T) {
 // TestMessagesTranscriptsAsOpenAI replays the OpenAI translator's Anthropic
 // Messages transcripts (shared/provider/openai/testdata/from_anthropic:
 // text, tools, thinking, media, refusal, filter, error, cut streams...)
-// through the Azure translator: the request Azure receives and what the
-// Anthropic client gets back must be the OpenAI translator's, byte for
-// byte, whole and one byte at a time.
+// through Azure's provider: the request Azure receives, on the deployment's
+// path, and what the Anthropic client gets back must be the OpenAI
+// provider's, byte for byte, whole and one byte at a time.
 func TestMessagesTranscriptsAsOpenAI(t *testing.T) {
+	azure, oai := NewProvider(provider.Deps{}), openai.NewProvider(provider.Deps{})
+	b := &route.Backend{Provider: "azure-openai", ModelMap: map[string]string{"claude-client": "gpt-upstream"}}
 	cases, _ := filepath.Glob("../openai/testdata/from_anthropic/*.request.json")
 	if len(cases) < 8 {
 		t.Fatalf("%d transcripts", len(cases))
@@ -59,21 +63,22 @@ func TestMessagesTranscriptsAsOpenAI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			az, err := New(api.EndpointMessages, "claude-client", "gpt-upstream", "", false)
+			az, err := azure.Translator(b, api.EndpointMessages, "claude-client")
 			if err != nil {
 				t.Fatal(err)
 			}
-			oa, _ := openai.New(api.EndpointMessages, "claude-client", "gpt-upstream")
+			oa, _ := oai.Translator(b, api.EndpointMessages, "claude-client")
 			path, azOut, err := az.Request(req)
 			_, oaOut, _ := oa.Request(req)
-			if err != nil || path != "/openai/deployments/gpt-upstream/chat/completions?api-version="+DefaultAPIVersion || !bytes.Equal(azOut, oaOut) {
-				t.Fatalf("Request = %s %s, %v; want %s", path, azOut, err, oaOut)
+			u, _ := azure.URL(b, "claude-client", path)
+			if err != nil || u != "/openai/deployments/gpt-upstream/chat/completions?api-version="+DefaultAPIVersion || !bytes.Equal(azOut, oaOut) {
+				t.Fatalf("Request = %s %s, %v; want %s", u, azOut, err, oaOut)
 			}
 			var azGot, oaGot []byte
 			if bytes.Contains(req, []byte(`"stream":true`)) {
 				azGot = relay(az, bytes.NewReader(upstream))
 				oaGot = relay(oa, bytes.NewReader(upstream))
-				az2, _ := New(api.EndpointMessages, "claude-client", "gpt-upstream", "", false)
+				az2, _ := azure.Translator(b, api.EndpointMessages, "claude-client")
 				az2.Request(req)
 				if one := relay(az2, iotest.OneByteReader(bytes.NewReader(upstream))); !bytes.Equal(one, azGot) {
 					t.Fatalf("one byte at a time:\n%s\nwhole:\n%s", one, azGot)
@@ -92,14 +97,12 @@ func TestMessagesTranscriptsAsOpenAI(t *testing.T) {
 	}
 }
 
-type streamTranslator interface {
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	StreamEnd(dst []byte) ([]byte, error)
-}
-
 // relay drives a translator as the gateway's relayStream does.
-func relay(tr streamTranslator, r io.Reader) []byte {
+func relay(t provider.Translator, r io.Reader) []byte {
+	tr := t.(interface {
+		provider.Translator
+		provider.StreamEnder
+	})
 	rd := sse.NewReader(r)
 	var out []byte
 	for {

@@ -1,59 +1,16 @@
 package bedrock
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
+	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/sluicegw/sluice/shared/api"
-	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 )
-
-// Translator is provider.Translator, declared here so the package does
-// not import its consumer; provider checks the two stay the same.
-type Translator interface {
-	Request(body []byte) (path string, out []byte, err error)
-	Header(h http.Header, credential string)
-	Response(body []byte) ([]byte, error)
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	Error(status int, body []byte) error
-	Usage() api.Usage
-}
-
-// Abilities are the optional provider abilities every Bedrock translator
-// has: provider.Signer, provider.StreamDecoder and provider.StreamEnder.
-type Abilities interface {
-	Sign(ctx context.Context, req *http.Request, body []byte) error
-	NewEventReader(body io.Reader) interface{ Next() (sse.Event, error) }
-	StreamEnd(dst []byte) ([]byte, error)
-}
-
-// Config is what a translator needs besides the request. Zero fields take
-// the defaults documented on each.
-type Config struct {
-	// Endpoint is the backend's base URL; the signing region is read from
-	// it when Region is empty (bedrock-runtime.<region>.amazonaws.com).
-	Endpoint string
-	// Region signs requests; empty: from Endpoint, then AWS_REGION, then
-	// AWS_DEFAULT_REGION.
-	Region string
-	// Credentials sign requests; nil: DefaultCredentials, the SDK's chain
-	// (the Lambda role's in AWS, env or profile credentials locally).
-	Credentials aws.CredentialsProvider
-	// Now is the clock for signatures and "created" fields; nil: time.Now.
-	Now func() time.Time
-	// ID makes response ids; nil: random hex.
-	ID func() string
-}
 
 // DefaultEndpoint is Bedrock Runtime's endpoint in region.
 func DefaultEndpoint(region string) string {
@@ -61,9 +18,11 @@ func DefaultEndpoint(region string) string {
 }
 
 // New returns the translator for a request to endpoint ep; client is the
-// model the client named and upstream Bedrock's model id (or ARN).
-func New(ep api.Endpoint, client, upstream string, cfg Config) (Translator, error) {
-	b := newBase(client, upstream, cfg)
+// model the client named and upstream Bedrock's model id (or ARN). deps
+// gives the clock and the ids of translated answers.
+func New(ep api.Endpoint, client, upstream string, deps provider.Deps) (provider.Translator, error) {
+	deps = deps.WithDefaults()
+	b := base{client: client, model: upstream, now: deps.Now, newID: deps.ID}
 	switch ep {
 	case api.EndpointChatCompletions:
 		return &fromOpenAI{base: b}, nil
@@ -75,47 +34,86 @@ func New(ep api.Endpoint, client, upstream string, cfg Config) (Translator, erro
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by bedrock backends")
 }
 
-// base holds what every Bedrock translator shares: names, signing and
-// the clock.
+// base holds what every Bedrock translator shares: names and the clock.
 type base struct {
 	client, model string
-	signer        signer
 	now           func() time.Time
 	newID         func() string
 	stream        bool
-	bearer        bool // a Bedrock API key authenticates instead of SigV4
 }
 
-func newBase(client, upstream string, cfg Config) base {
-	b := base{client: client, model: upstream, now: cfg.Now, newID: cfg.ID}
-	if b.now == nil {
-		b.now = time.Now
+// Header sets the content type, and the Accept header ConverseStream
+// answers in AWS's event stream for.
+func (b *base) Header(h http.Header) {
+	h.Set("Content-Type", "application/json")
+	if b.stream {
+		h.Set("Accept", "application/vnd.amazon.eventstream")
+	} else {
+		h.Set("Accept", "application/json")
 	}
-	if b.newID == nil {
-		b.newID = randomID
-	}
-	b.signer = signer{region: signingRegion(cfg), creds: cfg.Credentials, now: b.now}
-	return b
 }
 
-func randomID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// Error maps a Bedrock error response, keeping its status.
+func (b *base) Error(status int, body []byte) error { return upstreamError(status, body) }
+
+// Provider speaks to Bedrock Runtime. A backend with no endpoint is
+// reached in its region (spec.region, else the process's); requests are
+// signed with SigV4 for the region of the backend, its endpoint's, or the
+// process's, unless the backend names a credential: a Bedrock API key, sent
+// as a bearer token instead.
+type Provider struct {
+	deps provider.Deps
 }
 
-// signingRegion picks the region requests are signed for.
-func signingRegion(cfg Config) string {
-	if cfg.Region != "" {
-		return cfg.Region
+// NewProvider returns Bedrock, with deps' clock, ids, region and AWS
+// credentials.
+func NewProvider(deps provider.Deps) provider.Provider {
+	return &Provider{deps: deps.WithDefaults()}
+}
+
+// Translator returns the translator for a request on endpoint ep.
+func (p *Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {
+	return New(ep, model, b.UpstreamModel(model), p.deps)
+}
+
+// errNoRegion is the request-time error of a backend whose region nothing
+// gives.
+var errNoRegion = errors.New("bedrock: no region: set the AIBackend's spec.region or spec.endpoint, or AWS_REGION where the gateway runs")
+
+// URL appends path to the backend's endpoint, or to Bedrock Runtime's in
+// the backend's region when it names no endpoint.
+func (p *Provider) URL(b *route.Backend, _, path string) (string, error) {
+	if b.Endpoint != "" {
+		return b.Endpoint + path, nil
 	}
-	if r := RegionOf(cfg.Endpoint); r != "" {
+	region := b.Region
+	if region == "" {
+		region = p.deps.Region
+	}
+	if region == "" {
+		return "", errNoRegion
+	}
+	return DefaultEndpoint(region) + path, nil
+}
+
+// Authorize sends a Bedrock API key as "Authorization: Bearer"; without
+// one, Sign signs the request.
+func (*Provider) Authorize(h http.Header, _ *route.Backend, credential string) {
+	if credential != "" {
+		h.Set("Authorization", "Bearer "+credential)
+	}
+}
+
+// signingRegion picks the region a request to b is signed for: the
+// backend's, its endpoint's, else the process's.
+func (p *Provider) signingRegion(b *route.Backend) string {
+	if b.Region != "" {
+		return b.Region
+	}
+	if r := RegionOf(b.Endpoint); r != "" {
 		return r
 	}
-	if r := os.Getenv("AWS_REGION"); r != "" {
-		return r
-	}
-	return os.Getenv("AWS_DEFAULT_REGION")
+	return p.deps.Region
 }
 
 // RegionOf reads the region from a Bedrock Runtime endpoint URL
@@ -133,29 +131,22 @@ func RegionOf(endpoint string) string {
 	return ""
 }
 
-// Header sets the content type and, when the backend names a credential,
-// Bedrock API-key (bearer) auth, which then replaces SigV4.
-func (b *base) Header(h http.Header, credential string) {
-	h.Set("Content-Type", "application/json")
-	h.Set("Accept", b.accept())
-	if credential != "" {
-		h.Set("Authorization", "Bearer "+credential)
-		b.bearer = true
-	}
-}
-
-func (b *base) accept() string {
-	if b.stream {
-		return "application/vnd.amazon.eventstream"
-	}
-	return "application/json"
-}
-
-// Error maps a Bedrock error response, keeping its status.
-func (b *base) Error(status int, body []byte) error { return upstreamError(status, body) }
-
 var (
-	_ Abilities = (*fromOpenAI)(nil)
-	_ Abilities = (*fromAnthropic)(nil)
-	_ Abilities = (*embedder)(nil)
+	_ provider.Provider = (*Provider)(nil)
+	_ provider.Signer   = (*Provider)(nil)
+
+	_ provider.Translator    = (*fromOpenAI)(nil)
+	_ provider.StreamDecoder = (*fromOpenAI)(nil)
+	_ provider.StreamEnder   = (*fromOpenAI)(nil)
+	_ provider.EventCounter  = (*fromOpenAI)(nil)
+
+	_ provider.Translator    = (*fromAnthropic)(nil)
+	_ provider.StreamDecoder = (*fromAnthropic)(nil)
+	_ provider.StreamEnder   = (*fromAnthropic)(nil)
+	_ provider.EventCounter  = (*fromAnthropic)(nil)
+
+	_ provider.Translator = (*embedder)(nil)
+	_ provider.Fanout     = (*embedder)(nil)
+
+	_ provider.EventReader = (*EventReader)(nil)
 )

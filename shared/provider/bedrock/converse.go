@@ -22,9 +22,10 @@
 // code context_length_exceeded. In a stream, exception frames become the
 // same errors, sent to the client in its own protocol.
 //
-// Auth: requests are signed with SigV4 (service "bedrock") from the SDK's
-// default credential chain, unless the AIBackend names a credential, which
-// is then sent as a Bedrock API key (Authorization: Bearer).
+// Auth: requests are signed with SigV4 (service "bedrock") with the
+// credentials the process resolved (provider.Deps: in AWS the function
+// role's), unless the AIBackend names a credential, which is then sent as a
+// Bedrock API key (Authorization: Bearer).
 package bedrock
 
 import (

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -40,7 +41,7 @@ func NewEventReader(body io.Reader) *EventReader {
 }
 
 // NewEventReader is the provider.StreamDecoder ability.
-func (b *base) NewEventReader(body io.Reader) interface{ Next() (sse.Event, error) } {
+func (b *base) NewEventReader(body io.Reader) provider.EventReader {
 	return NewEventReader(body)
 }
 

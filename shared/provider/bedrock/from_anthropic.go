@@ -3,7 +3,6 @@ package bedrock
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -510,9 +509,6 @@ func (t *fromAnthropic) event(dst []byte, e *messages.Event) []byte {
 // StreamEnd finishes the message if Bedrock stopped without a metadata
 // event; a stream that ends before messageStop was cut.
 func (t *fromAnthropic) StreamEnd(dst []byte) ([]byte, error) {
-	if t.unknown > 0 {
-		slog.Warn("bedrock stream events not translated", "count", t.unknown, "model", t.model)
-	}
 	if !t.stopped {
 		return dst, api.Errorf(api.ErrUpstream, "the bedrock stream ended before its messageStop event")
 	}
@@ -524,5 +520,6 @@ func (t *fromAnthropic) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, "error", api.AnthropicBody(err))
 }
 
-// Unknown counts stream events this translator had no use for.
-func (t *fromAnthropic) Unknown() int { return t.unknown }
+// SkippedEvents counts stream events this translator had no use for; the
+// gateway puts the count on the request's log line.
+func (t *fromAnthropic) SkippedEvents() int { return t.unknown }

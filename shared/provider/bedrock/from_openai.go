@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -589,9 +588,6 @@ func (t *fromOpenAI) chunk(dst []byte, d chat.Delta, finish *string, u *chat.Usa
 // StreamEnd closes the stream with [DONE] once Bedrock has sent
 // messageStop; a stream that ends before it was cut.
 func (t *fromOpenAI) StreamEnd(dst []byte) ([]byte, error) {
-	if t.unknown > 0 {
-		slog.Warn("bedrock stream events not translated", "count", t.unknown, "model", t.model)
-	}
 	if !t.stopped {
 		return dst, api.Errorf(api.ErrUpstream, "the bedrock stream ended before its messageStop event")
 	}
@@ -603,8 +599,9 @@ func (t *fromOpenAI) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
 }
 
-// Unknown counts stream events this translator had no use for (unknown
-// event kinds or delta members); the gateway may log it.
-func (t *fromOpenAI) Unknown() int { return t.unknown }
+// SkippedEvents counts stream events this translator had no use for
+// (unknown event kinds or delta members); the gateway puts the count on
+// the request's log line.
+func (t *fromOpenAI) SkippedEvents() int { return t.unknown }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 // exchange runs one request the way the gateway does, over a real socket
@@ -33,8 +34,8 @@ func exchange(t *testing.T, url string, ep api.Endpoint, body []byte) ([]byte, i
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, url+path, bytes.NewReader(out))
-	tr.Header(req.Header, "")
-	if err := tr.(Abilities).Sign(req.Context(), req, out); err != nil {
+	tr.Header(req.Header)
+	if err := NewProvider(cfg).(*Provider).Sign(req.Context(), req, &route.Backend{Endpoint: url}, out); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

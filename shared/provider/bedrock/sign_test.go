@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 var testCreds = aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
@@ -56,9 +59,14 @@ func TestModelPathMatchesSDK(t *testing.T) {
 // signedRequest builds the request the gateway would send for body.
 func signedRequest(t *testing.T, endpoint, model string, creds aws.CredentialsProvider, credential string) *http.Request {
 	t.Helper()
-	cfg := testConfig()
-	cfg.Credentials = creds
-	tr, err := New(api.EndpointChatCompletions, "c", model, cfg)
+	deps := testConfig()
+	deps.Credentials = creds
+	p := NewProvider(deps).(*Provider)
+	b := &route.Backend{Endpoint: endpoint}
+	if credential != "" {
+		b.Credential = "bedrock-key"
+	}
+	tr, err := p.Translator(b, api.EndpointChatCompletions, model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +74,17 @@ func signedRequest(t *testing.T, endpoint, model string, creds aws.CredentialsPr
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, endpoint+path, bytes.NewReader(out))
+	u, err := p.URL(b, model, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.Header(req.Header, credential)
-	if err := tr.(Abilities).Sign(context.Background(), req, out); err != nil {
+	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Header(req.Header)
+	p.Authorize(req.Header, b, credential)
+	if err := p.Sign(context.Background(), req, b, out); err != nil {
 		t.Fatal(err)
 	}
 	return req
@@ -157,20 +170,44 @@ func TestBearerCredentialSkipsSigV4(t *testing.T) {
 	}
 }
 
-func TestSigningRegion(t *testing.T) {
-	t.Setenv("AWS_REGION", "eu-central-1")
-	cases := []struct {
-		cfg  Config
+// TestRegions: requests are signed for the backend's region, else its
+// endpoint's, else the process's; a backend without an endpoint is reached
+// in its region, else the process's, and without any region the request
+// fails with an error saying what to set.
+func TestRegions(t *testing.T) {
+	p := NewProvider(provider.Deps{Region: "eu-central-1"}).(*Provider)
+	signing := []struct {
+		b    route.Backend
 		want string
 	}{
-		{Config{Region: "us-west-2", Endpoint: "https://bedrock-runtime.us-east-1.amazonaws.com"}, "us-west-2"},
-		{Config{Endpoint: "https://bedrock-runtime.ap-northeast-1.amazonaws.com"}, "ap-northeast-1"},
-		{Config{Endpoint: "https://bedrock-runtime-fips.us-east-1.amazonaws.com"}, "us-east-1"},
-		{Config{Endpoint: "http://127.0.0.1:8080"}, "eu-central-1"},
+		{route.Backend{Region: "us-west-2", Endpoint: "https://bedrock-runtime.us-east-1.amazonaws.com"}, "us-west-2"},
+		{route.Backend{Endpoint: "https://bedrock-runtime.ap-northeast-1.amazonaws.com"}, "ap-northeast-1"},
+		{route.Backend{Endpoint: "https://bedrock-runtime-fips.us-east-1.amazonaws.com"}, "us-east-1"},
+		{route.Backend{Endpoint: "http://127.0.0.1:8080"}, "eu-central-1"},
 	}
-	for _, c := range cases {
-		if got := signingRegion(c.cfg); got != c.want {
-			t.Errorf("%+v: %s, want %s", c.cfg, got, c.want)
+	for _, c := range signing {
+		if got := p.signingRegion(&c.b); got != c.want {
+			t.Errorf("%+v: signed for %s, want %s", c.b, got, c.want)
 		}
+	}
+	urls := []struct {
+		p    *Provider
+		b    route.Backend
+		want string
+	}{
+		{p, route.Backend{Endpoint: "http://127.0.0.1:8080"}, "http://127.0.0.1:8080/model/m/converse"},
+		{p, route.Backend{Region: "us-west-2"}, "https://bedrock-runtime.us-west-2.amazonaws.com/model/m/converse"},
+		{p, route.Backend{}, "https://bedrock-runtime.eu-central-1.amazonaws.com/model/m/converse"},
+		{NewProvider(provider.Deps{}).(*Provider), route.Backend{}, ""},
+	}
+	for _, c := range urls {
+		got, err := c.p.URL(&c.b, "m", "/model/m/converse")
+		if got != c.want || (c.want == "") != errors.Is(err, errNoRegion) {
+			t.Errorf("%+v, process region %q: URL %q, %v; want %q", c.b, c.p.deps.Region, got, err, c.want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, "https://example.com/model/m/converse", nil)
+	if err := urls[3].p.Sign(context.Background(), req, &route.Backend{Endpoint: "https://example.com"}, nil); !errors.Is(err, errNoRegion) {
+		t.Errorf("signing without a region: %v", err)
 	}
 }

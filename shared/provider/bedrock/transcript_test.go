@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the transcript tests")
@@ -35,8 +36,8 @@ var update = flag.Bool("update", false, "rewrite the golden files of the transcr
 //	              stream is fed to the decoder whole and one byte at a time
 //	usage.json    the usage the ledger learns (golden)
 
-func testConfig() Config {
-	return Config{Region: "us-east-1", Now: func() time.Time { return time.Unix(1750000000, 0) }, ID: func() string { return "test" }}
+func testConfig() provider.Deps {
+	return provider.Deps{Region: "us-east-1", Now: func() time.Time { return time.Unix(1750000000, 0) }, ID: func() string { return "test" }}
 }
 
 func TestTranscripts(t *testing.T) {
@@ -59,7 +60,7 @@ func TestTranscripts(t *testing.T) {
 func runTranscript(t *testing.T, ep api.Endpoint, dir string) {
 	const model = "anthropic.claude-sonnet-4-20250514-v1:0"
 	req := read(t, dir, "request.json")
-	newT := func() Translator {
+	newT := func() provider.Translator {
 		tr, err := New(ep, "claude", model, testConfig())
 		if err != nil {
 			t.Fatal(err)
@@ -103,13 +104,13 @@ func runTranscript(t *testing.T, ep api.Endpoint, dir string) {
 
 // relay does what the gateway does with a stream: decode, translate, end
 // or fail in the client's protocol.
-func relay(tr Translator, body io.Reader) []byte {
-	rd := tr.(Abilities).NewEventReader(body)
+func relay(tr provider.Translator, body io.Reader) []byte {
+	rd := tr.(provider.StreamDecoder).NewEventReader(body)
 	var out []byte
 	for {
 		ev, err := rd.Next()
 		if err == io.EOF {
-			end, err := tr.(Abilities).StreamEnd(out)
+			end, err := tr.(provider.StreamEnder).StreamEnd(out)
 			if err != nil {
 				return tr.StreamError(out, err)
 			}

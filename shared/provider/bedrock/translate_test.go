@@ -13,9 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 )
 
-func newTr(t *testing.T, ep api.Endpoint, model string) Translator {
+func newTr(t *testing.T, ep api.Endpoint, model string) provider.Translator {
 	t.Helper()
 	tr, err := New(ep, "client-model", model, testConfig())
 	if err != nil {
@@ -274,7 +275,7 @@ func TestEventReader(t *testing.T) {
 	}
 }
 
-// Unknown stream event kinds are counted (and logged at the stream's end),
+// Unknown stream event kinds are counted (for the request's log line),
 // not dropped silently or failed on.
 func TestUnknownEventsCounted(t *testing.T) {
 	tr := newTr(t, api.EndpointChatCompletions, "m").(*fromOpenAI)
@@ -282,7 +283,7 @@ func TestUnknownEventsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := relay(tr, bytes.NewReader(encodeEvents(t, []byte("messageStart {\"role\":\"assistant\"}\nfutureEvent {\"x\":1}\ncontentBlockDelta {\"contentBlockIndex\":0,\"delta\":{\"citation\":{}}}\nmessageStop {\"stopReason\":\"end_turn\"}\n"))))
-	if tr.Unknown() != 2 || !bytes.HasSuffix(out, []byte("data: [DONE]\n\n")) {
-		t.Fatalf("unknown %d out %s", tr.Unknown(), out)
+	if tr.SkippedEvents() != 2 || !bytes.HasSuffix(out, []byte("data: [DONE]\n\n")) {
+		t.Fatalf("unknown %d out %s", tr.SkippedEvents(), out)
 	}
 }

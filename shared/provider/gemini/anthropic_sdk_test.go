@@ -28,7 +28,7 @@ func relay(t *testing.T, upstream string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		peek, _ := api.PeekBody(body)
-		tr, _ := gemini.New(api.EndpointMessages, peek.Model, peek.Model, false)
+		tr, _ := gemini.New(api.EndpointMessages, peek.Model, peek.Model)
 		path, out, err := tr.Request(body)
 		if err != nil {
 			api.WriteAnthropicError(w, err)

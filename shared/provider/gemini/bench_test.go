@@ -35,7 +35,7 @@ func BenchmarkChatRequest(b *testing.B) {
 	body := []byte(benchRequest)
 	b.ReportAllocs()
 	for b.Loop() {
-		tr, _ := New(api.EndpointChatCompletions, "my-gemini", "gemini-2.5-flash", false)
+		tr, _ := New(api.EndpointChatCompletions, "my-gemini", "gemini-2.5-flash")
 		if _, _, err := tr.Request(body); err != nil {
 			b.Fatal(err)
 		}

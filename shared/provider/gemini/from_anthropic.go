@@ -266,7 +266,7 @@ func (t *FromAnthropic) stopReason(reason string, calls bool) (string, error) {
 	case finishMalformed:
 		return "", malformed(reason)
 	case finishOther:
-		t.unknown("finishReason", reason)
+		t.skipped++
 	}
 	if calls {
 		return messages.StopToolUse, nil
@@ -349,7 +349,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		if !ev.IsComment() {
-			t.unknown("event", ev.Type)
+			t.skipped++
 		}
 		return dst, nil
 	}
@@ -372,9 +372,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		}
 		return dst, nil
 	}
-	for _, c := range r.Candidates[1:] {
-		t.unknown("candidate", strconv.FormatInt(c.Index, 10))
-	}
+	t.skipped += len(r.Candidates) - 1 // Messages has one candidate
 	c := r.Candidates[0]
 	if c.Content != nil {
 		for i := range c.Content.Parts {

@@ -10,7 +10,7 @@ import (
 
 func msgTr(t *testing.T) *FromAnthropic {
 	t.Helper()
-	tr, err := New(api.EndpointMessages, "claude-ish", "gemini-2.5-pro", false)
+	tr, err := New(api.EndpointMessages, "claude-ish", "gemini-2.5-pro")
 	if err != nil {
 		t.Fatal(err)
 	}

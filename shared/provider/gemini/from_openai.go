@@ -423,7 +423,7 @@ func (t *FromOpenAI) chatFinish(reason string, calls bool) (string, error) {
 	case finishMalformed:
 		return "", malformed(reason)
 	case finishOther:
-		t.unknown("finishReason", reason)
+		t.skipped++
 	}
 	if calls {
 		return chat.FinishToolCalls, nil
@@ -436,7 +436,7 @@ func (t *FromOpenAI) chatFinish(reason string, calls bool) (string, error) {
 func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		if !ev.IsComment() {
-			t.unknown("event", ev.Type)
+			t.skipped++
 		}
 		return dst, nil
 	}

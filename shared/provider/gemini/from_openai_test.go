@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 func chatTr(t *testing.T) *FromOpenAI {
 	t.Helper()
-	tr, err := New(api.EndpointChatCompletions, "my-gemini", "models/gemini-2.5-flash", false)
+	tr, err := New(api.EndpointChatCompletions, "my-gemini", "models/gemini-2.5-flash")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +332,7 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.grpc, func(t *testing.T) {
 			body := `{"error":{"code":` + strconv.Itoa(tt.status) + `,"message":"` + tt.message + `","status":"` + tt.grpc + `"}}`
-			for _, tr := range []Translator{chatTr(t), &FromAnthropic{}, &Embed{}} {
+			for _, tr := range []provider.Translator{chatTr(t), &FromAnthropic{}, &Embed{}} {
 				err := tr.Error(tt.status, []byte(body))
 				e := apiErr(t, err)
 				if api.Status(err) != tt.wantStatus || e.Code != tt.wantCode || !strings.Contains(e.Message, tt.wantMsg) || strings.Contains(e.Message, "AIza") {
@@ -341,7 +343,7 @@ func TestErrors(t *testing.T) {
 	}
 	// RetryInfo becomes Retry-After, in whole seconds.
 	err := chatTr(t).Error(429, []byte(`{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"41.2s"}]}}`))
-	var ra interface{ RetryAfter() string }
+	var ra provider.RetryAfterError
 	if !errors.As(err, &ra) || ra.RetryAfter() != "42" || api.Status(err) != 429 || apiErr(t, err).Code != "rate_limit_exceeded" {
 		t.Fatalf("retry: %v", err)
 	}
@@ -358,22 +360,30 @@ func TestErrors(t *testing.T) {
 }
 
 func TestHeader(t *testing.T) {
+	p := NewProvider(provider.Deps{})
 	h := http.Header{}
-	chatTr(t).Header(h, "AIza-key")
+	chatTr(t).Header(h)
+	p.Authorize(h, &route.Backend{}, "AIza-key")
 	if h.Get("x-goog-api-key") != "AIza-key" || h.Get("Authorization") != "" || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("headers %v", h)
 	}
-	// A bearer credential (Vertex AI) goes in Authorization instead.
-	tr, _ := New(api.EndpointMessages, "m", "gemini-2.5-pro", true)
-	h = http.Header{}
-	tr.Header(h, "ya29.token")
-	if h.Get("Authorization") != "Bearer ya29.token" || h.Get("x-goog-api-key") != "" {
-		t.Fatalf("bearer headers %v", h)
+	// A bearer credential (credentialRef.type bearer) goes in Authorization
+	// instead, as does every Vertex AI credential.
+	for _, c := range []struct {
+		p provider.Provider
+		b *route.Backend
+	}{{p, &route.Backend{CredentialType: "bearer"}}, {NewVertexProvider(provider.Deps{}), &route.Backend{}}} {
+		h = http.Header{}
+		c.p.Authorize(h, c.b, "ya29.token")
+		if h.Get("Authorization") != "Bearer ya29.token" || h.Get("x-goog-api-key") != "" {
+			t.Fatalf("bearer headers %v", h)
+		}
 	}
 }
 
 // TestUnknownPartsCounted: parts with no client counterpart (code
-// execution, generated media) are counted and logged, never dropped unseen.
+// execution, generated media) are counted for the request's log line, never
+// dropped unseen.
 func TestUnknownPartsCounted(t *testing.T) {
 	tr := chatTr(t)
 	tr.Request([]byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
@@ -381,7 +391,7 @@ func TestUnknownPartsCounted(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"content":"2"`) {
 		t.Fatalf("%s %v", out, err)
 	}
-	if got := tr.Skipped(); got != 2 {
+	if got := tr.SkippedEvents(); got != 2 {
 		t.Fatalf("counted %d unknown parts, want 2", got)
 	}
 }

@@ -1,7 +1,8 @@
 // Package gemini speaks Google's Gemini API (generativelanguage.googleapis.com)
 // to OpenAI and Anthropic clients: generateContent and streamGenerateContent
 // (alt=sse) for chat, batchEmbedContents for embeddings; and the same to
-// Gemini on Vertex AI (NewVertex: bearer token, predict for embeddings).
+// Gemini on Vertex AI (NewVertexProvider: bearer token, predict for
+// embeddings).
 //
 // One file per client protocol: from_openai.go (Chat Completions),
 // from_anthropic.go (Messages), embed.go (Embeddings). This file holds the
@@ -34,40 +35,36 @@ package gemini
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
-	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
 )
 
 // DefaultEndpoint is the Gemini API's base URL; an AIBackend with provider
 // gemini and no endpoint uses it.
 const DefaultEndpoint = "https://generativelanguage.googleapis.com/v1beta"
 
-// New returns the translator for endpoint ep; client is the model the
-// client named and upstream the name Gemini knows it by. bearer sends the
-// credential as an OAuth bearer token instead of an API key.
-func New(ep api.Endpoint, client, upstream string, bearer bool) (Translator, error) {
-	return newTranslator(ep, client, upstream, common{bearer: bearer, now: time.Now})
+// New returns the translator for endpoint ep on the Gemini API; client is
+// the model the client named and upstream the name Gemini knows it by.
+func New(ep api.Endpoint, client, upstream string) (provider.Translator, error) {
+	return newTranslator(ep, client, upstream, common{now: time.Now, newID: provider.RandomID})
 }
 
-// NewVertex returns the translator for Gemini on Vertex AI: the endpoint is
-// https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google
-// (or the global aiplatform.googleapis.com), the credential an OAuth access
-// token. Chat bodies are the Gemini API's; embeddings use Vertex's predict.
-func NewVertex(ep api.Endpoint, client, upstream string) (Translator, error) {
-	return newTranslator(ep, client, upstream, common{bearer: true, vertex: true, now: time.Now})
+// NewVertex returns the translator for Gemini on Vertex AI: chat bodies are
+// the Gemini API's; embeddings use Vertex's predict.
+func NewVertex(ep api.Endpoint, client, upstream string) (provider.Translator, error) {
+	return newTranslator(ep, client, upstream, common{vertex: true, now: time.Now, newID: provider.RandomID})
 }
 
-func newTranslator(ep api.Endpoint, client, upstream string, c common) (Translator, error) {
+func newTranslator(ep api.Endpoint, client, upstream string, c common) (provider.Translator, error) {
 	upstream = strings.TrimPrefix(upstream, "models/")
 	switch ep {
 	case api.EndpointChatCompletions:
@@ -80,24 +77,71 @@ func newTranslator(ep api.Endpoint, client, upstream string, c common) (Translat
 	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by gemini backends")
 }
 
-// Translator is what every translator of this package implements (the
-// provider package's Translator, repeated to avoid an import cycle).
-type Translator interface {
-	Request(body []byte) (string, []byte, error)
-	Header(h http.Header, credential string)
-	Response(body []byte) ([]byte, error)
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	Error(status int, body []byte) error
-	Usage() api.Usage
+// Provider speaks to Gemini: on the Gemini API (generativelanguage), where
+// the credential is an API key in x-goog-api-key unless the backend's
+// credentialRef.type is bearer, or on Vertex AI, where it is an OAuth
+// access token, and the endpoint
+// https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google
+// (or the global aiplatform.googleapis.com). The translator's path is
+// appended to the endpoint either way.
+type Provider struct {
+	c common // what each translator starts from
 }
 
-// common is what every translator of the package holds: how to send the
-// credential, the clock, and the count of upstream elements skipped.
+// NewProvider returns the Gemini API protocol family, on deps' clock and
+// ids.
+func NewProvider(deps provider.Deps) provider.Provider {
+	deps = deps.WithDefaults()
+	return &Provider{c: common{now: deps.Now, newID: deps.ID}}
+}
+
+// NewVertexProvider returns Gemini on Vertex AI, on deps' clock and ids.
+func NewVertexProvider(deps provider.Deps) provider.Provider {
+	deps = deps.WithDefaults()
+	return &Provider{c: common{vertex: true, now: deps.Now, newID: deps.ID}}
+}
+
+// Translator returns the translator for a request on endpoint ep.
+func (p *Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {
+	return newTranslator(ep, model, b.UpstreamModel(model), p.c)
+}
+
+// URL appends path to the backend's endpoint.
+func (*Provider) URL(b *route.Backend, _, path string) (string, error) { return b.Endpoint + path, nil }
+
+// Authorize sets the credential: Authorization: Bearer on Vertex AI and
+// for bearer credentials, else the x-goog-api-key header.
+func (p *Provider) Authorize(h http.Header, b *route.Backend, credential string) {
+	switch {
+	case credential == "":
+	case p.c.vertex || b.CredentialType == "bearer":
+		h.Set("Authorization", "Bearer "+credential)
+	default:
+		h.Set("x-goog-api-key", credential)
+	}
+}
+
+var (
+	_ provider.Provider        = (*Provider)(nil)
+	_ provider.RetryAfterError = (*retryError)(nil)
+
+	_ provider.Translator   = (*FromOpenAI)(nil)
+	_ provider.StreamEnder  = (*FromOpenAI)(nil)
+	_ provider.EventCounter = (*FromOpenAI)(nil)
+
+	_ provider.Translator   = (*FromAnthropic)(nil)
+	_ provider.StreamEnder  = (*FromAnthropic)(nil)
+	_ provider.EventCounter = (*FromAnthropic)(nil)
+
+	_ provider.Translator = (*Embed)(nil)
+)
+
+// common is what every translator of the package holds: which API, the
+// clock and id source, and the count of upstream elements skipped.
 type common struct {
-	bearer  bool             // send the credential as a bearer token
 	vertex  bool             // Vertex AI rather than the Gemini API
 	now     func() time.Time // the clock for "created"; nil: time.Now
+	newID   func() string    // seeds synthesized call ids; nil: provider.RandomID
 	skipped int
 	nonce   string
 	usage   api.Usage // the newest usageMetadata the upstream sent
@@ -124,35 +168,33 @@ func (a *common) read(data []byte) (response, error) {
 }
 
 // callSeed is what synthesized call ids are derived from: Gemini's
-// response id, or, when it gave none, a random value drawn once per
-// exchange, so ids never repeat across turns.
+// response id, or, when it gave none, a fresh id drawn once per exchange
+// (random unless the process pins its ids), so ids never repeat across
+// turns.
 func (a *common) callSeed(responseID string) string {
 	if responseID != "" {
 		return responseID
 	}
 	if a.nonce == "" {
-		var b [12]byte
-		rand.Read(b[:])
-		a.nonce = base64.RawURLEncoding.EncodeToString(b[:])
+		if a.newID == nil {
+			a.newID = provider.RandomID
+		}
+		a.nonce = a.newID()
 	}
 	return a.nonce
 }
 
-// Skipped is how many upstream parts, events or finish reasons had no
-// client counterpart in this exchange; each was logged.
-func (a *common) Skipped() int { return a.skipped }
+// SkippedEvents is how many upstream parts, events, candidates or finish
+// reasons had no client counterpart in this exchange; the gateway puts the
+// count on the request's log line, once per request.
+func (a *common) SkippedEvents() int { return a.skipped }
 
-func (a *common) unknown(what, kind string) {
-	a.skipped++
-	slog.Warn("gemini: upstream element has no client counterpart; skipped", "element", what, "kind", kind)
-}
-
-// skip counts and logs a part with no client counterpart; a part that
-// carries nothing at all (Gemini ends some streams with {"text":""}) is
-// not worth a word.
+// skip counts a part with no client counterpart; a part that carries
+// nothing at all (Gemini ends some streams with {"text":""}) is not worth
+// counting.
 func (a *common) skip(p *part) {
-	if k := p.kind(); k != "empty" {
-		a.unknown("part", k)
+	if p.kind() != "empty" {
+		a.skipped++
 	}
 }
 
@@ -171,17 +213,9 @@ func (a *common) unix() int64 {
 	return a.now().Unix()
 }
 
-// Header sets the content type and the credential: the x-goog-api-key
-// header, or Authorization: Bearer.
-func (a *common) Header(h http.Header, credential string) {
+// Header sets the content type.
+func (a *common) Header(h http.Header) {
 	h.Set("Content-Type", "application/json")
-	switch {
-	case credential == "":
-	case a.bearer:
-		h.Set("Authorization", "Bearer "+credential)
-	default:
-		h.Set("x-goog-api-key", credential)
-	}
 }
 
 func path(model string, stream bool) string {
@@ -215,12 +249,13 @@ type part struct {
 	FunctionCall     *functionCall     `json:"functionCall,omitempty"`
 	FunctionResponse *functionResponse `json:"functionResponse,omitempty"`
 	// Kinds Sluice has no client counterpart for are kept raw to be
-	// counted and logged.
+	// counted.
 	ExecutableCode      json.RawMessage `json:"executableCode,omitempty"`
 	CodeExecutionResult json.RawMessage `json:"codeExecutionResult,omitempty"`
 }
 
-// kind names a part that carries nothing Sluice maps, for the log.
+// kind names a part that carries nothing Sluice maps ("empty" for one
+// that carries nothing at all).
 func (p *part) kind() string {
 	switch {
 	case p.InlineData != nil:

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
@@ -418,13 +419,23 @@ func toolMessage(b *messages.Block, at string) (chat.Message, error) {
 	return chat.Message{Role: chat.RoleTool, ToolCallID: b.ToolUseID, Content: chat.TextContent(strings.TrimSuffix(text.String(), " "))}, nil
 }
 
-// Header sets bearer auth when the backend has a credential.
-func (t *fromAnthropic) Header(h http.Header, credential string) {
+// Header sets the content type: anthropic-version means nothing here.
+func (t *fromAnthropic) Header(h http.Header) {
 	h.Set("Content-Type", "application/json")
-	if credential != "" {
-		h.Set("Authorization", "Bearer "+credential)
-	}
 }
+
+// Usage is what the backend reported.
+func (t *fromAnthropic) Usage() api.Usage { return t.usage }
+
+// SkippedEvents counts the upstream events with no Anthropic counterpart;
+// the gateway puts the count on the request's log line.
+func (t *fromAnthropic) SkippedEvents() int { return t.skipped }
+
+var (
+	_ provider.Translator   = (*fromAnthropic)(nil)
+	_ provider.StreamEnder  = (*fromAnthropic)(nil)
+	_ provider.EventCounter = (*fromAnthropic)(nil)
+)
 
 // choiceMessage is an assistant message as OpenAI-compatible servers send
 // it; some name the reasoning text "reasoning" (vLLM, Ollama, OpenRouter).

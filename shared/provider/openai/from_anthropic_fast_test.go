@@ -144,7 +144,7 @@ func FuzzFastChunk(f *testing.F) {
 	}
 	bases := make([]*fromAnthropic, len(fastStates))
 	for i, s := range fastStates {
-		tr := mustRequested(f, []byte(`{"model":"m","max_tokens":9000,"stream":true,"stop_sequences":["END","\n\n"],`+s.request+`"messages":[{"role":"user","content":"hi"}]}`)).anth
+		tr := mustRequested(f, []byte(`{"model":"m","max_tokens":9000,"stream":true,"stop_sequences":["END","\n\n"],`+s.request+`"messages":[{"role":"user","content":"hi"}]}`))
 		for _, c := range s.chunks {
 			if _, err := tr.StreamEvent(nil, sse.Event{Data: []byte(c)}); err != nil {
 				f.Fatal(err)

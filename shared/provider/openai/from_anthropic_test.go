@@ -76,8 +76,14 @@ func TestFromAnthropicTranscripts(t *testing.T) {
 	}
 }
 
+type streamer interface {
+	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
+	StreamError(dst []byte, err error) []byte
+	StreamEnd(dst []byte) ([]byte, error)
+}
+
 // runStream drives a translator as the gateway's relayStream does.
-func runStream(tr *Translator, r io.Reader) []byte {
+func runStream(tr streamer, r io.Reader) []byte {
 	rd := sse.NewReader(r)
 	var out []byte
 	for {
@@ -97,17 +103,13 @@ func runStream(tr *Translator, r io.Reader) []byte {
 	}
 }
 
-func mustNew(t testing.TB) *Translator {
+func mustNew(t testing.TB) *fromAnthropic {
 	t.Helper()
-	tr, err := New(api.EndpointMessages, "claude-client", "gpt-upstream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return newFromAnthropic("claude-client", "gpt-upstream")
 }
 
 // mustRequested is a fresh translator that has seen req.
-func mustRequested(t testing.TB, req []byte) *Translator {
+func mustRequested(t testing.TB, req []byte) *fromAnthropic {
 	t.Helper()
 	tr := mustNew(t)
 	if _, _, err := tr.Request(req); err != nil {
@@ -298,7 +300,7 @@ func BenchmarkFromAnthropic(b *testing.B) {
 	b.SetBytes(int64(len(req) + len(upstream)))
 	var out []byte
 	for b.Loop() {
-		tr, _ := New(api.EndpointMessages, "claude-client", "gpt-upstream")
+		tr := newFromAnthropic("claude-client", "gpt-upstream")
 		if _, _, err := tr.Request(req); err != nil {
 			b.Fatal(err)
 		}
@@ -345,7 +347,7 @@ func BenchmarkFromAnthropicStream100(b *testing.B) {
 	b.ReportAllocs()
 	var buf []byte
 	for b.Loop() {
-		tr, _ := New(api.EndpointMessages, "claude-client", "gpt-upstream")
+		tr := newFromAnthropic("claude-client", "gpt-upstream")
 		for _, ev := range evs {
 			var err error
 			if buf, err = tr.StreamEvent(buf[:0], ev); err != nil {

@@ -13,12 +13,54 @@ import (
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/rawjson"
+	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
-// Translator passes OpenAI requests to an OpenAI-protocol backend.
-type Translator struct {
+// Provider speaks the OpenAI protocol to OpenAI and the compatible
+// services: the backend's endpoint plus the translator's path, and the
+// credential as a bearer token.
+type Provider struct{}
+
+// NewProvider returns the OpenAI protocol family; it needs none of deps.
+func NewProvider(provider.Deps) provider.Provider { return Provider{} }
+
+// Translator returns the translator for a request on endpoint ep.
+// Anthropic Messages clients' requests are translated (from_anthropic.go);
+// count_tokens has no OpenAI counterpart, so the gateway answers it with
+// an estimate.
+func (Provider) Translator(b *route.Backend, ep api.Endpoint, model string) (provider.Translator, error) {
+	if ep == api.EndpointMessages {
+		return newFromAnthropic(model, b.UpstreamModel(model)), nil
+	}
+	t, err := New(ep, model, b.UpstreamModel(model))
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// URL appends path to the backend's endpoint.
+func (Provider) URL(b *route.Backend, _, path string) (string, error) { return b.Endpoint + path, nil }
+
+// Authorize sends the credential as "Authorization: Bearer".
+func (Provider) Authorize(h http.Header, _ *route.Backend, credential string) {
+	if credential != "" {
+		h.Set("Authorization", "Bearer "+credential)
+	}
+}
+
+var (
+	_ provider.Provider    = Provider{}
+	_ provider.Translator  = (*PassThrough)(nil)
+	_ provider.StreamEnder = (*PassThrough)(nil)
+)
+
+// PassThrough passes OpenAI clients' requests to an OpenAI-protocol
+// backend: only the model may be renamed, and usage is read on the way.
+type PassThrough struct {
 	ep     api.Endpoint
 	client string // the model the client asked for
 	model  string // the model the provider should see
@@ -33,34 +75,21 @@ type Translator struct {
 	// chatDone is set once a chat stream sent a finish_reason, [DONE] or
 	// an error: a stream that ends before any of them was cut.
 	chatDone bool
-
-	// anth serves Anthropic Messages clients; when set, every method is
-	// its. It is a field rather than another type so that New keeps one
-	// concrete result for every endpoint.
-	anth *fromAnthropic
 }
 
-// New returns a translator for endpoint ep; client is the model the client
+// New returns the pass-through translator for OpenAI clients' endpoints
+// (chat completions, embeddings, responses); client is the model the client
 // named and upstream the name the provider knows it by.
-func New(ep api.Endpoint, client, upstream string) (*Translator, error) {
-	t := &Translator{ep: ep, client: client, model: upstream}
+func New(ep api.Endpoint, client, upstream string) (*PassThrough, error) {
 	switch ep {
 	case api.EndpointChatCompletions, api.EndpointEmbeddings, api.EndpointResponses:
-	case api.EndpointMessages:
-		t.anth = newFromAnthropic(client, upstream)
-	default:
-		// count_tokens among others: OpenAI has no counterpart, so the
-		// gateway answers it with an estimate.
-		return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by OpenAI-protocol backends")
+		return &PassThrough{ep: ep, client: client, model: upstream}, nil
 	}
-	return t, nil
+	return nil, api.Errorf(api.ErrNotFound, "this endpoint is not served by OpenAI-protocol backends")
 }
 
 // Request keeps the body, renaming the model when the backend maps it.
-func (t *Translator) Request(body []byte) (string, []byte, error) {
-	if t.anth != nil {
-		return t.anth.Request(body)
-	}
+func (t *PassThrough) Request(body []byte) (string, []byte, error) {
 	path := "/chat/completions"
 	switch t.ep {
 	case api.EndpointEmbeddings:
@@ -172,20 +201,14 @@ func streamFields(body []byte) (streamRequest, bool) {
 	return p, true
 }
 
-// Header sets bearer auth when the backend has a credential.
-func (t *Translator) Header(h http.Header, credential string) {
-	// The same for Anthropic clients: anthropic-version means nothing here.
+// Header sets the content type, the same for Anthropic clients:
+// anthropic-version means nothing here.
+func (t *PassThrough) Header(h http.Header) {
 	h.Set("Content-Type", "application/json")
-	if credential != "" {
-		h.Set("Authorization", "Bearer "+credential)
-	}
 }
 
 // Response passes the body through, reading its usage.
-func (t *Translator) Response(body []byte) ([]byte, error) {
-	if t.anth != nil {
-		return t.anth.Response(body)
-	}
+func (t *PassThrough) Response(body []byte) ([]byte, error) {
 	if t.ep == api.EndpointResponses {
 		var u *responsesUsage
 		if readUsage(body, &u) && u != nil {
@@ -217,22 +240,8 @@ func readUsage[T any](body []byte, u **T) bool {
 	return json.Unmarshal(body, &r) == nil
 }
 
-// SkippedEvents is how many upstream events had no counterpart in the
-// client's protocol (only a translated exchange skips any).
-func (t *Translator) SkippedEvents() int {
-	if t.anth != nil {
-		return t.anth.skipped
-	}
-	return 0
-}
-
 // Usage is what the backend reported.
-func (t *Translator) Usage() api.Usage {
-	if t.anth != nil {
-		return t.anth.usage
-	}
-	return t.usage
-}
+func (t *PassThrough) Usage() api.Usage { return t.usage }
 
 // wireUsage is OpenAI's usage object, of chat completions and embeddings.
 type wireUsage struct {
@@ -349,10 +358,7 @@ func (u *wireUsage) api() api.Usage {
 // StreamEvent forwards the event as received. A chunk carrying usage is
 // read for the ledger; the usage-only chunk Sluice asked for itself is not
 // forwarded.
-func (t *Translator) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	if t.anth != nil {
-		return t.anth.StreamEvent(dst, ev)
-	}
+func (t *PassThrough) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if t.ep == api.EndpointResponses {
 		t.responsesEvent(ev)
 		return append(dst, ev.Raw...), nil
@@ -426,26 +432,18 @@ func skipWS(b []byte, i int) int {
 
 // StreamError ends a stream the way OpenAI does: a data event holding an
 // error object, so SDKs raise it instead of seeing a clean end.
-func (t *Translator) StreamError(dst []byte, err error) []byte {
-	if t.anth != nil {
-		return t.anth.StreamError(dst, err)
-	}
+func (t *PassThrough) StreamError(dst []byte, err error) []byte {
 	if t.ep == api.EndpointResponses {
 		return responsesError(dst, err)
 	}
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
 }
 
-// StreamEnd closes an Anthropic client's stream (message_delta and
-// message_stop), or reports that the upstream was cut before its end. An
-// OpenAI client's stream ends with the upstream's own "data: [DONE]"; one
-// that ends before a finish_reason, [DONE] or an error event was cut, as
-// is a Responses stream that ends before its response.completed (or
-// .incomplete, .failed) event.
-func (t *Translator) StreamEnd(dst []byte) ([]byte, error) {
-	if t.anth != nil {
-		return t.anth.StreamEnd(dst)
-	}
+// StreamEnd reports that the upstream was cut before its end: the stream
+// ends with the upstream's own "data: [DONE]"; one that ends before a
+// finish_reason, [DONE] or an error event was cut, as is a Responses stream
+// that ends before its response.completed (or .incomplete, .failed) event.
+func (t *PassThrough) StreamEnd(dst []byte) ([]byte, error) {
 	if t.ep == api.EndpointResponses && !t.respDone {
 		return dst, api.Errorf(api.ErrUpstream, "the backend stream ended before the response was complete")
 	}
@@ -475,10 +473,7 @@ func hasFinishReason(data []byte) bool {
 }
 
 // Error keeps an upstream OpenAI error object, its status, type and code.
-func (t *Translator) Error(status int, body []byte) error {
-	if t.anth != nil {
-		return t.anth.Error(status, body)
-	}
+func (t *PassThrough) Error(status int, body []byte) error {
 	return openAIError(status, body)
 }
 
@@ -554,7 +549,7 @@ func (u *responsesUsage) api() api.Usage {
 // responsesEvent reads the usage of a Responses stream from its terminal
 // event (response.completed, or response.incomplete / response.failed,
 // which carry the usage spent so far). Every event passes on unchanged.
-func (t *Translator) responsesEvent(ev sse.Event) {
+func (t *PassThrough) responsesEvent(ev sse.Event) {
 	switch ev.Type {
 	case "response.completed", "response.incomplete", "response.failed":
 	case "":

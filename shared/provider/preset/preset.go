@@ -1,11 +1,13 @@
 // Package preset names the providers an AIBackend's spec.provider may give:
 // the protocols Sluice speaks, and OpenAI-compatible services known by name,
-// each with the base URL used when the AIBackend sets no endpoint.
+// each with the base URL used when the AIBackend sets no endpoint. It is
+// the one place provider names are spelled: validation, the provider
+// registry and the local process's mocks all read them here.
 package preset
 
 import "strings"
 
-// Protocol families.
+// Protocol families, each also the name of its own preset.
 const (
 	OpenAI      = "openai"       // OpenAI Chat Completions, bearer auth
 	AzureOpenAI = "azure-openai" // OpenAI on Azure deployment paths, api-key or Entra ID bearer
@@ -24,12 +26,12 @@ type Preset struct {
 
 // table is kept in the order the README lists it.
 var table = []Preset{
-	{"openai", OpenAI, "https://api.openai.com/v1"},
-	{"anthropic", Anthropic, "https://api.anthropic.com/v1"},
-	{"bedrock", Bedrock, ""}, // https://bedrock-runtime.<region>.amazonaws.com, from spec.region
-	{"azure-openai", AzureOpenAI, ""},
-	{"gemini", Gemini, "https://generativelanguage.googleapis.com/v1beta"},
-	{"vertex-ai", VertexAI, ""},
+	{OpenAI, OpenAI, "https://api.openai.com/v1"},
+	{Anthropic, Anthropic, "https://api.anthropic.com/v1"},
+	{Bedrock, Bedrock, ""}, // Bedrock Runtime in spec.region, else the gateway's region
+	{AzureOpenAI, AzureOpenAI, ""},
+	{Gemini, Gemini, "https://generativelanguage.googleapis.com/v1beta"},
+	{VertexAI, VertexAI, ""},
 	{"vllm", OpenAI, ""},
 	{"ollama", OpenAI, ""},
 	{"deepseek", OpenAI, "https://api.deepseek.com/v1"},
