@@ -94,7 +94,7 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 	if err != nil {
 		return nil, err
 	}
-	native := textFormatFor(t.model)
+	native := format != nil && textFormatFor(t.model)
 	switch {
 	case format != nil && format.Type != "json_schema":
 		return nil, unsupported(formatParam+".type", formatParam+".type "+format.Type)
