@@ -67,16 +67,19 @@ func (r *Request) Format() (f *OutputFormat, param string, err error) {
 	return r.OutputFormat, "output_format", nil
 }
 
-// Effort is output_config.effort, or "" when not set.
-func (r *Request) Effort() string {
+// Effort is output_config.effort ("" when not set); a value the Messages
+// API does not define (low, medium, high, xhigh, max) is refused.
+func (r *Request) Effort() (string, error) {
 	if r.OutputConfig == nil {
-		return ""
+		return "", nil
 	}
-	return r.OutputConfig.Effort
+	switch e := r.OutputConfig.Effort; e {
+	case "", "low", "medium", "high", "xhigh", "max":
+		return e, nil
+	}
+	return "", &api.Error{Kind: api.ErrBadRequest, Param: "output_config.effort",
+		Message: "output_config.effort must be low, medium, high, xhigh or max"}
 }
-
-// Efforts are the output_config.effort values the Messages API defines.
-var Efforts = []string{"low", "medium", "high", "xhigh", "max"}
 
 // Decode parses a request strictly: an unknown field is an error naming
 // it, so a translator never drops a field unseen.

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
@@ -110,11 +108,12 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 	if len(req.StopSequences) > 0 {
 		cr.AdditionalModelResponseFieldPaths = stopSequencePath
 	}
-	if e := req.Effort(); e != "" {
-		if !slices.Contains(messages.Efforts, e) {
-			return nil, badRequest("output_config.effort", "output_config.effort must be one of %s", strings.Join(messages.Efforts, ", "))
-		}
-		cr.OutputConfig = &outputConfig{Effort: e}
+	effort, err := req.Effort()
+	if err != nil {
+		return nil, err
+	}
+	if effort != "" {
+		cr.OutputConfig = &outputConfig{Effort: effort}
 	}
 	for i, b := range req.System.AsBlocks() {
 		if b.Type != messages.BlockText {

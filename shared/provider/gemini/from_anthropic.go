@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -168,10 +167,9 @@ func fromMessages(r *messages.Request, model string) (*request, error) {
 // Adaptive thinking leaves the amount to the model (a dynamic budget on
 // 2.5) and returns its thoughts.
 func anthropicThinking(r *messages.Request, model string) (*thinkingConfig, error) {
-	effort := r.Effort()
-	if effort != "" && !slices.Contains(messages.Efforts, effort) {
-		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "output_config.effort",
-			Message: "output_config.effort must be one of " + strings.Join(messages.Efforts, ", ")}
+	effort, err := r.Effort()
+	if err != nil {
+		return nil, err
 	}
 	var tc *thinkingConfig
 	if th := r.Thinking; th != nil {

@@ -209,18 +209,14 @@ func reasoning(in *messages.Request, out *chat.Request) error {
 			return unsupported("thinking.type", "thinking type "+strconv.Quote(th.Type))
 		}
 	}
-	if in.OutputConfig != nil {
-		switch e := in.OutputConfig.Effort; e {
-		case "":
-		case "low", "medium", "high":
-			out.ReasoningEffort = e
-		case "xhigh", "max":
-			out.ReasoningEffort = "xhigh"
-		default:
-			return unsupported("output_config.effort", "output_config.effort "+strconv.Quote(e))
-		}
+	e, err := in.Effort()
+	switch e {
+	case "low", "medium", "high":
+		out.ReasoningEffort = e
+	case "xhigh", "max":
+		out.ReasoningEffort = "xhigh"
 	}
-	return nil
+	return err
 }
 
 // tools maps client tools and tool_choice to function tools.
