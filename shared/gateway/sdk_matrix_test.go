@@ -56,6 +56,10 @@ func matrixGateway(t *testing.T) (string, string, map[string]string) {
 		"bedrock":   {Provider: "bedrock", Endpoint: bed, Region: "us-east-1", ModelMap: models("bedrock", claude, "throttle-model", claude, "midstream-throttle-model", "amazon.titan-embed-text-v2:0")},
 		"gemini":    {Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key", ModelMap: models("gemini", "gemini-2.5-flash", "error-429", "error-context", "cut-stream", "gemini-embedding-001")},
 	}
+	// For TestAnthropicSDKOutputConfig: a Bedrock model with Converse's
+	// structured outputs, and a Gemini that thinks by level.
+	backends["bedrock"].ModelMap["bedrock-native"] = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+	backends["gemini"].ModelMap["gemini-3"] = "gemini-3-pro-preview"
 	routes := map[string]route.Backend{}
 	for _, b := range backends {
 		for m := range b.ModelMap {

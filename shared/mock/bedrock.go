@@ -28,9 +28,14 @@ import (
 //
 // Canned behaviour: with tools given and a prompt that mentions weather,
 // the model calls the first tool; a tool forced by toolChoice is called
-// with {"answer": <prompt>}; after a tool result it reports it;
-// with thinking enabled (additionalModelRequestFields.thinking) it first
-// reasons, with a signature. A model id containing "throttle" answers
+// with {"answer": <prompt>}; with outputConfig.textFormat the text is
+// that JSON; after a tool result it reports it; with thinking enabled
+// (additionalModelRequestFields.thinking) it first reasons, with a
+// signature. A stop sequence found in the text ends it there (stop
+// reason stop_sequence), and the sequence comes back in
+// additionalModelResponseFields when the request's
+// additionalModelResponseFieldPaths ask for "/stop_sequence", as Claude
+// reports it. A model id containing "throttle" answers
 // 429 ThrottlingException; one containing "midstream" streams a little
 // and then sends a throttlingException frame; "error-NNN" answers NNN.
 type Bedrock struct {
@@ -78,6 +83,10 @@ func (m *Bedrock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var req mockConverse
 		if err := json.Unmarshal(body, &req); err != nil || len(req.Messages) == 0 {
 			bedrockError(w, http.StatusBadRequest, "ValidationException", "The request body must be a Converse request with messages.")
+			return
+		}
+		if msg := req.checkTextFormat(); msg != "" {
+			bedrockError(w, http.StatusBadRequest, "ValidationException", msg)
 			return
 		}
 		if msg := req.checkThinking(); msg != "" {
@@ -174,6 +183,33 @@ type mockConverse struct {
 			Type string `json:"type"`
 		} `json:"thinking"`
 	} `json:"additionalModelRequestFields"`
+	InferenceConfig *struct {
+		StopSequences []string `json:"stopSequences"`
+	} `json:"inferenceConfig"`
+	OutputConfig *struct {
+		TextFormat *struct {
+			Type      string `json:"type"`
+			Structure struct {
+				JSONSchema *struct {
+					Schema string `json:"schema"`
+				} `json:"jsonSchema"`
+			} `json:"structure"`
+		} `json:"textFormat"`
+	} `json:"outputConfig"`
+	AdditionalModelResponseFieldPaths []string `json:"additionalModelResponseFieldPaths"`
+}
+
+// checkTextFormat refuses a textFormat that is not a JSON schema in a
+// string, as Converse does.
+func (c *mockConverse) checkTextFormat() string {
+	if c.OutputConfig == nil || c.OutputConfig.TextFormat == nil {
+		return ""
+	}
+	tf := c.OutputConfig.TextFormat
+	if tf.Type != "json_schema" || tf.Structure.JSONSchema == nil || !json.Valid([]byte(tf.Structure.JSONSchema.Schema)) {
+		return "outputConfig.textFormat must be a json_schema whose schema is a JSON text."
+	}
+	return ""
 }
 
 type mockBlock struct {
@@ -242,6 +278,10 @@ type mockAnswer struct {
 	toolInput            string
 	stop                 string
 	inputTokens          int
+	// stopSequence is the sequence that ended the text; reportStop says
+	// whether the request asked for it in additionalModelResponseFields.
+	stopSequence string
+	reportStop   bool
 }
 
 func (c *mockConverse) answer() mockAnswer {
@@ -292,11 +332,57 @@ func (c *mockConverse) answer() mockAnswer {
 		a.toolName = c.ToolConfig.Tools[0].ToolSpec.Name
 		a.toolInput = `{"location":"Paris","unit":"celsius"}`
 		a.stop = "tool_use"
+	case c.OutputConfig != nil && c.OutputConfig.TextFormat != nil:
+		in, _ := json.Marshal(map[string]string{"answer": prompt})
+		a.words = []string{string(in)}
+		a.stop = "end_turn"
 	default:
 		a.words = answerWords(prompt)
 		a.stop = "end_turn"
 	}
+	if c.InferenceConfig != nil {
+		a.stopAt(c.InferenceConfig.StopSequences)
+	}
+	for _, p := range c.AdditionalModelResponseFieldPaths {
+		a.reportStop = a.reportStop || p == "/stop_sequence"
+	}
 	return a
+}
+
+// stopAt ends the text at the first of seqs it holds.
+func (a *mockAnswer) stopAt(seqs []string) {
+	text := strings.Join(a.words, "")
+	at, seq := -1, ""
+	for _, s := range seqs {
+		if i := strings.Index(text, s); s != "" && i >= 0 && (at < 0 || i < at) {
+			at, seq = i, s
+		}
+	}
+	if at < 0 {
+		return
+	}
+	var words []string
+	for n := 0; n < at; {
+		w := a.words[len(words)]
+		if n+len(w) > at {
+			w = w[:at-n]
+		}
+		words = append(words, w)
+		n += len(w)
+	}
+	a.words, a.stop, a.stopSequence = words, "stop_sequence", seq
+}
+
+// responseFields are the additionalModelResponseFields asked for, or nil.
+func (a *mockAnswer) responseFields() map[string]any {
+	if !a.reportStop {
+		return nil
+	}
+	var seq any
+	if a.stopSequence != "" {
+		seq = a.stopSequence
+	}
+	return map[string]any{"stop_sequence": seq}
 }
 
 func (a *mockAnswer) usage() map[string]int {
@@ -315,12 +401,16 @@ func (a *mockAnswer) response() map[string]any {
 	if a.toolID != "" {
 		content = append(content, map[string]any{"toolUse": map[string]any{"toolUseId": a.toolID, "name": a.toolName, "input": json.RawMessage(a.toolInput)}})
 	}
-	return map[string]any{
+	out := map[string]any{
 		"output":     map[string]any{"message": map[string]any{"role": "assistant", "content": content}},
 		"stopReason": a.stop,
 		"usage":      a.usage(),
 		"metrics":    map[string]any{"latencyMs": 12},
 	}
+	if f := a.responseFields(); f != nil {
+		out["additionalModelResponseFields"] = f
+	}
+	return out
 }
 
 // stream writes the answer as ConverseStream events.
@@ -375,7 +465,11 @@ func (m *Bedrock) stream(w http.ResponseWriter, a mockAnswer, cut bool) {
 		}
 		send("contentBlockStop", map[string]any{"contentBlockIndex": idx})
 	}
-	send("messageStop", map[string]any{"stopReason": a.stop})
+	stop := map[string]any{"stopReason": a.stop}
+	if f := a.responseFields(); f != nil {
+		stop["additionalModelResponseFields"] = f
+	}
+	send("messageStop", stop)
 	send("metadata", map[string]any{"usage": a.usage(), "metrics": map[string]any{"latencyMs": 12}})
 }
 

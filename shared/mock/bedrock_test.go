@@ -244,3 +244,64 @@ func TestBedrockRejectsBadSignature(t *testing.T) {
 		t.Fatalf("err %v, want InvalidSignatureException", err)
 	}
 }
+
+// TestBedrockSDKOutputConfigAndStopSequence: the mock reads what the SDK
+// sends for structured outputs (outputConfig.textFormat) and for the
+// matched stop sequence (additionalModelResponseFieldPaths), and answers
+// additionalModelResponseFields where the SDK reads it, plain and
+// streamed.
+func TestBedrockSDKOutputConfigAndStopSequence(t *testing.T) {
+	c := sdkClient(t)
+	ctx := context.Background()
+	format := &types.OutputConfig{TextFormat: &types.OutputFormat{Type: types.OutputFormatTypeJsonSchema,
+		Structure: &types.OutputFormatStructureMemberJsonSchema{Value: types.JsonSchemaDefinition{
+			Schema: aws.String(`{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"],"additionalProperties":false}`), Name: aws.String("answer")}}}}
+	out, err := c.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: aws.String(claude), Messages: []types.Message{userText("Paris as JSON")}, OutputConfig: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Answer string }
+	text := out.Output.(*types.ConverseOutputMemberMessage).Value.Content[0].(*types.ContentBlockMemberText).Value
+	if out.StopReason != types.StopReasonEndTurn || json.Unmarshal([]byte(text), &v) != nil || v.Answer != "Paris as JSON" {
+		t.Fatalf("stop %s text %q", out.StopReason, text)
+	}
+
+	stops := &types.InferenceConfiguration{StopSequences: []string{"provider", "mock"}}
+	out, err = c.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: aws.String(claude), Messages: []types.Message{userText("hi")},
+		InferenceConfig: stops, AdditionalModelResponseFieldPaths: []string{"/stop_sequence"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields struct {
+		StopSequence *string `document:"stop_sequence"`
+	}
+	text = out.Output.(*types.ConverseOutputMemberMessage).Value.Content[0].(*types.ContentBlockMemberText).Value
+	if out.AdditionalModelResponseFields == nil || out.AdditionalModelResponseFields.UnmarshalSmithyDocument(&fields) != nil ||
+		out.StopReason != types.StopReasonStopSequence || fields.StopSequence == nil || *fields.StopSequence != "mock" || text != "Hello from the Sluice " {
+		t.Fatalf("stop %s fields %+v text %q", out.StopReason, fields, text)
+	}
+
+	st, err := c.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{ModelId: aws.String(claude), Messages: []types.Message{userText("hi")},
+		InferenceConfig: stops, AdditionalModelResponseFieldPaths: []string{"/stop_sequence"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.GetStream().Close()
+	fields.StopSequence = nil
+	for ev := range st.GetStream().Events() {
+		if e, ok := ev.(*types.ConverseStreamOutputMemberMessageStop); ok {
+			if e.Value.StopReason != types.StopReasonStopSequence || e.Value.AdditionalModelResponseFields.UnmarshalSmithyDocument(&fields) != nil {
+				t.Fatalf("messageStop %+v", e.Value)
+			}
+		}
+	}
+	if err := st.GetStream().Err(); err != nil || fields.StopSequence == nil || *fields.StopSequence != "mock" {
+		t.Fatalf("stream: %v, fields %+v", err, fields)
+	}
+
+	// Without the path, the sequence is not reported: Converse's default.
+	out, err = c.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: aws.String(claude), Messages: []types.Message{userText("hi")}, InferenceConfig: stops})
+	if err != nil || out.StopReason != types.StopReasonStopSequence || out.AdditionalModelResponseFields != nil {
+		t.Fatalf("stop %s fields %v, %v", out.StopReason, out.AdditionalModelResponseFields, err)
+	}
+}

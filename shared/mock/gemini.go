@@ -89,8 +89,9 @@ type gemRequest struct {
 		PresencePenalty    *float64        `json:"presencePenalty,omitempty"`
 		FrequencyPenalty   *float64        `json:"frequencyPenalty,omitempty"`
 		ThinkingConfig     *struct {
-			ThinkingBudget  *int `json:"thinkingBudget,omitempty"`
-			IncludeThoughts bool `json:"includeThoughts,omitempty"`
+			ThinkingBudget  *int   `json:"thinkingBudget,omitempty"`
+			IncludeThoughts bool   `json:"includeThoughts,omitempty"`
+			ThinkingLevel   string `json:"thinkingLevel,omitempty"`
 		} `json:"thinkingConfig,omitempty"`
 	} `json:"generationConfig,omitempty"`
 	SafetySettings json.RawMessage `json:"safetySettings,omitempty"`
@@ -202,6 +203,10 @@ func (m *Gemini) generate(w http.ResponseWriter, model string, body []byte, stre
 		}
 	}
 	gc := req.GenerationConfig
+	if gc != nil && gc.ThinkingConfig != nil && gc.ThinkingConfig.ThinkingLevel != "" && gc.ThinkingConfig.ThinkingBudget != nil {
+		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "You can only set only one of thinking budget and thinking level.")
+		return
+	}
 	thoughts := gc != nil && gc.ThinkingConfig != nil && gc.ThinkingConfig.IncludeThoughts
 	n := 1
 	if gc != nil && gc.CandidateCount != nil && *gc.CandidateCount > 0 {

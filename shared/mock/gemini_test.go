@@ -122,6 +122,8 @@ func TestGeminiMockIsStrict(t *testing.T) {
 		"/v1beta/models/m:streamGenerateContent?alt=sse": `{"contents":[{"role":"user","parts":[{"text":"hi","image_url":"x"}]}]}`,
 		"/v1beta/models/m:streamGenerateContent":         `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`,
 		"/v1beta/models/m:batchEmbedContents":            `{"requests":[{"model":"models/other","content":{"parts":[{"text":"x"}]}}]}`,
+		"/v1beta/models/gemini-3-pro-preview:generateContent": `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],
+		  "generationConfig":{"thinkingConfig":{"thinkingBudget":1024,"thinkingLevel":"LOW"}}}`,
 	} {
 		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
 		if err != nil {

@@ -48,6 +48,39 @@ type OutputConfig struct {
 	Format *OutputFormat `json:"format,omitempty"`
 }
 
+// Format is the structured output the request asks for, from
+// output_config.format or the older output_format, with the name of the
+// field it came from so a refusal can name it. Asking in both places is
+// refused: translators would otherwise have to drop one unseen.
+func (r *Request) Format() (f *OutputFormat, param string, err error) {
+	var c *OutputFormat
+	if r.OutputConfig != nil {
+		c = r.OutputConfig.Format
+	}
+	switch {
+	case c != nil && r.OutputFormat != nil:
+		return nil, "output_format", &api.Error{Kind: api.ErrBadRequest, Param: "output_format",
+			Message: "output_format and output_config.format are the same setting: send only output_config.format"}
+	case c != nil:
+		return c, "output_config.format", nil
+	}
+	return r.OutputFormat, "output_format", nil
+}
+
+// Effort is output_config.effort ("" when not set); a value the Messages
+// API does not define (low, medium, high, xhigh, max) is refused.
+func (r *Request) Effort() (string, error) {
+	if r.OutputConfig == nil {
+		return "", nil
+	}
+	switch e := r.OutputConfig.Effort; e {
+	case "", "low", "medium", "high", "xhigh", "max":
+		return e, nil
+	}
+	return "", &api.Error{Kind: api.ErrBadRequest, Param: "output_config.effort",
+		Message: "output_config.effort must be low, medium, high, xhigh or max"}
+}
+
 // Decode parses a request strictly: an unknown field is an error naming
 // it, so a translator never drops a field unseen.
 func Decode(body []byte, v any) error { return api.DecodeStrict(body, v) }

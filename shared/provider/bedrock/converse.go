@@ -29,6 +29,7 @@
 package bedrock
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -46,6 +47,51 @@ type converseRequest struct {
 	ToolConfig                   *toolConfig       `json:"toolConfig,omitempty"`
 	AdditionalModelRequestFields map[string]any    `json:"additionalModelRequestFields,omitempty"`
 	RequestMetadata              map[string]string `json:"requestMetadata,omitempty"`
+	// OutputConfig asks for the effort and a JSON schema;
+	// AdditionalModelResponseFieldPaths are JSON Pointers into the
+	// model's own answer that Converse returns in
+	// additionalModelResponseFields.
+	OutputConfig                      *outputConfig `json:"outputConfig,omitempty"`
+	AdditionalModelResponseFieldPaths []string      `json:"additionalModelResponseFieldPaths,omitempty"`
+}
+
+// outputConfig is the OutputConfig member: the effort the model spends
+// (low, medium, high, xhigh, max) and the structure of its text.
+type outputConfig struct {
+	Effort     string      `json:"effort,omitempty"`
+	TextFormat *textFormat `json:"textFormat,omitempty"`
+}
+
+// textFormat is the OutputFormat member. Its only type is json_schema,
+// whose schema Converse takes as a JSON text inside a string.
+type textFormat struct {
+	Type      string `json:"type"` // json_schema
+	Structure struct {
+		JSONSchema jsonSchemaDefinition `json:"jsonSchema"`
+	} `json:"structure"`
+}
+
+type jsonSchemaDefinition struct {
+	Schema      string `json:"schema"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// stopSequencePath asks Converse for the stop sequence that ended the
+// answer, which Claude reports in its own response and Converse does not.
+var stopSequencePath = []string{"/stop_sequence"}
+
+// responseFields are the additionalModelResponseFields Sluice asks for.
+type responseFields struct {
+	StopSequence *string `json:"stop_sequence"`
+}
+
+// matched is the stop sequence the model reported, or nil.
+func (f *responseFields) matched() *string {
+	if f == nil || f.StopSequence == nil || *f.StopSequence == "" {
+		return nil
+	}
+	return f.StopSequence
 }
 
 type message struct {
@@ -179,6 +225,9 @@ type converseResponse struct {
 	StopReason string  `json:"stopReason"`
 	Usage      *usage  `json:"usage"`
 	Metrics    metrics `json:"metrics"`
+	// AdditionalModelResponseFields holds what the request's
+	// additionalModelResponseFieldPaths pointed at.
+	AdditionalModelResponseFields *responseFields `json:"additionalModelResponseFields"`
 }
 
 type usage struct {
@@ -239,11 +288,72 @@ type streamEvent struct {
 	StopReason string   `json:"stopReason"` // messageStop
 	Usage      *usage   `json:"usage"`      // metadata
 	Metrics    *metrics `json:"metrics"`    // metadata
+	// AdditionalModelResponseFields comes with messageStop.
+	AdditionalModelResponseFields *responseFields `json:"additionalModelResponseFields"`
+}
+
+// nativeJSONSchema lists, by model id, the models that take a JSON schema
+// in outputConfig.textFormat (Bedrock's structured outputs, which
+// constrain the answer to the schema), after the Bedrock user guide's
+// list of supported models. An id matches when it starts with an entry,
+// alone, after a cross-Region inference profile's geography ("us.",
+// "global.") or after the "/" of a foundation-model or inference-profile
+// ARN. Other models, application inference profiles and custom models
+// among them, get the forced-tool form.
+var nativeJSONSchema = []string{
+	"anthropic.claude-haiku-4-5",
+	"anthropic.claude-sonnet-4-5",
+	"anthropic.claude-sonnet-4-6",
+	"anthropic.claude-opus-4-5",
+	"anthropic.claude-opus-4-6",
+	"deepseek.v3",
+	"google.gemma-3-12b",
+	"google.gemma-3-27b",
+	"mistral.devstral-2",
+	"mistral.magistral-small",
+	"mistral.ministral-3",
+	"mistral.mistral-large-3",
+	"mistral.voxtral",
+	"moonshot.kimi-k2",
+	"moonshotai.kimi-k2",
+	"nvidia.nemotron",
+	"openai.gpt-oss",
+	"qwen.qwen3",
+	"zai.glm-4.7",
+	"zai.glm-5",
+}
+
+// textFormatFor reports whether model takes outputConfig.textFormat.
+func textFormatFor(model string) bool {
+	for _, p := range nativeJSONSchema {
+		for i := 0; ; {
+			j := strings.Index(model[i:], p)
+			if j < 0 {
+				break
+			}
+			if at := i + j; at == 0 || model[at-1] == '.' || model[at-1] == '/' {
+				return true
+			}
+			i += j + 1
+		}
+	}
+	return false
+}
+
+// jsonSchemaFormat is the outputConfig.textFormat for schema.
+func jsonSchemaFormat(schema json.RawMessage, name, description string) (*textFormat, error) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, schema); err != nil {
+		return nil, fmt.Errorf("bedrock: the schema is not JSON: %w", err)
+	}
+	f := &textFormat{Type: "json_schema"}
+	f.Structure.JSONSchema = jsonSchemaDefinition{Schema: b.String(), Name: name, Description: description}
+	return f, nil
 }
 
 // jsonToolConfig forces a single tool whose input schema is a response
-// format's schema: how Sluice gets JSON out of Converse, which has no
-// JSON mode.
+// format's schema: how Sluice gets JSON out of Converse from models
+// without structured outputs.
 func jsonToolConfig(name, description string, schema json.RawMessage) *toolConfig {
 	return &toolConfig{
 		Tools:      []tool{{ToolSpec: &toolSpec{Name: name, Description: description, InputSchema: inputSchema{JSON: schema}}}},

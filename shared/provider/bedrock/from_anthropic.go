@@ -21,14 +21,19 @@ import (
 //     tool use with extended thinking works through Bedrock Claude;
 //   - top_k becomes additionalModelRequestFields.top_k (Claude's own
 //     field), metadata.user_id becomes requestMetadata.user_id;
-//   - stop_sequence in the answer is null: Converse does not say which
-//     sequence matched;
+//   - with stop_sequences, Converse is asked for Claude's stop_sequence
+//     (additionalModelResponseFieldPaths), which becomes the answer's
+//     stop_sequence; models that do not report one leave it null;
 //   - guardrail_intervened and content_filtered stop reasons become
 //     "refusal";
-//   - output_format json_schema is served by forcing a tool whose input
-//     schema is the schema; its input comes back as a text block and the
-//     stop reason as end_turn (best effort: Bedrock does not validate it).
-//     It cannot be combined with tools (400);
+//   - output_config.format (or the older output_format) json_schema
+//     becomes outputConfig.textFormat for the models in nativeJSONSchema,
+//     which Bedrock holds to the schema. Other models get a forced tool
+//     whose input schema is the schema; its input comes back as a text
+//     block and the stop reason as end_turn (best effort: Bedrock does
+//     not validate it), and it cannot be combined with tools (400);
+//   - output_config.effort becomes outputConfig.effort; a model without
+//     it is refused by Bedrock (400);
 //   - server tools, URL sources, citations, containers, MCP servers and
 //     context management are refused (400).
 type fromAnthropic struct {
@@ -41,8 +46,11 @@ type fromAnthropic struct {
 	ended   bool // message_stop sent
 	stop    string
 	blocks  []openBlock // Bedrock content block index → Anthropic block
-	// jsonTool is set when output_format forced the structured-output
-	// tool, whose input is the answer's text.
+	// stopSequence is the sequence that ended the answer, when Converse
+	// returned it.
+	stopSequence *string
+	// jsonTool is set when the output format forced the
+	// structured-output tool, whose input is the answer's text.
 	jsonTool bool
 	unknown  int
 }
@@ -78,10 +86,17 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 		return nil, unsupported("mcp_servers", "mcp_servers")
 	case len(req.ContextMgmt) > 0 && string(req.ContextMgmt) != "null":
 		return nil, unsupported("context_management", "context_management")
-	case req.OutputFormat != nil && req.OutputFormat.Type != "json_schema":
-		return nil, unsupported("output_format.type", "output_format "+req.OutputFormat.Type)
-	case req.OutputFormat != nil && len(req.Tools) > 0:
-		return nil, unsupported("output_format", "output_format together with tools")
+	}
+	format, formatParam, err := req.Format()
+	if err != nil {
+		return nil, err
+	}
+	native := format != nil && textFormatFor(t.model)
+	switch {
+	case format != nil && format.Type != "json_schema":
+		return nil, unsupported(formatParam+".type", formatParam+".type "+format.Type)
+	case format != nil && !native && len(req.Tools) > 0:
+		return nil, unsupported(formatParam, formatParam+" together with tools for model "+t.model)
 	}
 	cr := &converseRequest{Messages: []message{}}
 	ic := inferenceConfig{Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.StopSequences}
@@ -89,6 +104,16 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 		ic.MaxTokens = &req.MaxTokens
 	}
 	cr.InferenceConfig = &ic
+	if len(req.StopSequences) > 0 {
+		cr.AdditionalModelResponseFieldPaths = stopSequencePath
+	}
+	effort, err := req.Effort()
+	if err != nil {
+		return nil, err
+	}
+	if effort != "" {
+		cr.OutputConfig = &outputConfig{Effort: effort}
+	}
 	for i, b := range req.System.AsBlocks() {
 		if b.Type != messages.BlockText {
 			return nil, unsupported(fmt.Sprintf("system[%d].type", i), b.Type+" system blocks")
@@ -157,13 +182,24 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 	} else if c := req.ToolChoice; c != nil && c.Type != "none" {
 		return nil, badRequest("tool_choice", "tool_choice %s needs tools", c.Type)
 	}
-	if of := req.OutputFormat; of != nil {
-		schema := of.Schema
+	if format != nil {
+		schema := format.Schema
 		if len(schema) == 0 {
 			schema = json.RawMessage(`{"type":"object"}`)
 		}
-		cr.ToolConfig = jsonToolConfig(structuredOutputTool, "Answer with JSON matching this schema.", schema)
-		t.jsonTool = true
+		if native {
+			tf, err := jsonSchemaFormat(schema, "", "")
+			if err != nil {
+				return nil, badRequest(formatParam+".schema", "%s.schema must be a JSON schema", formatParam)
+			}
+			if cr.OutputConfig == nil {
+				cr.OutputConfig = &outputConfig{}
+			}
+			cr.OutputConfig.TextFormat = tf
+		} else {
+			cr.ToolConfig = jsonToolConfig(structuredOutputTool, "Answer with JSON matching this schema.", schema)
+			t.jsonTool = true
+		}
 	}
 	fields := map[string]any{}
 	if th := req.Thinking; th != nil {
@@ -283,7 +319,7 @@ func anthropicDocument(b *messages.Block, at string) (*documentBlock, error) {
 	return &documentBlock{Format: format, Name: documentName(b.Title, at), Source: blobSource{Bytes: data}}, nil
 }
 
-// structuredOutputTool is the tool forced for output_format.
+// structuredOutputTool is the tool forced for a structured output format.
 const structuredOutputTool = "structured_output"
 
 // stopReason maps a Converse stop reason to Anthropic's; the forced
@@ -343,6 +379,9 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	}
 	stop := t.stopReason(r.StopReason)
 	resp.StopReason = &stop
+	if stop == messages.StopSequence {
+		resp.StopSequence = r.AdditionalModelResponseFields.matched()
+	}
 	if r.Usage != nil {
 		t.usage = r.Usage.api()
 		resp.Usage = anthropicUsage(r.Usage)
@@ -427,6 +466,9 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	case evMessageStop:
 		t.stopped = true
 		t.stop = t.stopReason(e.StopReason)
+		if t.stop == messages.StopSequence {
+			t.stopSequence = e.AdditionalModelResponseFields.matched()
+		}
 		return dst, nil
 	case evMetadata:
 		if e.Usage != nil {
@@ -457,7 +499,7 @@ func (t *fromAnthropic) finish(dst []byte, u *usage) []byte {
 		mu = anthropicUsage(u)
 	}
 	stop := t.stop
-	dst = t.event(dst, &messages.Event{Type: messages.EventMessageDelta, Delta: &messages.EventDelta{StopReason: &stop}, Usage: &mu})
+	dst = t.event(dst, &messages.Event{Type: messages.EventMessageDelta, Delta: &messages.EventDelta{StopReason: &stop, StopSequence: t.stopSequence}, Usage: &mu})
 	return t.event(dst, &messages.Event{Type: messages.EventMessageStop})
 }
 

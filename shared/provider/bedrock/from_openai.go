@@ -22,12 +22,14 @@ import (
 //   - reasoning_content, reasoning_signature and redacted_reasoning (the
 //     Sluice extension on assistant messages) become reasoningContent
 //     blocks, so Claude's thinking keeps its signature across turns;
-//   - response_format json_schema and json_object are served by forcing
-//     a tool whose input schema is the schema (json_object: any object);
-//     the tool's input comes back as the message content, finish_reason
+//   - response_format json_schema becomes outputConfig.textFormat for the
+//     models in nativeJSONSchema, which Bedrock holds to the schema. For
+//     other models, and json_object for all, a forced tool whose input
+//     schema is the schema (json_object: any object) stands in; the
+//     tool's input comes back as the message content, finish_reason
 //     "stop". This is best effort: Bedrock does not validate the input
-//     against the schema, strict or not. It cannot be combined with tools
-//     (400);
+//     against the schema, strict or not, and it cannot be combined with
+//     tools (400);
 //   - image URLs are refused (400): Converse takes bytes (or S3), and the
 //     gateway does not fetch URLs on a client's behalf.
 type fromOpenAI struct {
@@ -133,8 +135,19 @@ func (t *fromOpenAI) converse(req *chat.Request) (*converseRequest, error) {
 				schema = rf.JSONSchema.Schema
 			}
 		}
-		cr.ToolConfig = jsonToolConfig(name, desc, schema)
-		t.jsonTool = name
+		if rf.Type == "json_schema" && textFormatFor(t.model) {
+			tf, err := jsonSchemaFormat(schema, name, rf.JSONSchema.Description)
+			if err != nil {
+				return nil, badRequest("response_format.json_schema.schema", "the schema must be JSON")
+			}
+			cr.OutputConfig = &outputConfig{TextFormat: tf}
+		} else {
+			if len(req.Tools) > 0 {
+				return nil, unsupported("response_format", "response_format "+rf.Type+" together with tools for model "+t.model)
+			}
+			cr.ToolConfig = jsonToolConfig(name, desc, schema)
+			t.jsonTool = name
+		}
 	}
 	if len(req.Thinking) > 0 && string(req.Thinking) != "null" {
 		var th any
@@ -176,8 +189,6 @@ func refuseOpenAI(r *chat.Request) error {
 		return unsupported("n", "n other than 1")
 	case r.ResponseFormat != nil && r.ResponseFormat.Type != "text" && r.ResponseFormat.Type != "json_object" && r.ResponseFormat.Type != "json_schema":
 		return unsupported("response_format", "response_format "+r.ResponseFormat.Type)
-	case r.ResponseFormat != nil && r.ResponseFormat.Type != "text" && len(r.Tools) > 0:
-		return unsupported("response_format", "response_format "+r.ResponseFormat.Type+" together with tools")
 	case r.Seed != nil:
 		return unsupported("seed", "seed")
 	case r.PresencePenalty != nil && *r.PresencePenalty != 0:

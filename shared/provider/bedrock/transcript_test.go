@@ -25,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite the golden files of the transcr
 // A transcript is a folder testdata/<pair>/<case>/ holding:
 //
 //	request.json  what the client sends
+//	model         the Bedrock model id, when not the default Claude
+//	              Sonnet 4 (models differ in what Converse offers them)
 //	converse.json the Converse request Bedrock must receive (golden)
 //	path          the request path (golden)
 //	response.json Bedrock's plain answer, for plain cases
@@ -58,7 +60,10 @@ func TestTranscripts(t *testing.T) {
 }
 
 func runTranscript(t *testing.T, ep api.Endpoint, dir string) {
-	const model = "anthropic.claude-sonnet-4-20250514-v1:0"
+	model := "anthropic.claude-sonnet-4-20250514-v1:0"
+	if m, ok := maybe(dir, "model"); ok {
+		model = strings.TrimSpace(string(m))
+	}
 	req := read(t, dir, "request.json")
 	newT := func() provider.Translator {
 		tr, err := New(ep, "claude", model, testConfig())

@@ -53,6 +53,10 @@ func TestRefusals(t *testing.T) {
 		{"no parallel", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tools":[{"name":"f","input_schema":{}}],"tool_choice":{"type":"auto","disable_parallel_tool_use":true}}`, "tool_choice.disable_parallel_tool_use"},
 		{"output format type", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"output_format":{"type":"xml"}}`, "output_format.type"},
 		{"output format with tools", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tools":[{"name":"f","input_schema":{}}],"output_format":{"type":"json_schema","schema":{}}}`, "output_format"},
+		{"output config format type", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"output_config":{"format":{"type":"xml"}}}`, "output_config.format.type"},
+		{"output config format with tools", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tools":[{"name":"f","input_schema":{}}],"output_config":{"format":{"type":"json_schema","schema":{}}}}`, "output_config.format"},
+		{"output format twice", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"output_format":{"type":"json_schema","schema":{}},"output_config":{"format":{"type":"json_schema","schema":{}}}}`, "output_format"},
+		{"unknown effort", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"output_config":{"effort":"extreme"}}`, "output_config.effort"},
 		{"mcp", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"mcp_servers":[{}]}`, "mcp_servers"},
 		{"tool choice without tools", api.EndpointMessages, `{"model":"m","max_tokens":5,` + user + `,"tool_choice":{"type":"any"}}`, "tool_choice"},
 		{"citations", api.EndpointMessages, `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"x","citations":[{}]}]}]}`, "messages[0].content[0].citations"},
@@ -71,7 +75,12 @@ func TestRefusals(t *testing.T) {
 			if !errors.As(err, &ae) || api.Status(err) != http.StatusBadRequest || ae.Param != c.param {
 				t.Fatalf("err %v (param %q), want 400 naming %s", err, paramOf(err), c.param)
 			}
-			if !strings.HasPrefix(c.name, "bad arguments") && !strings.HasPrefix(c.name, "json schema without") && c.name != "tool choice without tools" && !strings.Contains(ae.Message, "bedrock") {
+			// Anthropic's error object has no param: the message names the field.
+			if (strings.HasPrefix(c.name, "output") || strings.HasSuffix(c.name, "effort")) && !strings.Contains(ae.Message, c.param) {
+				t.Fatalf("message %q does not name %s", ae.Message, c.param)
+			}
+			generic := map[string]bool{"bad arguments": true, "json schema without name": true, "tool choice without tools": true, "output format twice": true, "unknown effort": true}
+			if !generic[c.name] && !strings.Contains(ae.Message, "bedrock") {
 				t.Fatalf("message %q does not name the provider", ae.Message)
 			}
 		})
@@ -285,5 +294,62 @@ func TestUnknownEventsCounted(t *testing.T) {
 	out := relay(tr, bytes.NewReader(encodeEvents(t, []byte("messageStart {\"role\":\"assistant\"}\nfutureEvent {\"x\":1}\ncontentBlockDelta {\"contentBlockIndex\":0,\"delta\":{\"citation\":{}}}\nmessageStop {\"stopReason\":\"end_turn\"}\n"))))
 	if tr.SkippedEvents() != 2 || !bytes.HasSuffix(out, []byte("data: [DONE]\n\n")) {
 		t.Fatalf("unknown %d out %s", tr.SkippedEvents(), out)
+	}
+}
+
+// TestTextFormatFor: which model ids get Converse's structured outputs,
+// whatever the inference profile or ARN around them.
+func TestTextFormatFor(t *testing.T) {
+	cases := []struct {
+		model  string
+		native bool
+	}{
+		{"anthropic.claude-sonnet-4-5-20250929-v1:0", true},
+		{"us.anthropic.claude-haiku-4-5-20251001-v1:0", true},
+		{"global.anthropic.claude-opus-4-6-v1", true},
+		{"eu.anthropic.claude-sonnet-4-6", true},
+		{"arn:aws:bedrock:us-east-1::foundation-model/qwen.qwen3-32b-v1:0", true},
+		{"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-5-20251101-v1:0", true},
+		{"openai.gpt-oss-120b-1:0", true},
+		{"mistral.mistral-large-3-675b-instruct", true},
+		{"anthropic.claude-sonnet-4-20250514-v1:0", false},
+		{"anthropic.claude-opus-4-1-20250805-v1:0", false},
+		{"anthropic.claude-3-5-haiku-20241022-v1:0", false},
+		{"amazon.nova-pro-v1:0", false},
+		{"meta.llama3-3-70b-instruct-v1:0", false},
+		{"mistral.mistral-large-2407-v1:0", false},
+		{"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3", false},
+		{"xanthropic.claude-sonnet-4-5", false},
+	}
+	for _, c := range cases {
+		if got := textFormatFor(c.model); got != c.native {
+			t.Errorf("%s: native %v, want %v", c.model, got, c.native)
+		}
+	}
+}
+
+// TestStopSequenceUnreported: a model that does not say which sequence
+// matched leaves stop_sequence null, plain and streamed.
+func TestStopSequenceUnreported(t *testing.T) {
+	req := []byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"stop_sequences":["END"]}`)
+	tr := newTr(t, api.EndpointMessages, "amazon.nova-pro-v1:0")
+	if _, _, err := tr.Request(req); err != nil {
+		t.Fatal(err)
+	}
+	out, err := tr.Response([]byte(`{"output":{"message":{"role":"assistant","content":[{"text":"a"}]}},"stopReason":"stop_sequence","usage":{"inputTokens":1,"outputTokens":1}}`))
+	if err != nil || !strings.Contains(string(out), `"stop_reason":"stop_sequence","stop_sequence":null`) {
+		t.Fatalf("%s %v", out, err)
+	}
+	tr = newTr(t, api.EndpointMessages, "amazon.nova-pro-v1:0")
+	if _, _, err := tr.Request(req); err != nil {
+		t.Fatal(err)
+	}
+	stream := encodeEvents(t, []byte(`messageStart {"role":"assistant"}
+contentBlockDelta {"contentBlockIndex":0,"delta":{"text":"a"}}
+messageStop {"stopReason":"stop_sequence","additionalModelResponseFields":{}}
+metadata {"usage":{"inputTokens":1,"outputTokens":1}}`))
+	got := string(relay(tr, iotest.OneByteReader(bytes.NewReader(stream))))
+	if !strings.Contains(got, `"delta":{"stop_reason":"stop_sequence"},`) {
+		t.Fatalf("%s", got)
 	}
 }

@@ -15,7 +15,10 @@ import (
 // thinking blocks; a thoughtSignature becomes the signature of the thinking
 // block before the part that carried it (an empty thinking block when the
 // model's thoughts were not asked for), and goes back on the turn's first
-// function call, or first part.
+// function call, or first part. output_config.format (or the older
+// output_format) json_schema becomes responseMimeType application/json
+// with responseJsonSchema; output_config.effort becomes a thinking level
+// or budget (anthropicThinking).
 type FromAnthropic struct {
 	common
 	client string
@@ -39,7 +42,7 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	if err := messages.Decode(body, &r); err != nil {
 		return "", nil, decodeErr(err)
 	}
-	g, err := fromMessages(&r)
+	g, err := fromMessages(&r, t.model)
 	if err != nil {
 		return "", nil, err
 	}
@@ -50,7 +53,7 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	return path(t.model, r.Stream), out, nil
 }
 
-func fromMessages(r *messages.Request) (*request, error) {
+func fromMessages(r *messages.Request, model string) (*request, error) {
 	switch {
 	case len(r.Container) > 0:
 		return nil, unsupported("container")
@@ -68,23 +71,20 @@ func fromMessages(r *messages.Request) (*request, error) {
 		n := r.MaxTokens
 		cfg.MaxOutputTokens = &n
 	}
-	if th := r.Thinking; th != nil {
-		switch th.Type {
-		case "enabled":
-			b := th.BudgetTokens
-			cfg.ThinkingConfig = &thinkingConfig{ThinkingBudget: &b, IncludeThoughts: true}
-		case "disabled":
-			zero := int64(0)
-			cfg.ThinkingConfig = &thinkingConfig{ThinkingBudget: &zero}
-		default:
-			return nil, unsupported("thinking.type")
-		}
+	tc, err := anthropicThinking(r, model)
+	if err != nil {
+		return nil, err
 	}
-	if f := r.OutputFormat; f != nil {
-		if f.Type != "json_schema" {
-			return nil, unsupported("output_format.type")
+	cfg.ThinkingConfig = tc
+	format, formatParam, err := r.Format()
+	if err != nil {
+		return nil, err
+	}
+	if format != nil {
+		if format.Type != "json_schema" {
+			return nil, unsupported(formatParam + ".type")
 		}
-		cfg.ResponseMimeType, cfg.ResponseJSONSchema = "application/json", f.Schema
+		cfg.ResponseMimeType, cfg.ResponseJSONSchema = "application/json", format.Schema
 	}
 	if b, _ := json.Marshal(cfg); string(b) != "{}" {
 		g.GenerationConfig = cfg
@@ -155,6 +155,65 @@ func fromMessages(r *messages.Request) (*request, error) {
 		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "messages", Message: "messages must not be empty"}
 	}
 	return g, nil
+}
+
+// anthropicThinking maps thinking and output_config.effort to Gemini's
+// thinkingConfig. A budget (thinking enabled, or disabled: budget 0) and
+// an effort both say how much to think, and Gemini takes one control, so
+// both together are refused. The effort becomes a thinkingLevel for
+// Gemini 3 and later (xhigh and max: HIGH, its highest) and a budget for
+// Gemini 2.5 and earlier, which have no levels (low 1,024, medium 8,192,
+// high and above 24,576 tokens, the most every 2.5 model accepts).
+// Adaptive thinking leaves the amount to the model (a dynamic budget on
+// 2.5) and returns its thoughts.
+func anthropicThinking(r *messages.Request, model string) (*thinkingConfig, error) {
+	effort, err := r.Effort()
+	if err != nil {
+		return nil, err
+	}
+	var tc *thinkingConfig
+	if th := r.Thinking; th != nil {
+		switch th.Type {
+		case "enabled":
+			b := th.BudgetTokens
+			tc = &thinkingConfig{ThinkingBudget: &b, IncludeThoughts: true}
+		case "disabled":
+			zero := int64(0)
+			tc = &thinkingConfig{ThinkingBudget: &zero}
+		case "adaptive":
+			tc = &thinkingConfig{IncludeThoughts: true}
+		default:
+			return nil, unsupported("thinking.type")
+		}
+		if effort != "" && th.Type != "adaptive" {
+			return nil, &api.Error{Kind: api.ErrBadRequest, Param: "output_config.effort",
+				Message: "output_config.effort together with thinking " + th.Type + " is not supported by the gemini provider: Gemini takes either a thinking budget or a thinking level"}
+		}
+	}
+	budgets := strings.HasPrefix(model, "gemini-1") || strings.HasPrefix(model, "gemini-2")
+	if effort == "" {
+		if tc != nil && tc.ThinkingBudget == nil && budgets {
+			dynamic := int64(-1) // adaptive on Gemini 2.5
+			tc.ThinkingBudget = &dynamic
+		}
+		return tc, nil
+	}
+	if tc == nil {
+		tc = &thinkingConfig{}
+	}
+	level, budget := "HIGH", int64(24576)
+	switch effort {
+	case "low":
+		level, budget = "LOW", 1024
+	case "medium":
+		level, budget = "MEDIUM", 8192
+	}
+	if budgets {
+		tc.ThinkingBudget = &budget
+	} else {
+		tc.ThinkingLevel = level
+	}
+	return tc, nil
 }
 
 func anthropicUser(blocks []messages.Block, param string, names map[string]string) ([]part, error) {

@@ -242,3 +242,116 @@ func TestMessagesStreamTranscript(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesOutputConfig: output_config.format and output_config.effort
+// (what anthropic-sdk-go sends) reach Gemini's generationConfig, for the
+// budget-based 2.5 models and the level-based later ones.
+func TestMessagesOutputConfig(t *testing.T) {
+	const user = `"model":"m","max_tokens":64,"messages":[{"role":"user","content":"hi"}]`
+	const schema = `{"type":"object","properties":{"city":{"type":"string"}},"required":["city"],"additionalProperties":false}`
+	tests := []struct {
+		name, model, body, config string
+	}{
+		{"format", "gemini-2.5-flash", `{` + user + `,"output_config":{"format":{"type":"json_schema","schema":` + schema + `}}}`,
+			`{"responseMimeType":"application/json","responseJsonSchema":` + schema + `,"maxOutputTokens":64}`},
+		{"format and effort on gemini 3", "gemini-3-pro-preview", `{` + user + `,"output_config":{"effort":"low","format":{"type":"json_schema","schema":` + schema + `}}}`,
+			`{"responseMimeType":"application/json","responseJsonSchema":` + schema + `,"maxOutputTokens":64,"thinkingConfig":{"thinkingLevel":"LOW"}}`},
+		{"effort medium on gemini 3", "gemini-3-flash-preview", `{` + user + `,"output_config":{"effort":"medium"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingLevel":"MEDIUM"}}`},
+		{"effort max on gemini 3", "gemini-3-pro-preview", `{` + user + `,"output_config":{"effort":"max"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingLevel":"HIGH"}}`},
+		{"effort on gemini 2.5", "gemini-2.5-pro", `{` + user + `,"output_config":{"effort":"medium"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingBudget":8192}}`},
+		{"effort xhigh on gemini 2.5", "gemini-2.5-pro", `{` + user + `,"output_config":{"effort":"xhigh"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingBudget":24576}}`},
+		{"adaptive with effort", "gemini-3-pro-preview", `{` + user + `,"thinking":{"type":"adaptive"},"output_config":{"effort":"high"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"includeThoughts":true,"thinkingLevel":"HIGH"}}`},
+		{"adaptive with effort on gemini 2.5", "gemini-2.5-flash", `{` + user + `,"thinking":{"type":"adaptive"},"output_config":{"effort":"low"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingBudget":1024,"includeThoughts":true}}`},
+		{"adaptive on gemini 2.5", "gemini-2.5-flash", `{` + user + `,"thinking":{"type":"adaptive"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"thinkingBudget":-1,"includeThoughts":true}}`},
+		{"adaptive on gemini 3", "gemini-3-pro-preview", `{` + user + `,"thinking":{"type":"adaptive"}}`,
+			`{"maxOutputTokens":64,"thinkingConfig":{"includeThoughts":true}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := New(api.EndpointMessages, "claude-ish", tt.model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, out, err := tr.Request([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonEqual(t, string(out), `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"generationConfig":`+tt.config+`}`)
+		})
+	}
+}
+
+// TestMessagesOutputConfigRefusals: what Gemini cannot express is a 400
+// whose message names the field (Anthropic's error object has no param).
+func TestMessagesOutputConfigRefusals(t *testing.T) {
+	const user = `"model":"m","max_tokens":64,"messages":[{"role":"user","content":"hi"}]`
+	tests := []struct{ name, body, param string }{
+		{"format type", `{` + user + `,"output_config":{"format":{"type":"xml"}}}`, "output_config.format.type"},
+		{"old format type", `{` + user + `,"output_format":{"type":"xml"}}`, "output_format.type"},
+		{"format twice", `{` + user + `,"output_format":{"type":"json_schema","schema":{}},"output_config":{"format":{"type":"json_schema","schema":{}}}}`, "output_format"},
+		{"unknown effort", `{` + user + `,"output_config":{"effort":"extreme"}}`, "output_config.effort"},
+		{"effort with a budget", `{` + user + `,"thinking":{"type":"enabled","budget_tokens":2048},"output_config":{"effort":"low"}}`, "output_config.effort"},
+		{"effort with thinking disabled", `{` + user + `,"thinking":{"type":"disabled"},"output_config":{"effort":"low"}}`, "output_config.effort"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := msgTr(t).Request([]byte(tt.body))
+			e := apiErr(t, err)
+			if e.Param != tt.param || api.Status(err) != http.StatusBadRequest || !strings.Contains(e.Message, tt.param) {
+				t.Fatalf("param %q status %d (%s), want %q", e.Param, api.Status(err), e.Message, tt.param)
+			}
+		})
+	}
+}
+
+// TestMessagesStructuredOutputStream: an answer to output_config.format
+// streams as one text block, whole and one byte at a time.
+func TestMessagesStructuredOutputStream(t *testing.T) {
+	in := sseOf(
+		`{"candidates":[{"content":{"parts":[{"text":"{\"city\":"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":7,"totalTokenCount":7},"responseId":"r9"}`,
+		`{"candidates":[{"content":{"parts":[{"text":"\"Paris\"}"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":5,"totalTokenCount":12},"responseId":"r9"}`,
+	)
+	want := `event: message_start
+data: {"type":"message_start","message":{"id":"msg_r9","type":"message","role":"assistant","model":"claude-ish","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":0}}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"{\"city\":"}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\"Paris\"}"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"input_tokens":7,"output_tokens":5}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+`
+	for _, oneByte := range []bool{false, true} {
+		tr := msgTr(t)
+		_, out, err := tr.Request([]byte(`{"model":"claude-ish","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Paris as JSON"}],
+		  "output_config":{"effort":"low","format":{"type":"json_schema","schema":{"type":"object","properties":{"city":{"type":"string"}}}}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonEqual(t, string(out), `{"contents":[{"role":"user","parts":[{"text":"Paris as JSON"}]}],"generationConfig":{"responseMimeType":"application/json",
+		  "responseJsonSchema":{"type":"object","properties":{"city":{"type":"string"}}},"maxOutputTokens":100,"thinkingConfig":{"thinkingBudget":1024}}}`)
+		got, err := runStream(tr, in, oneByte)
+		if err != nil || got != want {
+			t.Fatalf("one byte %v: %v\ngot:\n%s\nwant:\n%s", oneByte, err, got, want)
+		}
+	}
+}

@@ -331,6 +331,9 @@ type generationConfig struct {
 type thinkingConfig struct {
 	ThinkingBudget  *int64 `json:"thinkingBudget,omitempty"`
 	IncludeThoughts bool   `json:"includeThoughts,omitempty"`
+	// ThinkingLevel (MINIMAL, LOW, MEDIUM, HIGH) is Gemini 3's control,
+	// in place of a budget; Gemini refuses a request that sets both.
+	ThinkingLevel string `json:"thinkingLevel,omitempty"`
 }
 
 type response struct {

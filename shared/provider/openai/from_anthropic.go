@@ -156,13 +156,13 @@ func (t *fromAnthropic) chatRequest(in *messages.Request) (*chat.Request, error)
 		return nil, err
 	}
 	t.omitThinking = in.Thinking != nil && in.Thinking.Display == "omitted"
-	format := in.OutputFormat
-	if in.OutputConfig != nil && in.OutputConfig.Format != nil {
-		format = in.OutputConfig.Format
+	format, formatParam, err := in.Format()
+	if err != nil {
+		return nil, err
 	}
 	if format != nil {
 		if format.Type != "json_schema" {
-			return nil, unsupported("output_format.type", "output format "+strconv.Quote(format.Type))
+			return nil, unsupported(formatParam+".type", formatParam+".type "+strconv.Quote(format.Type))
 		}
 		out.ResponseFormat = &chat.ResponseFormat{Type: "json_schema",
 			JSONSchema: &chat.JSONSchema{Name: "output", Schema: format.Schema}}
@@ -210,18 +210,14 @@ func reasoning(in *messages.Request, out *chat.Request) error {
 			return unsupported("thinking.type", "thinking type "+strconv.Quote(th.Type))
 		}
 	}
-	if in.OutputConfig != nil {
-		switch e := in.OutputConfig.Effort; e {
-		case "":
-		case "low", "medium", "high":
-			out.ReasoningEffort = e
-		case "xhigh", "max":
-			out.ReasoningEffort = "xhigh"
-		default:
-			return unsupported("output_config.effort", "effort "+strconv.Quote(e))
-		}
+	e, err := in.Effort()
+	switch e {
+	case "low", "medium", "high":
+		out.ReasoningEffort = e
+	case "xhigh", "max":
+		out.ReasoningEffort = "xhigh"
 	}
-	return nil
+	return err
 }
 
 // tools maps client tools and tool_choice to function tools.

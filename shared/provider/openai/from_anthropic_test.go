@@ -161,6 +161,9 @@ func TestFromAnthropicRefusesWhatChatCannotHonour(t *testing.T) {
 		{"no max_tokens", `{"model":"m",` + msgs + `}`, "max_tokens"},
 		{"thinking type", `{"model":"m","max_tokens":9,"thinking":{"type":"sometimes"},` + msgs + `}`, "thinking.type"},
 		{"output format", `{"model":"m","max_tokens":9,"output_format":{"type":"yaml"},` + msgs + `}`, "output_format.type"},
+		{"output config format", `{"model":"m","max_tokens":9,"output_config":{"format":{"type":"yaml"}},` + msgs + `}`, "output_config.format.type"},
+		{"output format twice", `{"model":"m","max_tokens":9,"output_format":{"type":"json_schema","schema":{}},"output_config":{"format":{"type":"json_schema","schema":{}}},` + msgs + `}`, "output_format"},
+		{"effort", `{"model":"m","max_tokens":9,"output_config":{"effort":"extreme"},` + msgs + `}`, "output_config.effort"},
 		{"system role", `{"model":"m","max_tokens":9,"messages":[{"role":"system","content":"x"}]}`, "messages[0].role"},
 		{"wrong type", `{"model":"m","max_tokens":"nine",` + msgs + `}`, "max_tokens"},
 	}
@@ -228,6 +231,28 @@ func TestFromAnthropicReasoningEffort(t *testing.T) {
 		}
 		if tt.want == "" && bytes.Contains(out, []byte("reasoning_effort")) || tt.want != "" && !bytes.Contains(out, []byte(tt.want)) {
 			t.Errorf("%s: %s; want %q", tt.extra, out, tt.want)
+		}
+	}
+}
+
+// TestFromAnthropicOutputConfig: output_config.format, what
+// anthropic-sdk-go sends, and the older output_format both become
+// response_format json_schema; the effort beside it becomes
+// reasoning_effort.
+func TestFromAnthropicOutputConfig(t *testing.T) {
+	const schema = `{"type":"object","properties":{"city":{"type":"string"}}}`
+	const want = `"response_format":{"type":"json_schema","json_schema":{"name":"output","schema":` + schema + `}}`
+	for _, extra := range []string{
+		`"output_config":{"format":{"type":"json_schema","schema":` + schema + `}}`,
+		`"output_format":{"type":"json_schema","schema":` + schema + `}`,
+		`"output_config":{"effort":"low","format":{"type":"json_schema","schema":` + schema + `}}`,
+	} {
+		_, out, err := mustNew(t).Request([]byte(`{"model":"m","max_tokens":9,` + extra + `,"messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil || !bytes.Contains(out, []byte(want)) {
+			t.Fatalf("%s: %s, %v; want %s", extra, out, err, want)
+		}
+		if strings.Contains(extra, "effort") != bytes.Contains(out, []byte(`"reasoning_effort":"low"`)) {
+			t.Fatalf("%s: %s", extra, out)
 		}
 	}
 }
