@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,10 +25,15 @@ import (
 	"time"
 )
 
-// bootstrapPath is the test function, built once by TestMain.
+// bootstrapPath is the test function, built once by TestMain; empty in
+// short mode, where the tests that run it skip.
 var bootstrapPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "lambdaemu-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -127,11 +133,21 @@ type harness struct {
 	client  *http.Client
 }
 
+// function returns the test function's bootstrap, skipping tb in short mode,
+// where it is not built: the emulator runs it as a process.
+func function(tb testing.TB) string {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("skipping in short mode: runs the function as a process")
+	}
+	return bootstrapPath
+}
+
 func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := Config{
-		Bootstrap:   bootstrapPath,
+		Bootstrap:   function(t),
 		Env:         []string{"SLUICE_TEST=yes"},
 		Concurrency: 2,
 		Timeout:     20 * time.Second,
@@ -609,7 +625,7 @@ func BenchmarkFrontDoor(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			emu, err := New(context.Background(), Config{
-				Bootstrap: bootstrapPath, Env: m.env, Concurrency: 1,
+				Bootstrap: function(b), Env: m.env, Concurrency: 1,
 				Output: io.Discard, Logger: slog.New(slog.DiscardHandler),
 			})
 			if err != nil {
