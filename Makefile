@@ -22,9 +22,10 @@ test: tools
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-infra
 
-# unit: the fast tests only (no servers, no subprocesses).
+# unit: every package's fast tests (-short: no servers, no subprocesses, no
+# builds); tests/ is end to end, so it is left to `make test`.
 unit:
-	$(GO) test -count=1 -short ./shared/...
+	$(GO) test -count=1 -short ./cmd/... ./functions/... ./local/... ./shared/...
 
 # bench: the Go benchmarks (saved for the report), then the process bench,
 # which writes BENCHMARKS.md with both.

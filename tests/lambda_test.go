@@ -93,6 +93,7 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 // does for Lambda's arm64.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
+	skipShort(t)
 	exe := filepath.Join(t.TempDir(), "gateway", "bootstrap")
 	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", exe, "github.com/sluicegw/sluice/functions/gateway")
 	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")

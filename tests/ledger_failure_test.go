@@ -3,14 +3,13 @@ package tests
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/ledger"
-	"github.com/sluicegw/sluice/shared/servers"
+	"github.com/sluicegw/sluice/shared/servertest"
 )
 
 // TestSettleIsIdempotentPerRequestID: the same request id settled twice
@@ -111,14 +110,7 @@ func TestThrottledDebitsAreNeverLost(t *testing.T) {
 // open by default (served, without per-minute limits, at once) and closed
 // when configured (503 with Retry-After); durable budgets still count.
 func TestRedisDown(t *testing.T) {
-	rs, err := servers.StartRedis(context.Background(), nil)
-	if errors.Is(err, servers.ErrMissing) {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Stop()
+	rs := servertest.OwnRedis(t)
 	open := newLedgerEnv(t, ledgerOpts{redisURL: rs.URL("redis")})
 	closed := newLedgerEnv(t, ledgerOpts{redisURL: rs.URL("redis"), failClosed: true})
 	ctx := context.Background()

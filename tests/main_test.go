@@ -39,9 +39,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// skipShort skips t in short mode: it builds or runs a program.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping in short mode: builds and runs programs")
+	}
+}
+
 // build compiles a main package of the module for this machine, once.
 func build(t *testing.T, pkg string) string {
 	t.Helper()
+	skipShort(t)
 	bin.once.Do(func() {
 		bin.dir, bin.err = os.MkdirTemp("", "sluice-bin-")
 	})

@@ -53,6 +53,9 @@ type logLine struct {
 // exit status and the last line it logged.
 func startMain(t *testing.T, env ...string) (int, logLine) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping in short mode: runs main in a child process")
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append([]string{"SLUICE_TEST_RUN_MAIN=1", "SLUICE_DYNAMODB_ENDPOINT=http://127.0.0.1:1"}, env...)
 	var stderr bytes.Buffer

@@ -93,8 +93,8 @@ func New(cfg Config, st Store) *Admin {
 
 func (a *Admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.Token != "" {
-		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) != 1 {
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.Token)) != 1 {
 			writeError(w, http.StatusUnauthorized, "missing or wrong admin token")
 			return
 		}

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -411,7 +409,7 @@ func serveManifest(t *testing.T, base []byte, file string, echoes map[string]*co
 		t.Fatal(err)
 	}
 	_, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
+	g, err := New(Config{Providers: testProviders, Rand: new(cycle).IntN}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,18 +514,28 @@ func (g *confGateway) check(t *testing.T, c gwCase) {
 	}
 }
 
-// within reports whether n of total is inside a band of four standard
-// deviations around share p: the check fails by chance about once in
-// fifteen thousand runs.
-func within(n, total int, p float64) bool {
-	mean := float64(total) * p
-	band := 4 * math.Sqrt(float64(total)*p*(1-p))
-	return math.Abs(float64(n)-mean) <= band
+// cycle is the gateways' Config.Rand here: for each n it draws 0, 1, ...,
+// n-1 and over again, so n requests through a choice out of n see every
+// draw once and the shares come out exact.
+type cycle struct {
+	mu   sync.Mutex
+	next map[int]int
+}
+
+func (c *cycle) IntN(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next == nil {
+		c.next = map[int]int{}
+	}
+	x := c.next[n]
+	c.next[n] = (x + 1) % n
+	return x
 }
 
 // weights: 70/30/0 between v1, v2 and v3; weight 0 gets nothing.
 func (g *confGateway) weights(t *testing.T) {
-	const total = 500
+	const total = 100 // the sum of the weights: one full cycle of draws
 	got := map[string]int{}
 	for range total {
 		resp, e := g.do(t, "GET", "", "/", nil, nil)
@@ -536,7 +544,7 @@ func (g *confGateway) weights(t *testing.T) {
 		}
 		got[e.Backend]++
 	}
-	if got["v3"] != 0 || !within(got["v1"], total, 0.7) || got["v1"]+got["v2"] != total {
+	if got["v1"] != 70 || got["v2"] != 30 || got["v3"] != 0 {
 		t.Errorf("distribution %v over %d requests, want 70%% v1, 30%% v2, none to v3", got, total)
 	}
 }
@@ -545,23 +553,23 @@ func (g *confGateway) weights(t *testing.T) {
 // that ref is chosen.
 func (g *confGateway) backendWeightFilters(t *testing.T) {
 	seen := map[string]int{}
-	for range 100 {
+	for range 20 { // the sum of the weights (10 and 10)
 		_, e := g.do(t, "GET", "", "/", nil, nil)
 		if got := e.Header.Values("Backend"); len(got) != 1 || got[0] != "infra-backend-"+e.Backend {
 			t.Fatalf("backend %s saw Backend: %v", e.Backend, got)
 		}
 		seen[e.Backend]++
 	}
-	if seen["v1"] == 0 || seen["v2"] == 0 {
-		t.Errorf("distribution %v: want both backends", seen)
+	if seen["v1"] != 10 || seen["v2"] != 10 {
+		t.Errorf("distribution %v: want 10 to each backend", seen)
 	}
 }
 
 // percentageMirrors: a percent or a fraction of the requests is copied to
 // v2; every request is answered by v1.
 func (g *confGateway) percentageMirrors(t *testing.T) {
-	const total = 400
-	for path, p := range map[string]float64{"/percent-mirror": 0.20, "/percent-mirror-fraction": 0.50, "/percent-mirror-and-modify-headers": 0.35} {
+	const total = 100 // one full cycle of the percent draws
+	for path, want := range map[string]int{"/percent-mirror": 20, "/percent-mirror-fraction": 50, "/percent-mirror-and-modify-headers": 35} {
 		before := g.echoes["v2"].count(path)
 		for range total {
 			resp, e := g.do(t, "GET", "", path, nil, nil)
@@ -569,20 +577,13 @@ func (g *confGateway) percentageMirrors(t *testing.T) {
 				t.Fatalf("%s: status %d from %q", path, resp.StatusCode, e.Backend)
 			}
 		}
-		// Mirrors are sent in the background: wait until the count has
-		// rested for half a second.
-		n, still, deadline := -1, 0, time.Now().Add(10*time.Second)
-		for still < 5 && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-			m := g.echoes["v2"].count(path) - before
-			if m == n {
-				still++
-			} else {
-				n, still = m, 0
-			}
+		// Mirrors are sent in the background: wait for them.
+		deadline := time.Now().Add(10 * time.Second)
+		for g.echoes["v2"].count(path)-before < want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
 		}
-		if !within(n, total, p) {
-			t.Errorf("%s: %d of %d mirrored, want about %s", path, n, total, strconv.FormatFloat(p*total, 'f', 0, 64))
+		if n := g.echoes["v2"].count(path) - before; n != want {
+			t.Errorf("%s: %d of %d mirrored, want %d", path, n, total, want)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -182,7 +181,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	tried := make([]bool, len(table.Backends))
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		bi, ref := pickUntried(table, rule, tried)
+		bi, ref := pickUntried(table, rule, tried, ex.g.cfg.Rand)
 		if bi < 0 {
 			break
 		}
@@ -215,7 +214,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 // and within an InferencePool the least-loaded member. It returns -1 when
 // the share picked belongs to a ref that did not resolve (the Gateway API
 // answers that share with a 500) or when nothing is left to try.
-func pickUntried(t *route.Table, rule *route.Rule, tried []bool) (int, *route.BackendRef) {
+func pickUntried(t *route.Table, rule *route.Rule, tried []bool, intN func(int) int) (int, *route.BackendRef) {
 	open := func(b *route.BackendRef) bool {
 		switch {
 		case b.Pool > 0:
@@ -234,7 +233,7 @@ func pickUntried(t *route.Table, rule *route.Rule, tried []bool) (int, *route.Ba
 	if total <= 0 {
 		return -1, nil
 	}
-	x := int32(rand.Uint32() % uint32(total))
+	x := int32(intN(int(total)))
 	for i := range rule.Backends {
 		b := &rule.Backends[i]
 		if !open(b) {

@@ -66,6 +66,11 @@ type Config struct {
 	// runtime has one that survives retries (the Lambda invocation's id);
 	// nil or "" means the gateway's own request id.
 	SettleID func(*http.Request) string
+	// Rand draws uniformly from [0, n) for a request's random choices (a
+	// backend by weight, an endpoint, whether to mirror); nil means
+	// math/rand/v2's IntN. Tests set a fixed sequence to make shares exact.
+	// It is called from many goroutines at once.
+	Rand func(n int) int
 
 	// The entrypoints' settings, read by ConfigFromEnv and described in the
 	// README's configuration table: New uses none of them, the mains wire
@@ -124,6 +129,9 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.IntN
 	}
 	if creds == nil {
 		creds = noCredentials{}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -112,7 +111,7 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 		ex.redirect(rd, entry)
 		return nil
 	}
-	bi, ref := pickRef(rule, rand.Uint32())
+	bi, ref := pickRef(rule, ex.g.cfg.Rand)
 	if bi < 0 {
 		ex.plainError(http.StatusInternalServerError, "the route's backend is not valid")
 		return nil
@@ -129,7 +128,7 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 	}
 	endpoint := b.Endpoint
 	if len(b.Endpoints) > 1 {
-		endpoint = b.Endpoints[rand.IntN(len(b.Endpoints))]
+		endpoint = b.Endpoints[ex.g.cfg.Rand(len(b.Endpoints))]
 	}
 	target, err := url.Parse(endpoint)
 	if err != nil {
@@ -162,7 +161,7 @@ func minTimeout(a, b time.Duration) time.Duration {
 }
 
 // pickRef chooses a backend ref by weight; -1 for an invalid ref's share.
-func pickRef(rule *route.Rule, n uint32) (int, *route.BackendRef) {
+func pickRef(rule *route.Rule, intN func(int) int) (int, *route.BackendRef) {
 	var total int32
 	for _, b := range rule.Backends {
 		total += b.Weight
@@ -170,7 +169,7 @@ func pickRef(rule *route.Rule, n uint32) (int, *route.BackendRef) {
 	if total <= 0 {
 		return -1, nil
 	}
-	x := int32(n % uint32(total))
+	x := int32(intN(int(total)))
 	for i := range rule.Backends {
 		b := &rule.Backends[i]
 		if x < b.Weight {
@@ -277,7 +276,7 @@ func (ex *exchange) mirror(table *route.Table, mirrors []route.Mirror, entry *ro
 	}
 	ex.r.Body = io.NopCloser(bytes.NewReader(body))
 	for _, m := range mirrors {
-		if m.Backend < 0 || m.Percent < 100 && rand.IntN(100) >= m.Percent {
+		if m.Backend < 0 || m.Percent < 100 && ex.g.cfg.Rand(100) >= m.Percent {
 			continue
 		}
 		b := &table.Backends[m.Backend]

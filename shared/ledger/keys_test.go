@@ -74,6 +74,8 @@ func TestAuthenticator(t *testing.T) {
 		})
 	}
 
+	// A revocation reaches a gateway within the cache's bound: the record
+	// loaded by "valid" above serves until exactly ttl later, no longer.
 	t.Run("cached within ttl, reloaded after", func(t *testing.T) {
 		calls := store.calls
 		a.Check(context.Background(), good)
@@ -83,7 +85,12 @@ func TestAuthenticator(t *testing.T) {
 		rk2 := gk
 		rk2.State = KeyRevoked
 		store.keys[gk.ID] = rk2
-		now = now.Add(2 * time.Minute)
+		loaded := now
+		now = loaded.Add(time.Minute)
+		if _, err := a.Check(context.Background(), good); err != nil || store.calls != calls {
+			t.Fatalf("at ttl: %v after %d store calls, want the cached record", err, store.calls-calls)
+		}
+		now = loaded.Add(time.Minute + time.Nanosecond)
 		if _, err := a.Check(context.Background(), good); !errors.Is(err, ErrRevokedKey) {
 			t.Fatalf("after ttl: %v, want revoked", err)
 		}

@@ -23,19 +23,26 @@ func (r *UsageRow) Add(o UsageRow) {
 // stored), sorted, and returns them with their total.
 func Summarize(rows []UsageRow, by string) ([]UsageRow, UsageRow, error) {
 	var total UsageRow
+	var byDay, byModel bool
+	switch by {
+	case "model", "":
+		byModel = true
+	case "day":
+		byDay = true
+	case "day,model", "model,day":
+		byDay, byModel = true, true
+	default:
+		return nil, total, fmt.Errorf("by must be model, day or day,model; got %q", by)
+	}
 	groups := map[string]*UsageRow{}
 	for _, r := range rows {
 		total.Add(r)
 		var g UsageRow
-		switch by {
-		case "model", "":
-			g.Model = r.Model
-		case "day":
+		if byDay {
 			g.Day = r.Day
-		case "day,model", "model,day":
-			g.Day, g.Model = r.Day, r.Model
-		default:
-			return nil, total, fmt.Errorf("by must be model, day or day,model; got %q", by)
+		}
+		if byModel {
+			g.Model = r.Model
 		}
 		k := g.Day + "\x00" + g.Model
 		if groups[k] == nil {

@@ -35,10 +35,17 @@ type Server struct {
 // URL is the server's base URL with the given scheme.
 func (s *Server) URL(scheme string) string { return scheme + "://" + s.Addr }
 
-// Stop ends the server and everything it started, and waits for it.
+// Stop ends the server and everything it started, and waits for it. Once
+// the server has exited, Stop does nothing (its process group id may have
+// been reused).
 func (s *Server) Stop() error {
 	if s == nil || s.cmd.Process == nil {
 		return nil
+	}
+	select {
+	case <-s.done:
+		return nil
+	default:
 	}
 	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	select {
@@ -110,11 +117,10 @@ type DynamoDBOptions struct {
 	Log     io.Writer // the server's output; nil: discarded
 }
 
-// StartDynamoDB starts DynamoDB Local and waits until it answers.
+// StartDynamoDB starts DynamoDB Local and waits until it answers. Java is
+// checked last, so a missing jar or data folder is reported without
+// running anything.
 func StartDynamoDB(ctx context.Context, o DynamoDBOptions) (*Server, error) {
-	if err := checkJava(); err != nil {
-		return nil, err
-	}
 	jar := o.Jar
 	if jar == "" {
 		wd, _ := os.Getwd()
@@ -145,6 +151,9 @@ func StartDynamoDB(ctx context.Context, o DynamoDBOptions) (*Server, error) {
 		args = append(args, "-sharedDb", "-dbPath", o.DataDir)
 	} else {
 		args = append(args, "-inMemory")
+	}
+	if err := checkJava(); err != nil {
+		return nil, err
 	}
 	cmd := exec.Command("java", args...)
 	cmd.Dir = dir

@@ -1,7 +1,8 @@
 // Package servertest gives tests the real servers they run against, started
-// once per test binary on free loopback ports. A missing server skips the
-// test with what to install, unless SLUICE_REQUIRE_SERVERS=1, which makes
-// it a failure (CI sets it).
+// once per test binary on free loopback ports. In short mode (go test
+// -short, make unit) a test that needs one is skipped before anything
+// starts. A missing server skips the test with what to install, unless
+// SLUICE_REQUIRE_SERVERS=1, which makes it a failure (CI sets it).
 package servertest
 
 import (
@@ -35,6 +36,14 @@ func Main(m *testing.M, e *Env) int {
 	return code
 }
 
+// skipShort skips t in short mode, before a server is started.
+func skipShort(t testing.TB, server string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("skipping in short mode: needs %s", server)
+	}
+}
+
 func require(t testing.TB, err error) {
 	t.Helper()
 	if err == nil {
@@ -49,6 +58,7 @@ func require(t testing.TB, err error) {
 // DynamoDB returns the endpoint of DynamoDB Local, in memory.
 func (e *Env) DynamoDB(t testing.TB) string {
 	t.Helper()
+	skipShort(t, "DynamoDB Local")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.dynamo == nil && e.dynamoErr == nil {
@@ -80,6 +90,7 @@ func (e *Env) Store(t testing.TB) (st *store.Store, endpoint, routesTable, ledge
 // Redis returns the address (host:port) of a real redis-server.
 func (e *Env) Redis(t testing.TB) string {
 	t.Helper()
+	skipShort(t, "redis-server")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.redis == nil && e.redisErr == nil {
@@ -87,4 +98,15 @@ func (e *Env) Redis(t testing.TB) string {
 	}
 	require(t, e.redisErr)
 	return e.redis.Addr
+}
+
+// OwnRedis starts a redis-server for t alone, for a test that stops it;
+// the server is stopped when t ends, if it still runs.
+func OwnRedis(t testing.TB) *servers.Server {
+	t.Helper()
+	skipShort(t, "redis-server")
+	s, err := servers.StartRedis(context.Background(), nil)
+	require(t, err)
+	t.Cleanup(func() { s.Stop() })
+	return s
 }

@@ -3,7 +3,6 @@ package bedrock
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,15 +31,26 @@ func FuzzEventReader(f *testing.F) {
 	})
 }
 
+// TestFuzzCorpus holds the seed corpus of FuzzEventReader to the
+// transcripts: each transcript's stream, cut short and with a flipped byte.
+// A stale or missing seed fails; -update rewrites them. Files the fuzzer
+// adds (its crashers) are left alone.
 func TestFuzzCorpus(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite the fuzz seed corpus")
-	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzEventReader")
-	os.MkdirAll(dir, 0o755)
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	files, _ := filepath.Glob("testdata/*/*/events.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts found")
+	}
 	for _, f := range files {
-		text, _ := os.ReadFile(f)
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		stream := encodeEvents(t, text)
 		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "_" + filepath.Base(filepath.Dir(f))
 		variants := map[string][]byte{name: stream, name + "_cut": stream[:len(stream)*2/3]}
@@ -48,10 +58,22 @@ func TestFuzzCorpus(t *testing.T) {
 		flipped[len(flipped)/2] ^= 0x5a
 		variants[name+"_flipped"] = flipped
 		for n, b := range variants {
-			if err := os.WriteFile(filepath.Join(dir, n), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)), 0o644); err != nil {
-				t.Fatal(err)
+			path := filepath.Join(dir, n)
+			want := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b))
+			if *update {
+				if err := os.WriteFile(path, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%v (run with -update to create it)", err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s is stale: run with -update to rewrite it", path)
 			}
 		}
 	}
-	_ = io.EOF
 }
