@@ -1,0 +1,56 @@
+// Package json is the one place that names the JSON codec: every typed
+// encoding and decoding of the gateway goes through it, so the codec can be
+// changed, or measured against another, by editing this file alone.
+//
+// The codec is the standard library's encoding/json.
+package json
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+)
+
+type (
+	// RawMessage is an encoded JSON value, kept verbatim when decoding and
+	// written as is (compacted) when encoding.
+	RawMessage = json.RawMessage
+	// Decoder reads JSON values from a stream; the translators use it for
+	// strict decoding (DisallowUnknownFields).
+	Decoder = json.Decoder
+	// Encoder writes JSON values to a stream; the translators use it to
+	// encode without HTML escaping (SetEscapeHTML).
+	Encoder = json.Encoder
+	// UnmarshalTypeError is the error Unmarshal returns for a value of the
+	// wrong JSON type; its Field names the member, dotted from the top.
+	UnmarshalTypeError = json.UnmarshalTypeError
+)
+
+// Marshal encodes v, escaping <, > and & in strings and sorting map keys.
+func Marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// MarshalIndent is Marshal with each element on a new, indented line.
+func MarshalIndent(v any, prefix, indent string) ([]byte, error) {
+	return json.MarshalIndent(v, prefix, indent)
+}
+
+// Unmarshal decodes one JSON value into v. Object members match struct
+// fields by tag or name, ignoring case; of duplicate members the last wins.
+func Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// Valid reports whether data is one valid JSON value.
+func Valid(data []byte) bool { return json.Valid(data) }
+
+// Compact appends src to dst without insignificant white space.
+func Compact(dst *bytes.Buffer, src []byte) error { return json.Compact(dst, src) }
+
+// Indent appends src to dst, each element on a new, indented line.
+func Indent(dst *bytes.Buffer, src []byte, prefix, indent string) error {
+	return json.Indent(dst, src, prefix, indent)
+}
+
+// NewDecoder returns a Decoder reading from r.
+func NewDecoder(r io.Reader) *Decoder { return json.NewDecoder(r) }
+
+// NewEncoder returns an Encoder writing to w.
+func NewEncoder(w io.Writer) *Encoder { return json.NewEncoder(w) }
