@@ -1,11 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/sluicegw/sluice/shared/json"
 )
 
 // Error kinds. Packages wrap one of these (directly or through Errorf) so the

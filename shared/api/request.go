@@ -2,10 +2,10 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"unicode/utf8"
 
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/rawjson"
 )
 

@@ -10,10 +10,10 @@ package chat
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/json"
 )
 
 // Request is a chat completion request.

@@ -1,8 +1,9 @@
 package messages
 
 import (
-	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/sluicegw/sluice/shared/json"
 )
 
 // Figures of the count_tokens estimate.

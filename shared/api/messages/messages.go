@@ -5,10 +5,10 @@ package messages
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/json"
 )
 
 // Version is the anthropic-version header value Sluice speaks.

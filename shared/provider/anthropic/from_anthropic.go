@@ -2,12 +2,12 @@ package anthropic
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 

@@ -2,11 +2,11 @@ package anthropic
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )

@@ -30,12 +30,12 @@ package bedrock
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/json"
 )
 
 // converseRequest is the body of POST /model/{modelId}/converse and

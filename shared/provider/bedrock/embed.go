@@ -2,12 +2,12 @@ package bedrock
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 

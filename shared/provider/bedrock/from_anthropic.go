@@ -1,12 +1,12 @@
 package bedrock
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 

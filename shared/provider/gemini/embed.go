@@ -3,11 +3,11 @@ package gemini
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"math"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 

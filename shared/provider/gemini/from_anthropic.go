@@ -1,12 +1,12 @@
 package gemini
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 

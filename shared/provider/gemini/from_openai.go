@@ -1,12 +1,12 @@
 package gemini
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
+	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
