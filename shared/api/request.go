@@ -66,13 +66,8 @@ func PeekBody(body []byte) (Peek, error) {
 	if q, ok := peekFast(body); ok {
 		p = q
 	} else if err := json.Unmarshal(body, &p); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field == "" {
-			return p, Errorf(ErrBadRequest, "request body must be a JSON object")
-		}
-		if errors.As(err, &typeErr) {
-			return p, &Error{Kind: ErrBadRequest, Param: typeErr.Field,
-				Message: "invalid type for '" + typeErr.Field + "': expected " + typeErr.Type.String()}
+		if e := typeError(err); e != nil {
+			return p, e
 		}
 		return p, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
 	}

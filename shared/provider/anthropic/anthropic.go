@@ -215,19 +215,6 @@ func mergeUsage(dst *messages.Usage, u *messages.Usage) {
 	}
 }
 
-// setModel rewrites the top-level "model" string of a JSON object, leaving
-// every other byte as it was.
-func setModel(body []byte, model string) ([]byte, error) {
-	start, end, ok := rawjson.MemberSpan(body, "model")
-	if !ok || end-start < 2 || body[start] != '"' {
-		return nil, &api.Error{Kind: api.ErrBadRequest, Param: "model", Message: "request body has no model string"}
-	}
-	out := make([]byte, 0, len(body)+len(model)+2)
-	out = append(out, body[:start]...)
-	out = appendString(out, model)
-	return append(out, body[end:]...), nil
-}
-
 // appendString appends s as a JSON string, escaped as encoding/json does
 // (HTML characters included).
 func appendString(dst []byte, s string) []byte { return rawjson.AppendString(dst, s, true) }

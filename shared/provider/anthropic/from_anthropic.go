@@ -42,7 +42,7 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	if t.model == t.client {
 		return path, body, nil
 	}
-	out, err := setModel(body, t.model)
+	out, err := api.SetModel(body, t.model)
 	if err != nil {
 		return "", nil, err
 	}

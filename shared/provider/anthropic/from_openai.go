@@ -3,7 +3,6 @@ package anthropic
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 )
 
 // DefaultMaxTokens is the max_tokens sent when an OpenAI client sets
@@ -102,21 +102,6 @@ func invalid(field, format string, args ...any) *api.Error {
 	return &api.Error{Kind: api.ErrBadRequest, Param: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// decodeError turns a strict decoding failure into a 400 naming the field.
-func decodeError(err error) error {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
-		return &api.Error{Kind: api.ErrBadRequest, Param: name,
-			Message: "unknown field '" + name + "': it is not part of the Chat Completions API Sluice speaks, so the anthropic provider cannot honour it"}
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return invalid(te.Field, "invalid type for '%s': expected %s", te.Field, te.Type)
-	}
-	return api.Errorf(api.ErrBadRequest, "request body is not a valid chat completion request: %v", err)
-}
-
 // Request translates an OpenAI chat completion request into a Messages
 // request.
 //
@@ -167,7 +152,7 @@ func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
 func (t *FromOpenAI) decodeRequest(body []byte) (string, []byte, error) {
 	var req chat.Request
 	if err := chat.Decode(body, &req); err != nil {
-		return "", nil, decodeError(err)
+		return "", nil, api.DecodeError(err, "Chat Completions", preset.Anthropic)
 	}
 	if err := checkUnsupported(&req); err != nil {
 		return "", nil, err
@@ -382,7 +367,7 @@ func userBlocks(c *chat.Content, field string) ([]messages.Block, error) {
 // base64 source, an http(s) URL a url source.
 func imageSource(u, field string) (*messages.Source, error) {
 	if strings.HasPrefix(u, "data:") {
-		mt, data, ok := parseDataURL(u)
+		mt, data, ok := api.ParseDataURL(u)
 		if !ok {
 			return nil, invalid(field, "a data: URL must hold base64 data: data:<media type>;base64,<data>")
 		}
@@ -392,26 +377,6 @@ func imageSource(u, field string) (*messages.Source, error) {
 		return &messages.Source{Type: "url", URL: u}, nil
 	}
 	return nil, invalid(field, "an image must be an http(s) URL or a base64 data: URL")
-}
-
-// parseDataURL splits data:<media type>;base64,<data>.
-func parseDataURL(u string) (mediaType, data string, ok bool) {
-	rest, ok := strings.CutPrefix(u, "data:")
-	if !ok {
-		return "", "", false
-	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok {
-		return "", "", false
-	}
-	mediaType, ok = strings.CutSuffix(meta, ";base64")
-	if !ok {
-		return "", "", false
-	}
-	if i := strings.IndexByte(mediaType, ';'); i >= 0 { // parameters, e.g. charset
-		mediaType = mediaType[:i]
-	}
-	return mediaType, data, true
 }
 
 // fileBlock turns a file part into a document: a PDF as base64, plain text
@@ -426,7 +391,7 @@ func fileBlock(f *chat.File, field string) (messages.Block, error) {
 	if f.FileData == "" {
 		return messages.Block{}, invalid(field+".file_data", "file_data is required")
 	}
-	mt, data, ok := parseDataURL(f.FileData)
+	mt, data, ok := api.ParseDataURL(f.FileData)
 	if !ok {
 		if strings.HasPrefix(f.FileData, "data:") || !strings.HasSuffix(strings.ToLower(f.Filename), ".pdf") {
 			return messages.Block{}, invalid(field+".file_data", "file_data must be a base64 data: URL (data:application/pdf;base64,...)")
@@ -658,7 +623,7 @@ func chatUsage(u *messages.Usage) *chat.Usage {
 func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	var r messages.Response
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, api.Errorf(api.ErrUpstream, "the anthropic backend answered with a body that is not a message")
+		return nil, api.BadUpstreamBody(preset.Anthropic, "a response body")
 	}
 	t.usage, t.reported = r.Usage, true
 	msg := chat.Message{Role: chat.RoleAssistant}

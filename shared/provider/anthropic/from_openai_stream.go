@@ -7,6 +7,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
@@ -33,7 +34,7 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	t.ev = messages.Event{Index: &t.idx, Delta: &t.delta}
 	e := &t.ev
 	if err := json.Unmarshal(ev.Data, e); err != nil {
-		return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent an event that is not JSON")
+		return dst, api.BadUpstreamBody(preset.Anthropic, "a stream event")
 	}
 	if e.Type == "" {
 		e.Type = ev.Type

@@ -8,6 +8,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -56,7 +57,7 @@ type cohereResponse struct {
 func (t *embedder) Request(body []byte) (string, []byte, error) {
 	var req chat.EmbeddingRequest
 	if err := chat.Decode(body, &req); err != nil {
-		return "", nil, api.Errorf(api.ErrBadRequest, "invalid embeddings request: %v", err)
+		return "", nil, api.DecodeError(err, "Embeddings", preset.Bedrock)
 	}
 	if req.EncodingFormat != "" && req.EncodingFormat != "float" {
 		return "", nil, unsupported("encoding_format", "encoding_format "+req.EncodingFormat)
@@ -130,7 +131,7 @@ func (t *embedder) Response(body []byte) ([]byte, error) { return t.Join([][]byt
 // Join translates the answers of every call, in input order.
 func (t *embedder) Join(bodies [][]byte) ([]byte, error) {
 	out := chat.EmbeddingResponse{Object: "list", Model: t.client, Data: make([]chat.Embedding, 0, len(t.inputs))}
-	bad := api.Errorf(api.ErrUpstream, "bedrock answered a body that is not an embedding response")
+	bad := api.BadUpstreamBody(preset.Bedrock, "a response body")
 	if t.titan {
 		if len(bodies) != len(t.inputs) {
 			return nil, bad

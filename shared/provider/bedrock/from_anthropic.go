@@ -7,6 +7,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -66,7 +67,7 @@ type openBlock struct {
 func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
 	var req messages.Request
 	if err := messages.Decode(body, &req); err != nil {
-		return "", nil, api.Errorf(api.ErrBadRequest, "invalid messages request: %v", err)
+		return "", nil, api.DecodeError(err, "Messages", preset.Bedrock)
 	}
 	t.stream = req.Stream
 	cr, err := t.converse(&req)
@@ -351,7 +352,7 @@ func anthropicUsage(u *usage) messages.Usage {
 func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	var r converseResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, api.Errorf(api.ErrUpstream, "bedrock answered a body that is not a Converse response")
+		return nil, api.BadUpstreamBody(preset.Bedrock, "a response body")
 	}
 	resp := messages.Response{ID: "msg_" + t.newID(), Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}}
 	if r.Output.Message != nil {
@@ -398,7 +399,7 @@ func (t *fromAnthropic) Usage() api.Usage { return t.usage }
 func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	var e streamEvent
 	if err := json.Unmarshal(ev.Data, &e); err != nil {
-		return dst, api.Errorf(api.ErrUpstream, "bedrock sent a malformed %s event", ev.Type)
+		return dst, api.BadUpstreamBody(preset.Bedrock, "a "+ev.Type+" event")
 	}
 	if !t.started {
 		t.started = true

@@ -9,6 +9,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -58,7 +59,7 @@ type toolIndex struct{ block, call int64 }
 func (t *fromOpenAI) Request(body []byte) (string, []byte, error) {
 	var req chat.Request
 	if err := chat.Decode(body, &req); err != nil {
-		return "", nil, api.Errorf(api.ErrBadRequest, "invalid chat completions request: %v", err)
+		return "", nil, api.DecodeError(err, "Chat Completions", preset.Bedrock)
 	}
 	t.stream = req.Stream
 	t.includeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
@@ -334,7 +335,7 @@ func userContent(c *chat.Content, at func(string) string) ([]contentBlock, error
 			if p.ImageURL == nil {
 				return nil, badRequest(field(".image_url"), "image_url parts need an image_url")
 			}
-			media, data, ok := dataURL(p.ImageURL.URL)
+			media, data, ok := api.ParseDataURL(p.ImageURL.URL)
 			if !ok {
 				return nil, unsupported(field(".image_url.url"), "an image by URL (send it base64 as a data: URL)")
 			}
@@ -347,7 +348,7 @@ func userContent(c *chat.Content, at func(string) string) ([]contentBlock, error
 			if p.File == nil || p.File.FileData == "" {
 				return nil, unsupported(field(".file.file_id"), "a file by id (send file_data)")
 			}
-			media, data, ok := dataURL(p.File.FileData)
+			media, data, ok := api.ParseDataURL(p.File.FileData)
 			if !ok {
 				return nil, badRequest(field(".file.file_data"), "file_data must be a base64 data: URL")
 			}
@@ -395,23 +396,6 @@ func documentName(filename, at string) string {
 	return string(name)
 }
 
-// dataURL splits a base64 data: URL into its media type and data.
-func dataURL(u string) (media, data string, ok bool) {
-	rest, found := strings.CutPrefix(u, "data:")
-	if !found {
-		return "", "", false
-	}
-	meta, data, found := strings.Cut(rest, ",")
-	if !found {
-		return "", "", false
-	}
-	media, enc, _ := strings.Cut(meta, ";")
-	if enc != "base64" && !strings.HasSuffix(meta, ";base64") {
-		return "", "", false
-	}
-	return strings.ToLower(media), data, true
-}
-
 // finishReason maps a Converse stop reason to OpenAI's; the forced JSON
 // tool's tool_use is the answer's natural end.
 func (t *fromOpenAI) finishReason(stop string) string {
@@ -445,7 +429,7 @@ func openAIUsage(u *usage) *chat.Usage {
 func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
 	var r converseResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, api.Errorf(api.ErrUpstream, "bedrock answered a body that is not a Converse response")
+		return nil, api.BadUpstreamBody(preset.Bedrock, "a response body")
 	}
 	msg := chat.Message{Role: chat.RoleAssistant}
 	var text strings.Builder
@@ -503,7 +487,7 @@ func (t *fromOpenAI) Usage() api.Usage { return t.usage }
 func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	var e streamEvent
 	if err := json.Unmarshal(ev.Data, &e); err != nil {
-		return dst, api.Errorf(api.ErrUpstream, "bedrock sent a malformed %s event", ev.Type)
+		return dst, api.BadUpstreamBody(preset.Bedrock, "a "+ev.Type+" event")
 	}
 	if !t.started {
 		t.id, t.created, t.started = "chatcmpl-"+t.newID(), t.now().Unix(), true

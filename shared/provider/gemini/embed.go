@@ -8,6 +8,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -38,7 +39,7 @@ type embedContentRequest struct {
 func (t *Embed) Request(body []byte) (string, []byte, error) {
 	var r chat.EmbeddingRequest
 	if err := chat.Decode(body, &r); err != nil {
-		return "", nil, decodeErr(err)
+		return "", nil, api.DecodeError(err, "Embeddings", preset.Gemini)
 	}
 	switch r.EncodingFormat {
 	case "", "float":
@@ -119,7 +120,7 @@ func (t *Embed) Response(body []byte) ([]byte, error) {
 		} `json:"predictions"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badBody(err)
+		return nil, api.BadUpstreamBody(preset.Gemini, "a response body")
 	}
 	if u := r.UsageMetadata; u != nil && u.PromptTokenCount > 0 {
 		t.usage = api.Usage{InputTokens: u.PromptTokenCount, Reported: true}

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -40,7 +41,7 @@ const syntheticToolu = "toolu_sluice_"
 func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	var r messages.Request
 	if err := messages.Decode(body, &r); err != nil {
-		return "", nil, decodeErr(err)
+		return "", nil, api.DecodeError(err, "Messages", preset.Gemini)
 	}
 	g, err := fromMessages(&r, t.model)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -45,7 +46,7 @@ const synthetic = "call_sluice_"
 func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
 	var r chat.Request
 	if err := chat.Decode(body, &r); err != nil {
-		return "", nil, decodeErr(err)
+		return "", nil, api.DecodeError(err, "Chat Completions", preset.Gemini)
 	}
 	t.stream = r.Stream
 	t.includeUsage = r.StreamOptions != nil && r.StreamOptions.IncludeUsage
@@ -347,10 +348,6 @@ func chatUsage(u api.Usage) *chat.Usage {
 		PromptTokensDetails:     &chat.PromptTokensDetails{CachedTokens: u.CachedTokens},
 		CompletionTokensDetails: &chat.CompletionTokensDetails{ReasoningTokens: u.ReasoningTokens},
 	}
-}
-
-func badBody(err error) error {
-	return api.Errorf(api.ErrUpstream, "the gemini backend answered a body that could not be read: %v", err)
 }
 
 // Response converts a generateContent answer to a chat completion.

@@ -45,6 +45,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -156,7 +157,7 @@ func (a *common) Usage() api.Usage { return a.usage }
 func (a *common) read(data []byte) (response, error) {
 	var r response
 	if err := json.Unmarshal(data, &r); err != nil {
-		return r, badBody(err)
+		return r, api.BadUpstreamBody(preset.Gemini, "an answer")
 	}
 	if r.Error != nil {
 		return r, mapError(0, r.Error)
@@ -603,23 +604,6 @@ func parseArgs(s, param string) (json.RawMessage, error) {
 	return json.RawMessage(s), nil
 }
 
-// mediaFromURL splits a data: URL into MIME type and base64 data.
-func dataURL(u string) (mime, data string, ok bool) {
-	rest, ok := strings.CutPrefix(u, "data:")
-	if !ok {
-		return "", "", false
-	}
-	meta, data, ok := strings.Cut(rest, ",")
-	if !ok {
-		return "", "", false
-	}
-	mime, isB64 := strings.CutSuffix(meta, ";base64")
-	if !isB64 || mime == "" {
-		return "", "", false
-	}
-	return mime, data, true
-}
-
 // mimeByExt guesses an image's MIME type from its URL.
 func mimeByExt(u string) string {
 	p := strings.ToLower(u)
@@ -639,7 +623,7 @@ func mimeByExt(u string) string {
 
 // mediaPart turns a URL (data: or remote) into an inlineData or fileData part.
 func mediaPart(u, param string) (part, error) {
-	if mime, data, ok := dataURL(u); ok {
+	if mime, data, ok := api.ParseDataURL(u); ok {
 		return part{InlineData: &blob{MimeType: mime, Data: data}}, nil
 	}
 	if strings.HasPrefix(u, "data:") {
@@ -658,14 +642,4 @@ func mediaPart(u, param string) (part, error) {
 
 func unsupported(param string) error {
 	return &api.Error{Kind: api.ErrBadRequest, Param: param, Message: param + " is not supported by the gemini provider"}
-}
-
-// decodeErr reports a strict decoding failure as a 400 naming the field.
-func decodeErr(err error) error {
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		f = strings.Trim(f, `"`)
-		return &api.Error{Kind: api.ErrBadRequest, Param: f, Message: f + " is not supported by the gemini provider"}
-	}
-	return api.Errorf(api.ErrBadRequest, "invalid request body: %v", err)
 }

@@ -2,7 +2,6 @@ package openai
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -88,7 +87,7 @@ func unsupported(param, what string) error {
 func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
 	var in messages.Request
 	if err := messages.Decode(body, &in); err != nil {
-		return "", nil, decodeError(err)
+		return "", nil, api.DecodeError(err, "Messages", providerName)
 	}
 	out, err := t.chatRequest(&in)
 	if err != nil {
@@ -99,21 +98,6 @@ func (t *fromAnthropic) Request(body []byte) (string, []byte, error) {
 		return "", nil, api.Errorf(api.ErrBadRequest, "request could not be encoded: %v", err)
 	}
 	return "/chat/completions", b, nil
-}
-
-// decodeError turns a strict decoding failure into a 400 naming the field.
-func decodeError(err error) error {
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, `json: unknown field "`); ok {
-		f = strings.TrimSuffix(f, `"`)
-		return unsupported(f, f)
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return &api.Error{Kind: api.ErrBadRequest, Param: typeErr.Field,
-			Message: "invalid type for '" + typeErr.Field + "': expected " + typeErr.Type.String()}
-	}
-	return api.Errorf(api.ErrBadRequest, "request body is not a valid Messages request: %v", err)
 }
 
 func (t *fromAnthropic) chatRequest(in *messages.Request) (*chat.Request, error) {
@@ -456,7 +440,7 @@ type wireResponse struct {
 func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	var in wireResponse
 	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, api.Errorf(api.ErrUpstream, "backend answered with a body that is not a chat completion")
+		return nil, api.BadUpstreamBody(providerName, "a response body")
 	}
 	if in.Usage != nil {
 		t.setUsage(in.Usage)

@@ -86,7 +86,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 	var c wireChunk
 	if err := json.Unmarshal(data, &c); err != nil {
-		return dst, api.Errorf(api.ErrUpstream, "backend sent a stream event that is not JSON")
+		return dst, api.BadUpstreamBody(providerName, "a stream event")
 	}
 	if len(c.Error) > 0 && string(c.Error) != "null" {
 		return dst, streamError(data)

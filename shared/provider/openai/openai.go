@@ -100,7 +100,7 @@ func (t *PassThrough) Request(body []byte) (string, []byte, error) {
 	out := body
 	if t.model != t.client {
 		var err error
-		if out, err = setModel(body, t.model); err != nil {
+		if out, err = api.SetModel(body, t.model); err != nil {
 			return "", nil, err
 		}
 	}
@@ -498,30 +498,6 @@ func openAIError(status int, body []byte) *api.Error {
 }
 
 func kindOf(status int) error { return api.UpstreamKind(status) }
-
-// setModel rewrites the top-level "model" string of a JSON object, leaving
-// every other byte as it was.
-func setModel(body []byte, model string) ([]byte, error) {
-	start, end, _, ok := topLevelString(body, "model")
-	if !ok {
-		return nil, api.Errorf(api.ErrBadRequest, "request body has no model string")
-	}
-	enc, _ := json.Marshal(model)
-	out := make([]byte, 0, len(body)-(end-start)+len(enc))
-	out = append(out, body[:start]...)
-	out = append(out, enc...)
-	return append(out, body[end:]...), nil
-}
-
-// topLevelString finds the value of key in a JSON object: the byte span of
-// its encoded string and its decoded value.
-func topLevelString(body []byte, key string) (start, end int, value string, ok bool) {
-	start, end, ok = rawjson.MemberSpan(body, key)
-	if !ok || json.Unmarshal(body[start:end], &value) != nil {
-		return 0, 0, "", false
-	}
-	return start, end, value, true
-}
 
 // responsesUsage is the usage object of the Responses API.
 type responsesUsage struct {
