@@ -338,6 +338,20 @@ type Usage struct {
 	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
 }
 
+// UsageOf is the usage an OpenAI client is sent for u, whatever the
+// backend: prompt_tokens is the whole prompt, cache reads and writes
+// included (the writes also in cache_write_tokens, a Sluice extension);
+// completion_tokens_details comes only with a reasoning count, as a zero
+// would claim no reasoning for providers that do not count it apart.
+func UsageOf(u api.Usage) *Usage {
+	out := &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.Total(),
+		PromptTokensDetails: &PromptTokensDetails{CachedTokens: u.CachedTokens, CacheWriteTokens: u.CacheWriteTokens}}
+	if u.ReasoningTokens > 0 {
+		out.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: u.ReasoningTokens}
+	}
+	return out
+}
+
 // PromptTokensDetails breaks down the prompt tokens.
 type PromptTokensDetails struct {
 	CachedTokens int64 `json:"cached_tokens"`

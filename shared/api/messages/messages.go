@@ -274,6 +274,14 @@ type Usage struct {
 	ServiceTier              string          `json:"service_tier,omitempty"`
 }
 
+// UsageOf is the usage an Anthropic client is sent for u, whatever the
+// backend: input_tokens leaves out the prompt-cache reads and writes,
+// which have figures of their own.
+func UsageOf(u api.Usage) Usage {
+	return Usage{InputTokens: max(u.InputTokens-u.CachedTokens-u.CacheWriteTokens, 0), OutputTokens: u.OutputTokens,
+		CacheReadInputTokens: u.CachedTokens, CacheCreationInputTokens: u.CacheWriteTokens}
+}
+
 // Stream event types, in the order a stream sends them.
 const (
 	EventMessageStart      = "message_start"

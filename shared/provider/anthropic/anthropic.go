@@ -186,14 +186,16 @@ func eventError(b *messages.ErrorBody) *api.Error {
 	return &api.Error{Kind: kindOf(status), Status: status, Type: b.Type, Message: msg}
 }
 
-// usageOf is the ledger's view of Anthropic's usage: the whole prompt
-// (uncached, cache reads and cache writes) is input.
+// usageOf reads Anthropic's usage: the whole prompt (uncached, cache reads
+// and cache writes) is input. Anthropic does not count thinking tokens
+// apart from the output.
 func usageOf(u *messages.Usage) api.Usage {
 	return api.Usage{
-		InputTokens:  u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens,
-		OutputTokens: u.OutputTokens,
-		CachedTokens: u.CacheReadInputTokens,
-		Reported:     true,
+		InputTokens:      u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens,
+		OutputTokens:     u.OutputTokens,
+		CachedTokens:     u.CacheReadInputTokens,
+		CacheWriteTokens: u.CacheCreationInputTokens,
+		Reported:         true,
 	}
 }
 

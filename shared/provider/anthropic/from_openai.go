@@ -609,16 +609,6 @@ func finishReason(stop string) string {
 	return chat.FinishStop // end_turn, stop_sequence, pause_turn
 }
 
-func chatUsage(u *messages.Usage) *chat.Usage {
-	in := u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
-	return &chat.Usage{
-		PromptTokens: in, CompletionTokens: u.OutputTokens, TotalTokens: in + u.OutputTokens,
-		PromptTokensDetails: &chat.PromptTokensDetails{
-			CachedTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheCreationInputTokens,
-		},
-	}
-}
-
 // Response translates a whole message into a chat completion.
 func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	var r messages.Response
@@ -665,7 +655,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	out := chat.Response{
 		ID: r.ID, Object: "chat.completion", Created: t.now().Unix(), Model: r.Model,
 		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finish}},
-		Usage:   chatUsage(&r.Usage),
+		Usage:   chat.UsageOf(usageOf(&r.Usage)),
 	}
 	return json.Marshal(&out)
 }

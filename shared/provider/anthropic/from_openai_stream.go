@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/provider/preset"
@@ -79,7 +80,7 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 func (t *FromOpenAI) messageStop(dst []byte) []byte {
 	t.stopped = true
 	if t.includeUsage && t.started {
-		u, _ := json.Marshal(chatUsage(&t.usage))
+		u, _ := json.Marshal(chat.UsageOf(usageOf(&t.usage)))
 		b := append(append([]byte(nil), t.head...), `,"choices":[],"usage":`...)
 		b = append(append(b, u...), '}')
 		dst = sse.AppendEvent(dst, "", b)

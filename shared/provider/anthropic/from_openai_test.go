@@ -209,7 +209,7 @@ func TestFromOpenAIResponse(t *testing.T) {
 			`{"id":"msg_01","object":"chat.completion","created":1764250000,"model":"claude-sonnet-4-5-20250929",
 			  "choices":[{"index":0,"message":{"role":"assistant","content":"Hi there."},"finish_reason":"stop"}],
 			  "usage":{"prompt_tokens":60,"completion_tokens":5,"total_tokens":65,"prompt_tokens_details":{"cached_tokens":30,"cache_write_tokens":20}}}`,
-			api.Usage{InputTokens: 60, OutputTokens: 5, CachedTokens: 30, Reported: true}},
+			api.Usage{InputTokens: 60, OutputTokens: 5, CachedTokens: 30, CacheWriteTokens: 20, Reported: true}},
 		{"thinking, redacted thinking and parallel tool use",
 			`{"id":"msg_02","type":"message","role":"assistant","model":"claude-sonnet-4-5",
 			  "content":[{"type":"thinking","thinking":"Need tools.","signature":"sig=="},{"type":"redacted_thinking","data":"opaque"},

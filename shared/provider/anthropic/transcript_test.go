@@ -99,7 +99,7 @@ func TestFromOpenAIStreamTranscripts(t *testing.T) {
 		unknown   int
 	}{
 		{"text", `{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`,
-			false, api.Usage{InputTokens: 1225, OutputTokens: 15, CachedTokens: 1000, Reported: true}, 0},
+			false, api.Usage{InputTokens: 1225, OutputTokens: 15, CachedTokens: 1000, CacheWriteTokens: 200, Reported: true}, 0},
 		{"tools", `{"model":"claude","stream":true,"messages":[{"role":"user","content":"weather in Paris and Tokyo?"}]}`,
 			false, api.Usage{InputTokens: 472, OutputTokens: 89, Reported: true}, 0},
 		{"thinking", `{"model":"claude","stream":true,"stream_options":{"include_usage":true},"reasoning_effort":"low","messages":[{"role":"user","content":"weather?"}]}`,
@@ -155,7 +155,7 @@ func TestFromAnthropicStreamPassesThrough(t *testing.T) {
 		wantTail  string // appended to the upstream's bytes
 		wantUsage api.Usage
 	}{
-		{"text", false, "", api.Usage{InputTokens: 1225, OutputTokens: 15, CachedTokens: 1000, Reported: true}},
+		{"text", false, "", api.Usage{InputTokens: 1225, OutputTokens: 15, CachedTokens: 1000, CacheWriteTokens: 200, Reported: true}},
 		{"thinking", false, "", api.Usage{InputTokens: 120, OutputTokens: 160, Reported: true}},
 		{"error", true, "", api.Usage{InputTokens: 30, OutputTokens: 1, Reported: true}},
 		{"cut", true, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"the anthropic stream ended before message_stop\"}}\n\n",
@@ -232,7 +232,7 @@ func TestFromAnthropicRequest(t *testing.T) {
 	if err != nil || string(got) != plain {
 		t.Fatalf("Response = %s, %v", got, err)
 	}
-	if u := tr.Usage(); u != (api.Usage{InputTokens: 18, OutputTokens: 2, CachedTokens: 10, Reported: true}) {
+	if u := tr.Usage(); u != (api.Usage{InputTokens: 18, OutputTokens: 2, CachedTokens: 10, CacheWriteTokens: 3, Reported: true}) {
 		t.Fatalf("usage %+v", u)
 	}
 	ct, _ := New(api.EndpointCountTokens, "a", "a")

@@ -238,12 +238,13 @@ type usage struct {
 	CacheWriteInputTokens int64 `json:"cacheWriteInputTokens"`
 }
 
-// api converts Bedrock's usage: inputTokens counts the uncached prompt
-// only, so the prompt is inputTokens plus cache reads and writes.
+// api reads Bedrock's usage: inputTokens counts the uncached prompt only,
+// so the prompt is inputTokens plus cache reads and writes.
 func (u *usage) api() api.Usage {
 	return api.Usage{
 		InputTokens:  u.InputTokens + u.CacheReadInputTokens + u.CacheWriteInputTokens,
-		OutputTokens: u.OutputTokens, CachedTokens: u.CacheReadInputTokens, Reported: true,
+		OutputTokens: u.OutputTokens, CachedTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheWriteInputTokens,
+		Reported: true,
 	}
 }
 

@@ -343,11 +343,6 @@ func stopReason(stop string) string {
 	return messages.StopEndTurn
 }
 
-func anthropicUsage(u *usage) messages.Usage {
-	return messages.Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
-		CacheReadInputTokens: u.CacheReadInputTokens, CacheCreationInputTokens: u.CacheWriteInputTokens}
-}
-
 // Response translates a Converse answer into an Anthropic message.
 func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	var r converseResponse
@@ -385,7 +380,7 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 	}
 	if r.Usage != nil {
 		t.usage = r.Usage.api()
-		resp.Usage = anthropicUsage(r.Usage)
+		resp.Usage = messages.UsageOf(t.usage)
 	}
 	return json.Marshal(resp)
 }
@@ -475,7 +470,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Usage != nil {
 			t.usage = e.Usage.api()
 		}
-		return t.finish(dst, e.Usage), nil
+		return t.finish(dst), nil
 	}
 	t.unknown++
 	return dst, nil
@@ -483,7 +478,7 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 
 // finish closes open blocks and sends message_delta (stop reason, usage)
 // and message_stop, once.
-func (t *fromAnthropic) finish(dst []byte, u *usage) []byte {
+func (t *fromAnthropic) finish(dst []byte) []byte {
 	if t.ended || !t.stopped {
 		return dst
 	}
@@ -495,10 +490,7 @@ func (t *fromAnthropic) finish(dst []byte, u *usage) []byte {
 			dst = t.event(dst, &messages.Event{Type: messages.EventContentBlockStop, Index: &idx})
 		}
 	}
-	mu := messages.Usage{}
-	if u != nil {
-		mu = anthropicUsage(u)
-	}
+	mu := messages.UsageOf(t.usage)
 	stop := t.stop
 	dst = t.event(dst, &messages.Event{Type: messages.EventMessageDelta, Delta: &messages.EventDelta{StopReason: &stop, StopSequence: t.stopSequence}, Usage: &mu})
 	return t.event(dst, &messages.Event{Type: messages.EventMessageStop})
@@ -555,7 +547,7 @@ func (t *fromAnthropic) StreamEnd(dst []byte) ([]byte, error) {
 	if !t.stopped {
 		return dst, api.Errorf(api.ErrUpstream, "the bedrock stream ended before its messageStop event")
 	}
-	return t.finish(dst, nil), nil
+	return t.finish(dst), nil
 }
 
 // StreamError ends the stream with an Anthropic error event.

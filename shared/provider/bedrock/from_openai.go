@@ -418,13 +418,6 @@ func finishReason(stop string) string {
 	return chat.FinishStop // end_turn, stop_sequence
 }
 
-func openAIUsage(u *usage) *chat.Usage {
-	a := u.api()
-	out := &chat.Usage{PromptTokens: a.InputTokens, CompletionTokens: a.OutputTokens, TotalTokens: a.Total(),
-		PromptTokensDetails: &chat.PromptTokensDetails{CachedTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheWriteInputTokens}}
-	return out
-}
-
 // Response translates a Converse answer into a chat completion.
 func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
 	var r converseResponse
@@ -464,7 +457,7 @@ func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
 		Choices: []chat.Choice{{Message: msg, FinishReason: t.finishReason(r.StopReason)}}}
 	if r.Usage != nil {
 		t.usage = r.Usage.api()
-		resp.Usage = openAIUsage(r.Usage)
+		resp.Usage = chat.UsageOf(t.usage)
 	}
 	return json.Marshal(resp)
 }
@@ -552,7 +545,7 @@ func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if !t.includeUsage {
 			return dst, nil
 		}
-		return t.chunk(dst, chat.Delta{}, nil, openAIUsage(e.Usage)), nil
+		return t.chunk(dst, chat.Delta{}, nil, chat.UsageOf(t.usage)), nil
 	}
 	t.unknown++
 	return dst, nil

@@ -313,10 +313,6 @@ func (t *FromAnthropic) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, messages.EventError, api.AnthropicBody(err))
 }
 
-func anthropicUsage(u api.Usage) messages.Usage {
-	return messages.Usage{InputTokens: u.InputTokens - u.CachedTokens, OutputTokens: u.OutputTokens, CacheReadInputTokens: u.CachedTokens}
-}
-
 func (t *FromAnthropic) stopReason(reason string, calls bool) (string, error) {
 	switch finishClass(reason) {
 	case finishLength:
@@ -401,7 +397,7 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 		}
 	}
 	out.StopReason = &stop
-	out.Usage = anthropicUsage(t.usage)
+	out.Usage = messages.UsageOf(t.usage)
 	return json.Marshal(out)
 }
 
@@ -420,7 +416,7 @@ func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if !t.started {
 		t.started = true
 		t.id = "msg_" + orDefault(r.ResponseID)
-		u := anthropicUsage(t.usage)
+		u := messages.UsageOf(t.usage)
 		u.OutputTokens = 0
 		dst = t.event(dst, messages.Event{Type: messages.EventMessageStart, Message: &messages.Response{
 			ID: t.id, Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}, Usage: u,
@@ -534,7 +530,7 @@ func (t *FromAnthropic) StreamEnd(dst []byte) ([]byte, error) {
 		return dst, api.Errorf(api.ErrUpstream, "the gemini stream ended before its finish reason")
 	}
 	dst = t.stop(dst)
-	u := anthropicUsage(t.usage)
+	u := messages.UsageOf(t.usage)
 	dst = t.event(dst, messages.Event{Type: messages.EventMessageDelta, Delta: &messages.EventDelta{StopReason: &t.finish}, Usage: &u})
 	return t.event(dst, messages.Event{Type: messages.EventMessageStop}), nil
 }

@@ -342,14 +342,6 @@ func (t *FromOpenAI) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, "", api.OpenAIBody(err))
 }
 
-func chatUsage(u api.Usage) *chat.Usage {
-	return &chat.Usage{
-		PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.Total(),
-		PromptTokensDetails:     &chat.PromptTokensDetails{CachedTokens: u.CachedTokens},
-		CompletionTokensDetails: &chat.CompletionTokensDetails{ReasoningTokens: u.ReasoningTokens},
-	}
-}
-
 // Response converts a generateContent answer to a chat completion.
 func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	r, err := t.read(body)
@@ -397,7 +389,7 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finish})
 	}
 	if t.usage.Reported {
-		out.Usage = chatUsage(t.usage)
+		out.Usage = chat.UsageOf(t.usage)
 	}
 	return json.Marshal(out)
 }
@@ -535,7 +527,7 @@ func (t *FromOpenAI) StreamEnd(dst []byte) ([]byte, error) {
 		}
 	}
 	if t.includeUsage {
-		b, _ := json.Marshal(chat.Chunk{ID: t.id, Object: "chat.completion.chunk", Created: t.created, Model: t.client, Choices: []chat.ChunkChoice{}, Usage: chatUsage(t.usage)})
+		b, _ := json.Marshal(chat.Chunk{ID: t.id, Object: "chat.completion.chunk", Created: t.created, Model: t.client, Choices: []chat.ChunkChoice{}, Usage: chat.UsageOf(t.usage)})
 		dst = sse.AppendEvent(dst, "", b)
 	}
 	return append(dst, "data: [DONE]\n\n"...), nil

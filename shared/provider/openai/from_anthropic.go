@@ -433,7 +433,7 @@ type wireResponse struct {
 		FinishReason string          `json:"finish_reason"`
 		StopReason   json.RawMessage `json:"stop_reason"`
 	} `json:"choices"`
-	Usage *chat.Usage `json:"usage"`
+	Usage *wireUsage `json:"usage"`
 }
 
 // Response translates a whole chat completion into a Message.
@@ -443,10 +443,10 @@ func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
 		return nil, api.BadUpstreamBody(providerName, "a response body")
 	}
 	if in.Usage != nil {
-		t.setUsage(in.Usage)
+		t.usage = in.Usage.api()
 	}
 	out := messages.Response{ID: messageID(in.ID), Type: "message", Role: messages.RoleAssistant, Model: t.client,
-		Content: []messages.Block{}, Usage: anthropicUsage(in.Usage)}
+		Content: []messages.Block{}, Usage: messages.UsageOf(t.usage)}
 	finish := ""
 	if len(in.Choices) > 0 {
 		c := &in.Choices[0]
@@ -543,34 +543,6 @@ func messageID(id string) string {
 		return "msg_sluice"
 	}
 	return "msg_" + id
-}
-
-// anthropicUsage converts usage: Anthropic's input_tokens excludes the
-// tokens read from (or written to) the prompt cache.
-func anthropicUsage(u *chat.Usage) messages.Usage {
-	if u == nil {
-		return messages.Usage{}
-	}
-	out := messages.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
-	if d := u.PromptTokensDetails; d != nil {
-		out.CacheReadInputTokens = d.CachedTokens
-		out.CacheCreationInputTokens = d.CacheWriteTokens
-		out.InputTokens -= d.CachedTokens + d.CacheWriteTokens
-		if out.InputTokens < 0 {
-			out.InputTokens = 0
-		}
-	}
-	return out
-}
-
-func (t *fromAnthropic) setUsage(u *chat.Usage) {
-	t.usage = api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Reported: true}
-	if d := u.PromptTokensDetails; d != nil {
-		t.usage.CachedTokens = d.CachedTokens
-	}
-	if d := u.CompletionTokensDetails; d != nil {
-		t.usage.ReasoningTokens = d.ReasoningTokens
-	}
 }
 
 // Error maps an upstream error to the Anthropic error type of its status:

@@ -25,8 +25,7 @@ type streamState struct {
 	finish   string // the upstream's finish_reason, once seen
 	stopSeq  string // the stop sequence that matched, when the backend says
 	refusal  bool
-	done     bool       // message_stop sent
-	wire     chat.Usage // the usage chunk's figures
+	done     bool // message_stop sent
 }
 
 // toolBlock ties a streamed OpenAI tool call to its Anthropic block.
@@ -41,7 +40,7 @@ type toolBlock struct {
 type wireChunk struct {
 	ID      string          `json:"id"`
 	Choices []chunkChoice   `json:"choices"`
-	Usage   *chat.Usage     `json:"usage"`
+	Usage   *wireUsage      `json:"usage"`
 	Error   json.RawMessage `json:"error"`
 }
 
@@ -95,8 +94,7 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 		dst = t.start(dst, c.ID)
 	}
 	if c.Usage != nil {
-		t.st.wire = *c.Usage
-		t.setUsage(c.Usage)
+		t.usage = c.Usage.api()
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
@@ -326,7 +324,7 @@ func (t *fromAnthropic) end(dst []byte) []byte {
 		t.st.finish = chat.FinishToolCalls // [DONE] without a finish_reason
 	}
 	reason, seq := t.stopReason(t.st.finish)
-	u := anthropicUsage(&t.st.wire)
+	u := messages.UsageOf(t.usage)
 	t.buf = append(t.buf[:0], `{"type":"message_delta","delta":{"stop_reason":"`...)
 	t.buf = append(t.buf, reason...)
 	t.buf = append(t.buf, `","stop_sequence":`...)
@@ -402,7 +400,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 	}
 	id, choices, usage := c[0], c[1], c[2]
 	// Everything is read and checked before the state changes.
-	var u chat.Usage
+	var u wireUsage
 	if usage != nil && usage[0] == '{' && !readChunkUsage(usage, &u) {
 		return dst, false
 	}
@@ -454,8 +452,7 @@ func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
 		dst = t.start(dst, string(s))
 	}
 	if usage != nil && usage[0] == '{' {
-		t.st.wire = u
-		t.setUsage(&u)
+		t.usage = u.api()
 	}
 	if n == 0 || rawjson.UintOf(ch[0]) != 0 {
 		return dst, true // no choice, or not the first: Sluice never asks for n > 1
@@ -513,25 +510,25 @@ var (
 
 // readChunkUsage reads a usage object as json.Unmarshal would fill u; false
 // when it is not plainly shaped.
-func readChunkUsage(raw []byte, u *chat.Usage) bool {
+func readChunkUsage(raw []byte, u *wireUsage) bool {
 	var v [len(usageShape)][]byte
 	if !rawjson.ReadFields(raw, true, usageShape[:], v[:]) {
 		return false
 	}
-	u.PromptTokens, u.CompletionTokens, u.TotalTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1]), rawjson.UintOf(v[2])
+	u.PromptTokens, u.CompletionTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1])
 	if p := v[3]; p != nil && p[0] == '{' {
 		var d [len(promptDetailsShape)][]byte
 		if !rawjson.ReadFields(p, true, promptDetailsShape[:], d[:]) {
 			return false
 		}
-		u.PromptTokensDetails = &chat.PromptTokensDetails{CachedTokens: rawjson.UintOf(d[0]), AudioTokens: rawjson.UintOf(d[1]), CacheWriteTokens: rawjson.UintOf(d[2])}
+		u.PromptTokensDetails = promptDetails{CachedTokens: rawjson.UintOf(d[0]), CacheWriteTokens: rawjson.UintOf(d[2])}
 	}
 	if c := v[4]; c != nil && c[0] == '{' {
 		var d [len(completionDetailsShape)][]byte
 		if !rawjson.ReadFields(c, true, completionDetailsShape[:], d[:]) {
 			return false
 		}
-		u.CompletionTokensDetails = &chat.CompletionTokensDetails{ReasoningTokens: rawjson.UintOf(d[0]), AudioTokens: rawjson.UintOf(d[1])}
+		u.CompletionTokensDetails = completionDetails{ReasoningTokens: rawjson.UintOf(d[0])}
 	}
 	return true
 }

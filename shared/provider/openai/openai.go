@@ -243,16 +243,33 @@ func readUsage[T any](body []byte, u **T) bool {
 // Usage is what the backend reported.
 func (t *PassThrough) Usage() api.Usage { return t.usage }
 
-// wireUsage is OpenAI's usage object, of chat completions and embeddings.
+// wireUsage is OpenAI's usage object, of chat completions and embeddings,
+// as the translators read it. The details are values, not pointers: an
+// absent or null breakdown reads as zeros either way.
 type wireUsage struct {
-	PromptTokens        int64 `json:"prompt_tokens"`
-	CompletionTokens    int64 `json:"completion_tokens"`
-	PromptTokensDetails *struct {
-		CachedTokens int64 `json:"cached_tokens"`
-	} `json:"prompt_tokens_details"`
-	CompletionTokensDetails *struct {
-		ReasoningTokens int64 `json:"reasoning_tokens"`
-	} `json:"completion_tokens_details"`
+	PromptTokens            int64             `json:"prompt_tokens"`
+	CompletionTokens        int64             `json:"completion_tokens"`
+	PromptTokensDetails     promptDetails     `json:"prompt_tokens_details"`
+	CompletionTokensDetails completionDetails `json:"completion_tokens_details"`
+}
+
+// promptDetails breaks down the prompt tokens; cache_write_tokens is
+// Sluice's extension (another Sluice gateway upstream sends it).
+type promptDetails struct {
+	CachedTokens     int64 `json:"cached_tokens"`
+	CacheWriteTokens int64 `json:"cache_write_tokens"`
+}
+
+type completionDetails struct {
+	ReasoningTokens int64 `json:"reasoning_tokens"`
+}
+
+// api reads OpenAI's usage: prompt_tokens is the whole prompt, cache reads
+// and writes included.
+func (u *wireUsage) api() api.Usage {
+	return api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens,
+		CachedTokens: u.PromptTokensDetails.CachedTokens, CacheWriteTokens: u.PromptTokensDetails.CacheWriteTokens,
+		ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens, Reported: true}
 }
 
 // decodeWireUsage decodes a usage object into a new *u as json.Unmarshal
@@ -273,25 +290,10 @@ func decodeWireUsage(v []byte, u **wireUsage) bool {
 		case "completion_tokens":
 			ok = setInt(&w.CompletionTokens, x)
 		case "prompt_tokens_details":
-			if w.PromptTokensDetails == nil {
-				w.PromptTokensDetails = new(struct {
-					CachedTokens int64 `json:"cached_tokens"`
-				})
-			}
-			ok = decodeDetail(x, "cached_tokens", &w.PromptTokensDetails.CachedTokens)
-			if string(x) == "null" {
-				w.PromptTokensDetails = nil
-			}
+			ok = decodeDetails(x, "cached_tokens", &w.PromptTokensDetails.CachedTokens,
+				"cache_write_tokens", &w.PromptTokensDetails.CacheWriteTokens)
 		case "completion_tokens_details":
-			if w.CompletionTokensDetails == nil {
-				w.CompletionTokensDetails = new(struct {
-					ReasoningTokens int64 `json:"reasoning_tokens"`
-				})
-			}
-			ok = decodeDetail(x, "reasoning_tokens", &w.CompletionTokensDetails.ReasoningTokens)
-			if string(x) == "null" {
-				w.CompletionTokensDetails = nil
-			}
+			ok = decodeDetails(x, "reasoning_tokens", &w.CompletionTokensDetails.ReasoningTokens, "", nil)
 		default:
 			ok = !rawjson.AmbiguousKey(k, "prompt_tokens") && !rawjson.AmbiguousKey(k, "completion_tokens") &&
 				!rawjson.AmbiguousKey(k, "prompt_tokens_details") && !rawjson.AmbiguousKey(k, "completion_tokens_details")
@@ -305,19 +307,21 @@ func decodeWireUsage(v []byte, u **wireUsage) bool {
 	return true
 }
 
-// decodeDetail reads the integer member name of a details object (or
-// null) into *dst, reporting false when it cannot do so exactly as
-// json.Unmarshal would.
-func decodeDetail(x []byte, name string, dst *int64) bool {
+// decodeDetails reads the integer members name1 and name2 (none when
+// empty) of a details object, or null, into *dst1 and *dst2, reporting
+// false when it cannot do so exactly as json.Unmarshal would.
+func decodeDetails(x []byte, name1 string, dst1 *int64, name2 string, dst2 *int64) bool {
 	if string(x) == "null" {
 		return true
 	}
 	ok := true
 	valid := rawjson.EachMember(x, func(k, v []byte) bool {
 		switch {
-		case string(k) == name:
-			ok = setInt(dst, v)
-		case rawjson.AmbiguousKey(k, name):
+		case string(k) == name1:
+			ok = setInt(dst1, v)
+		case name2 != "" && string(k) == name2:
+			ok = setInt(dst2, v)
+		case rawjson.AmbiguousKey(k, name1), name2 != "" && rawjson.AmbiguousKey(k, name2):
 			ok = false
 		}
 		return ok
@@ -342,17 +346,6 @@ func setInt(dst *int64, v []byte) bool {
 	}
 	*dst = n
 	return true
-}
-
-func (u *wireUsage) api() api.Usage {
-	out := api.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, Reported: true}
-	if d := u.PromptTokensDetails; d != nil {
-		out.CachedTokens = d.CachedTokens
-	}
-	if d := u.CompletionTokensDetails; d != nil {
-		out.ReasoningTokens = d.ReasoningTokens
-	}
-	return out
 }
 
 // StreamEvent forwards the event as received. A chunk carrying usage is
