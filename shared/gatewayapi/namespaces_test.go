@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/sluicegw/sluice/shared/gatewayapi/conformance"
 )
 
 // TestNamespaceSelector: a listener that selects namespaces by label takes
@@ -81,12 +85,12 @@ spec: {type: ExternalName, externalName: %[1]s.test, ports: [{port: 80}]}
 	}
 	SetStatus(objs, time.Unix(0, 0))
 	idx := index(objs)
-	if got := listenerCounts(idx["Gateway/infra/gw"]); got != "gold=1 not-silver=2 by-name=1" {
+	if got := conformance.ListenerCounts(idx["Gateway/infra/gw"].Value.(*gwv1.Gateway)); got != "gold=1 not-silver=2 by-name=1" {
 		t.Errorf("attached routes %s, want gold=1 not-silver=2 by-name=1", got)
 	}
 	var accepted []string
 	for _, ns := range []string{"team-a", "team-b", "team-c"} {
-		accepted = append(accepted, ns+":"+routeConditions(idx["HTTPRoute/"+ns+"/r"]))
+		accepted = append(accepted, ns+":"+conformance.RouteConditions(idx["HTTPRoute/"+ns+"/r"].Value.(*gwv1.HTTPRoute)))
 	}
 	sort.Strings(accepted)
 	want := []string{
