@@ -199,7 +199,6 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 			}
 		}
 		if rule.Retry != nil {
-			unsupported(rf+".retry", "Sluice does not retry plain HTTP requests yet")
 			if _, err := duration(rule.Retry.Backoff); err != nil {
 				a.add(o, rf+".retry.backoff", "", "%v", err)
 			}

@@ -93,7 +93,7 @@ spec:
 			"condition: x.yaml:6: Gateway/infra/addressed: spec.addresses: UnsupportedAddress: Sluice assigns no addresses",
 		},
 	}, {
-		name: "retry's values are checked",
+		name: "retry is served; its values are checked",
 		manifest: `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: r, namespace: infra}
@@ -109,7 +109,6 @@ spec:
 `,
 		want: []string{
 			"condition: base.yaml:13: Gateway/infra/gw: spec.listeners[1]: UnsupportedProtocol: Sluice serves HTTP and HTTPS listeners, not TCP",
-			"condition: x.yaml:5: HTTPRoute/infra/r: spec.parentRefs[0]: UnsupportedValue: spec.rules[0].retry: Sluice does not retry plain HTTP requests yet",
 			"x.yaml:10: HTTPRoute/infra/r: spec.rules[1].name: rule name \"same\" is used twice (also spec.rules[0])",
 			"x.yaml:12: HTTPRoute/infra/r: spec.rules[1].retry.backoff: invalid duration \"soon\"",
 		},

@@ -163,11 +163,13 @@ func (c Case) String() string {
 // takes more than matching to tell (timeouts, retries, CORS preflights).
 func (c Case) Routing() string {
 	switch {
+	case c.UUID, c.Method == http.MethodOptions:
+		return "" // the backend's answer, or a preflight's
 	case c.Location != "":
 		return "redirect"
 	case c.Status == http.StatusNotFound || c.Status == http.StatusInternalServerError:
 		return fmt.Sprint(c.Status)
-	case c.Status != 0 && c.Status != http.StatusOK, c.UUID, c.Method == http.MethodOptions:
+	case c.Status != 0 && c.Status != http.StatusOK:
 		return ""
 	case c.Service != "":
 		return c.Service

@@ -311,3 +311,14 @@ func webSocket(t *testing.T, g *Gateway) {
 		}
 	}
 }
+
+// connectionErrors: every request reaches the healthy pod, retried past
+// the one that refuses connections, ten in a row as upstream asks.
+func connectionErrors(t *testing.T, g *Gateway) {
+	for i := range 10 {
+		resp, e := g.Do(t, Case{Path: "/retry-on-connection-errors"})
+		if resp.StatusCode != http.StatusOK || e.Backend != "infra-backend-connection-error-healthy" {
+			t.Fatalf("request %d: status %d from %q, want 200 from infra-backend-connection-error-healthy", i, resp.StatusCode, e.Backend)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package conformance
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Tests returns the upstream HTTPRoute conformance tests of release
 // v1.7.0, retold, and Sluice's own additions, by name.
@@ -93,10 +96,44 @@ var tests = []Test{
 	{Name: "HTTPRouteHTTPSListener", NoCounterpart: "TLS ends at the front door"},
 	{Name: "HTTPRouteHTTPSListenerDetectMisdirectedRequests", NoCounterpart: "TLS ends at the front door: the gateway never sees the SNI a request came with"},
 	{Name: "HTTPRouteObservedGenerationBump", NoCounterpart: "not yet: the admin API does not bump generations"},
-	{Name: "HTTPRouteRetry", NoCounterpart: "not yet: Sluice does not retry plain HTTP requests"},
-	{Name: "HTTPRouteRetryConnectionError", NoCounterpart: "not yet: Sluice does not retry plain HTTP requests"},
-	{Name: "HTTPRouteRetryWithBackendTimeout", NoCounterpart: "not yet: Sluice does not retry plain HTTP requests"},
-	{Name: "HTTPRouteRetryWithRequestTimeout", NoCounterpart: "not yet: Sluice does not retry plain HTTP requests"},
+	{Name: "HTTPRouteRetry", Manifest: "HTTPRouteRetry.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/retries": accepted},
+		Cases: []Case{
+			retryCase("/retry/code-500-attempts-3", 500, 2, "", 200),
+			retryCase("/retry/code-500-attempts-3", 500, 4, "", 500), // more failures than attempts
+			retryCase("/retry/code-500-attempts-3", 503, 2, "", 503), // a code not listed
+			retryCase("/retry/code-all-attempts-2", 500, 1, "", 200),
+			retryCase("/retry/code-all-attempts-2", 500, 3, "", 500),
+			retryCase("/retry/code-all-attempts-2", 502, 1, "", 200),
+			retryCase("/retry/code-all-attempts-2", 502, 3, "", 502),
+			retryCase("/retry/code-all-attempts-2", 503, 1, "", 200),
+			retryCase("/retry/code-all-attempts-2", 503, 3, "", 503),
+			retryCase("/retry/code-all-attempts-2", 504, 1, "", 200),
+			retryCase("/retry/code-all-attempts-2", 504, 3, "", 504),
+			retryCase("/retry/code-all-attempts-0", 500, 1, "", 500), // no retries
+			retryCase("/retry/code-all-attempts-0", 502, 1, "", 502),
+			retryCase("/retry/code-all-attempts-0", 503, 1, "", 503),
+			retryCase("/retry/code-all-attempts-0", 504, 1, "", 504),
+		},
+	},
+	{Name: "HTTPRouteRetryConnectionError", Manifest: "HTTPRouteRetryConnectionError.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/retries-connection-error": accepted},
+		Check:  connectionErrors,
+	},
+	{Name: "HTTPRouteRetryWithRequestTimeout", Manifest: "HTTPRouteRetryWithTimeouts.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/retries-with-timeouts": accepted},
+		Cases: []Case{
+			retryCase("/retry/request-timeout-500ms", 500, 1, "", 200),
+			retryCase("/retry/request-timeout-500ms", 500, 2, "&delayRetry=300ms", 504), // the retries outlast the request timeout
+		},
+	},
+	{Name: "HTTPRouteRetryWithBackendTimeout", Manifest: "HTTPRouteRetryWithTimeouts.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/retries-with-timeouts": accepted},
+		Cases: []Case{
+			retryCase("/retry/backend-timeout-500ms", 500, 2, "&delayRetry=100ms&delay=100ms", 200),
+			retryCase("/retry/request-timeout-500ms", 500, 2, "&delayRetry=1s&delay=1s", 504),
+		},
+	},
 	{Name: "HTTPRouteSimpleSameNamespace", Manifest: "HTTPRouteSimpleSameNamespace.yaml",
 		Status: map[string]string{"HTTPRoute/" + Infra + "/simple": accepted},
 		Cases:  []Case{{Path: "/", Backend: "infra-backend-v1"}},
@@ -421,7 +458,7 @@ var tests = []Test{
 		{Path: "/scheme-and-status", Status: 301, Location: "https://gateway.test/scheme-and-status"},
 		{Path: "/scheme-and-host-and-status", Status: 302, Location: "https://example.org/scheme-and-host-and-status"},
 	}},
-	{Name: "HTTPRouteRedirectPortAndScheme", Manifest: "HTTPRouteRedirectPortAndScheme.yaml", Note: "one route carries the three listeners' rules; the cases stand for the listener by Host port and X-Forwarded-Proto", Cases: []Case{
+	{Name: "HTTPRouteRedirectPortAndScheme", Manifest: "HTTPRouteRedirectPortAndScheme.yaml", Note: "one route on the three listeners carries their rules; a request's listener is told by X-Forwarded-Proto and the Host port", Cases: []Case{
 		// HTTP listener on 80
 		{Path: "/scheme-nil-and-port-nil", Status: 302, Location: "http://example.org/scheme-nil-and-port-nil"},
 		{Path: "/scheme-nil-and-port-80", Status: 302, Location: "http://example.org/scheme-nil-and-port-80"},
@@ -429,6 +466,8 @@ var tests = []Test{
 		{Path: "/scheme-https-and-port-nil", Status: 302, Location: "https://example.org/scheme-https-and-port-nil"},
 		{Path: "/scheme-https-and-port-443", Status: 302, Location: "https://example.org/scheme-https-and-port-443"},
 		{Path: "/scheme-https-and-port-8443", Status: 302, Location: "https://example.org:8443/scheme-https-and-port-8443"},
+		// The port the client connected to is not the listener's.
+		{Host: "gateway.test:54321", Path: "/scheme-nil-and-port-nil", Status: 302, Location: "http://example.org/scheme-nil-and-port-nil"},
 		// HTTP listener on 8080: without a scheme, the listener's port
 		{Host: "gateway.test:8080", Path: "/scheme-nil-and-port-nil", Status: 302, Location: "http://example.org:8080/scheme-nil-and-port-nil"},
 		{Host: "gateway.test:8080", Path: "/scheme-nil-and-port-80", Status: 302, Location: "http://example.org/scheme-nil-and-port-80"},
@@ -581,6 +620,16 @@ var requestHeaderCases = []Case{
 	{Path: "/case-insensitivity", Header: map[string]string{"x-header-set": "original-val-set", "x-header-add": "original-val-add", "x-header-remove": "original-val-remove", "Another-Header": "another-header-val"}, Backend: "infra-backend-v1",
 		ReqHeader: map[string]string{"X-Header-Set": "header-set", "X-Header-Add": "original-val-add,header-add", "Another-Header": "another-header-val"},
 		ReqAbsent: []string{"X-Header-Remove"}},
+}
+
+// retryCase asks infra-backend-v3's echo to answer code to the first
+// failures attempts of a fresh uuid, and expects want.
+func retryCase(path string, code, failures int, more string, want int) Case {
+	c := Case{Path: fmt.Sprintf("%s?responseCode=%d&succeedAfter=%d%s", path, code, failures, more), UUID: true, Status: want}
+	if want == 200 {
+		c.Backend = "infra-backend-v3"
+	}
+	return c
 }
 
 func withSet(h map[string]string) map[string]string {
