@@ -289,7 +289,11 @@ type object struct {
 	} `json:"metadata"`
 	Status struct {
 		Conditions []condition `json:"conditions"`
-		Parents    []struct {
+		Listeners  []struct {
+			Name       string      `json:"name"`
+			Conditions []condition `json:"conditions"`
+		} `json:"listeners"`
+		Parents []struct {
 			ParentRef struct {
 				Name        string `json:"name"`
 				SectionName string `json:"sectionName"`
@@ -317,8 +321,22 @@ func (o *object) summary() string {
 		}
 	}
 	add("", o.Status.Conditions)
+	// Listeners show only what is amiss: four conditions each would
+	// drown the rest.
+	for _, l := range o.Status.Listeners {
+		var amiss []condition
+		for _, c := range l.Conditions {
+			if c.Status != "True" && c.Type != "Conflicted" || c.Type == "Conflicted" && c.Status != "False" {
+				amiss = append(amiss, c)
+			}
+		}
+		add(l.Name+":", amiss)
+	}
 	for _, p := range o.Status.Parents {
 		add(p.ParentRef.Name+":", p.Conditions)
+	}
+	if len(parts) == 0 && !gatewayapi.Served(o.Kind) {
+		return "(kept, not served)"
 	}
 	return strings.Join(parts, " ")
 }

@@ -189,7 +189,7 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	}
 	resp.Version = v
 	if !req.DryRun {
-		a.log.Info("applied", "version", v, "objects", len(incoming))
+		a.log.Info("applied", "version", v, "objects", len(incoming), "conditions", len(resp.Conditions))
 	}
 	return resp, http.StatusOK, nil
 }

@@ -99,7 +99,11 @@ type Object struct {
 
 // Served reports whether Sluice acts on the object; the others are kept as
 // written and reported.
-func (o *Object) Served() bool { return kinds[o.Kind].served }
+func (o *Object) Served() bool { return Served(o.Kind) }
+
+// Served reports whether Sluice acts on objects of a kind (as Object.Kind
+// names it).
+func Served(kind string) bool { return kinds[kind].served }
 
 // Ref is the object's namespace/name (name alone when cluster-scoped).
 func (o *Object) Ref() string {
