@@ -151,6 +151,9 @@ func (c Case) String() string {
 		m = "GET"
 	}
 	s := m + " " + c.Host + c.Path
+	if c.H2C {
+		s = "h2c " + s
+	}
 	for _, k := range sortedKeys(c.Header) {
 		s += " " + k + ":" + c.Header[k]
 	}

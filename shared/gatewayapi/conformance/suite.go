@@ -92,7 +92,13 @@ const (
 var https = map[string]string{"X-Forwarded-Proto": "https"}
 
 var tests = []Test{
-	{Name: "HTTPRouteBackendProtocolH2C", NoCounterpart: "not yet: backends are spoken to over HTTP/1.1"},
+	{Name: "HTTPRouteBackendProtocolH2C", Manifest: "HTTPRouteBackendProtocolH2C.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/backend-protocol-h2c": accepted},
+		Cases: []Case{
+			{H2C: true, Path: "/", Backend: "infra-backend-v1", ReqProto: "HTTP/2.0"},
+			{Path: "/", Backend: "infra-backend-v1", ReqProto: "HTTP/2.0"}, // an HTTP/1.1 client too
+		},
+	},
 	{Name: "HTTPRouteHTTPSListener", NoCounterpart: "TLS ends at the front door"},
 	{Name: "HTTPRouteHTTPSListenerDetectMisdirectedRequests", NoCounterpart: "TLS ends at the front door: the gateway never sees the SNI a request came with"},
 	{Name: "HTTPRouteObservedGenerationBump", NoCounterpart: "not yet: the admin API does not bump generations"},
