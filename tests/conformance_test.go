@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gatewayapi/conformance"
 )
@@ -62,24 +60,11 @@ func TestConformance(t *testing.T) {
 			})
 			if len(tt.Status)+len(tt.Listeners) > 0 {
 				objs := c.objects(t)
-				for key, want := range tt.Status {
-					var r *gwv1.HTTPRoute
-					if raw, ok := objs[key]; ok {
-						r = new(gwv1.HTTPRoute)
-						json.Unmarshal(raw, r)
-					}
-					if got := conformance.RouteConditions(r); got != want {
-						t.Errorf("%s: %s, want %s", key, got, want)
-					}
-				}
-				for key, want := range tt.Listeners {
-					var gw *gwv1.Gateway
-					if raw, ok := objs[key]; ok {
-						gw = new(gwv1.Gateway)
-						json.Unmarshal(raw, gw)
-					}
-					if got := conformance.ListenerCounts(gw); got != want {
-						t.Errorf("%s: %s, want %s", key, got, want)
+				for _, m := range []map[string]string{tt.Status, tt.Listeners} {
+					for key, want := range m {
+						if got := conformance.StatusOf(conformance.Decode(key, objs[key])); got != want {
+							t.Errorf("%s: %s, want %s", key, got, want)
+						}
 					}
 				}
 			}

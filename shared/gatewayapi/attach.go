@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -36,6 +37,7 @@ type listenerSetInfo struct {
 	obj       *Object
 	ls        *gwv1.ListenerSet
 	parent    *gatewayInfo // nil when its Gateway is not found or not Sluice's
+	allowed   bool         // its Gateway takes it; accepted once a listener of it is valid
 	accepted  bool
 	reason    string
 	message   string
@@ -185,8 +187,31 @@ func (a *analysis) listener(o *Object, field string, l gwv1.Listener, set *liste
 	}
 	if li.accepted {
 		li.kinds, li.badKinds = routeKinds(l.AllowedRoutes)
+	} else {
+		li.badKinds = !kindsFit(l.Protocol, l.AllowedRoutes)
 	}
 	return li
+}
+
+// routeKindsOf are the route kinds each protocol Sluice does not serve
+// takes, for telling whether a listener names kinds that cannot work.
+var routeKindsOf = map[gwv1.ProtocolType][]gwv1.Kind{
+	gwv1.TLSProtocolType: {"TLSRoute"}, gwv1.TCPProtocolType: {"TCPRoute"}, gwv1.UDPProtocolType: {"UDPRoute"},
+}
+
+// kindsFit reports whether the kinds a listener of an unserved protocol
+// names fit that protocol (an HTTPRoute on a TLS listener does not).
+func kindsFit(p gwv1.ProtocolType, ar *gwv1.AllowedRoutes) bool {
+	fit, known := routeKindsOf[p]
+	if !known || ar == nil {
+		return true
+	}
+	for _, k := range ar.Kinds {
+		if !slices.Contains(fit, k.Kind) {
+			return false
+		}
+	}
+	return true
 }
 
 // routeKinds returns the route kinds a listener takes that Sluice serves;
@@ -248,9 +273,9 @@ func (a *analysis) checkListenerSet(o *Object, ls *gwv1.ListenerSet) *listenerSe
 		si.reason = string(gwv1.ListenerSetReasonNotAllowed)
 		si.message = fmt.Sprintf("Gateway %s does not allow ListenerSets from namespace %q (spec.allowedListeners)", gi.obj.Ref(), o.Namespace)
 	default:
-		si.accepted, si.reason, si.message = true, string(gwv1.ListenerSetReasonAccepted), "accepted"
+		si.allowed = true
 	}
-	if !si.accepted {
+	if !si.allowed {
 		a.add(o, "spec.parentRef", si.reason, "%s", si.message)
 	}
 	return si
@@ -274,49 +299,80 @@ func (a *analysis) allowsListenerSet(gi *gatewayInfo, ns string) bool {
 	return false
 }
 
-// settleListeners gives each Gateway the listeners of the ListenerSets
-// attached to it and marks conflicts: two listeners on one port with the
-// same hostname (or both with none) conflict, and the Gateway's own win
-// over a ListenerSet's, an older ListenerSet's over a newer one's.
+// settleListeners gives each Gateway the listeners of the ListenerSets it
+// takes, and settles conflicts in order of precedence: the Gateway's own
+// listeners, then the ListenerSets' from the oldest. On a port, the first
+// listener's protocol holds it: a later one of another protocol has a
+// ProtocolConflict; of the same protocol and hostname, a HostnameConflict.
+// A ListenerSet is accepted when one of its listeners is valid.
 func (a *analysis) settleListeners(sets []*listenerSetInfo) {
 	sort.SliceStable(sets, func(i, j int) bool { return older(sets[i].obj, sets[j].obj) })
 	for _, si := range sets {
-		if si.accepted {
-			si.parent.sets = append(si.parent.sets, si)
+		if si.allowed {
 			si.parent.listeners = append(si.parent.listeners, si.listeners...)
 		}
 	}
 	for _, gi := range a.gateways {
-		type portHost struct {
-			port gwv1.PortNumber
-			host string
+		type listenerKey struct {
+			port     gwv1.PortNumber
+			protocol gwv1.ProtocolType
+			host     string
 		}
-		first := map[portHost]*listenerInfo{}
+		protocols := map[gwv1.PortNumber]*listenerInfo{}
+		hosts := map[listenerKey]*listenerInfo{}
 		for _, li := range gi.listeners {
-			k := portHost{li.l.Port, hostOf(li.l.Hostname)}
-			prev, taken := first[k]
-			if !taken {
-				first[k] = li
-				continue
+			k := listenerKey{li.l.Port, li.l.Protocol, hostOf(li.l.Hostname)}
+			prev := protocols[li.l.Port]
+			switch {
+			case prev != nil && prev.l.Protocol != li.l.Protocol:
+				li.conflict(gwv1.ListenerReasonProtocolConflict, "port %d is %s for listener %q", li.l.Port, prev.l.Protocol, prev.l.Name)
+			case hosts[k] != nil && hosts[k].set == nil && li.set == nil:
+				// refused already: the same port, protocol and hostname
+			case hosts[k] != nil:
+				li.conflict(gwv1.ListenerReasonHostnameConflict, "listener %q has port %d and hostname %q", hosts[k].l.Name, li.l.Port, k.host)
+			default:
+				if prev == nil {
+					protocols[li.l.Port] = li
+				}
+				hosts[k] = li
 			}
-			if prev.set == nil && li.set == nil && prev.l.Protocol == li.l.Protocol {
-				continue // refused already: the same port, protocol and hostname
-			}
-			li.accepted, li.conflicted = false, true
-			li.reason = string(gwv1.ListenerReasonHostnameConflict)
-			if prev.l.Protocol != li.l.Protocol {
-				li.reason = string(gwv1.ListenerReasonProtocolConflict)
-			}
-			li.message = fmt.Sprintf("conflicts with listener %q on port %d for hostname %q", prev.l.Name, li.l.Port, k.host)
 		}
 		for _, li := range gi.listeners {
-			if !li.accepted && gi.ours {
+			if !gi.ours {
+				break
+			}
+			if !li.accepted {
 				a.add(li.obj(gi), li.field, li.reason, "%s", li.message)
-			} else if li.badKinds && gi.ours {
-				a.add(li.obj(gi), li.field+".allowedRoutes.kinds", string(gwv1.ListenerReasonInvalidRouteKinds), "names no route kind Sluice serves (it serves HTTPRoute)")
+			}
+			if li.badKinds {
+				a.add(li.obj(gi), li.field+".allowedRoutes.kinds", string(gwv1.ListenerReasonInvalidRouteKinds), "names no route kind the listener can take (Sluice serves HTTPRoute on HTTP and HTTPS listeners)")
 			}
 		}
 	}
+	for _, si := range sets {
+		if !si.allowed {
+			continue
+		}
+		si.reason, si.message = string(gwv1.ListenerSetReasonListenersNotValid), "no listener of it is valid"
+		for _, li := range si.listeners {
+			if li.accepted {
+				si.accepted, si.reason, si.message = true, string(gwv1.ListenerSetReasonAccepted), "accepted"
+				break
+			}
+		}
+		if si.accepted {
+			si.parent.sets = append(si.parent.sets, si)
+		} else {
+			a.add(si.obj, "spec.listeners", si.reason, "%s", si.message)
+		}
+	}
+}
+
+// conflict marks a listener as conflicting with an earlier one.
+func (li *listenerInfo) conflict(reason gwv1.ListenerConditionReason, format string, args ...any) {
+	li.accepted, li.conflicted = false, true
+	li.reason, li.message = string(reason), "conflicts: "+fmt.Sprintf(format, args...)
+	li.kinds = nil
 }
 
 func hostOf(h *gwv1.Hostname) string {

@@ -42,16 +42,11 @@ func TestConformance(t *testing.T) {
 			}
 			SetStatus(objs, time.Unix(0, 0))
 			idx := index(objs)
-			for key, want := range tt.Status {
-				r, _ := valueOf(idx[key]).(*gwv1.HTTPRoute)
-				if got := conformance.RouteConditions(r); got != want {
-					t.Errorf("%s: %s, want %s", key, got, want)
-				}
-			}
-			for key, want := range tt.Listeners {
-				g, _ := valueOf(idx[key]).(*gwv1.Gateway)
-				if got := conformance.ListenerCounts(g); got != want {
-					t.Errorf("%s: %s, want %s", key, got, want)
+			for _, m := range []map[string]string{tt.Status, tt.Listeners} {
+				for key, want := range m {
+					if got := conformance.StatusOf(valueOf(idx[key])); got != want {
+						t.Errorf("%s: %s, want %s", key, got, want)
+					}
 				}
 			}
 			for _, c := range tt.Cases {

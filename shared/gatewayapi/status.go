@@ -95,11 +95,7 @@ func setGatewayStatus(gi *gatewayInfo, t metav1.Time) {
 	for _, l := range own {
 		g.Status.Listeners = append(g.Status.Listeners, listenerStatus(l, gi.accepted, g.Generation, t))
 	}
-	if g.Spec.AllowedListeners != nil {
-		g.Status.AttachedListenerSets = ptr(int32(len(gi.sets)))
-	} else {
-		g.Status.AttachedListenerSets = nil
-	}
+	g.Status.AttachedListenerSets = ptr(int32(len(gi.sets)))
 }
 
 func setListenerSetStatus(si *listenerSetInfo, t metav1.Time) {
@@ -108,14 +104,9 @@ func setListenerSetStatus(si *listenerSetInfo, t metav1.Time) {
 	reason := si.reason
 	ok := si.accepted
 	msg := si.message
-	for _, l := range si.listeners {
-		if ok && !l.accepted && reason == string(gwv1.ListenerSetReasonAccepted) {
-			reason, msg = string(gwv1.ListenerSetReasonListenersNotValid), "listener "+string(l.l.Name)+": "+l.message
-		}
-	}
 	ls.Status.Conditions = []metav1.Condition{
 		condition(string(gwv1.ListenerSetConditionAccepted), ok, reason, msg, gen, t),
-		condition(string(gwv1.ListenerSetConditionProgrammed), ok, pick(ok, string(gwv1.ListenerSetReasonProgrammed), string(gwv1.ListenerSetReasonInvalid)), "", gen, t),
+		condition(string(gwv1.ListenerSetConditionProgrammed), ok, pick(ok, string(gwv1.ListenerSetReasonProgrammed), reason), "", gen, t),
 	}
 	ls.Status.Listeners = nil
 	for _, l := range si.listeners {
@@ -135,7 +126,11 @@ func listenerStatus(l *listenerInfo, parentOK bool, gen int64, t metav1.Time) gw
 	if !l.accepted {
 		accepted.Reason, accepted.Message = l.reason, l.message
 	}
-	programmed := condition(string(gwv1.ListenerConditionProgrammed), ok, pick(ok, string(gwv1.ListenerReasonProgrammed), string(gwv1.ListenerReasonInvalid)), "", gen, t)
+	notProgrammed := string(gwv1.ListenerReasonInvalid)
+	if !l.accepted {
+		notProgrammed = l.reason
+	}
+	programmed := condition(string(gwv1.ListenerConditionProgrammed), ok, pick(ok, string(gwv1.ListenerReasonProgrammed), notProgrammed), "", gen, t)
 	resolved := condition(string(gwv1.ListenerConditionResolvedRefs), !l.badKinds, string(gwv1.ListenerReasonResolvedRefs), "", gen, t)
 	if l.badKinds {
 		resolved.Reason, resolved.Message = string(gwv1.ListenerReasonInvalidRouteKinds), "names no route kind Sluice serves (it serves HTTPRoute)"

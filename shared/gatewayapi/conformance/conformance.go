@@ -17,11 +17,13 @@ package conformance
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -97,8 +99,8 @@ type Test struct {
 	Manifest string
 	// Cases are the requests the test sends, in order.
 	Cases []Case
-	// Status maps "HTTPRoute/namespace/name" to the route's conditions,
-	// parent after parent, as RouteConditions writes them.
+	// Status maps "HTTPRoute/namespace/name" or "ListenerSet/namespace/name"
+	// to the object's status, as StatusOf writes it.
 	Status map[string]string
 	// Listeners maps "Gateway/namespace/name" to "listener=attachedRoutes
 	// ...", as ListenerCounts writes them.
@@ -200,14 +202,83 @@ func RouteConditions(r *gwv1.HTTPRoute) string {
 	return strings.Join(out, " ")
 }
 
-// ListenerCounts writes a Gateway's listeners as "name=attachedRoutes".
+// ListenerCounts writes a Gateway's listeners as "name=attachedRoutes",
+// each followed by its conditions in parentheses when they are not all
+// well, and "listenerSets=N" when ListenerSets are attached.
 func ListenerCounts(g *gwv1.Gateway) string {
 	if g == nil {
 		return "(no such gateway)"
 	}
 	var out []string
 	for _, l := range g.Status.Listeners {
-		out = append(out, fmt.Sprintf("%s=%d", l.Name, l.AttachedRoutes))
+		out = append(out, listener(string(l.Name), l.AttachedRoutes, l.Conditions))
+	}
+	if n := g.Status.AttachedListenerSets; n != nil && *n > 0 {
+		out = append(out, fmt.Sprintf("listenerSets=%d", *n))
 	}
 	return strings.Join(out, " ")
+}
+
+// ListenerSetStatus writes a ListenerSet's conditions as "Type=Status/Reason"
+// and its listeners as ListenerCounts does.
+func ListenerSetStatus(ls *gwv1.ListenerSet) string {
+	if ls == nil {
+		return "(no such listener set)"
+	}
+	var out []string
+	for _, c := range ls.Status.Conditions {
+		out = append(out, c.Type+"="+string(c.Status)+"/"+c.Reason)
+	}
+	for _, l := range ls.Status.Listeners {
+		out = append(out, listener(string(l.Name), l.AttachedRoutes, l.Conditions))
+	}
+	return strings.Join(out, " ")
+}
+
+func listener(name string, attached int32, conds []metav1.Condition) string {
+	s := fmt.Sprintf("%s=%d", name, attached)
+	var amiss []string
+	for _, c := range conds {
+		if (c.Status == metav1.ConditionTrue) != (c.Type != "Conflicted") {
+			amiss = append(amiss, c.Type+"="+string(c.Status)+"/"+c.Reason)
+		}
+	}
+	if len(amiss) > 0 {
+		s += "(" + strings.Join(amiss, " ") + ")"
+	}
+	return s
+}
+
+// StatusOf writes the status of an HTTPRoute, a Gateway or a ListenerSet
+// as RouteConditions, ListenerCounts or ListenerSetStatus do.
+func StatusOf(v any) string {
+	switch o := v.(type) {
+	case *gwv1.HTTPRoute:
+		return RouteConditions(o)
+	case *gwv1.Gateway:
+		return ListenerCounts(o)
+	case *gwv1.ListenerSet:
+		return ListenerSetStatus(o)
+	}
+	return "(no such object)"
+}
+
+// Decode decodes an object stored as JSON for StatusOf, by the kind its
+// key ("Kind/namespace/name") starts with.
+func Decode(key string, raw []byte) any {
+	var v any
+	switch {
+	case strings.HasPrefix(key, "HTTPRoute/"):
+		v = new(gwv1.HTTPRoute)
+	case strings.HasPrefix(key, "Gateway/"):
+		v = new(gwv1.Gateway)
+	case strings.HasPrefix(key, "ListenerSet/"):
+		v = new(gwv1.ListenerSet)
+	default:
+		return nil
+	}
+	if json.Unmarshal(raw, v) != nil {
+		return nil
+	}
+	return v
 }

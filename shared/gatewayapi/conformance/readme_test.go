@@ -43,16 +43,21 @@ func table() string {
 		byName[tt.Name] = tt
 	}
 	var b strings.Builder
-	b.WriteString("| Upstream test (" + Release + ") | Through the local process |\n|---|---|\n")
-	for _, name := range Upstream {
-		tt := byName[name]
-		switch {
-		case tt.NoCounterpart != "":
-			b.WriteString("| `" + name + "` | no counterpart: " + tt.NoCounterpart + " |\n")
-		case tt.Note != "":
-			b.WriteString("| `" + name + "` | passes; " + tt.Note + " |\n")
-		default:
-			b.WriteString("| `" + name + "` | passes |\n")
+	for i, names := range [][]string{Upstream, UpstreamListenerSet} {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("| Upstream test (" + Release + ") | Through the local process |\n|---|---|\n")
+		for _, name := range names {
+			tt := byName[name]
+			switch {
+			case tt.NoCounterpart != "":
+				b.WriteString("| `" + name + "` | no counterpart: " + tt.NoCounterpart + " |\n")
+			case tt.Note != "":
+				b.WriteString("| `" + name + "` | passes; " + tt.Note + " |\n")
+			default:
+				b.WriteString("| `" + name + "` | passes |\n")
+			}
 		}
 	}
 	return b.String()

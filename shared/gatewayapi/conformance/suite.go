@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"net/http"
 	"sort"
 )
 
@@ -82,6 +83,24 @@ var Upstream = []string{
 	"HTTPRouteWeight",
 }
 
+// UpstreamListenerSet lists the ShortNames of the ListenerSet tests of
+// release v1.7.0 (conformance/tests/listenerset-*.go).
+var UpstreamListenerSet = []string{
+	"ListenerSetAllowedNamespaceNone",
+	"ListenerSetAllowedNamespaceSame",
+	"ListenerSetAllowedNamespaceSelector",
+	"ListenerSetAllowedRoutesNamespaces",
+	"ListenerSetAllowedRoutesSupportedKinds",
+	"ListenerSetDefaultNotAllowed",
+	"ListenerSetDualParentRefIndependence",
+	"ListenerSetGatewayParentSectionNameNotFound",
+	"ListenerSetHTTPRouting",
+	"ListenerSetHostnameConflict",
+	"ListenerSetProtocolConflict",
+	"ListenerSetReferenceGrant",
+	"ListenerSetRouteStatusScopedToParentRef",
+}
+
 // Route conditions, one parent's, as RouteConditions writes them.
 const (
 	accepted    = "Accepted=True/Accepted ResolvedRefs=True/ResolvedRefs"
@@ -89,9 +108,135 @@ const (
 	notAccepted = "Accepted=False/"
 )
 
+// ListenerSet conditions.
+const (
+	lsOK      = "Accepted=True/Accepted Programmed=True/Programmed"
+	lsInvalid = "Accepted=False/ListenersNotValid Programmed=False/ListenersNotValid"
+)
+
+// conflict is a conflicting listener's conditions, as ListenerCounts shows them.
+func conflict(reason string) string {
+	return "Accepted=False/" + reason + " Programmed=False/" + reason + " Conflicted=True/" + reason
+}
+
+// listenerSetRouting is ListenerSetHTTPRouting's requests: each route on
+// the listeners it attaches to, and on no other.
+func listenerSetRouting() []Case {
+	hosts := []string{"gateway-listener-1.com", "gateway-listener-2.com",
+		"listener-set-http-routing-1-listener-1.com", "listener-set-http-routing-1-listener-2.com",
+		"listener-set-http-routing-2-listener-1.com", "listener-set-http-routing-2-listener-2.com"}
+	routes := []struct {
+		path, backend string
+		on            []bool // per host
+	}{
+		{"/route", "infra-backend-v1", []bool{true, true, true, true, true, true}},
+		{"/gateway-route", "infra-backend-v2", []bool{true, true, false, false, false, false}},
+		{"/gateway-section-route", "infra-backend-v3", []bool{true, false, false, false, false, false}},
+		{"/listener-set-http-routing-1-route", "infra-backend-v2", []bool{false, false, true, true, false, false}},
+		{"/listener-set-http-routing-1-section-route", "infra-backend-v3", []bool{false, false, true, false, false, false}},
+		{"/listener-set-http-routing-2-route", "infra-backend-v2", []bool{false, false, false, false, true, true}},
+	}
+	var out []Case
+	for _, r := range routes {
+		for i, h := range hosts {
+			c := Case{Host: h, Path: r.path, Status: http.StatusNotFound}
+			if r.on[i] {
+				c.Status, c.Backend = 0, r.backend
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 var https = map[string]string{"X-Forwarded-Proto": "https"}
 
 var tests = []Test{
+	{Name: "ListenerSetHTTPRouting", Manifest: "ListenerSetHTTPRouting.yaml", Status: map[string]string{
+		"HTTPRoute/" + Infra + "/attaches-to-all-listeners":     accepted + " " + accepted + " " + accepted,
+		"ListenerSet/" + Infra + "/listener-set-http-routing-1": lsOK + " listener-set-http-routing-1-listener-1=3 listener-set-http-routing-1-listener-2=2",
+		"ListenerSet/" + Infra + "/listener-set-http-routing-2": lsOK + " listener-set-http-routing-2-listener-1=2 listener-set-http-routing-2-listener-2=2",
+	}, Listeners: map[string]string{
+		"Gateway/" + Infra + "/gateway-with-listener-sets-http-routing": "gateway-listener-1=3 gateway-listener-2=2 listenerSets=2",
+	}, Cases: listenerSetRouting()},
+	{Name: "ListenerSetDefaultNotAllowed", Manifest: "ListenerSetDefaultNotAllowed.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-default-not-allowed": "Accepted=False/NotAllowed Programmed=False/NotAllowed listenerset-default-not-allowed-listener=0(Programmed=False/Invalid)",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-default-does-not-allow-listenerset": "gateway-listener=0"},
+		Cases: []Case{{Host: "listenerset-default-not-allowed-listener.com", Path: "/", Status: 404}}},
+	{Name: "ListenerSetAllowedNamespaceNone", Manifest: "ListenerSetAllowedNamespaceNone.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-not-allowed": "Accepted=False/NotAllowed Programmed=False/NotAllowed listener-set-listener=0(Programmed=False/Invalid)",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-does-not-allow-listenerset": "gateway-listener=0"}},
+	{Name: "ListenerSetAllowedNamespaceSame", Manifest: "ListenerSetAllowedNamespaceSame.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-in-same-namespace":                               lsOK + " listenerset-in-same-namespace-listener=0",
+		"ListenerSet/gateway-api-listenerset-not-allowed-ns/listenerset-in-different-namespace": "Accepted=False/NotAllowed Programmed=False/NotAllowed listenerset-in-different-namespace-listener=0(Programmed=False/Invalid)",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-allows-listenerset-in-same-namespace": "gateway-listener=0 listenerSets=1"}},
+	{Name: "ListenerSetAllowedNamespaceSelector", Manifest: "ListenerSetAllowedNamespaceSelector.yaml", Status: map[string]string{
+		"ListenerSet/gateway-api-listenerset-selector-allowed-ns/listenerset-in-selected-namespace":         lsOK + " listenerset-in-selected-namespace-listener=0",
+		"ListenerSet/gateway-api-listenerset-selector-not-allowed-ns/listenerset-not-in-selected-namespace": "Accepted=False/NotAllowed Programmed=False/NotAllowed listenerset-not-in-selected-namespace-listener=0(Programmed=False/Invalid)",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-allows-listenerset-in-selected-namespace": "gateway-listener=0 listenerSets=1"}},
+	{Name: "ListenerSetAllowedRoutesNamespaces", Manifest: "ListenerSetAllowedRoutesNamespaces.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-test-allowed-routes-namespaces":         lsOK + " listener-set-listener-allowed-routes-all=3 listener-set-listener-allowed-routes-same=1 listener-set-listener-allowed-routes-selector=1",
+		"ListenerSet/gateway-api-ls-cross-ns/listenerset-test-allowed-routes-cross-ns": lsOK + " listener-set-listener-allowed-routes-cross-ns-same=1",
+		"HTTPRoute/" + Infra + "/route-in-gateway-namespace":                           notAccepted + "NotAllowedByListeners ResolvedRefs=True/ResolvedRefs",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-with-listener-sets-test-allowed-routes": "gateway-listener=0 listenerSets=2"},
+		Cases: []Case{
+			{Host: "listener-set-listener-allowed-routes-all.com", Path: "/route-in-same-namespace", Backend: "infra-backend-v1"},
+			{Host: "listener-set-listener-allowed-routes-all.com", Path: "/route-in-selected-namespace", Backend: "infra-backend-v2"},
+			{Host: "listener-set-listener-allowed-routes-all.com", Path: "/route-not-in-selected-namespace", Backend: "infra-backend-v3"},
+			{Host: "listener-set-listener-allowed-routes-same.com", Path: "/route-in-same-namespace", Backend: "infra-backend-v1"},
+			{Host: "listener-set-listener-allowed-routes-same.com", Path: "/route-in-selected-namespace", Status: 404},
+			{Host: "listener-set-listener-allowed-routes-same.com", Path: "/route-not-in-selected-namespace", Status: 404},
+			{Host: "listener-set-listener-allowed-routes-selector.com", Path: "/route-in-same-namespace", Status: 404},
+			{Host: "listener-set-listener-allowed-routes-selector.com", Path: "/route-in-selected-namespace", Backend: "infra-backend-v2"},
+			{Host: "listener-set-listener-allowed-routes-selector.com", Path: "/route-not-in-selected-namespace", Status: 404},
+			{Host: "listener-set-listener-allowed-routes-cross-ns-same.com", Path: "/route-in-listenerset-namespace", Backend: "infra-backend-v1"},
+			{Host: "listener-set-listener-allowed-routes-cross-ns-same.com", Path: "/route-in-gateway-namespace", Status: 404},
+		}},
+	{Name: "ListenerSetAllowedRoutesSupportedKinds", Manifest: "ListenerSetAllowedRoutesSupportedKinds.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-test-allowed-routes-supported-kinds": "Accepted=False/ListenersNotValid Programmed=False/ListenersNotValid listener-set-listener-allowed-routes-tls-only=0(Accepted=False/UnsupportedProtocol Programmed=False/UnsupportedProtocol ResolvedRefs=False/InvalidRouteKinds)",
+	}},
+	{Name: "ListenerSetDualParentRefIndependence", Manifest: "ListenerSetDualParentRefIndependence.yaml", Status: map[string]string{
+		"HTTPRoute/" + Infra + "/route-dual-parentref-both": accepted + " " + accepted,
+		"HTTPRoute/" + Infra + "/route-dual-parentref-one":  notAccepted + "NoMatchingParent ResolvedRefs=True/ResolvedRefs " + accepted,
+		"ListenerSet/" + Infra + "/ls-dual-parentref":       lsOK + " ls-dual-parentref-listener=2",
+	}, Cases: []Case{
+		{Host: "gw-dual.com", Path: "/dualboth", Backend: "infra-backend-v1"},
+		{Host: "ls-dual.com", Path: "/dualboth", Backend: "infra-backend-v1"},
+		{Host: "ls-dual.com", Path: "/dualone", Backend: "infra-backend-v2"},
+		{Host: "gw-dual.com", Path: "/dualone", Status: 404},
+	}},
+	{Name: "ListenerSetGatewayParentSectionNameNotFound", Manifest: "ListenerSetGatewayParentSectionNameNotFound.yaml", Status: map[string]string{
+		"HTTPRoute/" + Infra + "/route-via-listenerset": accepted,
+		"HTTPRoute/" + Infra + "/route-via-gateway":     notAccepted + "NoMatchingParent ResolvedRefs=True/ResolvedRefs",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-section-name": "gw-listener=0 listenerSets=1"},
+		Cases: []Case{
+			{Host: "ls-section-name.com", Path: "/goodsection", Backend: "infra-backend-v1"},
+			{Host: "gw-section.com", Path: "/badsection", Status: 404},
+		}},
+	{Name: "ListenerSetRouteStatusScopedToParentRef", Manifest: "ListenerSetRouteStatusScopedToParentRef.yaml", Status: map[string]string{
+		"HTTPRoute/" + Infra + "/route-parentref-gwonly":  accepted,
+		"HTTPRoute/" + Infra + "/route-parentref-lsonly":  accepted,
+		"ListenerSet/" + Infra + "/listenerset-parentref": lsOK + " listenerset-parentref-listener=1",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-parentref": "gw-parentref-listener=1 listenerSets=1"},
+		Cases: []Case{
+			{Host: "gw-parentref.com", Path: "/gwonly", Backend: "infra-backend-v1"},
+			{Host: "listenerset-parentref.com", Path: "/lsonly", Backend: "infra-backend-v2"},
+			{Host: "gw-parentref.com", Path: "/lsonly", Status: 404},
+			{Host: "listenerset-parentref.com", Path: "/gwonly", Status: 404},
+		}},
+	{Name: "ListenerSetHostnameConflict", Manifest: "ListenerSetHostnameConflict.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-with-hostname-conflict-with-gateway-1":      lsOK + " listener-set-1-listener=0 hostname-conflict-with-gateway-listener=0(" + conflict("HostnameConflict") + ") hostname-conflict-with-listener-set-listener=0",
+		"ListenerSet/" + Infra + "/listenerset-with-hostname-conflict-with-gateway-2":      lsInvalid + " hostname-conflict-with-gateway-listener=0(" + conflict("HostnameConflict") + ")",
+		"ListenerSet/" + Infra + "/listenerset-with-hostname-conflict-with-listener-set-1": lsOK + " listener-set-2-listener=0 hostname-conflict-with-listener-set-listener=0(" + conflict("HostnameConflict") + ")",
+		"ListenerSet/" + Infra + "/listenerset-with-hostname-conflict-with-listener-set-2": lsInvalid + " hostname-conflict-with-listener-set-listener=0(" + conflict("HostnameConflict") + ")",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-with-listenerset-hostname-conflict": "gateway-listener=0 hostname-conflict-with-gateway-listener=0 listenerSets=2"}},
+	{Name: "ListenerSetProtocolConflict", Manifest: "ListenerSetProtocolConflict.yaml", Status: map[string]string{
+		"ListenerSet/" + Infra + "/listenerset-with-protocol-conflict-with-gateway-1":      lsOK + " listener-set-1-listener=0 protocol-conflict-with-gateway-listener=0(" + conflict("ProtocolConflict") + ") protocol-conflict-with-listener-set-listener=0",
+		"ListenerSet/" + Infra + "/listenerset-with-protocol-conflict-with-gateway-2":      lsInvalid + " protocol-conflict-with-gateway-listener=0(" + conflict("ProtocolConflict") + ")",
+		"ListenerSet/" + Infra + "/listenerset-with-protocol-conflict-with-listener-set-1": lsOK + " listener-set-2-listener=0 protocol-conflict-with-listener-set-listener=0(" + conflict("ProtocolConflict") + ")",
+		"ListenerSet/" + Infra + "/listenerset-with-protocol-conflict-with-listener-set-2": lsInvalid + " protocol-conflict-with-listener-set-listener=0(" + conflict("ProtocolConflict") + ")",
+	}, Listeners: map[string]string{"Gateway/" + Infra + "/gateway-with-listenerset-protocol-conflict": "gateway-listener=0 protocol-conflict-with-gateway-listener=0 listenerSets=2"}},
+	{Name: "ListenerSetReferenceGrant", NoCounterpart: "its grants let HTTPS listeners of a ListenerSet use certificates in other namespaces; TLS ends at the front door, so Sluice reads no certificate"},
 	{Name: "HTTPRouteBackendProtocolH2C", Manifest: "HTTPRouteBackendProtocolH2C.yaml",
 		Status: map[string]string{"HTTPRoute/" + Infra + "/backend-protocol-h2c": accepted},
 		Cases: []Case{
@@ -363,7 +508,7 @@ var tests = []Test{
 	},
 	{Name: "HTTPRouteDisallowedKind", Manifest: "HTTPRouteDisallowedKind.yaml",
 		Status:    map[string]string{"HTTPRoute/" + Infra + "/wrong-kind": notAccepted + "NotAllowedByListeners ResolvedRefs=True/ResolvedRefs"},
-		Listeners: map[string]string{"Gateway/" + Infra + "/tlsroutes-only": "tls=0"},
+		Listeners: map[string]string{"Gateway/" + Infra + "/tlsroutes-only": "tls=0(Accepted=False/UnsupportedProtocol Programmed=False/UnsupportedProtocol)"},
 		Cases:     []Case{{Path: "/", Status: 404}},
 	},
 	{Name: "HTTPRouteInvalidParentRefNotMatchingListenerPort", Manifest: "HTTPRouteInvalidParentRefNotMatchingListenerPort.yaml",

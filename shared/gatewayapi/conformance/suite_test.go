@@ -19,7 +19,7 @@ func TestSuite(t *testing.T) {
 			t.Errorf("%s checks nothing", tt.Name)
 		}
 	}
-	for _, name := range Upstream {
+	for _, name := range append(append([]string(nil), Upstream...), UpstreamListenerSet...) {
 		if byName[name] == nil {
 			t.Errorf("upstream test %s has no entry", name)
 		}
