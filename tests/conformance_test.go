@@ -69,6 +69,9 @@ func TestConformance(t *testing.T) {
 				}
 			}
 			tt.Run(t, g)
+			if tt.Admin != nil {
+				tt.Admin(t, c)
+			}
 		})
 	}
 }
@@ -132,6 +135,18 @@ func (c *adminClient) rollback(t *testing.T, version int64) {
 	var resp map[string]any
 	c.do(t, http.MethodPost, "/admin/v1/rollback", admin.RollbackRequest{Version: version}, &resp)
 }
+
+// Object returns an applied object, decoded.
+func (c *adminClient) Object(t *testing.T, key string) any {
+	raw, ok := c.objects(t)[key]
+	if !ok {
+		return nil
+	}
+	return conformance.Decode(key, raw)
+}
+
+// Apply applies files (conformance.Admin).
+func (c *adminClient) Apply(t *testing.T, files map[string][]byte) { c.apply(t, files) }
 
 // objects returns the applied objects by Kind/namespace/name.
 func (c *adminClient) objects(t *testing.T) map[string]json.RawMessage {

@@ -161,6 +161,7 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 			created[o.Key()] = now
 		}
 	}
+	gatewayapi.SetGenerations(stored, incoming)
 	all, dups := gatewayapi.Merge(stored, incoming)
 	probs = append(probs, dups...)
 	probs = append(probs, gatewayapi.Check(all)...)

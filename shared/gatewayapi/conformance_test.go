@@ -60,13 +60,6 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func valueOf(o *Object) any {
-	if o == nil {
-		return nil
-	}
-	return o.Value
-}
-
 // routing matches c against the table as the gateway does and says what
 // the request would get, as Case.Routing says it.
 func routing(tab *route.Table, c conformance.Case) string {

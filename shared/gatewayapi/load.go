@@ -471,3 +471,64 @@ func findKey(n *yaml.Node, key string) *yaml.Node {
 	}
 	return nil
 }
+
+// generational is what an object with a metadata.generation offers.
+type generational interface {
+	GetGeneration() int64
+	SetGeneration(int64)
+}
+
+// SetGenerations gives each incoming object the metadata.generation an API
+// server would: 1 when it is new, the applied object's when only metadata
+// or status changed, one more when anything else did. Status conditions
+// carry it as their observedGeneration.
+func SetGenerations(applied, incoming []*Object) {
+	byKey := make(map[string]*Object, len(applied))
+	for _, o := range applied {
+		byKey[o.Key()] = o
+	}
+	for _, o := range incoming {
+		g, ok := o.Value.(generational)
+		if !ok {
+			continue
+		}
+		prev, found := byKey[o.Key()]
+		pg, _ := valueOf(prev).(generational)
+		switch {
+		case !found || pg == nil || pg.GetGeneration() == 0:
+			g.SetGeneration(1)
+		case sameSpec(prev.Value, o.Value):
+			g.SetGeneration(pg.GetGeneration())
+		default:
+			g.SetGeneration(pg.GetGeneration() + 1)
+		}
+	}
+}
+
+func valueOf(o *Object) any {
+	if o == nil {
+		return nil
+	}
+	return o.Value
+}
+
+// sameSpec reports whether two objects differ in nothing but metadata and
+// status.
+func sameSpec(a, b any) bool {
+	return bytes.Equal(specJSON(a), specJSON(b))
+}
+
+func specJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	delete(m, "metadata")
+	delete(m, "status")
+	out, _ := json.Marshal(m) // map keys come out sorted
+	return out
+}

@@ -108,12 +108,24 @@ type Test struct {
 	// Check, when set, checks what requests and answers alone cannot
 	// (traffic shares, a WebSocket, mirrors sent in the background).
 	Check func(t *testing.T, g *Gateway)
+	// Admin, when set, checks what takes applying more manifests and
+	// reading objects back; only a runner with an admin API runs it.
+	Admin func(t *testing.T, a Admin)
 	// NoCounterpart says why the test cannot run against Sluice.
 	NoCounterpart string
 	// Note says how the retelling differs from upstream, when it does.
 	Note string
 	// Own marks a test of Sluice's own, not upstream's.
 	Own bool
+}
+
+// Admin is what a runner with an admin API lends a test.
+type Admin interface {
+	// Apply applies more manifests, by file name.
+	Apply(t *testing.T, files map[string][]byte)
+	// Object returns an applied object, decoded as Decode does; nil when
+	// it is not applied.
+	Object(t *testing.T, key string) any
 }
 
 // Case is one request and what must come of it. Zero fields are not

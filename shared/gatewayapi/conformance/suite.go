@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Tests returns the upstream HTTPRoute conformance tests of release
@@ -244,9 +248,24 @@ var tests = []Test{
 			{Path: "/", Backend: "infra-backend-v1", ReqProto: "HTTP/2.0"}, // an HTTP/1.1 client too
 		},
 	},
-	{Name: "HTTPRouteHTTPSListener", NoCounterpart: "TLS ends at the front door"},
+	{Name: "HTTPRouteHTTPSListener", Manifest: "HTTPRouteHTTPSListener.yaml",
+		Note: "TLS ends at the front door, which forwards the requests with X-Forwarded-Proto: https",
+		Status: map[string]string{
+			"HTTPRoute/" + Infra + "/httproute-https-test":             accepted,
+			"HTTPRoute/" + Infra + "/httproute-https-test-no-hostname": accepted,
+		},
+		Cases: []Case{
+			{Host: "example.org", Header: https, Path: "/", Backend: "infra-backend-v1"},
+			{Host: "unknown-example.org", Header: https, Path: "/", Status: 404},
+			{Host: "second-example.org", Header: https, Path: "/", Backend: "infra-backend-v2"},
+		},
+	},
 	{Name: "HTTPRouteHTTPSListenerDetectMisdirectedRequests", NoCounterpart: "TLS ends at the front door: the gateway never sees the SNI a request came with"},
-	{Name: "HTTPRouteObservedGenerationBump", NoCounterpart: "not yet: the admin API does not bump generations"},
+	{Name: "HTTPRouteObservedGenerationBump", Manifest: "HTTPRouteObservedGenerationBump.yaml",
+		Status: map[string]string{"HTTPRoute/" + Infra + "/observed-generation-bump": accepted},
+		Cases:  []Case{{Path: "/", Backend: "infra-backend-v1"}},
+		Admin:  generationBump,
+	},
 	{Name: "HTTPRouteRetry", Manifest: "HTTPRouteRetry.yaml",
 		Status: map[string]string{"HTTPRoute/" + Infra + "/retries": accepted},
 		Cases: []Case{
@@ -771,6 +790,44 @@ var requestHeaderCases = []Case{
 	{Path: "/case-insensitivity", Header: map[string]string{"x-header-set": "original-val-set", "x-header-add": "original-val-add", "x-header-remove": "original-val-remove", "Another-Header": "another-header-val"}, Backend: "infra-backend-v1",
 		ReqHeader: map[string]string{"X-Header-Set": "header-set", "X-Header-Add": "original-val-add,header-add", "Another-Header": "another-header-val"},
 		ReqAbsent: []string{"X-Header-Remove"}},
+}
+
+// generationBump: a change to the route's spec bumps its generation, and
+// its conditions follow; applying it unchanged does not.
+func generationBump(t *testing.T, a Admin) {
+	const key = "HTTPRoute/" + Infra + "/observed-generation-bump"
+	gen := func() int64 {
+		r, _ := a.Object(t, key).(*gwv1.HTTPRoute)
+		if r == nil {
+			t.Fatalf("%s is not applied", key)
+		}
+		for _, p := range r.Status.Parents {
+			for _, c := range p.Conditions {
+				if c.ObservedGeneration != r.Generation || c.Status != metav1.ConditionTrue {
+					t.Errorf("generation %d: condition %s=%s observed generation %d", r.Generation, c.Type, c.Status, c.ObservedGeneration)
+				}
+			}
+		}
+		return r.Generation
+	}
+	manifest := func(backend string) map[string][]byte {
+		return map[string][]byte{"tests/observed-generation-bump.yaml": fmt.Appendf(nil, `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: observed-generation-bump, namespace: %s}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules: [{backendRefs: [{name: %s, port: 8080}]}]
+`, Infra, backend)}
+	}
+	before := gen()
+	a.Apply(t, manifest("infra-backend-v1"))
+	if g := gen(); g != before {
+		t.Errorf("generation %d after applying the same spec, want %d", g, before)
+	}
+	a.Apply(t, manifest("infra-backend-v2"))
+	if g := gen(); g != before+1 {
+		t.Errorf("generation %d after changing the spec, want %d", g, before+1)
+	}
 }
 
 // retryCase asks infra-backend-v3's echo to answer code to the first
