@@ -240,8 +240,7 @@ func (a *analysis) checkListenerSet(o *Object, ls *gwv1.ListenerSet) *listenerSe
 			a.add(o, field+".name", "", "listener name %q is used twice", e.Name)
 		}
 		names[e.Name] = true
-		l := gwv1.Listener{Name: e.Name, Hostname: e.Hostname, Port: e.Port, Protocol: e.Protocol, TLS: e.TLS, AllowedRoutes: e.AllowedRoutes}
-		si.listeners = append(si.listeners, a.listener(o, field, l, si))
+		si.listeners = append(si.listeners, a.listener(o, field, gwv1.Listener(e), si))
 	}
 	p := ls.Spec.ParentRef
 	ns := o.Namespace

@@ -110,10 +110,7 @@ func setListenerSetStatus(si *listenerSetInfo, t metav1.Time) {
 	}
 	ls.Status.Listeners = nil
 	for _, l := range si.listeners {
-		s := listenerStatus(l, ok, gen, t)
-		ls.Status.Listeners = append(ls.Status.Listeners, gwv1.ListenerEntryStatus{
-			Name: s.Name, SupportedKinds: s.SupportedKinds, AttachedRoutes: s.AttachedRoutes, Conditions: s.Conditions,
-		})
+		ls.Status.Listeners = append(ls.Status.Listeners, gwv1.ListenerEntryStatus(listenerStatus(l, ok, gen, t)))
 	}
 }
 
