@@ -150,7 +150,7 @@ spec:
 	os.Remove(bad)
 
 	out, code = runCLI(t, env, "get", "Gateway")
-	if code != 0 || !regexpMatch(`Gateway\s+platform\s+edge\s+Accepted=True\(ListenersNotValid\) Programmed mqtt:Accepted=False\(UnsupportedProtocol\) mqtt:Programmed=False\(Invalid\)`, out) {
+	if code != 0 || !regexpMatch(`Gateway\s+platform\s+edge\s+Accepted=True\(ListenersNotValid\) Programmed mqtt:Accepted=False\(UnsupportedProtocol\) mqtt:Programmed=False\(UnsupportedProtocol\)`, out) {
 		t.Errorf("get Gateway: exit %d\n%s", code, out)
 	}
 	out, _ = runCLI(t, env, "get", "Deployment")
