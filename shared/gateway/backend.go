@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"time"
@@ -130,7 +129,8 @@ func (c *cancelBody) Close() error {
 }
 
 // nextHost picks the endpoint a retry goes to: another of the backend's
-// endpoints than the last one tried, at random, when it has several.
+// endpoints than the last one tried, drawn with the gateway's Config.Rand,
+// when it has several.
 func (p *plan) nextHost(last string) string {
 	if p.backend == nil || len(p.backend.Endpoints) < 2 {
 		return last
@@ -144,5 +144,5 @@ func (p *plan) nextHost(last string) string {
 	if len(others) == 0 {
 		return last
 	}
-	return others[rand.IntN(len(others))]
+	return others[p.rand(len(others))]
 }

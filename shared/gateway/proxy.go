@@ -29,6 +29,7 @@ type plan struct {
 	retry          *route.Retry
 	backendTimeout time.Duration
 	body           []byte
+	rand           func(n int) int // the gateway's Config.Rand
 }
 
 type planKey struct{}
@@ -151,7 +152,7 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 			return err
 		}
 	}
-	p := &plan{rule: rule, entry: entry, ref: ref, target: target, backend: b, retry: rule.Retry, backendTimeout: rule.BackendTimeout}
+	p := &plan{rule: rule, entry: entry, ref: ref, target: target, backend: b, retry: rule.Retry, backendTimeout: rule.BackendTimeout, rand: ex.g.cfg.Rand}
 	if rule.Retry != nil && rule.Retry.Attempts > 0 && r.Body != nil && r.Body != http.NoBody {
 		// A retry sends the body again: keep it, within the body limit.
 		body, err := io.ReadAll(io.LimitReader(r.Body, ex.g.cfg.MaxBodyBytes+1))
