@@ -69,6 +69,11 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return fmt.Errorf("listen %s: %w", cfg.addr, err)
 	}
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+	// HTTP/1.1, and HTTP/2 without TLS for clients that know the port
+	// speaks it (prior knowledge), as a Gateway's HTTP listener may.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	go srv.Serve(ln)
 	if cfg.pprof != "" {
 		servePprof(cfg.pprof, log)

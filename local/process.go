@@ -254,6 +254,18 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config, creds
 		return fmt.Errorf("manifests in %s are invalid:\n  %s", cfg.manifests, strings.Join(resp.Problems, "\n  "))
 	}
 	p.log.Info("manifests applied", "dir", cfg.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	// What status reports (a route no listener takes, a ref that does not
+	// resolve, a listener Sluice does not serve) would otherwise stay
+	// silent until requests 404 or 500.
+	for _, c := range resp.Conditions {
+		p.log.Warn("condition: " + c)
+	}
+	for _, n := range resp.Notices {
+		p.log.Debug("note: " + n)
+	}
+	if len(resp.Notices) > 0 {
+		p.log.Info("objects kept as written, not served (see them with -log-level debug or sluice validate)", "count", len(resp.Notices))
+	}
 	return nil
 }
 

@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,7 +45,7 @@ import (
 )
 
 const usage = `usage:
-  sluice validate -f PATH              check manifests offline
+  sluice validate -f PATH [--strict]   check manifests offline: refusals fail; conditions fail with --strict
   sluice apply -f PATH [--dry-run]     apply manifests through the admin API
   sluice get [KIND [NAME]] [-n NS]     list applied objects and their status; one object in full
   sluice delete KIND NAME [-n NS]      delete an applied object
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	fs.StringVar(&c.token, "admin-token", os.Getenv("SLUICE_ADMIN_TOKEN"), "admin token for the local process")
 	file := fs.String("f", "", "manifest file or folder")
 	dryRun := fs.Bool("dry-run", false, "validate and compile on the server without storing")
+	strict := fs.Bool("strict", false, "validate: fail on conditions too (a ref that does not resolve, a listener or field Sluice does not serve)")
 	name := fs.String("name", "", "key name")
 	consumer := fs.String("consumer", "", "the team or application the key belongs to")
 	namespace := fs.String("n", "", "namespace (default: any for get, \"default\" for delete)")
@@ -119,7 +121,7 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	}
 	switch cmd {
 	case "validate":
-		err = validate(*file, out)
+		err = validate(*file, *strict, out)
 	case "apply":
 		err = c.apply(ctx, *file, *dryRun, out)
 	case "get":
@@ -189,7 +191,10 @@ func envOr(name, def string) string {
 	return def
 }
 
-func validate(path string, out io.Writer) error {
+// validate checks manifests offline, as an apply of these files alone
+// would judge them: refusals fail it; conditions (what status would say)
+// and notices are printed, and fail it only when strict.
+func validate(path string, strict bool, out io.Writer) error {
 	if path == "" {
 		return errors.New("validate needs -f PATH")
 	}
@@ -198,13 +203,33 @@ func validate(path string, out io.Writer) error {
 		return err
 	}
 	_, probs := gatewayapi.Validate(files)
+	// Refusals first, then conditions, then notes, as apply prints them.
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Level < probs[j].Level })
+	var refused, conditions, notices int
 	for _, p := range probs {
-		fmt.Fprintln(out, p)
+		fmt.Fprintln(out, p.Printed())
+		switch p.Level {
+		case gatewayapi.Refused:
+			refused++
+		case gatewayapi.Condition:
+			conditions++
+		default:
+			notices++
+		}
 	}
-	if len(probs) > 0 {
+	switch {
+	case refused > 0:
+		fmt.Fprintf(out, "%d files refused: %d problems, %d conditions, %d notes\n", len(files), refused, conditions, notices)
+		return errProblems
+	case strict && conditions > 0:
+		fmt.Fprintf(out, "%d files valid, with %d conditions (--strict) and %d notes\n", len(files), conditions, notices)
 		return errProblems
 	}
-	fmt.Fprintf(out, "%d files valid\n", len(files))
+	fmt.Fprintf(out, "%d files valid", len(files))
+	if conditions+notices > 0 {
+		fmt.Fprintf(out, ", with %d conditions and %d notes", conditions, notices)
+	}
+	fmt.Fprintln(out)
 	return nil
 }
 
@@ -230,17 +255,22 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 	if err != nil && status != http.StatusBadRequest {
 		return err
 	}
+	// Refusals, conditions and notes print as validate prints them.
 	for _, p := range resp.Problems {
 		fmt.Fprintln(out, p)
 	}
+	for _, c := range resp.Conditions {
+		fmt.Fprintf(out, "condition: %s\n", c)
+	}
+	for _, n := range resp.Notices {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
 	if len(resp.Problems) > 0 {
+		fmt.Fprintf(out, "refused: %d problems; nothing was applied\n", len(resp.Problems))
 		return errProblems
 	}
 	for _, a := range resp.Applied {
 		fmt.Fprintf(out, "%s applied\n", a)
-	}
-	for _, c := range resp.Conditions {
-		fmt.Fprintf(out, "condition: %s\n", c)
 	}
 	if resp.DryRun {
 		fmt.Fprintf(out, "dry run: would store route table version %d\n", resp.Version)
@@ -259,7 +289,11 @@ type object struct {
 	} `json:"metadata"`
 	Status struct {
 		Conditions []condition `json:"conditions"`
-		Parents    []struct {
+		Listeners  []struct {
+			Name       string      `json:"name"`
+			Conditions []condition `json:"conditions"`
+		} `json:"listeners"`
+		Parents []struct {
 			ParentRef struct {
 				Name        string `json:"name"`
 				SectionName string `json:"sectionName"`
@@ -287,8 +321,22 @@ func (o *object) summary() string {
 		}
 	}
 	add("", o.Status.Conditions)
+	// Listeners show only what is amiss: four conditions each would
+	// drown the rest.
+	for _, l := range o.Status.Listeners {
+		var amiss []condition
+		for _, c := range l.Conditions {
+			if c.Status != "True" && c.Type != "Conflicted" || c.Type == "Conflicted" && c.Status != "False" {
+				amiss = append(amiss, c)
+			}
+		}
+		add(l.Name+":", amiss)
+	}
 	for _, p := range o.Status.Parents {
 		add(p.ParentRef.Name+":", p.Conditions)
+	}
+	if len(parts) == 0 && !gatewayapi.Served(o.Kind) {
+		return "(kept, not served)"
 	}
 	return strings.Join(parts, " ")
 }

@@ -119,6 +119,9 @@ type ApplyResponse struct {
 	// does not resolve, a route no listener accepts): the objects are
 	// stored, with these in their status conditions.
 	Conditions []string `json:"conditions,omitempty"`
+	// Notices are facts worth knowing that change nothing: objects kept as
+	// written and not served (a Deployment, another controller's Gateway).
+	Notices []string `json:"notices,omitempty"`
 }
 
 const maxApplyBytes = 8 << 20
@@ -148,32 +151,34 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	}
 	incoming, probs := gatewayapi.Parse(files)
 	// The new set: everything stored, with incoming objects replacing theirs.
-	merged, created, err := a.current(ctx)
+	stored, created, err := a.current(ctx)
 	if err != nil {
 		return ApplyResponse{}, 0, err
 	}
 	now := a.now().UTC().Truncate(time.Second)
 	for _, o := range incoming {
-		merged[o.Key()] = o
 		if _, ok := created[o.Key()]; !ok {
 			created[o.Key()] = now
 		}
 	}
-	all := make([]*gatewayapi.Object, 0, len(merged))
-	for _, o := range merged {
-		all = append(all, o)
-	}
+	gatewayapi.SetGenerations(stored, incoming)
+	all, dups := gatewayapi.Merge(stored, incoming)
+	probs = append(probs, dups...)
 	probs = append(probs, gatewayapi.Check(all)...)
 	resp := ApplyResponse{DryRun: req.DryRun}
 	for _, o := range incoming {
 		resp.Applied = append(resp.Applied, o.Key())
 	}
 	sort.Strings(resp.Applied)
-	for _, p := range sortProblems(probs) {
-		if p.Reason == "" {
+	gatewayapi.SortProblems(probs)
+	for _, p := range probs {
+		switch p.Level {
+		case gatewayapi.Refused:
 			resp.Problems = append(resp.Problems, p.String())
-		} else {
+		case gatewayapi.Condition:
 			resp.Conditions = append(resp.Conditions, p.String())
+		default:
+			resp.Notices = append(resp.Notices, p.String())
 		}
 	}
 	if len(resp.Problems) > 0 {
@@ -185,7 +190,7 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	}
 	resp.Version = v
 	if !req.DryRun {
-		a.log.Info("applied", "version", v, "objects", len(incoming))
+		a.log.Info("applied", "version", v, "objects", len(incoming), "conditions", len(resp.Conditions))
 	}
 	return resp, http.StatusOK, nil
 }
@@ -230,17 +235,16 @@ func (a *Admin) commit(ctx context.Context, objs []*gatewayapi.Object, created m
 }
 
 // current returns the stored objects and their creation times.
-func (a *Admin) current(ctx context.Context) (map[string]*gatewayapi.Object, map[string]time.Time, error) {
+func (a *Admin) current(ctx context.Context) ([]*gatewayapi.Object, map[string]time.Time, error) {
 	stored, err := a.storedObjects(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	objs, created := map[string]*gatewayapi.Object{}, map[string]time.Time{}
+	created := map[string]time.Time{}
 	for _, o := range stored {
-		objs[o.Key()] = o
 		created[o.Key()] = creationOf(o)
 	}
-	return objs, created, nil
+	return stored, created, nil
 }
 
 func (a *Admin) deleteObject(w http.ResponseWriter, r *http.Request) {
@@ -250,7 +254,7 @@ func (a *Admin) deleteObject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "kind and name are required query parameters")
 		return
 	}
-	objs, created, err := a.current(r.Context())
+	stored, created, err := a.current(r.Context())
 	if err != nil {
 		a.fail(w, "delete", err)
 		return
@@ -259,14 +263,15 @@ func (a *Admin) deleteObject(w http.ResponseWriter, r *http.Request) {
 	if ns != "" {
 		key = kind + "/" + ns + "/" + name
 	}
-	if _, ok := objs[key]; !ok {
+	all := make([]*gatewayapi.Object, 0, len(stored))
+	for _, o := range stored {
+		if o.Key() != key {
+			all = append(all, o)
+		}
+	}
+	if len(all) == len(stored) {
 		writeError(w, http.StatusNotFound, key+" is not applied")
 		return
-	}
-	delete(objs, key)
-	all := make([]*gatewayapi.Object, 0, len(objs))
-	for _, o := range objs {
-		all = append(all, o)
 	}
 	v, err := a.commit(r.Context(), all, created, a.now().UTC().Truncate(time.Second), false)
 	if err != nil {
@@ -337,16 +342,6 @@ func (a *Admin) rollback(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) fail(w http.ResponseWriter, op string, err error) {
 	a.log.Error(op+" failed", "error", err)
 	writeError(w, http.StatusInternalServerError, op+" failed; see the admin log")
-}
-
-func sortProblems(p []gatewayapi.Problem) []gatewayapi.Problem {
-	sort.SliceStable(p, func(i, j int) bool {
-		if p[i].File != p[j].File {
-			return p[i].File < p[j].File
-		}
-		return p[i].Line < p[j].Line
-	})
-	return p
 }
 
 // storedObjects decodes what earlier applies stored.

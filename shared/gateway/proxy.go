@@ -23,7 +23,13 @@ type plan struct {
 	entry   *route.Entry
 	ref     *route.BackendRef
 	target  *url.URL
-	backend string
+	backend *route.Backend
+	// retry and backendTimeout govern the attempts (see backendTransport);
+	// body holds the request body when a retry may send it again.
+	retry          *route.Retry
+	backendTimeout time.Duration
+	body           []byte
+	rand           func(n int) int // the gateway's Config.Rand
 }
 
 type planKey struct{}
@@ -32,7 +38,7 @@ type planKey struct{}
 // route; per-request choices come from the plan in the context.
 func (g *Gateway) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Transport:     g.cfg.Transport,
+		Transport:     newBackendTransport(g.cfg.Transport),
 		FlushInterval: -1, // flush at once: streams pass through unbuffered
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			p := pr.In.Context().Value(planKey{}).(*plan)
@@ -108,7 +114,7 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 		corsHeaders(ex.w.Header(), r, c)
 	}
 	if rd := rule.Filters.Redirect; rd != nil {
-		ex.redirect(rd, entry)
+		ex.redirect(rd, rule, entry)
 		return nil
 	}
 	bi, ref := pickRef(rule, ex.g.cfg.Rand)
@@ -123,7 +129,7 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 		return nil
 	}
 	if rd := ref.Filters.Redirect; rd != nil {
-		ex.redirect(rd, entry)
+		ex.redirect(rd, rule, entry)
 		return nil
 	}
 	endpoint := b.Endpoint
@@ -136,9 +142,9 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 		return nil
 	}
 	ctx := r.Context()
-	if d := minTimeout(rule.Timeout, rule.BackendTimeout); d > 0 {
+	if rule.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
+		ctx, cancel = context.WithTimeout(ctx, rule.Timeout)
 		defer cancel()
 	}
 	if mirrors := append(append([]route.Mirror(nil), rule.Filters.Mirrors...), ref.Filters.Mirrors...); len(mirrors) > 0 {
@@ -146,18 +152,25 @@ func (ex *exchange) serveHTTPRoute(table *route.Table) error {
 			return err
 		}
 	}
-	ctx = context.WithValue(ctx, planKey{}, &plan{rule: rule, entry: entry, ref: ref, target: target, backend: b.Name})
+	p := &plan{rule: rule, entry: entry, ref: ref, target: target, backend: b, retry: rule.Retry, backendTimeout: rule.BackendTimeout, rand: ex.g.cfg.Rand}
+	if rule.Retry != nil && rule.Retry.Attempts > 0 && r.Body != nil && r.Body != http.NoBody {
+		// A retry sends the body again: keep it, within the body limit.
+		body, err := io.ReadAll(io.LimitReader(r.Body, ex.g.cfg.MaxBodyBytes+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(body)) > ex.g.cfg.MaxBodyBytes {
+			ex.plainError(http.StatusRequestEntityTooLarge, "request body too large")
+			return errBodyTooLarge
+		}
+		p.body = body
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	ctx = context.WithValue(ctx, planKey{}, p)
 	sw := &statusWriter{ResponseWriter: ex.w}
 	ex.g.proxy.ServeHTTP(sw, r.WithContext(ctx))
 	ex.status, ex.wroteHeader = sw.status, true
 	return nil
-}
-
-func minTimeout(a, b time.Duration) time.Duration {
-	if a == 0 || b != 0 && b < a {
-		return b
-	}
-	return a
 }
 
 // pickRef chooses a backend ref by weight; -1 for an invalid ref's share.
@@ -186,15 +199,29 @@ func (ex *exchange) plainError(status int, msg string) {
 }
 
 // redirect answers with the Location the RequestRedirect filter asks for.
-func (ex *exchange) redirect(rd *route.Redirect, entry *route.Entry) {
+// As the filter's Port field says: with neither a scheme nor a port in the
+// filter, the port is the listener's; with a scheme and no port, that
+// scheme's well-known port; a port that is the scheme's default is left
+// out. The listener is the one of the route's that the request came to
+// (see listenerOf), never simply the port the client connected to: the
+// front door serves every listener on one port.
+func (ex *exchange) redirect(rd *route.Redirect, rule *route.Rule, entry *route.Entry) {
 	r := ex.r
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	host, port := r.Host, ""
+	host, hostPort := r.Host, ""
 	if h, p, err := net.SplitHostPort(r.Host); err == nil {
-		host, port = h, p
+		host, hostPort = h, p
+	}
+	scheme := requestScheme(r)
+	l, ok := listenerOf(rule.Listeners, scheme, hostPort)
+	port := hostPort // a table compiled without listeners: the Host's port
+	if ok {
+		port = strconv.Itoa(int(l.Port))
+		if scheme == "" {
+			scheme = l.Scheme
+		}
+	}
+	if scheme == "" {
+		scheme = "http"
 	}
 	if rd.Scheme != "" {
 		scheme = rd.Scheme
@@ -202,10 +229,6 @@ func (ex *exchange) redirect(rd *route.Redirect, entry *route.Entry) {
 	if rd.Hostname != "" {
 		host = rd.Hostname
 	}
-	// Without a port, a redirect that names a scheme goes to that scheme's
-	// well-known port, even when it is the request's own scheme; one that
-	// names none stays on the listener's port (here the port the client
-	// used). So says the Port field of HTTPRequestRedirectFilter.
 	switch {
 	case rd.Port != 0:
 		port = strconv.Itoa(rd.Port)
@@ -230,6 +253,48 @@ func (ex *exchange) redirect(rd *route.Redirect, entry *route.Entry) {
 	ex.w.Header().Set("Location", loc.String())
 	ex.status, ex.wroteHeader = status, true
 	ex.w.WriteHeader(status)
+}
+
+// requestScheme is the scheme the client used, when the request says:
+// https over TLS, else X-Forwarded-Proto as the front door (API Gateway)
+// sets it; "" when nothing says.
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	switch p := strings.ToLower(r.Header.Get("X-Forwarded-Proto")); p {
+	case "http", "https":
+		return p
+	}
+	return ""
+}
+
+// listenerOf picks, among the listeners a route is attached to (lowest
+// port first), the one a request came to: of its scheme when known (else
+// an HTTP one, as the plain front door is), and on the Host header's port
+// when one of them is.
+func listenerOf(ls []route.Listener, scheme, hostPort string) (route.Listener, bool) {
+	want := scheme
+	if want == "" {
+		want = "http"
+	}
+	var best route.Listener
+	found := false
+	for _, l := range ls {
+		if l.Scheme != want {
+			continue
+		}
+		if strconv.Itoa(int(l.Port)) == hostPort {
+			return l, true
+		}
+		if !found {
+			best, found = l, true
+		}
+	}
+	if !found && scheme == "" && len(ls) > 0 {
+		return ls[0], true // only HTTPS listeners: TLS ended at the front door
+	}
+	return best, found
 }
 
 // replacePath applies a ReplaceFullPath or ReplacePrefixMatch modifier.
@@ -288,7 +353,7 @@ func (ex *exchange) mirror(table *route.Table, mirrors []route.Mirror, entry *ro
 		out.Body = io.NopCloser(bytes.NewReader(body))
 		out.RequestURI = ""
 		ref := &route.BackendRef{Backend: m.Backend}
-		out = out.WithContext(context.WithValue(out.Context(), planKey{}, &plan{rule: rule, entry: entry, ref: ref, target: target}))
+		out = out.WithContext(context.WithValue(out.Context(), planKey{}, &plan{rule: rule, entry: entry, ref: ref, target: target, backend: b}))
 		go func() {
 			ctx, cancel := context.WithTimeout(out.Context(), 30*time.Second)
 			defer cancel()

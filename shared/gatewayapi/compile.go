@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/sluicegw/sluice/shared/provider/preset"
@@ -21,12 +22,21 @@ import (
 var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // analysis is everything learned from one set of objects: problems, each
-// route's attachment to its parents, and each backend ref's resolution.
-// Check and Compile share it so they never disagree.
+// Gateway's listeners, each route's attachment to its parents, and each
+// backend ref's resolution. Check, Compile and SetStatus share it so they
+// never disagree.
 type analysis struct {
 	idx      map[string]*Object
 	problems []Problem
 	routes   []*routeInfo
+	others   []*otherRoute               // routes of kinds Sluice does not serve
+	gateways map[string]*gatewayInfo     // by key, Gateway/ns/name
+	sets     map[string]*listenerSetInfo // by key, ListenerSet/ns/name
+	nsLabels map[string]labels.Set
+	// offline: the objects are files judged alone (sluice validate), not
+	// the whole applied set, so a missing object may exist where they are
+	// applied; messages say so.
+	offline bool
 }
 
 type routeInfo struct {
@@ -39,17 +49,24 @@ type routeInfo struct {
 	refsOK    bool
 	refReason string
 	refMsg    string
+	// unsupported, when set, is why the route is not accepted on any
+	// parent: a valid value Sluice does not serve (UnsupportedValue).
+	unsupported string
 }
 
 type parentInfo struct {
-	ref       gwv1.ParentReference
-	accepted  bool
-	reason    string // Accepted, NotAllowedByListeners, NoMatchingListenerHostname, NoMatchingParent
-	message   string
-	anyHost   bool     // some accepting listener and the route both leave the host open
-	hostnames []string // the intersections, when not anyHost
-	origins   []string // parallel to hostnames: the route hostname each came from ("" for none)
-	listeners []string // names of the listeners that accepted the route
+	ref      gwv1.ParentReference
+	accepted bool
+	reason   string // Accepted, NotAllowedByListeners, NoMatchingListenerHostname, NoMatchingParent, UnsupportedValue
+	message  string
+	// ours is false when the parent belongs to another controller: Sluice
+	// neither serves the route there nor writes that parent's status.
+	ours      bool
+	gateway   *gatewayInfo // the Gateway the route attaches to, directly or through a ListenerSet
+	anyHost   bool         // some accepting listener and the route both leave the host open
+	hostnames []string     // the intersections, when not anyHost
+	origins   []string     // parallel to hostnames: the route hostname each came from ("" for none)
+	listeners []*listenerInfo
 }
 
 type refInfo struct {
@@ -58,25 +75,33 @@ type refInfo struct {
 	members []route.Backend
 }
 
+// add records a problem: a refusal when reason is empty, else a condition
+// with that reason.
 func (a *analysis) add(o *Object, field, reason, format string, args ...any) {
+	level := Refused
+	if reason != "" {
+		level = Condition
+	}
 	a.problems = append(a.problems, Problem{File: o.File, Line: lineOf(o, field), Kind: o.Kind, Ref: o.Ref(),
-		Field: field, Message: fmt.Sprintf(format, args...), Reason: reason})
+		Field: field, Message: fmt.Sprintf(format, args...), Reason: reason, Level: level})
+}
+
+// note records a notice.
+func (a *analysis) note(o *Object, field, format string, args ...any) {
+	a.problems = append(a.problems, Problem{File: o.File, Line: lineOf(o, field), Kind: o.Kind, Ref: o.Ref(),
+		Field: field, Message: fmt.Sprintf(format, args...), Level: Notice})
 }
 
 // Check validates objects beyond their schema: values, and references
 // between them. Every problem is returned, not just the first.
 func Check(objs []*Object) []Problem {
-	return analyze(objs).problems
+	return analyze(objs, false).problems
 }
 
-func analyze(objs []*Object) *analysis {
-	a := &analysis{idx: index(objs)}
-	seen := map[string]*Object{}
+func analyze(objs []*Object, offline bool) *analysis {
+	a := &analysis{idx: index(objs), offline: offline, gateways: map[string]*gatewayInfo{}, sets: map[string]*listenerSetInfo{}}
+	a.namespaces(objs)
 	for _, o := range objs {
-		if prev, dup := seen[o.Key()]; dup {
-			a.add(o, "metadata.name", "", "defined twice (also at %s:%d)", prev.File, prev.Line)
-		}
-		seen[o.Key()] = o
 		switch v := o.Value.(type) {
 		case *AIBackend:
 			a.checkAIBackend(o, v)
@@ -84,19 +109,30 @@ func analyze(objs []*Object) *analysis {
 			a.checkTokenLimitPolicy(o, v)
 		case *gwv1.GatewayClass:
 			if v.Spec.ControllerName != ControllerName {
-				a.add(o, "spec.controllerName", "", "Sluice serves controllerName %q, got %q", ControllerName, v.Spec.ControllerName)
+				a.note(o, "spec.controllerName", "controller %q is not Sluice's (%q): Sluice does not serve this class's Gateways", v.Spec.ControllerName, ControllerName)
 			}
 		case *gwv1.Gateway:
-			a.checkGateway(o, v)
-		case *corev1.Service:
-			if v.Spec.Type != corev1.ServiceTypeExternalName && len(v.Spec.Selector) > 0 {
-				a.add(o, "spec.selector", "", "a Service with a selector has no endpoints outside Kubernetes: use type ExternalName, or no selector and EndpointSlices")
+			a.gateways[o.Key()] = a.checkGateway(o, v)
+		default:
+			if !o.Served() {
+				a.notServed(o)
 			}
 		}
 	}
+	var sets []*listenerSetInfo
+	for _, o := range objs {
+		if ls, ok := o.Value.(*gwv1.ListenerSet); ok {
+			si := a.checkListenerSet(o, ls)
+			a.sets[o.Key()] = si
+			sets = append(sets, si)
+		}
+	}
+	a.settleListeners(sets)
 	for _, o := range objs {
 		if r, ok := o.Value.(*gwv1.HTTPRoute); ok {
 			a.routes = append(a.routes, a.checkRoute(o, r))
+		} else if or := a.otherRoute(o); or != nil {
+			a.others = append(a.others, or)
 		}
 	}
 	return a
@@ -145,59 +181,12 @@ func (a *analysis) checkAIBackend(o *Object, v *AIBackend) {
 	}
 }
 
-func (a *analysis) checkGateway(o *Object, g *gwv1.Gateway) {
-	if a.idx["GatewayClass/"+string(g.Spec.GatewayClassName)] == nil {
-		a.add(o, "spec.gatewayClassName", "", "GatewayClass %q not found", g.Spec.GatewayClassName)
-	}
-	names := map[gwv1.SectionName]bool{}
-	type portHost struct {
-		port gwv1.PortNumber
-		host string
-	}
-	taken := map[portHost]gwv1.ProtocolType{}
-	for i, l := range g.Spec.Listeners {
-		field := fmt.Sprintf("spec.listeners[%d]", i)
-		if names[l.Name] {
-			a.add(o, field+".name", "", "listener name %q is used twice", l.Name)
-		}
-		names[l.Name] = true
-		if l.Protocol != gwv1.HTTPProtocolType && l.Protocol != gwv1.HTTPSProtocolType {
-			a.add(o, field+".protocol", "", "unsupported protocol %q (supported: HTTP, HTTPS)", l.Protocol)
-		}
-		ph := portHost{l.Port, hostOf(l.Hostname)}
-		if p, ok := taken[ph]; ok {
-			a.add(o, field+".hostname", "", "conflicts with another listener on port %d for hostname %q (%s)", l.Port, ph.host, p)
-		}
-		taken[ph] = l.Protocol
-		if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil &&
-			*l.AllowedRoutes.Namespaces.From == gwv1.NamespacesFromSelector {
-			a.add(o, field+".allowedRoutes.namespaces.from", "", "Selector is not supported: Sluice has no Namespace objects to select; use Same or All")
-		}
-	}
-	if len(g.Spec.Addresses) > 0 {
-		a.add(o, "spec.addresses", "", "not supported: Sluice assigns no addresses (the front door, API Gateway or the local port, is every Gateway's address); leave it out")
-	}
-}
-
-func hostOf(h *gwv1.Hostname) string {
-	if h == nil {
-		return ""
-	}
-	return strings.ToLower(string(*h))
-}
-
 func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 	ri := &routeInfo{obj: o, route: r, refsOK: true}
-	for i, p := range r.Spec.ParentRefs {
-		pi := a.attach(o, r, p)
-		if !pi.accepted {
-			field := fmt.Sprintf("spec.parentRefs[%d]", i)
-			if pi.reason == string(gwv1.RouteReasonNoMatchingParent) {
-				field += ".name"
-			}
-			a.add(o, field, pi.reason, "%s", pi.message)
+	unsupported := func(field, format string, args ...any) {
+		if ri.unsupported == "" {
+			ri.unsupported = field + ": " + fmt.Sprintf(format, args...)
 		}
-		ri.parents = append(ri.parents, pi)
 	}
 	ruleNames := map[gwv1.SectionName]int{}
 	for i, rule := range r.Spec.Rules {
@@ -210,13 +199,27 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 			}
 		}
 		if rule.Retry != nil {
-			a.add(o, rf+".retry", "", "not supported: Sluice does not retry a rule's requests as asked here; AI routes fail over to another of the rule's backends on their own (connection errors, 429 and 5xx before the first byte reaches the client), plain HTTP routes are never retried; remove the field")
+			if _, err := duration(rule.Retry.Backoff); err != nil {
+				a.add(o, rf+".retry.backoff", "", "%v", err)
+			}
+			if rule.Retry.Attempts != nil && *rule.Retry.Attempts < 0 {
+				a.add(o, rf+".retry.attempts", "", "must not be negative, got %d", *rule.Retry.Attempts)
+			}
+			for k, c := range rule.Retry.Codes {
+				if c < 400 || c > 599 {
+					a.add(o, fmt.Sprintf("%s.retry.codes[%d]", rf, k), "", "must be a 4xx or 5xx status, got %d", c)
+				}
+			}
 		}
 		if rule.SessionPersistence != nil {
-			a.add(o, rf+".sessionPersistence", "", "not supported (and deprecated in Gateway API v1.7); remove the field")
+			unsupported(rf+".sessionPersistence", "Sluice does not keep sessions on one backend (and the field is deprecated in Gateway API v1.7)")
 		}
+		prefixOnly := true
 		for j, m := range rule.Matches {
 			field := fmt.Sprintf("%s.matches[%d]", rf, j)
+			if m.Path != nil && m.Path.Type != nil && *m.Path.Type != gwv1.PathMatchPathPrefix {
+				prefixOnly = false
+			}
 			if m.Path != nil && m.Path.Type != nil && *m.Path.Type == gwv1.PathMatchRegularExpression && m.Path.Value != nil {
 				if _, err := regexp.Compile(*m.Path.Value); err != nil {
 					a.add(o, field+".path.value", "", "invalid regular expression: %v", err)
@@ -237,7 +240,9 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 				}
 			}
 		}
-		a.checkFilters(o, rf+".filters", rule.Filters)
+		if why := a.checkFilters(o, rf+".filters", rule.Filters, prefixOnly); why != "" {
+			unsupported(rf+".filters", "%s", why)
+		}
 		if rule.Timeouts != nil {
 			for name, d := range map[string]*gwv1.Duration{"request": rule.Timeouts.Request, "backendRequest": rule.Timeouts.BackendRequest} {
 				if _, err := duration(d); err != nil {
@@ -256,9 +261,28 @@ func (a *analysis) checkRoute(o *Object, r *gwv1.HTTPRoute) *routeInfo {
 				}
 			}
 			refs = append(refs, ref)
-			a.checkFilters(o, field+".filters", b.Filters)
+			if why := a.checkFilters(o, field+".filters", b.Filters, prefixOnly); why != "" {
+				unsupported(field+".filters", "%s", why)
+			}
 		}
 		ri.refs = append(ri.refs, refs)
+	}
+	for i, p := range r.Spec.ParentRefs {
+		pi := a.attach(o, r.Spec.Hostnames, p)
+		field := fmt.Sprintf("spec.parentRefs[%d]", i)
+		switch {
+		case !pi.ours:
+			a.note(o, field, "the parent is another controller's: Sluice does not serve the route there")
+		case pi.accepted && ri.unsupported != "":
+			pi.accepted, pi.reason, pi.message = false, string(gwv1.RouteReasonUnsupportedValue), ri.unsupported
+			a.add(o, field, pi.reason, "%s", pi.message)
+		case !pi.accepted:
+			if pi.reason == string(gwv1.RouteReasonNoMatchingParent) {
+				field += ".name"
+			}
+			a.add(o, field, pi.reason, "%s", pi.message)
+		}
+		ri.parents = append(ri.parents, pi)
 	}
 	return ri
 }
@@ -271,15 +295,25 @@ var refField = map[string]string{
 	string(gwv1.RouteReasonUnsupportedValue): ".port",
 }
 
-func (a *analysis) checkFilters(o *Object, field string, filters []gwv1.HTTPRouteFilter) {
+// checkFilters checks a rule's or a backend ref's filters and returns why
+// Sluice cannot serve them, or "". prefixOnly says every match of the rule
+// is a path prefix, which ReplacePrefixMatch needs.
+func (a *analysis) checkFilters(o *Object, field string, filters []gwv1.HTTPRouteFilter, prefixOnly bool) string {
 	var redirect, rewrite bool
+	why := ""
 	for i, f := range filters {
 		ff := fmt.Sprintf("%s[%d]", field, i)
 		switch f.Type {
 		case gwv1.HTTPRouteFilterRequestRedirect:
 			redirect = true
+			if rr := f.RequestRedirect; rr != nil && rr.Path != nil && rr.Path.Type == gwv1.PrefixMatchHTTPPathModifier && !prefixOnly && why == "" {
+				why = ff + ": ReplacePrefixMatch needs every match of the rule to be a PathPrefix"
+			}
 		case gwv1.HTTPRouteFilterURLRewrite:
 			rewrite = true
+			if rw := f.URLRewrite; rw != nil && rw.Path != nil && rw.Path.Type == gwv1.PrefixMatchHTTPPathModifier && !prefixOnly && why == "" {
+				why = ff + ": ReplacePrefixMatch needs every match of the rule to be a PathPrefix"
+			}
 		case gwv1.HTTPRouteFilterRequestMirror:
 			if f.RequestMirror != nil {
 				if res, reason, msg := a.resolve(o, f.RequestMirror.BackendRef); res == nil {
@@ -288,128 +322,15 @@ func (a *analysis) checkFilters(o *Object, field string, filters []gwv1.HTTPRout
 			}
 		case gwv1.HTTPRouteFilterRequestHeaderModifier, gwv1.HTTPRouteFilterResponseHeaderModifier, gwv1.HTTPRouteFilterCORS:
 		default:
-			a.add(o, ff+".type", "", "filter type %q is not supported", f.Type)
+			if why == "" {
+				why = fmt.Sprintf("%s.type: filter type %q is not one Sluice serves", ff, f.Type)
+			}
 		}
 	}
 	if redirect && rewrite {
 		a.add(o, field, "", "RequestRedirect and URLRewrite cannot be used in the same rule")
 	}
-}
-
-// attach decides whether a parent Gateway accepts the route, and for which
-// hostnames.
-func (a *analysis) attach(o *Object, r *gwv1.HTTPRoute, p gwv1.ParentReference) parentInfo {
-	pi := parentInfo{ref: p, reason: string(gwv1.RouteReasonNoMatchingParent)}
-	ns := o.Namespace
-	if p.Namespace != nil {
-		ns = string(*p.Namespace)
-	}
-	if p.Kind != nil && *p.Kind != "Gateway" || p.Group != nil && *p.Group != GatewayGroup {
-		pi.message = "parent must be a gateway.networking.k8s.io Gateway"
-		return pi
-	}
-	gobj := a.idx["Gateway/"+ns+"/"+string(p.Name)]
-	if gobj == nil {
-		pi.message = fmt.Sprintf("Gateway %s/%s not found", ns, p.Name)
-		return pi
-	}
-	g := gobj.Value.(*gwv1.Gateway)
-	matchedListener, allowed := false, false
-	for _, l := range g.Spec.Listeners {
-		if p.SectionName != nil && *p.SectionName != l.Name || p.Port != nil && *p.Port != l.Port {
-			continue
-		}
-		matchedListener = true
-		if !allows(l, gobj.Namespace, o.Namespace) {
-			continue
-		}
-		allowed = true
-		hosts, origins, anyHost := intersect(hostOf(l.Hostname), r.Spec.Hostnames)
-		if anyHost {
-			pi.anyHost = true
-		}
-		if anyHost || len(hosts) > 0 {
-			pi.listeners = append(pi.listeners, string(l.Name))
-		}
-		pi.hostnames = append(pi.hostnames, hosts...)
-		pi.origins = append(pi.origins, origins...)
-	}
-	switch {
-	case !matchedListener:
-		pi.message = fmt.Sprintf("Gateway %s/%s has no listener matching the sectionName and port", ns, p.Name)
-	case !allowed:
-		pi.reason = string(gwv1.RouteReasonNotAllowedByListeners)
-		pi.message = fmt.Sprintf("no listener of Gateway %s/%s allows HTTPRoutes from namespace %q", ns, p.Name, o.Namespace)
-	case !pi.anyHost && len(pi.hostnames) == 0:
-		pi.reason = string(gwv1.RouteReasonNoMatchingListenerHostname)
-		pi.message = fmt.Sprintf("no hostname of the route intersects a listener hostname of Gateway %s/%s", ns, p.Name)
-	default:
-		pi.accepted, pi.reason, pi.message = true, string(gwv1.RouteReasonAccepted), "accepted"
-	}
-	return pi
-}
-
-// allows reports whether a listener takes HTTPRoutes from routeNS.
-func allows(l gwv1.Listener, gatewayNS, routeNS string) bool {
-	from := gwv1.NamespacesFromSame
-	if l.AllowedRoutes != nil {
-		if l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil {
-			from = *l.AllowedRoutes.Namespaces.From
-		}
-		if len(l.AllowedRoutes.Kinds) > 0 {
-			ok := false
-			for _, k := range l.AllowedRoutes.Kinds {
-				if k.Kind == "HTTPRoute" && (k.Group == nil || *k.Group == GatewayGroup) {
-					ok = true
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-	}
-	switch from {
-	case gwv1.NamespacesFromAll:
-		return true
-	case gwv1.NamespacesFromSame:
-		return gatewayNS == routeNS
-	}
-	return false
-}
-
-// intersect returns the hostnames a route serves on a listener and, for
-// each, the route hostname it came from ("" when the route names none).
-// anyHost means neither restricts the host.
-func intersect(listener string, routeHosts []gwv1.Hostname) (hosts, origins []string, anyHost bool) {
-	if len(routeHosts) == 0 {
-		if listener == "" {
-			return nil, nil, true
-		}
-		return []string{listener}, []string{""}, false
-	}
-	for _, rh := range routeHosts {
-		h := strings.ToLower(string(rh))
-		switch {
-		case listener == "", hostCovers(listener, h):
-			hosts, origins = append(hosts, h), append(origins, h)
-		case hostCovers(h, listener):
-			hosts, origins = append(hosts, listener), append(origins, h)
-		}
-	}
-	return hosts, origins, false
-}
-
-// hostCovers reports whether pattern matches every name that name matches.
-func hostCovers(pattern, name string) bool {
-	if pattern == name {
-		return true
-	}
-	suffix, ok := strings.CutPrefix(pattern, "*")
-	if !ok {
-		return false
-	}
-	n := strings.TrimPrefix(name, "*")
-	return len(n) > len(suffix) && strings.HasSuffix(n, suffix)
+	return why
 }
 
 // resolveRef resolves a rule's backend ref, which may also name an
@@ -428,7 +349,7 @@ func (a *analysis) resolveRef(o *Object, b gwv1.BackendObjectReference) (refInfo
 	}
 	po := a.idx["InferencePool/"+ns+"/"+string(b.Name)]
 	if po == nil {
-		return refInfo{}, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("InferencePool %s/%s not found", ns, b.Name)
+		return refInfo{}, string(gwv1.RouteReasonBackendNotFound), a.missing("InferencePool", ns, string(b.Name))
 	}
 	pool := po.Value.(*InferencePool)
 	ri := refInfo{pool: &route.Pool{Name: po.Ref()}}
@@ -499,7 +420,7 @@ func (a *analysis) resolve(o *Object, b gwv1.BackendObjectReference) (*route.Bac
 	}
 	target := a.idx[kind+"/"+ns+"/"+string(b.Name)]
 	if target == nil {
-		return nil, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("%s %s/%s not found", kind, ns, b.Name)
+		return nil, string(gwv1.RouteReasonBackendNotFound), a.missing(kind, ns, string(b.Name))
 	}
 	if kind == "AIBackend" {
 		be := aiBackend(target)
@@ -539,8 +460,11 @@ func (a *analysis) granted(o *Object, ns, group, kind, name string) bool {
 	return false
 }
 
-// service resolves a Service port as Kubernetes does: an ExternalName's DNS
-// name, or the ready addresses of its EndpointSlices.
+// service resolves a Service port as kube-proxy does: an ExternalName's
+// DNS name, or the ready addresses of the EndpointSlices that name the
+// Service (label kubernetes.io/service-name), whether it has a selector, a
+// cluster IP or neither. Sluice runs no pods, so a Service that selects
+// pods has endpoints only if EndpointSlices for it are applied too.
 func (a *analysis) service(o *Object, port int32) (*route.Backend, string, string) {
 	svc := o.Value.(*corev1.Service)
 	var sp *corev1.ServicePort
@@ -550,6 +474,9 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 		}
 	}
 	b := &route.Backend{Name: "Service/" + o.Ref() + ":" + strconv.Itoa(int(port)), Kind: route.KindService}
+	if sp != nil && sp.AppProtocol != nil && *sp.AppProtocol == "kubernetes.io/h2c" {
+		b.Protocol = route.ProtocolH2C
+	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		b.Endpoints = []string{"http://" + joinHostPort(svc.Spec.ExternalName, port)}
 		b.Endpoint = b.Endpoints[0]
@@ -558,9 +485,9 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 	if sp == nil {
 		return nil, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("Service %s has no port %d", o.Ref(), port)
 	}
-	for _, eo := range a.idx {
-		es, ok := eo.Value.(*discoveryv1.EndpointSlice)
-		if !ok || eo.Namespace != o.Namespace || es.Labels[discoveryv1.LabelServiceName] != o.Name {
+	for _, eo := range a.sorted("EndpointSlice") {
+		es := eo.Value.(*discoveryv1.EndpointSlice)
+		if eo.Namespace != o.Namespace || es.Labels[discoveryv1.LabelServiceName] != o.Name {
 			continue
 		}
 		target := int32(0)
@@ -582,7 +509,18 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 		}
 	}
 	if len(b.Endpoints) == 0 {
-		return nil, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("Service %s port %d has no ready endpoints (EndpointSlices labelled %s=%s)", o.Ref(), port, discoveryv1.LabelServiceName, o.Name)
+		why := "no EndpointSlice"
+		if a.offline {
+			why = "no EndpointSlice among the files given"
+		}
+		msg := fmt.Sprintf("Service %s port %d has no ready endpoints: %s labelled %s=%s lists one", o.Ref(), port, why, discoveryv1.LabelServiceName, o.Name)
+		if sp.Name != "" {
+			msg += fmt.Sprintf(" for port %q", sp.Name)
+		}
+		if len(svc.Spec.Selector) > 0 {
+			msg += " (Sluice runs no pods: the Service's selector picks nothing; apply EndpointSlices for it)"
+		}
+		return nil, string(gwv1.RouteReasonBackendNotFound), msg
 	}
 	sort.Strings(b.Endpoints)
 	b.Endpoint = b.Endpoints[0]

@@ -1,6 +1,7 @@
 package gatewayapi
 
 import (
+	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 )
+
+var update = flag.Bool("update", false, "rewrite the expected problems in testdata/invalid")
 
 func load(t *testing.T, dir string) ([]*Object, []Problem) {
 	t.Helper()
@@ -62,7 +65,8 @@ func TestValidManifests(t *testing.T) {
 }
 
 // TestInvalidManifests compares every problem, as `sluice validate` prints
-// it, with the expected lines beside each case.
+// it (refusals, conditions and notices), with the expected lines beside
+// each case.
 func TestInvalidManifests(t *testing.T) {
 	cases, _ := filepath.Glob("testdata/invalid/*.yaml")
 	for _, c := range cases {
@@ -70,9 +74,13 @@ func TestInvalidManifests(t *testing.T) {
 			_, probs := load(t, c)
 			var got []string
 			for _, p := range probs {
-				got = append(got, p.String())
+				got = append(got, p.Printed())
 			}
-			want, err := os.ReadFile(strings.TrimSuffix(c, ".yaml") + ".txt")
+			golden := strings.TrimSuffix(c, ".yaml") + ".txt"
+			if *update {
+				os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644)
+			}
+			want, err := os.ReadFile(golden)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,23 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
+// Level says what a problem does to the manifests it is found in.
+type Level uint8
+
+const (
+	// Refused: the manifests are refused whole (malformed YAML, unknown
+	// fields, wrong types, bad values such as a regular expression that
+	// does not compile).
+	Refused Level = iota
+	// Condition: the objects are applied and the problem is reported as a
+	// status condition with a standard reason (a ref that does not resolve,
+	// a listener protocol Sluice does not serve, a route no listener takes).
+	Condition
+	// Notice: the object is kept as written and not served (a Deployment,
+	// a kind of another group), or a fact worth knowing about the set.
+	Notice
+)
+
 // Problem is one thing wrong with a manifest, located by file and line.
 type Problem struct {
 	File    string
@@ -25,11 +42,10 @@ type Problem struct {
 	Ref     string // namespace/name, or name for cluster-scoped kinds
 	Field   string
 	Message string
-	// Reason is set for problems a Gateway API controller reports as a
-	// status condition rather than a rejection (RefNotPermitted,
-	// BackendNotFound, NoMatchingParent...). `sluice validate` prints them
-	// all; the admin API stores such objects with their status.
+	// Reason is the condition's reason when Level is Condition
+	// (RefNotPermitted, BackendNotFound, UnsupportedProtocol...).
 	Reason string
+	Level  Level
 }
 
 // String formats the problem as "file:line: Kind/namespace/name: field:
@@ -54,16 +70,40 @@ func (p Problem) String() string {
 	return b.String()
 }
 
+// Printed is the problem as `sluice validate` and `sluice apply` print
+// it: a refusal as String has it, a condition or a notice after
+// "condition: " or "note: ".
+func (p Problem) Printed() string {
+	switch p.Level {
+	case Condition:
+		return "condition: " + p.String()
+	case Notice:
+		return "note: " + p.String()
+	}
+	return p.String()
+}
+
 // Object is one decoded manifest document.
 type Object struct {
 	File      string
 	Line      int
-	Kind      string
+	Kind      string // the kind, with its group after a dot for kinds Sluice does not know ("Widget.example.com")
 	Namespace string // empty for cluster-scoped kinds
 	Name      string
-	Value     any // *gwv1.HTTPRoute, *gwv1.Gateway, *corev1.Service, *AIBackend, ...
-	node      *yaml.Node
+	// Value is the decoded object: *gwv1.HTTPRoute, *gwv1.Gateway,
+	// *corev1.Service, *AIBackend... for the kinds Sluice knows, and the
+	// document as a map[string]any for the kinds it keeps without reading.
+	Value any
+	node  *yaml.Node
 }
+
+// Served reports whether Sluice acts on the object; the others are kept as
+// written and reported.
+func (o *Object) Served() bool { return Served(o.Kind) }
+
+// Served reports whether Sluice acts on objects of a kind (as Object.Kind
+// names it).
+func Served(kind string) bool { return kinds[kind].served }
 
 // Ref is the object's namespace/name (name alone when cluster-scoped).
 func (o *Object) Ref() string {
@@ -80,23 +120,45 @@ type kindInfo struct {
 	apiVersion string
 	namespaced bool
 	new        func() any
+	// served kinds are acted on; the others are decoded (so their schema
+	// is checked) and kept, with a status saying Sluice does not serve them.
+	served bool
+	// also is another apiVersion the same schema is accepted under.
+	also string
 }
+
+const gwv1API = "gateway.networking.k8s.io/v1"
 
 var kinds = map[string]kindInfo{
-	"GatewayClass":       {"gateway.networking.k8s.io/v1", false, func() any { return new(gwv1.GatewayClass) }},
-	"Gateway":            {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.Gateway) }},
-	"HTTPRoute":          {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.HTTPRoute) }},
-	"ReferenceGrant":     {"gateway.networking.k8s.io/v1", true, func() any { return new(gwv1.ReferenceGrant) }},
-	"Service":            {"v1", true, func() any { return new(corev1.Service) }},
-	"EndpointSlice":      {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }},
-	"AIBackend":          {SluiceAPIVersion, true, func() any { return new(AIBackend) }},
-	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }},
-	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }},
-	"TokenLimitPolicy":   {SluiceAPIVersion, true, func() any { return new(TokenLimitPolicy) }},
+	"GatewayClass":       {gwv1API, false, func() any { return new(gwv1.GatewayClass) }, true, "gateway.networking.k8s.io/v1beta1"},
+	"Gateway":            {gwv1API, true, func() any { return new(gwv1.Gateway) }, true, "gateway.networking.k8s.io/v1beta1"},
+	"HTTPRoute":          {gwv1API, true, func() any { return new(gwv1.HTTPRoute) }, true, "gateway.networking.k8s.io/v1beta1"},
+	"ReferenceGrant":     {gwv1API, true, func() any { return new(gwv1.ReferenceGrant) }, true, "gateway.networking.k8s.io/v1beta1"},
+	"ListenerSet":        {gwv1API, true, func() any { return new(gwv1.ListenerSet) }, true, ""},
+	"Namespace":          {"v1", false, func() any { return new(corev1.Namespace) }, true, ""},
+	"Service":            {"v1", true, func() any { return new(corev1.Service) }, true, ""},
+	"EndpointSlice":      {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }, true, ""},
+	"AIBackend":          {SluiceAPIVersion, true, func() any { return new(AIBackend) }, true, ""},
+	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }, true, ""},
+	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }, true, ""},
+	"TokenLimitPolicy":   {SluiceAPIVersion, true, func() any { return new(TokenLimitPolicy) }, true, ""},
+	// Gateway API kinds Sluice does not serve: their routes get a status
+	// saying no listener takes them.
+	"GRPCRoute":        {gwv1API, true, func() any { return new(gwv1.GRPCRoute) }, false, ""},
+	"TLSRoute":         {gwv1API, true, func() any { return new(gwv1.TLSRoute) }, false, ""},
+	"TCPRoute":         {gwv1API, true, func() any { return new(gwv1.TCPRoute) }, false, ""},
+	"UDPRoute":         {gwv1API, true, func() any { return new(gwv1.UDPRoute) }, false, ""},
+	"BackendTLSPolicy": {gwv1API, true, func() any { return new(gwv1.BackendTLSPolicy) }, false, ""},
 }
 
-// supportedKinds is for messages.
-const supportedKinds = "GatewayClass, Gateway, HTTPRoute, ReferenceGrant, Service, EndpointSlice, AIBackend, InferencePool, InferenceObjective, TokenLimitPolicy"
+// ownGroups are the API groups whose kinds Sluice knows by name: a kind of
+// these groups it does not know is a mistake, not another controller's.
+var ownGroups = map[string]bool{
+	"gateway.networking.k8s.io": true, SluiceGroup: true, InferenceGroup: true, "inference.networking.x-k8s.io": true,
+}
+
+// knownKinds is for messages.
+const knownKinds = "GatewayClass, Gateway, ListenerSet, HTTPRoute, ReferenceGrant, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, BackendTLSPolicy, AIBackend, TokenLimitPolicy, InferencePool, InferenceObjective"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {
@@ -187,28 +249,48 @@ func decode(file string, n *yaml.Node) (*Object, []Problem) {
 	meta, _ := m["metadata"].(map[string]any)
 	name, _ := meta["name"].(string)
 	ns, _ := meta["namespace"].(string)
-	info, ok := kinds[kind]
+	group, _, _ := strings.Cut(apiVersion, "/")
+	if !strings.Contains(apiVersion, "/") {
+		group = "" // core: "v1"
+	}
+	info, known := kinds[kind]
+	if known && apiVersionGroup(info.apiVersion) != group {
+		known = false // a kind of the same name in another group
+	}
 	o := &Object{File: file, Line: n.Line, Kind: kind, Name: name, node: n}
-	if info.namespaced {
+	switch {
+	case known && info.namespaced:
 		if ns == "" {
 			ns = "default"
 		}
 		o.Namespace = ns
+	case !known:
+		o.Namespace = ns // Sluice does not know the kind's scope: as written
+	}
+	if !known && strings.Contains(group, ".") && !strings.HasSuffix(group, ".k8s.io") {
+		o.Kind = kind + "." + group // another project's kind: its group keeps it apart
 	}
 	problem := func(field string, msg string) Problem {
 		p := at(field, lookup(n, field), msg)
-		p.Kind, p.Ref = kind, o.Ref()
+		p.Kind, p.Ref = o.Kind, o.Ref()
 		return p
 	}
 	switch {
 	case kind == "":
 		return nil, []Problem{at("kind", nil, "missing kind")}
-	case !ok:
-		return nil, []Problem{problem("kind", fmt.Sprintf("unsupported kind %q (supported: %s)", kind, supportedKinds))}
-	case apiVersion != info.apiVersion && !(kind == "ReferenceGrant" && apiVersion == "gateway.networking.k8s.io/v1beta1"):
+	case apiVersion == "":
+		return nil, []Problem{problem("apiVersion", "missing apiVersion")}
+	case !known && ownGroups[group]:
+		return nil, []Problem{problem("kind", fmt.Sprintf("unknown kind %q in %s (known: %s)", kind, group, knownKinds))}
+	case known && apiVersion != info.apiVersion && apiVersion != info.also && info.served:
 		return nil, []Problem{problem("apiVersion", fmt.Sprintf("%s must be %q, got %q", kind, info.apiVersion, apiVersion))}
 	case name == "":
 		return nil, []Problem{problem("metadata.name", "required")}
+	case !known || apiVersion != info.apiVersion && apiVersion != info.also:
+		// Kept as written: another group's kind, or a version whose schema
+		// Sluice does not have.
+		o.Value = m
+		return o, nil
 	}
 	js, err := json.Marshal(raw)
 	if err != nil {
@@ -228,6 +310,13 @@ func decode(file string, n *yaml.Node) (*Object, []Problem) {
 	}
 	o.Value = v
 	return o, nil
+}
+
+func apiVersionGroup(apiVersion string) string {
+	if g, _, ok := strings.Cut(apiVersion, "/"); ok {
+		return g
+	}
+	return ""
 }
 
 // jsonErrField turns a decoding error into a field path and message.
@@ -316,17 +405,55 @@ func pathOf(n *yaml.Node, key, prefix string) string {
 	return ""
 }
 
-// Validate parses and checks the files: every problem, in file and line order.
+// Validate parses and checks the files on their own, as `sluice validate`
+// does: every problem, in file and line order. It judges them as an apply
+// of these files alone would, so a reference to an object that is not
+// among them is a condition saying so, not a refusal.
 func Validate(files map[string][]byte) ([]*Object, []Problem) {
 	objs, probs := Parse(files)
-	probs = append(probs, Check(objs)...)
+	all, dups := Merge(nil, objs)
+	probs = append(probs, dups...)
+	probs = append(probs, analyze(all, true).problems...)
+	SortProblems(probs)
+	return objs, probs
+}
+
+// Merge returns the set as applied: the objects already applied, with the
+// incoming ones in their place, in key order; and a refusal for each
+// incoming object defined twice. Validate and the admin API's apply both
+// judge manifests through it, so they agree on every file.
+func Merge(applied, incoming []*Object) ([]*Object, []Problem) {
+	var probs []Problem
+	byKey := make(map[string]*Object, len(applied)+len(incoming))
+	for _, o := range applied {
+		byKey[o.Key()] = o
+	}
+	seen := map[string]*Object{}
+	for _, o := range incoming {
+		if prev, dup := seen[o.Key()]; dup {
+			probs = append(probs, Problem{File: o.File, Line: lineOf(o, "metadata.name"), Kind: o.Kind, Ref: o.Ref(),
+				Field: "metadata.name", Message: fmt.Sprintf("defined twice (also at %s:%d)", prev.File, prev.Line)})
+		}
+		seen[o.Key()] = o
+		byKey[o.Key()] = o
+	}
+	all := make([]*Object, 0, len(byKey))
+	for _, o := range byKey {
+		all = append(all, o)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Key() < all[j].Key() })
+	return all, probs
+}
+
+// SortProblems orders problems by file and line, keeping the order of
+// those on one line.
+func SortProblems(probs []Problem) {
 	sort.SliceStable(probs, func(i, j int) bool {
 		if probs[i].File != probs[j].File {
 			return probs[i].File < probs[j].File
 		}
 		return probs[i].Line < probs[j].Line
 	})
-	return objs, probs
 }
 
 func findKey(n *yaml.Node, key string) *yaml.Node {
@@ -343,4 +470,65 @@ func findKey(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// generational is what an object with a metadata.generation offers.
+type generational interface {
+	GetGeneration() int64
+	SetGeneration(int64)
+}
+
+// SetGenerations gives each incoming object the metadata.generation an API
+// server would: 1 when it is new, the applied object's when only metadata
+// or status changed, one more when anything else did. Status conditions
+// carry it as their observedGeneration.
+func SetGenerations(applied, incoming []*Object) {
+	byKey := make(map[string]*Object, len(applied))
+	for _, o := range applied {
+		byKey[o.Key()] = o
+	}
+	for _, o := range incoming {
+		g, ok := o.Value.(generational)
+		if !ok {
+			continue
+		}
+		prev, found := byKey[o.Key()]
+		pg, _ := valueOf(prev).(generational)
+		switch {
+		case !found || pg == nil || pg.GetGeneration() == 0:
+			g.SetGeneration(1)
+		case sameSpec(prev.Value, o.Value):
+			g.SetGeneration(pg.GetGeneration())
+		default:
+			g.SetGeneration(pg.GetGeneration() + 1)
+		}
+	}
+}
+
+func valueOf(o *Object) any {
+	if o == nil {
+		return nil
+	}
+	return o.Value
+}
+
+// sameSpec reports whether two objects differ in nothing but metadata and
+// status.
+func sameSpec(a, b any) bool {
+	return bytes.Equal(specJSON(a), specJSON(b))
+}
+
+func specJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	delete(m, "metadata")
+	delete(m, "status")
+	out, _ := json.Marshal(m) // map keys come out sorted
+	return out
 }

@@ -78,7 +78,7 @@ func (a *analysis) checkTokenLimitPolicy(o *Object, p *TokenLimitPolicy) {
 		case t.Name == "":
 			a.add(o, field+".name", "", "required")
 		case a.idx[t.Kind+"/"+o.Namespace+"/"+t.Name] == nil:
-			a.add(o, field+".name", PolicyReasonTargetNotFound, "%s %s/%s not found", t.Kind, o.Namespace, t.Name)
+			a.add(o, field+".name", PolicyReasonTargetNotFound, "%s", a.missing(t.Kind, o.Namespace, t.Name))
 		}
 	}
 	for name, lim := range map[string]ledger.Limits{"spec.perKey": p.Spec.PerKey, "spec.perConsumer": p.Spec.PerConsumer} {
@@ -152,11 +152,7 @@ func (ri *routeInfo) policyFor(byTarget map[string]*Object, compiled map[string]
 			if !p.accepted {
 				continue
 			}
-			ns := ri.obj.Namespace
-			if p.ref.Namespace != nil {
-				ns = string(*p.ref.Namespace)
-			}
-			if o = byTarget["Gateway/"+ns+"/"+string(p.ref.Name)]; o != nil {
+			if o = byTarget[p.gateway.obj.Key()]; o != nil {
 				break
 			}
 		}

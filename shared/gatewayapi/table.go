@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -15,7 +16,7 @@ import (
 // parent accepts are left out; refs that did not resolve stay in the table
 // as invalid (their share of traffic gets a 500).
 func Compile(objs []*Object, version int64, now time.Time, created func(*Object) time.Time) (*route.Table, error) {
-	a := analyze(objs)
+	a := analyze(objs, false)
 	t := &route.Table{Version: version, Created: now.UTC()}
 	c := compiler{t: t, backends: map[string]int{}}
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
@@ -28,8 +29,9 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 			hosts, origins = nil, nil
 		}
 		o, r := ri.obj, ri.route
+		listeners := ri.listeners()
 		for i, rule := range r.Spec.Rules {
-			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled)}
+			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry)}
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)
 				if b.Weight != nil {
@@ -87,6 +89,48 @@ func (ri *routeInfo) hostnames() (hosts, origins []string, anyHost, ok bool) {
 		}
 	}
 	return hosts, origins, anyHost, ok
+}
+
+// listeners lists the ports and schemes of the listeners that accepted the
+// route, without repeats, lowest port first.
+func (ri *routeInfo) listeners() []route.Listener {
+	var out []route.Listener
+	for _, p := range ri.parents {
+		if !p.accepted {
+			continue
+		}
+		for _, li := range p.listeners {
+			l := route.Listener{Port: int32(li.l.Port), Scheme: "http"}
+			if li.l.Protocol == gwv1.HTTPSProtocolType {
+				l.Scheme = "https"
+			}
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b route.Listener) int { return int(a.Port - b.Port) })
+	return out
+}
+
+// retryOf compiles a rule's retry field. Attempts defaults to one retry,
+// Backoff to 25 ms; codes are the statuses that are retried, besides
+// connection errors.
+func retryOf(r *gwv1.HTTPRouteRetry) *route.Retry {
+	if r == nil {
+		return nil
+	}
+	out := &route.Retry{Attempts: 1, Backoff: 25 * time.Millisecond}
+	if r.Attempts != nil {
+		out.Attempts = *r.Attempts
+	}
+	if r.Backoff != nil {
+		out.Backoff, _ = duration(r.Backoff)
+	}
+	for _, c := range r.Codes {
+		out.Codes = append(out.Codes, int(c))
+	}
+	return out
 }
 
 type compiler struct {

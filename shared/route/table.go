@@ -177,6 +177,31 @@ type Rule struct {
 	// Limits is the TokenLimitPolicy attached to the route (or to its
 	// Gateway); nil when none is.
 	Limits *ledger.Policy `json:"limits,omitempty"`
+	// Retry is the rule's retry policy for plain HTTP backends; nil: none.
+	Retry *Retry `json:"retry,omitempty"`
+	// Listeners are the listeners the route is attached to, for redirects
+	// that take the listener's port and scheme.
+	Listeners []Listener `json:"listeners,omitempty"`
+}
+
+// Retry retries a plain HTTP request (Gateway API rule retry, GEP-1731):
+// after a connection error, or an answer whose status is in Codes, up to
+// Attempts more times, waiting Backoff between tries.
+type Retry struct {
+	Codes    []int         `json:"codes,omitempty"`
+	Attempts int           `json:"attempts"`
+	Backoff  time.Duration `json:"backoff,omitempty"`
+}
+
+// Retries reports whether an answer with this status is retried.
+func (r *Retry) Retries(status int) bool {
+	return slices.Contains(r.Codes, status)
+}
+
+// Listener is a listener a route is attached to, as redirects need it.
+type Listener struct {
+	Port   int32  `json:"port"`
+	Scheme string `json:"scheme"` // http or https (an HTTPS listener)
 }
 
 // BackendRef points a rule at a backend with a weight. Backend -1 is a ref
@@ -296,7 +321,15 @@ type Backend struct {
 	CredentialType string `json:"credentialType,omitempty"`
 	// APIVersion is Azure OpenAI's api-version ("" for the default).
 	APIVersion string `json:"apiVersion,omitempty"`
+	// Protocol is how a Service backend is spoken to: "" for HTTP/1.1,
+	// ProtocolH2C for HTTP/2 without TLS (Service port appProtocol
+	// kubernetes.io/h2c).
+	Protocol string `json:"protocol,omitempty"`
 }
+
+// ProtocolH2C is Backend.Protocol for HTTP/2 over cleartext with prior
+// knowledge.
+const ProtocolH2C = "h2c"
 
 // UpstreamModel is the model name the provider should see for a client's model.
 func (b *Backend) UpstreamModel(model string) string {
