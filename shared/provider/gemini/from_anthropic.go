@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/provider/preset"
@@ -313,18 +314,17 @@ func (t *FromAnthropic) StreamError(dst []byte, err error) []byte {
 	return sse.AppendEvent(dst, messages.EventError, api.AnthropicBody(err))
 }
 
+// stopReason is Anthropic's stop reason for a candidate's finishReason.
 func (t *FromAnthropic) stopReason(reason string, calls bool) (string, error) {
-	switch finishClass(reason) {
-	case finishLength:
+	f, err := t.finishReason(reason, calls)
+	switch {
+	case err != nil:
+		return "", err
+	case f == chat.FinishLength:
 		return messages.StopMaxTokens, nil
-	case finishFilter:
+	case f == chat.FinishContentFilter:
 		return messages.StopRefusal, nil
-	case finishMalformed:
-		return "", malformed(reason)
-	case finishOther:
-		t.skipped++
-	}
-	if calls {
+	case f == chat.FinishToolCalls:
 		return messages.StopToolUse, nil
 	}
 	return messages.StopEndTurn, nil

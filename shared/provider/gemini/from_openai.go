@@ -356,33 +356,12 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 		out.Choices = []chat.Choice{{Message: chat.Message{Role: chat.RoleAssistant, Content: chat.TextContent("")}, FinishReason: chat.FinishContentFilter}}
 	}
 	for _, c := range r.Candidates {
-		msg := chat.Message{Role: chat.RoleAssistant}
-		var text, reasoning strings.Builder
-		if c.Content != nil {
-			for i := range c.Content.Parts {
-				p := &c.Content.Parts[i]
-				if p.ThoughtSignature != "" && msg.ReasoningSignature == "" {
-					msg.ReasoningSignature = p.ThoughtSignature
-				}
-				switch {
-				case p.FunctionCall != nil:
-					msg.ToolCalls = append(msg.ToolCalls, t.toolCall(p, r.ResponseID, c.Index, len(msg.ToolCalls)))
-				case p.Thought:
-					reasoning.WriteString(p.Text)
-				case p.Text != "":
-					text.WriteString(p.Text)
-				case p.ThoughtSignature != "":
-					// a signature alone: kept above
-				default:
-					t.skip(p)
-				}
-			}
+		text, reasoning, sig, calls := t.readParts(&c, r.ResponseID, 0)
+		msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls, ReasoningContent: reasoning, ReasoningSignature: sig}
+		if text != "" || len(calls) == 0 {
+			msg.Content = chat.TextContent(text)
 		}
-		if text.Len() > 0 || len(msg.ToolCalls) == 0 {
-			msg.Content = chat.TextContent(text.String())
-		}
-		msg.ReasoningContent = reasoning.String()
-		finish, err := t.chatFinish(c.FinishReason, len(msg.ToolCalls) > 0)
+		finish, err := t.finishReason(c.FinishReason, len(msg.ToolCalls) > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -394,6 +373,36 @@ func (t *FromOpenAI) Response(body []byte) ([]byte, error) {
 	return json.Marshal(out)
 }
 
+// readParts reads a candidate's parts for an OpenAI client: their text and
+// thought text, the first thought signature, and the function calls, the
+// first of them numbered n for the ids Sluice makes. Parts with no
+// counterpart are counted as skipped.
+func (t *FromOpenAI) readParts(c *candidate, responseID string, n int) (text, reasoning, signature string, calls []chat.ToolCall) {
+	if c.Content == nil {
+		return "", "", "", nil
+	}
+	var tb, rb strings.Builder
+	for i := range c.Content.Parts {
+		p := &c.Content.Parts[i]
+		if p.ThoughtSignature != "" && signature == "" {
+			signature = p.ThoughtSignature
+		}
+		switch {
+		case p.FunctionCall != nil:
+			calls = append(calls, t.toolCall(p, responseID, c.Index, n+len(calls)))
+		case p.Thought:
+			rb.WriteString(p.Text)
+		case p.Text != "":
+			tb.WriteString(p.Text)
+		case p.ThoughtSignature != "":
+			// a signature alone: kept above
+		default:
+			t.skip(p)
+		}
+	}
+	return tb.String(), rb.String(), signature, calls
+}
+
 func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) chat.ToolCall {
 	fc := p.FunctionCall
 	id := fc.ID
@@ -401,23 +410,6 @@ func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) cha
 		id = callID(synthetic, t.callSeed(responseID)+"/"+strconv.FormatInt(cand, 10), n, fc.Name)
 	}
 	return chat.ToolCall{ID: withSig(id, p.ThoughtSignature), Type: "function", Function: chat.ToolCallFunction{Name: fc.Name, Arguments: argsOf(fc.Args)}}
-}
-
-func (t *FromOpenAI) chatFinish(reason string, calls bool) (string, error) {
-	switch finishClass(reason) {
-	case finishLength:
-		return chat.FinishLength, nil
-	case finishFilter:
-		return chat.FinishContentFilter, nil
-	case finishMalformed:
-		return "", malformed(reason)
-	case finishOther:
-		t.skipped++
-	}
-	if calls {
-		return chat.FinishToolCalls, nil
-	}
-	return chat.FinishStop, nil
 }
 
 // StreamEvent converts one streamGenerateContent event (a whole
@@ -454,44 +446,30 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 			d.Role = chat.RoleAssistant
 			st.started = true
 		}
-		var text, reasoning strings.Builder
-		if c.Content != nil {
-			for i := range c.Content.Parts {
-				p := &c.Content.Parts[i]
-				if p.ThoughtSignature != "" && !st.signed {
-					d.ReasoningSignature = p.ThoughtSignature
-					st.signed = true
-				}
-				switch {
-				case p.FunctionCall != nil:
-					tc := t.toolCall(p, r.ResponseID, c.Index, st.calls)
-					idx := int64(st.calls)
-					tc.Index = &idx
-					st.calls++
-					d.ToolCalls = append(d.ToolCalls, tc)
-				case p.Thought:
-					reasoning.WriteString(p.Text)
-				case p.Text != "":
-					text.WriteString(p.Text)
-				case p.ThoughtSignature != "":
-				default:
-					t.skip(p)
-				}
-			}
+		text, reasoning, sig, calls := t.readParts(&c, r.ResponseID, st.calls)
+		if sig != "" && !st.signed {
+			d.ReasoningSignature = sig
+			st.signed = true
 		}
-		if text.Len() > 0 {
-			s := text.String()
+		for i := range calls {
+			idx := int64(st.calls)
+			calls[i].Index = &idx
+			st.calls++
+		}
+		d.ToolCalls = calls
+		if text != "" {
+			s := text // only the pointer taken here escapes
 			d.Content = &s
 		}
-		if reasoning.Len() > 0 {
-			s := reasoning.String()
+		if reasoning != "" {
+			s := reasoning
 			d.ReasoningContent = &s
 		}
 		if d.Role != "" || d.Content != nil || d.ReasoningContent != nil || d.ToolCalls != nil || d.ReasoningSignature != "" {
 			dst = t.chunk(dst, chat.ChunkChoice{Index: c.Index, Delta: d})
 		}
 		if c.FinishReason != "" && !st.finished {
-			fr, err := t.chatFinish(c.FinishReason, st.calls > 0)
+			fr, err := t.finishReason(c.FinishReason, st.calls > 0)
 			if err != nil {
 				return dst, err
 			}

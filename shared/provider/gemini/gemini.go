@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/preset"
@@ -423,29 +424,28 @@ func (e *wireError) keyRefused() bool {
 	return strings.HasPrefix(e.Message, "API key not valid") || strings.HasPrefix(e.Message, "API key expired")
 }
 
-// Finish reasons Gemini gives, grouped by what clients are told.
-const (
-	finishStop      = "stop"
-	finishLength    = "length"
-	finishFilter    = "content_filter"
-	finishMalformed = "malformed"
-	finishOther     = "other"
-)
-
-// finishClass groups a Gemini finishReason.
-func finishClass(r string) string {
-	switch r {
+// finishReason is what a candidate's finishReason tells the client, as OpenAI's
+// finish_reason (FromAnthropic maps it on to a stop reason); calls is
+// whether the candidate made function calls. A turn in which the model
+// failed to produce a valid call is an error; a reason this version does
+// not know ends the turn as stop and is counted as skipped.
+func (a *common) finishReason(reason string, calls bool) (string, error) {
+	switch reason {
 	case "STOP", "FINISH_REASON_UNSPECIFIED":
-		return finishStop
 	case "MAX_TOKENS":
-		return finishLength
+		return chat.FinishLength, nil
 	case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
 		"IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "LANGUAGE":
-		return finishFilter
+		return chat.FinishContentFilter, nil
 	case "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS":
-		return finishMalformed
+		return "", malformed(reason)
+	default:
+		a.skipped++
 	}
-	return finishOther
+	if calls {
+		return chat.FinishToolCalls, nil
+	}
+	return chat.FinishStop, nil
 }
 
 // malformed is the error for a turn in which the model failed to produce a
