@@ -81,6 +81,24 @@ func (r *Request) Effort() (string, error) {
 		Message: "output_config.effort must be low, medium, high, xhigh or max"}
 }
 
+// AnthropicOnly is the first of the fields set (not null) that ask for
+// what Anthropic runs on its own side: a code execution container, MCP
+// servers, context management. No other backend has them, so translators
+// refuse them by this name; "" when none is set.
+func (r *Request) AnthropicOnly() string {
+	switch {
+	case isSet(r.Container):
+		return "container"
+	case isSet(r.MCPServers):
+		return "mcp_servers"
+	case isSet(r.ContextMgmt):
+		return "context_management"
+	}
+	return ""
+}
+
+func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+
 // Decode parses a request strictly: an unknown field is an error naming
 // it, so a translator never drops a field unseen.
 func Decode(body []byte, v any) error { return api.DecodeStrict(body, v) }

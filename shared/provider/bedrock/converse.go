@@ -36,6 +36,8 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/json"
+	"github.com/sluicegw/sluice/shared/provider/preset"
+	"github.com/sluicegw/sluice/shared/sse"
 )
 
 // converseRequest is the body of POST /model/{modelId}/converse and
@@ -230,6 +232,15 @@ type converseResponse struct {
 	AdditionalModelResponseFields *responseFields `json:"additionalModelResponseFields"`
 }
 
+// readResponse decodes a Converse answer.
+func readResponse(body []byte) (converseResponse, error) {
+	var r converseResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, api.BadUpstreamBody(preset.Bedrock, "a response body")
+	}
+	return r, nil
+}
+
 type usage struct {
 	InputTokens           int64 `json:"inputTokens"`
 	OutputTokens          int64 `json:"outputTokens"`
@@ -291,6 +302,15 @@ type streamEvent struct {
 	Metrics    *metrics `json:"metrics"`    // metadata
 	// AdditionalModelResponseFields comes with messageStop.
 	AdditionalModelResponseFields *responseFields `json:"additionalModelResponseFields"`
+}
+
+// readEvent decodes the payload of one ConverseStream event.
+func readEvent(ev sse.Event) (streamEvent, error) {
+	var e streamEvent
+	if err := json.Unmarshal(ev.Data, &e); err != nil {
+		return e, api.BadUpstreamBody(preset.Bedrock, "a "+ev.Type+" event")
+	}
+	return e, nil
 }
 
 // nativeJSONSchema lists, by model id, the models that take a JSON schema

@@ -81,12 +81,8 @@ func (t *fromAnthropic) converse(req *messages.Request) (*converseRequest, error
 	switch {
 	case req.ServiceTier != "" && req.ServiceTier != "auto":
 		return nil, unsupported("service_tier", "service_tier "+req.ServiceTier)
-	case len(req.Container) > 0 && string(req.Container) != "null":
-		return nil, unsupported("container", "container")
-	case len(req.MCPServers) > 0 && string(req.MCPServers) != "null":
-		return nil, unsupported("mcp_servers", "mcp_servers")
-	case len(req.ContextMgmt) > 0 && string(req.ContextMgmt) != "null":
-		return nil, unsupported("context_management", "context_management")
+	case req.AnthropicOnly() != "":
+		return nil, unsupported(req.AnthropicOnly(), req.AnthropicOnly())
 	}
 	format, formatParam, err := req.Format()
 	if err != nil {
@@ -345,9 +341,9 @@ func stopReason(stop string) string {
 
 // Response translates a Converse answer into an Anthropic message.
 func (t *fromAnthropic) Response(body []byte) ([]byte, error) {
-	var r converseResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, api.BadUpstreamBody(preset.Bedrock, "a response body")
+	r, err := readResponse(body)
+	if err != nil {
+		return nil, err
 	}
 	resp := messages.Response{ID: "msg_" + t.newID(), Type: "message", Role: messages.RoleAssistant, Model: t.client, Content: []messages.Block{}}
 	if r.Output.Message != nil {
@@ -392,9 +388,9 @@ func (t *fromAnthropic) Usage() api.Usage { return t.usage }
 // Blocks open lazily: Converse starts a tool-use block explicitly but a
 // text or reasoning block only with its first delta.
 func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	var e streamEvent
-	if err := json.Unmarshal(ev.Data, &e); err != nil {
-		return dst, api.BadUpstreamBody(preset.Bedrock, "a "+ev.Type+" event")
+	e, err := readEvent(ev)
+	if err != nil {
+		return dst, err
 	}
 	if !t.started {
 		t.started = true

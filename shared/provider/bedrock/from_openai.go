@@ -420,9 +420,9 @@ func finishReason(stop string) string {
 
 // Response translates a Converse answer into a chat completion.
 func (t *fromOpenAI) Response(body []byte) ([]byte, error) {
-	var r converseResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, api.BadUpstreamBody(preset.Bedrock, "a response body")
+	r, err := readResponse(body)
+	if err != nil {
+		return nil, err
 	}
 	msg := chat.Message{Role: chat.RoleAssistant}
 	var text strings.Builder
@@ -478,9 +478,9 @@ func (t *fromOpenAI) Usage() api.Usage { return t.usage }
 
 // StreamEvent translates one ConverseStream event into chunks.
 func (t *fromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	var e streamEvent
-	if err := json.Unmarshal(ev.Data, &e); err != nil {
-		return dst, api.BadUpstreamBody(preset.Bedrock, "a "+ev.Type+" event")
+	e, err := readEvent(ev)
+	if err != nil {
+		return dst, err
 	}
 	if !t.started {
 		t.id, t.created, t.started = "chatcmpl-"+t.newID(), t.now().Unix(), true

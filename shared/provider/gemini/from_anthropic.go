@@ -56,13 +56,8 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 }
 
 func fromMessages(r *messages.Request, model string) (*request, error) {
-	switch {
-	case len(r.Container) > 0:
-		return nil, unsupported("container")
-	case len(r.MCPServers) > 0:
-		return nil, unsupported("mcp_servers")
-	case len(r.ContextMgmt) > 0:
-		return nil, unsupported("context_management")
+	if p := r.AnthropicOnly(); p != "" {
+		return nil, unsupported(p)
 	}
 	// metadata and service_tier have no Gemini counterpart and no effect on
 	// the answer: accepted, not sent. cache_control marks are accepted too;

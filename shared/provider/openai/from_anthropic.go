@@ -113,12 +113,8 @@ func (t *fromAnthropic) chatRequest(in *messages.Request) (*chat.Request, error)
 	switch {
 	case in.TopK != nil:
 		return nil, unsupported("top_k", "top_k")
-	case len(in.Container) > 0 && string(in.Container) != "null":
-		return nil, unsupported("container", "container")
-	case len(in.MCPServers) > 0 && string(in.MCPServers) != "null":
-		return nil, unsupported("mcp_servers", "mcp_servers")
-	case len(in.ContextMgmt) > 0 && string(in.ContextMgmt) != "null":
-		return nil, unsupported("context_management", "context_management")
+	case in.AnthropicOnly() != "":
+		return nil, unsupported(in.AnthropicOnly(), in.AnthropicOnly())
 	}
 	if len(in.StopSequences) > 0 {
 		out.Stop = &chat.Stop{Values: in.StopSequences}
