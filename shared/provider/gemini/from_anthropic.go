@@ -398,14 +398,8 @@ func (t *FromAnthropic) Response(body []byte) ([]byte, error) {
 
 // StreamEvent converts one streamGenerateContent event to Messages events.
 func (t *FromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	if ev.Data == nil {
-		if !ev.IsComment() {
-			t.skipped++
-		}
-		return dst, nil
-	}
-	r, err := t.read(ev.Data)
-	if err != nil {
+	r, ok, err := t.readEvent(ev)
+	if !ok {
 		return dst, err
 	}
 	if !t.started {

@@ -415,14 +415,8 @@ func (t *FromOpenAI) toolCall(p *part, responseID string, cand int64, n int) cha
 // StreamEvent converts one streamGenerateContent event (a whole
 // GenerateContentResponse holding the new parts) to chat chunks.
 func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
-	if ev.Data == nil {
-		if !ev.IsComment() {
-			t.skipped++
-		}
-		return dst, nil
-	}
-	r, err := t.read(ev.Data)
-	if err != nil {
+	r, ok, err := t.readEvent(ev)
+	if !ok {
 		return dst, err
 	}
 	if t.id == "" {

@@ -48,6 +48,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/preset"
 	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/sse"
 )
 
 // DefaultEndpoint is the Gemini API's base URL; an AIBackend with provider
@@ -167,6 +168,20 @@ func (a *common) read(data []byte) (response, error) {
 		a.usage = r.UsageMetadata.api()
 	}
 	return r, nil
+}
+
+// readEvent reads one streamGenerateContent event as read does; ok is false
+// for an event without data (comments are keep-alives; anything else is
+// counted as skipped).
+func (a *common) readEvent(ev sse.Event) (r response, ok bool, err error) {
+	if ev.Data == nil {
+		if !ev.IsComment() {
+			a.skipped++
+		}
+		return r, false, nil
+	}
+	r, err = a.read(ev.Data)
+	return r, err == nil, err
 }
 
 // callSeed is what synthesized call ids are derived from: Gemini's
