@@ -254,7 +254,7 @@ type wireUsage struct {
 }
 
 // promptDetails breaks down the prompt tokens; cache_write_tokens is
-// Sluice's extension (another Sluice gateway upstream sends it).
+// Sluice's extension, sent by a backend that is itself a Sluice gateway.
 type promptDetails struct {
 	CachedTokens     int64 `json:"cached_tokens"`
 	CacheWriteTokens int64 `json:"cache_write_tokens"`
