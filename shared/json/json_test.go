@@ -85,6 +85,27 @@ func TestUnmarshalErrors(t *testing.T) {
 	}
 }
 
+// TestUnmarshalDeep: a client controls the nesting of what the gateway
+// decodes, so deep input must fail as an error, not exhaust the stack.
+func TestUnmarshalDeep(t *testing.T) {
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	for _, tc := range []struct {
+		name string
+		in   string
+		v    any
+	}{
+		{"into any", deep, new(any)},
+		{"into a raw member", `{"extra":` + deep + `}`, new(request)},
+		{"in a skipped member", `{"other":` + deep + `}`, new(request)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := json.Unmarshal([]byte(tc.in), tc.v); err == nil {
+				t.Fatal("decoded")
+			}
+		})
+	}
+}
+
 // TestDecoderStrict covers api.DecodeStrict: the translators turn the
 // unknown-field error into a 400 naming the field by its text.
 func TestDecoderStrict(t *testing.T) {
