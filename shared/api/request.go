@@ -57,22 +57,23 @@ type Peek struct {
 
 // PeekBody reads the model and stream flag of a JSON request body. It
 // rejects a body that is not one JSON object, so malformed input fails
-// before any backend is touched.
+// before any backend is touched; with an error the Peek is empty, whatever
+// the decoder had read.
 func PeekBody(body []byte) (Peek, error) {
 	var p Peek
 	if len(body) == 0 {
-		return p, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
+		return Peek{}, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
 	}
 	if q, ok := peekFast(body); ok {
 		p = q
 	} else if err := json.Unmarshal(body, &p); err != nil {
 		if e := typeError(err); e != nil {
-			return p, e
+			return Peek{}, e
 		}
-		return p, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
+		return Peek{}, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
 	}
 	if p.Model == "" {
-		return p, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
+		return Peek{}, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
 	}
 	return p, nil
 }

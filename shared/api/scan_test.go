@@ -1,32 +1,34 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/sluicegw/sluice/shared/json"
 )
 
-// peekReference is PeekBody as it was before peekFast: json.Unmarshal of
-// the whole body. The fast path must agree with it on every input.
+// peekReference is PeekBody without peekFast: the typed decoding of the
+// whole body through the seam. The fast path must agree with it on every
+// input.
 func peekReference(body []byte) (Peek, error) {
 	var p Peek
 	if len(body) == 0 {
-		return p, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
+		return Peek{}, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field == "" {
-			return p, Errorf(ErrBadRequest, "request body must be a JSON object")
+			return Peek{}, Errorf(ErrBadRequest, "request body must be a JSON object")
 		}
 		if errors.As(err, &typeErr) {
-			return p, &Error{Kind: ErrBadRequest, Param: typeErr.Field,
+			return Peek{}, &Error{Kind: ErrBadRequest, Param: typeErr.Field,
 				Message: "invalid type for '" + typeErr.Field + "': expected " + typeErr.Type.String()}
 		}
-		return p, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
+		return Peek{}, Errorf(ErrBadRequest, "request body is not valid JSON: %v", err)
 	}
 	if p.Model == "" {
-		return p, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
+		return Peek{}, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
 	}
 	return p, nil
 }
