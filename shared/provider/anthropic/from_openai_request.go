@@ -312,3 +312,17 @@ func appendFloat(out []byte, f float64) []byte {
 	}
 	return out
 }
+
+// plainString returns the one of names that the JSON string literal lit
+// holds, without escapes; ok is false for any other.
+func plainString(lit []byte, names []string) (string, bool) {
+	if lit[0] != '"' {
+		return "", false
+	}
+	for _, n := range names {
+		if string(lit[1:len(lit)-1]) == n {
+			return n, true
+		}
+	}
+	return "", false
+}

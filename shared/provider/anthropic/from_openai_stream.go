@@ -1,7 +1,6 @@
 package anthropic
 
 import (
-	"bytes"
 	"strconv"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -9,7 +8,6 @@ import (
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/provider/preset"
-	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -21,14 +19,6 @@ func (t *FromOpenAI) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if ev.Data == nil {
 		return dst, nil // a comment or keep-alive
 	}
-	if out, ok, err := t.fastEvent(dst, ev.Data); ok {
-		return out, err
-	}
-	return t.decodeEvent(dst, ev)
-}
-
-// decodeEvent translates any event, decoding it whole.
-func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	// The event decodes into values the translator keeps, so the index and
 	// delta of each event cost no allocation; absent ones stay -1 and empty.
 	t.idx, t.delta = -1, messages.EventDelta{}
@@ -45,17 +35,12 @@ func (t *FromOpenAI) decodeEvent(dst []byte, ev sse.Event) ([]byte, error) {
 		if e.Message == nil {
 			return dst, api.Errorf(api.ErrUpstream, "the anthropic backend sent message_start without a message")
 		}
-		return t.start(dst, rawjson.Text{S: e.Message.ID}, rawjson.Text{S: e.Message.Model}, &e.Message.Usage), nil
+		return t.start(dst, e.Message.ID, e.Message.Model, &e.Message.Usage), nil
 	case messages.EventContentBlockStart:
 		if e.Index == nil || e.ContentBlock == nil {
 			return dst, errMalformedStart
 		}
-		b := e.ContentBlock
-		start := blockStart{typ: b.Type, text: rawjson.Text{S: b.Text}, data: rawjson.Text{S: b.Data}, id: rawjson.Text{S: b.ID}, name: rawjson.Text{S: b.Name}}
-		if b.Thinking != nil {
-			start.thinking.S = *b.Thinking
-		}
-		return t.blockStart(dst, *e.Index, &start)
+		return t.blockStart(dst, *e.Index, e.ContentBlock)
 	case messages.EventContentBlockDelta:
 		return t.blockDelta(dst, e)
 	case messages.EventContentBlockStop, messages.EventPing:
@@ -90,15 +75,15 @@ func (t *FromOpenAI) messageStop(dst []byte) []byte {
 
 // start begins the answer: the role chunk, and the head every chunk
 // repeats.
-func (t *FromOpenAI) start(dst []byte, id, model rawjson.Text, u *messages.Usage) []byte {
+func (t *FromOpenAI) start(dst []byte, id, model string, u *messages.Usage) []byte {
 	t.started = true
 	t.usage, t.reported = *u, true
 	t.head = append(t.head[:0], `{"id":`...)
-	t.head = id.AppendJSON(t.head, true)
+	t.head = appendString(t.head, id)
 	t.head = append(t.head, `,"object":"chat.completion.chunk","created":`...)
 	t.head = strconv.AppendInt(t.head, t.now().Unix(), 10)
 	t.head = append(t.head, `,"model":`...)
-	t.head = model.AppendJSON(t.head, true)
+	t.head = appendString(t.head, model)
 	t.prefix = append(append(t.prefix[:0], t.head...), `,"choices":[{"index":0,"delta":`...)
 	return t.chunk(dst, `{"role":"assistant","content":""}`, "")
 }
@@ -150,35 +135,30 @@ func (t *FromOpenAI) setBlock(i int64, k blockKind, tool int) {
 
 var errMalformedStart = api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_start")
 
-// blockStart is what content_block_start's block holds that the
-// translation uses.
-type blockStart struct {
-	typ                            string
-	text, thinking, data, id, name rawjson.Text
-}
-
-func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte, error) {
+// blockStart translates content_block_start: the chunk that opens what the
+// block holds, if it holds anything yet.
+func (t *FromOpenAI) blockStart(dst []byte, index int64, b *messages.Block) ([]byte, error) {
 	if !t.started || index < 0 || index >= maxBlocks {
 		return dst, errMalformedStart
 	}
 	delta := t.scratch[:0]
 	defer func() { t.scratch = delta }()
-	switch b.typ {
+	switch b.Type {
 	case messages.BlockText:
 		t.setBlock(index, blockText, -1)
-		if b.text.Empty() {
+		if b.Text == "" {
 			return dst, nil
 		}
-		delta = b.text.AppendJSON(append(delta, `{"content":`...), true)
+		delta = appendString(append(delta, `{"content":`...), b.Text)
 	case messages.BlockThinking:
 		t.setBlock(index, blockThinking, -1)
-		if b.thinking.Empty() {
+		if b.Thinking == nil || *b.Thinking == "" {
 			return dst, nil
 		}
-		delta = b.thinking.AppendJSON(append(delta, `{"reasoning_content":`...), true)
+		delta = appendString(append(delta, `{"reasoning_content":`...), *b.Thinking)
 	case messages.BlockRedactedThinking:
 		t.setBlock(index, blockRedacted, -1)
-		delta = b.data.AppendJSON(append(delta, `{"redacted_reasoning":[`...), true)
+		delta = appendString(append(delta, `{"redacted_reasoning":[`...), b.Data)
 		delta = append(delta, ']')
 	case messages.BlockToolUse:
 		idx := t.tools
@@ -186,8 +166,8 @@ func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte,
 		t.setBlock(index, blockToolUse, idx)
 		delta = append(delta, `{"tool_calls":[{"index":`...)
 		delta = strconv.AppendInt(delta, int64(idx), 10)
-		delta = b.id.AppendJSON(append(delta, `,"id":`...), true)
-		delta = b.name.AppendJSON(append(delta, `,"type":"function","function":{"name":`...), true)
+		delta = appendString(append(delta, `,"id":`...), b.ID)
+		delta = appendString(append(delta, `,"type":"function","function":{"name":`...), b.Name)
 		delta = append(delta, `,"arguments":""}}]`...)
 	default:
 		t.setBlock(index, blockOther, -1)
@@ -198,34 +178,30 @@ func (t *FromOpenAI) blockStart(dst []byte, index int64, b *blockStart) ([]byte,
 	return t.chunkBytes(dst, delta), nil
 }
 
+var errMalformedDelta = api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
+
+// blockDelta translates content_block_delta: the chunk that carries the
+// delta to the content block it names.
 func (t *FromOpenAI) blockDelta(dst []byte, e *messages.Event) ([]byte, error) {
 	if e.Index == nil || e.Delta == nil {
 		return dst, errMalformedDelta
 	}
-	d := e.Delta
-	var v rawjson.Text
-	switch d.Type {
-	case messages.DeltaText:
-		v.S = d.Text
-	case messages.DeltaThinking:
-		v.S = d.Thinking
-	case messages.DeltaSignature:
-		v.S = d.Signature
-	case messages.DeltaInputJSON:
-		if d.PartialJSON != nil {
-			v.S = *d.PartialJSON
-		}
-	}
-	return t.appendDelta(dst, *e.Index, d.Type, v)
-}
-
-var errMalformedDelta = api.Errorf(api.ErrUpstream, "the anthropic backend sent a malformed content_block_delta")
-
-// appendDelta appends the chunk for a delta of type typ to content block
-// index.
-func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v rawjson.Text) ([]byte, error) {
+	d, index, typ := e.Delta, *e.Index, e.Delta.Type
 	if !t.started || index < 0 || typ == "" {
 		return dst, errMalformedDelta
+	}
+	var v string
+	switch typ {
+	case messages.DeltaText:
+		v = d.Text
+	case messages.DeltaThinking:
+		v = d.Thinking
+	case messages.DeltaSignature:
+		v = d.Signature
+	case messages.DeltaInputJSON:
+		if d.PartialJSON != nil {
+			v = *d.PartialJSON
+		}
 	}
 	kind, tool := blockOther, -1
 	if index < int64(len(t.blocks)) {
@@ -235,24 +211,24 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v rawjson.
 	defer func() { t.scratch = delta }()
 	switch {
 	case typ == messages.DeltaText && kind == blockText:
-		if v.Empty() {
+		if v == "" {
 			return dst, nil
 		}
-		delta = v.AppendJSON(append(delta, `{"content":`...), true)
+		delta = appendString(append(delta, `{"content":`...), v)
 	case typ == messages.DeltaThinking && kind == blockThinking:
-		if v.Empty() {
+		if v == "" {
 			return dst, nil
 		}
-		delta = v.AppendJSON(append(delta, `{"reasoning_content":`...), true)
+		delta = appendString(append(delta, `{"reasoning_content":`...), v)
 	case typ == messages.DeltaSignature && kind == blockThinking:
-		delta = v.AppendJSON(append(delta, `{"reasoning_signature":`...), true)
+		delta = appendString(append(delta, `{"reasoning_signature":`...), v)
 	case typ == messages.DeltaInputJSON && kind == blockToolUse:
-		if v.Empty() {
+		if v == "" {
 			return dst, nil
 		}
 		delta = append(delta, `{"tool_calls":[{"index":`...)
 		delta = strconv.AppendInt(delta, int64(tool), 10)
-		delta = v.AppendJSON(append(delta, `,"function":{"arguments":`...), true)
+		delta = appendString(append(delta, `,"function":{"arguments":`...), v)
 		delta = append(delta, `}}]`...)
 	default:
 		// citations_delta (the OpenAI path never asks for citations), or a
@@ -262,198 +238,6 @@ func (t *FromOpenAI) appendDelta(dst []byte, index int64, typ string, v rawjson.
 	}
 	delta = append(delta, '}')
 	return t.chunkBytes(dst, delta), nil
-}
-
-// fastEvent translates the events of an ordinary stream without
-// reflection: one validating pass, then a scan that reads the few members
-// the translation uses, and strings that go from event to chunk without
-// being decoded when they have no escapes. ok is false, with dst untouched,
-// for an event it does not read (error events, unknown kinds) and for one
-// not shaped exactly as Anthropic sends it: a member it does not know, a
-// repeated one, a key in another case or with escapes, a value of another
-// JSON type, a number that is not plain digits. The caller then decodes the
-// event whole, so both ways translate alike (FuzzFastEvent holds them to
-// it).
-func (t *FromOpenAI) fastEvent(dst, data []byte) (out []byte, ok bool, err error) {
-	var ev [len(eventShape)][]byte
-	if !rawjson.ReadFields(data, false, eventShape[:], ev[:]) {
-		return dst, false, nil
-	}
-	typ, index, delta, message, block, usage := ev[0], ev[1], ev[2], ev[3], ev[4], ev[5]
-	only := func(present ...[]byte) bool { // the members other than type present are these
-		n := 0
-		for _, v := range ev[1:] {
-			if v != nil {
-				n++
-			}
-		}
-		for _, v := range present {
-			if v == nil {
-				return false
-			}
-			n--
-		}
-		return n == 0
-	}
-	switch string(typ) {
-	case `"content_block_delta"`:
-		if !only(index, delta) {
-			return dst, false, nil
-		}
-		return t.fastDelta(dst, rawjson.UintOf(index), delta)
-	case `"content_block_stop"`:
-		return dst, only(index), nil
-	case `"ping"`:
-		return dst, only(), nil
-	case `"message_stop"`:
-		if !only() {
-			return dst, false, nil
-		}
-		return t.messageStop(dst), true, nil
-	case `"content_block_start"`:
-		if !only(index, block) {
-			return dst, false, nil
-		}
-		return t.fastBlockStart(dst, rawjson.UintOf(index), block)
-	case `"message_start"`:
-		if !only(message) {
-			return dst, false, nil
-		}
-		var m [len(messageShape)][]byte
-		var u messages.Usage
-		if !rawjson.ReadFields(message, true, messageShape[:], m[:]) || m[7] == nil || !readUsage(m[7], &u) {
-			return dst, false, nil
-		}
-		return t.start(dst, rawjson.Text{Lit: m[0]}, rawjson.Text{Lit: m[3]}, &u), true, nil
-	case `"message_delta"`:
-		if delta == nil || !only(delta) && !only(delta, usage) {
-			return dst, false, nil
-		}
-		var d [len(messageDeltaShape)][]byte
-		if !rawjson.ReadFields(delta, true, messageDeltaShape[:], d[:]) {
-			return dst, false, nil
-		}
-		var up *messages.Usage
-		if usage != nil {
-			up = new(messages.Usage)
-			if !readUsage(usage, up) {
-				return dst, false, nil
-			}
-		}
-		var stop *string
-		if d[0] != nil && d[0][0] == '"' {
-			if bytes.IndexByte(d[0], '\\') >= 0 {
-				return dst, false, nil
-			}
-			s := stopReasonName(d[0][1 : len(d[0])-1])
-			stop = &s
-		}
-		return t.messageDelta(dst, up, stop), true, nil
-	}
-	return dst, false, nil
-}
-
-// fastDelta reads content_block_delta's delta.
-func (t *FromOpenAI) fastDelta(dst []byte, index int64, delta []byte) ([]byte, bool, error) {
-	var d [len(deltaShape)][]byte
-	if !rawjson.ReadFields(delta, true, deltaShape[:], d[:]) || d[0] == nil {
-		return dst, false, nil
-	}
-	typ, ok := plainString(d[0], deltaTypes[:])
-	if !ok {
-		return dst, false, nil
-	}
-	// The member holding the value, by delta type: d[1+i] for deltaTypes[i].
-	v := rawjson.Text{Lit: []byte(`""`)}
-	for i, n := range deltaTypes {
-		if n == typ {
-			if d[1+i] != nil {
-				v.Lit = d[1+i]
-			}
-		} else if d[1+i] != nil {
-			return dst, false, nil // a member another delta type would hold
-		}
-	}
-	out, err := t.appendDelta(dst, index, typ, v)
-	return out, true, err
-}
-
-// fastBlockStart reads content_block_start's block.
-func (t *FromOpenAI) fastBlockStart(dst []byte, index int64, block []byte) ([]byte, bool, error) {
-	var b [len(blockShape)][]byte
-	if !rawjson.ReadFields(block, true, blockShape[:], b[:]) || b[0] == nil {
-		return dst, false, nil
-	}
-	typ, ok := plainString(b[0], blockTypes[:])
-	if !ok {
-		return dst, false, nil
-	}
-	lit := func(v []byte) rawjson.Text {
-		if v == nil {
-			return rawjson.Text{Lit: []byte(`""`)}
-		}
-		return rawjson.Text{Lit: v}
-	}
-	start := blockStart{typ: typ, text: lit(b[1]), thinking: lit(b[2]), data: lit(b[4]), id: lit(b[5]), name: lit(b[6])}
-	out, err := t.blockStart(dst, index, &start)
-	return out, true, err
-}
-
-// The shapes fastEvent reads: each member's key and the JSON type its value
-// must have. A slot's position is its index in the values read.
-var (
-	eventShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, {Key: "index", Kind: rawjson.Uint}, {Key: "delta", Kind: rawjson.Object},
-		{Key: "message", Kind: rawjson.Object}, {Key: "content_block", Kind: rawjson.Object}, {Key: "usage", Kind: rawjson.Object}}
-	deltaShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, // then one member per deltaTypes entry
-		{Key: "text", Kind: rawjson.String}, {Key: "thinking", Kind: rawjson.String}, {Key: "signature", Kind: rawjson.String}, {Key: "partial_json", Kind: rawjson.String}}
-	deltaTypes = [...]string{messages.DeltaText, messages.DeltaThinking, messages.DeltaSignature, messages.DeltaInputJSON}
-	blockShape = [...]rawjson.Field{{Key: "type", Kind: rawjson.String}, {Key: "text", Kind: rawjson.String}, {Key: "thinking", Kind: rawjson.String}, {Key: "signature", Kind: rawjson.String},
-		{Key: "data", Kind: rawjson.String}, {Key: "id", Kind: rawjson.String}, {Key: "name", Kind: rawjson.String}, {Key: "input", Kind: rawjson.Object}}
-	blockTypes   = [...]string{messages.BlockText, messages.BlockThinking, messages.BlockRedactedThinking, messages.BlockToolUse}
-	messageShape = [...]rawjson.Field{{Key: "id", Kind: rawjson.String}, {Key: "type", Kind: rawjson.String}, {Key: "role", Kind: rawjson.String}, {Key: "model", Kind: rawjson.String},
-		{Key: "content", Kind: rawjson.EmptyArray}, {Key: "stop_reason", Kind: rawjson.NullOrString}, {Key: "stop_sequence", Kind: rawjson.NullOrString}, {Key: "usage", Kind: rawjson.Object}}
-	messageDeltaShape = [...]rawjson.Field{{Key: "stop_reason", Kind: rawjson.NullOrString}, {Key: "stop_sequence", Kind: rawjson.NullOrString}}
-	usageShape        = [...]rawjson.Field{{Key: "input_tokens", Kind: rawjson.Uint}, {Key: "output_tokens", Kind: rawjson.Uint},
-		{Key: "cache_creation_input_tokens", Kind: rawjson.Uint}, {Key: "cache_read_input_tokens", Kind: rawjson.Uint},
-		{Key: "service_tier", Kind: rawjson.String}, {Key: "server_tool_use", Kind: rawjson.Any}, {Key: "cache_creation", Kind: rawjson.Any}}
-	stopReasons = [...]string{messages.StopEndTurn, messages.StopMaxTokens, messages.StopSequence, messages.StopToolUse,
-		messages.StopPauseTurn, messages.StopRefusal, messages.StopContextLimit}
-)
-
-// readUsage reads a usage object; false when it is not plainly shaped.
-func readUsage(raw []byte, u *messages.Usage) bool {
-	var v [len(usageShape)][]byte
-	if !rawjson.ReadFields(raw, true, usageShape[:], v[:]) {
-		return false
-	}
-	u.InputTokens, u.OutputTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1])
-	u.CacheCreationInputTokens, u.CacheReadInputTokens = rawjson.UintOf(v[2]), rawjson.UintOf(v[3])
-	return true
-}
-
-// stopReasonName returns the constant for a known stop reason, so that no
-// string is allocated for it.
-func stopReasonName(b []byte) string {
-	for _, n := range stopReasons {
-		if string(b) == n {
-			return n
-		}
-	}
-	return string(b)
-}
-
-// plainString returns the one of names that the JSON string literal lit
-// holds, without escapes; ok is false for any other.
-func plainString(lit []byte, names []string) (string, bool) {
-	if lit[0] != '"' {
-		return "", false
-	}
-	for _, n := range names {
-		if string(lit[1:len(lit)-1]) == n {
-			return n, true
-		}
-	}
-	return "", false
 }
 
 // StreamEnd closes the client's stream with "data: [DONE]" after

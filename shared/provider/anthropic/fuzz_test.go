@@ -2,16 +2,13 @@ package anthropic
 
 import (
 	"bytes"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
-	"github.com/sluicegw/sluice/shared/sse"
 )
 
 // FuzzStreams feeds arbitrary upstream streams to both translators: they
@@ -44,115 +41,6 @@ func FuzzStreams(f *testing.F) {
 			t.Fatal("clean end without message_stop")
 		}
 	})
-}
-
-// FuzzFastEvent checks the reflection-free reading of common events
-// against decoding them whole: for any event data, in a stream with a
-// text, a thinking and a tool_use block open, both give the same chunks,
-// the same error and the same state.
-func FuzzFastEvent(f *testing.F) {
-	for _, s := range []string{
-		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi "}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"line\nbreak \"q\" <b>&amp; \u00e9\ud83d\ude42 \ud800"}}`,
-		`{"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"hmm"}}`,
-		`{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"EqQB"}}`,
-		`{"type":"content_block_delta","index":1,"delta":{"type":"signature_delta"}}`,
-		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}}`,
-		`{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":null}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{"type":"char_location"}}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"x"}}`,
-		`{"type":"content_block_delta","index":7,"delta":{"type":"text_delta","text":"x"}}`,
-		`{"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"x"}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"type":"","text":"x"}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"Type":"text_delta","text":"x"}}`,
-		`{"type":"content_block_delta","index":0,"index":1,"delta":{"type":"text_delta","text":"x"}}`,
-		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","thinking":"y"}}`,
-		`{"type":"content_block_delta","index":00,"delta":{"type":"text\u005fdelta","text":"x"}}`,
-		`{"type":"content_block_stop","index":0}`,
-		`{"type":"content_block_stop","index":"0"}`,
-		`{"type": "ping"}`,
-		`{"type":"message_stop"}`,
-		`{"type":"message_stop","index":1}`,
-		`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}`,
-		`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":10,"cache_read_input_tokens":5,"output_tokens":30,"server_tool_use":{"web_search_requests":1}}}`,
-		`{"type":"message_delta","delta":{"stop_reason":"max_tokens"}}`,
-		`{"type":"message_delta","delta":{"stop_reason":"end\u005fturn"},"usage":{"output_tokens":3}}`,
-		`{"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":-3}}`,
-		`{"type":"message_delta","delta":{"stop_reason":"refusal","container":null},"usage":{"output_tokens":03}}`,
-		`{"type":"message_delta","usage":{"output_tokens":3}}`,
-		`{"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","content":[],"model":"claude-x","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,"cache_read_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":0},"output_tokens":1,"service_tier":"standard"}}}`,
-		`{"message":{"content":[],"id":"msg_m\u00e9","model":"mock-claude","role":"assistant","stop_reason":null,"stop_sequence":null,"type":"message","usage":{"input_tokens":31,"output_tokens":1}},"type":"message_start"}`,
-		`{"type":"message_start","message":{"id":"msg_2","content":[{"type":"text","text":"x"}],"model":"m","usage":{}}}`,
-		`{"type":"message_start","message":{"id":"msg_2","model":"m"}}`,
-		`{"type":"message_start","message":null}`,
-		`{"type":"message_start","message":{"id":"msg_2","model":"m","usage":{"input_tokens":1e3}}}`,
-		`{"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}}`,
-		`{"type":"content_block_start","index":3,"content_block":{"type":"text","text":"pre <b>"}}`,
-		`{"type":"content_block_start","index":4,"content_block":{"type":"thinking","thinking":"","signature":""}}`,
-		`{"type":"content_block_start","index":4,"content_block":{"type":"thinking","thinking":"deep"}}`,
-		`{"type":"content_block_start","index":5,"content_block":{"type":"redacted_thinking","data":"EmwKAhgB"}}`,
-		`{"type":"content_block_start","index":5,"content_block":{"type":"tool_use","id":"toolu_2","name":"get_\"time","input":{}}}`,
-		`{"type":"content_block_start","index":5,"content_block":{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}}`,
-		`{"type":"content_block_start","index":5,"content_block":{"type":"text","text":"","citations":[]}}`,
-		`{"type":"content_block_start","index":20000,"content_block":{"type":"text","text":""}}`,
-		`{"type":"content_block_start","content_block":{"type":"text","text":""}}`,
-		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
-	} {
-		f.Add([]byte(s))
-	}
-	start := []string{
-		`{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":3,"output_tokens":1}}}`,
-		`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
-		`{"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":""}}`,
-		`{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}}`,
-	}
-	newStarted := func(t *testing.T) *FromOpenAI {
-		tr := NewFromOpenAI("c", "c")
-		tr.includeUsage = true
-		tr.Now = func() time.Time { return time.Unix(1700000000, 0) }
-		for _, s := range start {
-			if _, err := tr.StreamEvent(nil, sse.Event{Data: []byte(s)}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return tr
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, whole := newStarted(t), newStarted(t)
-		got, gotErr := fast.StreamEvent([]byte("x"), sse.Event{Data: data})
-		want, wantErr := whole.decodeEvent([]byte("x"), sse.Event{Data: data})
-		if string(got) != string(want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-			t.Fatalf("event %s:\nfast  %q, %v\nwhole %q, %v", data, got, gotErr, want, wantErr)
-		}
-		if fast.stopped != whole.stopped || fast.SkippedEvents() != whole.SkippedEvents() || fast.Usage() != whole.Usage() {
-			t.Fatalf("event %s: state differs: stopped %v/%v, unknown %d/%d, usage %+v/%+v",
-				data, fast.stopped, whole.stopped, fast.SkippedEvents(), whole.SkippedEvents(), fast.Usage(), whole.Usage())
-		}
-	})
-}
-
-// TestFastEventCovers checks that the events of the recorded transcripts
-// (Anthropic's own examples, as the API reference gives them) take the
-// reflection-free path, but for error events and kinds it does not know.
-func TestFastEventCovers(t *testing.T) {
-	for _, name := range []string{"text", "thinking", "tools", "cut"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name+".anthropic.sse"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := NewFromOpenAI("c", "c")
-		rd := sse.NewReader(bytes.NewReader(b))
-		for {
-			ev, err := rd.Next()
-			if err != nil {
-				break
-			}
-			if _, ok, _ := tr.fastEvent(nil, ev.Data); !ok {
-				t.Errorf("%s: not read by fastEvent: %s", name, ev.Data)
-				tr.decodeEvent(nil, ev)
-			}
-		}
-	}
 }
 
 // requestSeeds are chat completion requests of every shape: the plain ones
