@@ -5,13 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
-	"github.com/sluicegw/sluice/shared/rawjson"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -75,14 +73,11 @@ func (t *fromAnthropic) StreamEvent(dst []byte, ev sse.Event) ([]byte, error) {
 	if bytes.Equal(bytes.TrimSpace(ev.Data), []byte("[DONE]")) {
 		return t.end(dst), nil
 	}
-	if out, ok := t.fastChunk(dst, ev.Data); ok {
-		return out, nil
-	}
-	return t.decodeChunk(dst, ev.Data)
+	return t.translateChunk(dst, ev.Data)
 }
 
-// decodeChunk translates any chunk, decoding it whole.
-func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
+// translateChunk translates one chunk into the Anthropic events it makes.
+func (t *fromAnthropic) translateChunk(dst, data []byte) ([]byte, error) {
 	var c wireChunk
 	if err := json.Unmarshal(data, &c); err != nil {
 		return dst, api.BadUpstreamBody(providerName, "a stream event")
@@ -106,14 +101,14 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 		if r == nil {
 			r = d.Reasoning
 		}
-		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: rawjson.Text{S: d.ReasoningSignature},
+		dst = t.text(dst, &textDelta{reasoning: strOf(r), signature: d.ReasoningSignature,
 			redacted: d.RedactedReasoning, content: strOf(d.Content), refusal: strOf(d.Refusal)})
 		for _, tc := range d.ToolCalls {
 			var idx int64
 			if tc.Index != nil {
 				idx = *tc.Index
 			}
-			dst = t.toolDelta(dst, idx, rawjson.Text{S: tc.ID}, rawjson.Text{S: tc.Function.Name}, rawjson.Text{S: tc.Function.Arguments})
+			dst = t.toolDelta(dst, idx, tc.ID, tc.Function.Name, tc.Function.Arguments)
 		}
 		if ch.FinishReason != nil {
 			dst = t.finishDelta(dst, *ch.FinishReason, ch.StopReason)
@@ -124,7 +119,7 @@ func (t *fromAnthropic) decodeChunk(dst, data []byte) ([]byte, error) {
 
 // textDelta is what a choice's delta says besides its tool calls.
 type textDelta struct {
-	reasoning, signature, content, refusal rawjson.Text
+	reasoning, signature, content, refusal string
 	redacted                               []string
 }
 
@@ -132,11 +127,11 @@ type textDelta struct {
 // a whole message has them: thinking and its signature, redacted thinking,
 // text, refusal.
 func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
-	if !d.reasoning.Empty() && !t.omitThinking {
+	if d.reasoning != "" && !t.omitThinking {
 		dst = t.openBlock(dst, messages.BlockThinking)
 		dst = t.delta(dst, "thinking_delta", "thinking", d.reasoning)
 	}
-	if !d.signature.Empty() {
+	if d.signature != "" {
 		dst = t.openBlock(dst, messages.BlockThinking)
 		dst = t.delta(dst, "signature_delta", "signature", d.signature)
 	}
@@ -148,11 +143,11 @@ func (t *fromAnthropic) text(dst []byte, d *textDelta) []byte {
 		dst = t.startBlock(dst, t.buf, messages.BlockRedactedThinking)
 		dst = t.closeBlock(dst)
 	}
-	if !d.content.Empty() {
+	if d.content != "" {
 		dst = t.openBlock(dst, messages.BlockText)
 		dst = t.delta(dst, "text_delta", "text", d.content)
 	}
-	if !d.refusal.Empty() {
+	if d.refusal != "" {
 		t.st.refusal = true
 		dst = t.openBlock(dst, messages.BlockText)
 		dst = t.delta(dst, "text_delta", "text", d.refusal)
@@ -178,7 +173,7 @@ func (t *fromAnthropic) finishDelta(dst []byte, finish string, stopReason json.R
 
 // toolDelta opens a tool_use block for a call seen first, then sends its
 // argument text as input_json_delta.
-func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args rawjson.Text) []byte {
+func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args string) []byte {
 	var tb *toolBlock
 	for i := range t.st.tools {
 		if t.st.tools[i].index == idx {
@@ -196,30 +191,30 @@ func (t *fromAnthropic) toolDelta(dst []byte, idx int64, id, name, args rawjson.
 		t.st.tools = append(t.st.tools, toolBlock{index: idx, block: t.st.next, open: true})
 		tb = &t.st.tools[len(t.st.tools)-1]
 		t.buf = append(t.buf[:0], `{"type":"tool_use","id":`...)
-		t.buf = id.AppendJSON(t.buf, false)
+		t.buf = appendString(t.buf, id)
 		t.buf = append(t.buf, `,"name":`...)
-		t.buf = name.AppendJSON(t.buf, false)
+		t.buf = appendString(t.buf, name)
 		t.buf = append(t.buf, `,"input":{}}`...)
 		dst = t.startBlock(dst, t.buf, messages.BlockToolUse)
 	}
-	if args.Empty() {
+	if args == "" {
 		return dst
 	}
-	tb.args = args.AppendValue(tb.args)
+	tb.args = append(tb.args, args...)
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(tb.block), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
-	t.buf = args.AppendJSON(t.buf, false)
+	t.buf = appendString(t.buf, args)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
 }
 
-// strOf is the string p points to; none when nil.
-func strOf(p *string) rawjson.Text {
+// strOf is the string p points to; empty when nil.
+func strOf(p *string) string {
 	if p == nil {
-		return rawjson.Text{}
+		return ""
 	}
-	return rawjson.Text{S: *p}
+	return *p
 }
 
 func (t *fromAnthropic) start(dst []byte, id string) []byte {
@@ -301,7 +296,7 @@ func (t *fromAnthropic) closeBlock(dst []byte) []byte {
 }
 
 // delta sends a content_block_delta of the open block.
-func (t *fromAnthropic) delta(dst []byte, typ, field string, text rawjson.Text) []byte {
+func (t *fromAnthropic) delta(dst []byte, typ, field, text string) []byte {
 	t.buf = append(t.buf[:0], `{"type":"content_block_delta","index":`...)
 	t.buf = strconv.AppendInt(t.buf, int64(t.st.open), 10)
 	t.buf = append(t.buf, `,"delta":{"type":"`...)
@@ -309,7 +304,7 @@ func (t *fromAnthropic) delta(dst []byte, typ, field string, text rawjson.Text) 
 	t.buf = append(t.buf, `","`...)
 	t.buf = append(t.buf, field...)
 	t.buf = append(t.buf, `":`...)
-	t.buf = text.AppendJSON(t.buf, false)
+	t.buf = appendString(t.buf, text)
 	t.buf = append(t.buf, `}}`...)
 	return sse.AppendEvent(dst, messages.EventContentBlockDelta, t.buf)
 }
@@ -381,194 +376,4 @@ func streamError(data []byte) error {
 	}
 	withCode(e)
 	return e
-}
-
-// fastChunk translates the chunks of an ordinary stream without
-// reflection: one validating pass, then scans that read the members the
-// translation uses, and strings that go from chunk to event without being
-// decoded. ok is false, with dst and the stream's state untouched, for a
-// chunk not shaped as OpenAI and the common compatible servers send it: a
-// member it does not know (an error among them), a repeated one, a key in
-// another case or with escapes, a value of another JSON type, a number that
-// is not plain digits, more than one choice. The caller then decodes the
-// chunk whole, so both ways translate alike (FuzzFastChunk holds them to
-// it).
-func (t *fromAnthropic) fastChunk(dst, data []byte) ([]byte, bool) {
-	var c [len(chunkShape)][]byte
-	if !rawjson.ReadFields(data, false, chunkShape[:], c[:]) {
-		return dst, false
-	}
-	id, choices, usage := c[0], c[1], c[2]
-	// Everything is read and checked before the state changes.
-	var u wireUsage
-	if usage != nil && usage[0] == '{' && !readChunkUsage(usage, &u) {
-		return dst, false
-	}
-	var ch [len(choiceShape)][]byte
-	var d [len(deltaShape)][]byte
-	n := 0
-	if choices != nil && choices[0] == '[' {
-		ok := true
-		rawjson.EachValidElement(choices, func(v []byte) bool {
-			n++
-			ok = n == 1 && rawjson.ReadFields(v, true, choiceShape[:], ch[:])
-			return ok
-		})
-		if !ok {
-			return dst, false
-		}
-	}
-	var finish string
-	if n == 1 {
-		if ch[1] != nil && !rawjson.ReadFields(ch[1], true, deltaShape[:], d[:]) {
-			return dst, false
-		}
-		if tc := d[6]; tc != nil && tc[0] == '[' {
-			ok := true
-			rawjson.EachValidElement(tc, func(v []byte) bool {
-				_, _, _, _, ok = readToolCall(v)
-				return ok
-			})
-			if !ok {
-				return dst, false
-			}
-		}
-		if f := ch[2]; f != nil && f[0] == '"' {
-			b, ok := plainString(f)
-			if !ok {
-				return dst, false
-			}
-			finish = finishName(b)
-		}
-	}
-	if !t.st.started {
-		var s []byte
-		if id != nil && id[0] == '"' {
-			var ok bool
-			if s, ok = plainString(id); !ok {
-				return dst, false
-			}
-		}
-		dst = t.start(dst, string(s))
-	}
-	if usage != nil && usage[0] == '{' {
-		t.usage = u.api()
-	}
-	if n == 0 || rawjson.UintOf(ch[0]) != 0 {
-		return dst, true // no choice, or not the first: Sluice never asks for n > 1
-	}
-	reasoning := d[3]
-	if reasoning == nil || reasoning[0] == 'n' {
-		reasoning = d[4] // reasoning_content absent or null: "reasoning"
-	}
-	dst = t.text(dst, &textDelta{reasoning: litOf(reasoning), signature: litOf(d[5]), content: litOf(d[1]), refusal: litOf(d[2])})
-	if tc := d[6]; tc != nil && tc[0] == '[' {
-		rawjson.EachValidElement(tc, func(v []byte) bool {
-			idx, callID, name, args, _ := readToolCall(v)
-			dst = t.toolDelta(dst, idx, callID, name, args)
-			return true
-		})
-	}
-	return t.finishDelta(dst, finish, ch[3]), true
-}
-
-// The shapes fastChunk reads: each member's key and the JSON type its value
-// must have; a slot's position is its index in the values read. Members
-// marked ignored are ones the translation does not use, which the whole
-// decoding skips too; the usual ones come first, as they are looked up in
-// order.
-var (
-	chunkShape = [...]rawjson.Field{{Key: "id", Kind: rawjson.NullOrString}, {Key: "choices", Kind: rawjson.NullOrArray}, {Key: "usage", Kind: rawjson.NullOrObject},
-		// ignored: OpenAI's, then Azure's, Groq's and OpenRouter's.
-		{Key: "object", Kind: rawjson.String}, {Key: "created", Kind: rawjson.Uint}, {Key: "model", Kind: rawjson.String},
-		{Key: "service_tier", Kind: rawjson.NullOrString}, {Key: "system_fingerprint", Kind: rawjson.NullOrString}, {Key: "obfuscation", Kind: rawjson.String},
-		{Key: "prompt_filter_results", Kind: rawjson.Any}, {Key: "x_groq", Kind: rawjson.Any}, {Key: "provider", Kind: rawjson.String}}
-	choiceShape = [...]rawjson.Field{{Key: "index", Kind: rawjson.Uint}, {Key: "delta", Kind: rawjson.Object},
-		{Key: "finish_reason", Kind: rawjson.NullOrString}, {Key: "stop_reason", Kind: rawjson.Any},
-		// ignored: OpenAI's, then Azure's, SGLang's and OpenRouter's.
-		{Key: "logprobs", Kind: rawjson.Any}, {Key: "content_filter_results", Kind: rawjson.Any}, {Key: "matched_stop", Kind: rawjson.Any},
-		{Key: "native_finish_reason", Kind: rawjson.NullOrString}}
-	deltaShape = [...]rawjson.Field{{Key: "role", Kind: rawjson.NullOrString}, {Key: "content", Kind: rawjson.NullOrString}, {Key: "refusal", Kind: rawjson.NullOrString},
-		{Key: "reasoning_content", Kind: rawjson.NullOrString}, {Key: "reasoning", Kind: rawjson.NullOrString},
-		{Key: "reasoning_signature", Kind: rawjson.NullOrString}, {Key: "tool_calls", Kind: rawjson.NullOrArray},
-		// ignored: OpenRouter's structured copy of the reasoning text.
-		{Key: "reasoning_details", Kind: rawjson.Any}}
-	toolCallShape = [...]rawjson.Field{{Key: "index", Kind: rawjson.Uint}, {Key: "id", Kind: rawjson.NullOrString},
-		{Key: "type", Kind: rawjson.NullOrString}, {Key: "function", Kind: rawjson.Object}}
-	functionShape = [...]rawjson.Field{{Key: "name", Kind: rawjson.NullOrString}, {Key: "arguments", Kind: rawjson.NullOrString}}
-	usageShape    = [...]rawjson.Field{{Key: "prompt_tokens", Kind: rawjson.Uint}, {Key: "completion_tokens", Kind: rawjson.Uint}, {Key: "total_tokens", Kind: rawjson.Uint},
-		{Key: "prompt_tokens_details", Kind: rawjson.NullOrObject}, {Key: "completion_tokens_details", Kind: rawjson.NullOrObject},
-		// ignored: DeepSeek's cache figures.
-		{Key: "prompt_cache_hit_tokens", Kind: rawjson.Uint}, {Key: "prompt_cache_miss_tokens", Kind: rawjson.Uint}}
-	promptDetailsShape = [...]rawjson.Field{{Key: "cached_tokens", Kind: rawjson.Uint}, {Key: "audio_tokens", Kind: rawjson.Uint},
-		{Key: "cache_write_tokens", Kind: rawjson.Uint}}
-	completionDetailsShape = [...]rawjson.Field{{Key: "reasoning_tokens", Kind: rawjson.Uint}, {Key: "audio_tokens", Kind: rawjson.Uint},
-		// ignored
-		{Key: "accepted_prediction_tokens", Kind: rawjson.Uint}, {Key: "rejected_prediction_tokens", Kind: rawjson.Uint}}
-	finishReasons = [...]string{chat.FinishStop, chat.FinishLength, chat.FinishToolCalls, chat.FinishContentFilter, "function_call"}
-)
-
-// readChunkUsage reads a usage object as json.Unmarshal would fill u; false
-// when it is not plainly shaped.
-func readChunkUsage(raw []byte, u *wireUsage) bool {
-	var v [len(usageShape)][]byte
-	if !rawjson.ReadFields(raw, true, usageShape[:], v[:]) {
-		return false
-	}
-	u.PromptTokens, u.CompletionTokens = rawjson.UintOf(v[0]), rawjson.UintOf(v[1])
-	if p := v[3]; p != nil && p[0] == '{' {
-		var d [len(promptDetailsShape)][]byte
-		if !rawjson.ReadFields(p, true, promptDetailsShape[:], d[:]) {
-			return false
-		}
-		u.PromptTokensDetails = promptDetails{CachedTokens: rawjson.UintOf(d[0]), CacheWriteTokens: rawjson.UintOf(d[2])}
-	}
-	if c := v[4]; c != nil && c[0] == '{' {
-		var d [len(completionDetailsShape)][]byte
-		if !rawjson.ReadFields(c, true, completionDetailsShape[:], d[:]) {
-			return false
-		}
-		u.CompletionTokensDetails = completionDetails{ReasoningTokens: rawjson.UintOf(d[0])}
-	}
-	return true
-}
-
-// readToolCall reads one tool call of a delta; ok is false when it is not
-// plainly shaped.
-func readToolCall(v []byte) (idx int64, id, name, args rawjson.Text, ok bool) {
-	var tc [len(toolCallShape)][]byte
-	var fn [len(functionShape)][]byte
-	if !rawjson.ReadFields(v, true, toolCallShape[:], tc[:]) || tc[3] != nil && !rawjson.ReadFields(tc[3], true, functionShape[:], fn[:]) {
-		return 0, rawjson.Text{}, rawjson.Text{}, rawjson.Text{}, false
-	}
-	return rawjson.UintOf(tc[0]), litOf(tc[1]), litOf(fn[0]), litOf(fn[1]), true
-}
-
-// litOf is a string member read raw: none when absent or null.
-func litOf(v []byte) rawjson.Text {
-	if v == nil || v[0] == 'n' {
-		return rawjson.Text{}
-	}
-	return rawjson.Text{Lit: v}
-}
-
-// plainString is the value of a JSON string literal that needs no
-// decoding (no escapes, valid UTF-8); ok is false for any other.
-func plainString(lit []byte) ([]byte, bool) {
-	b := lit[1 : len(lit)-1]
-	if bytes.IndexByte(b, '\\') >= 0 || !utf8.Valid(b) {
-		return nil, false
-	}
-	return b, true
-}
-
-// finishName returns the constant for a known finish reason, so that no
-// string is allocated for it.
-func finishName(b []byte) string {
-	for _, n := range finishReasons {
-		if string(b) == n {
-			return n
-		}
-	}
-	return string(b)
 }
