@@ -8,7 +8,6 @@ package openai
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/sluicegw/sluice/shared/api"
@@ -120,8 +119,8 @@ func withStreamUsage(body []byte) ([]byte, bool) {
 	if !bytes.Contains(body, []byte(`"stream"`)) {
 		return body, true
 	}
-	p, ok := streamFields(body)
-	if !ok || !p.Stream {
+	var p streamRequest
+	if json.Unmarshal(body, &p) != nil || !p.Stream {
 		return body, true
 	}
 	if p.StreamOptions != nil && p.StreamOptions.IncludeUsage {
@@ -161,46 +160,6 @@ type streamRequest struct {
 	} `json:"stream_options"`
 }
 
-// streamFields decodes stream and stream_options as json.Unmarshal into
-// streamRequest would, reporting whether the body decoded: with
-// rawjson.EachMember, decoding only stream_options when present, and whole
-// when the quick scan cannot read the body exactly so.
-func streamFields(body []byte) (streamRequest, bool) {
-	var p streamRequest
-	var opts []byte
-	fast := true
-	valid := rawjson.EachMember(body, func(k, v []byte) bool {
-		switch {
-		case string(k) == "stream":
-			switch string(v) {
-			case "true":
-				p.Stream = true
-			case "false":
-				p.Stream = false
-			case "null":
-			default:
-				fast = false // a type error: json.Unmarshal says so
-			}
-		case string(k) == "stream_options":
-			if opts != nil {
-				fast = false // json.Unmarshal merges duplicates
-			}
-			opts = v
-		case rawjson.AmbiguousKey(k, "stream"), rawjson.AmbiguousKey(k, "stream_options"):
-			fast = false
-		}
-		return fast
-	})
-	if !valid || !fast {
-		err := json.Unmarshal(body, &p)
-		return p, err == nil
-	}
-	if opts != nil && json.Unmarshal(opts, &p.StreamOptions) != nil {
-		return p, false
-	}
-	return p, true
-}
-
 // Header sets the content type, the same for Anthropic clients:
 // anthropic-version means nothing here.
 func (t *PassThrough) Header(h http.Header) {
@@ -210,34 +169,27 @@ func (t *PassThrough) Header(h http.Header) {
 // Response passes the body through, reading its usage.
 func (t *PassThrough) Response(body []byte) ([]byte, error) {
 	if t.ep == api.EndpointResponses {
-		var u *responsesUsage
-		if readUsage(body, &u) && u != nil {
+		if u := usageMember[responsesUsage](body); u != nil {
 			t.usage = u.api()
 		}
 		return body, nil
 	}
-	var u *wireUsage
-	if readUsage(body, &u) && u != nil {
+	if u := usageMember[wireUsage](body); u != nil {
 		t.usage = u.api()
 	}
 	return body, nil
 }
 
-// readUsage decodes the top-level "usage" member of a response body into
-// *u, reporting whether the body decoded. Only that member is decoded
-// (rawjson.Member finds it); a body the quick scan cannot read exactly is
-// decoded whole, as before.
-func readUsage[T any](body []byte, u **T) bool {
-	if v, ok := rawjson.Member(body, "usage"); ok {
-		if w, isWire := any(u).(**wireUsage); isWire && v != nil && decodeWireUsage(v, w) {
-			return true
-		}
-		return v == nil || json.Unmarshal(v, u) == nil
+// usageMember is the top-level usage member of a response body; nil when
+// the body has none or does not decode.
+func usageMember[T any](body []byte) *T {
+	var r struct {
+		Usage *T `json:"usage"`
 	}
-	r := struct {
-		Usage **T `json:"usage"`
-	}{u}
-	return json.Unmarshal(body, &r) == nil
+	if json.Unmarshal(body, &r) != nil {
+		return nil
+	}
+	return r.Usage
 }
 
 // Usage is what the backend reported.
@@ -272,82 +224,6 @@ func (u *wireUsage) api() api.Usage {
 		ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens, Reported: true}
 }
 
-// decodeWireUsage decodes a usage object into a new *u as json.Unmarshal
-// would, without reflection, when every member it reads is a plain
-// integer, null or (the details) an object of them; otherwise it leaves
-// *u alone and returns false, for json.Unmarshal to decode it.
-func decodeWireUsage(v []byte, u **wireUsage) bool {
-	if string(v) == "null" {
-		*u = nil
-		return true
-	}
-	w := new(wireUsage)
-	ok := true
-	valid := rawjson.EachMember(v, func(k, x []byte) bool {
-		switch string(k) {
-		case "prompt_tokens":
-			ok = setInt(&w.PromptTokens, x)
-		case "completion_tokens":
-			ok = setInt(&w.CompletionTokens, x)
-		case "prompt_tokens_details":
-			ok = decodeDetails(x, "cached_tokens", &w.PromptTokensDetails.CachedTokens,
-				"cache_write_tokens", &w.PromptTokensDetails.CacheWriteTokens)
-		case "completion_tokens_details":
-			ok = decodeDetails(x, "reasoning_tokens", &w.CompletionTokensDetails.ReasoningTokens, "", nil)
-		default:
-			ok = !rawjson.AmbiguousKey(k, "prompt_tokens") && !rawjson.AmbiguousKey(k, "completion_tokens") &&
-				!rawjson.AmbiguousKey(k, "prompt_tokens_details") && !rawjson.AmbiguousKey(k, "completion_tokens_details")
-		}
-		return ok
-	})
-	if !valid || !ok {
-		return false
-	}
-	*u = w
-	return true
-}
-
-// decodeDetails reads the integer members name1 and name2 (none when
-// empty) of a details object, or null, into *dst1 and *dst2, reporting
-// false when it cannot do so exactly as json.Unmarshal would.
-func decodeDetails(x []byte, name1 string, dst1 *int64, name2 string, dst2 *int64) bool {
-	if string(x) == "null" {
-		return true
-	}
-	ok := true
-	valid := rawjson.EachMember(x, func(k, v []byte) bool {
-		switch {
-		case string(k) == name1:
-			ok = setInt(dst1, v)
-		case name2 != "" && string(k) == name2:
-			ok = setInt(dst2, v)
-		case rawjson.AmbiguousKey(k, name1), name2 != "" && rawjson.AmbiguousKey(k, name2):
-			ok = false
-		}
-		return ok
-	})
-	return valid && ok
-}
-
-// setInt stores a JSON integer (null leaves dst alone) as json.Unmarshal
-// into an int64 would, reporting false for anything else.
-func setInt(dst *int64, v []byte) bool {
-	if string(v) == "null" {
-		return true
-	}
-	for i, c := range v {
-		if (c < '0' || c > '9') && !(i == 0 && c == '-') {
-			return false
-		}
-	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return false
-	}
-	*dst = n
-	return true
-}
-
 // StreamEvent forwards the event as received. A chunk carrying usage is
 // read for the ledger; the usage-only chunk Sluice asked for itself is not
 // forwarded.
@@ -376,51 +252,14 @@ type usageChunk struct {
 	Usage   *wireUsage        `json:"usage"`
 }
 
-// readUsageChunk reads a chunk's usage and how many choices it has, as
-// json.Unmarshal into usageChunk would, reporting whether it decoded:
-// without reflection (rawjson.EachMember, decodeWireUsage) when the chunk is
-// plain, whole with json.Unmarshal when it is not.
+// readUsageChunk reads a chunk's usage and how many choices it has,
+// reporting whether it decoded.
 func readUsageChunk(data []byte) (*wireUsage, int, bool) {
-	var u *wireUsage
-	choices := 0
-	fast := true
-	seen := 0
-	valid := rawjson.EachMember(data, func(k, v []byte) bool {
-		switch {
-		case string(k) == "choices" && seen&1 == 0:
-			seen |= 1
-			switch {
-			case string(v) == "null":
-			case v[0] == '[':
-				if i := skipWS(v, 1); v[i] != ']' {
-					choices = 1 // at least: only "none" matters
-				}
-			default:
-				fast = false // a type error: json.Unmarshal says so
-			}
-		case string(k) == "usage" && seen&2 == 0:
-			seen |= 2
-			fast = decodeWireUsage(v, &u)
-		case rawjson.AmbiguousKey(k, "choices"), rawjson.AmbiguousKey(k, "usage"):
-			fast = false // a duplicate, or a key encoding/json may fold
-		}
-		return fast
-	})
-	if valid && fast {
-		return u, choices, true
-	}
 	var c usageChunk
 	if json.Unmarshal(data, &c) != nil {
 		return nil, 0, false
 	}
 	return c.Usage, len(c.Choices), true
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // StreamError ends a stream the way OpenAI does: a data event holding an
