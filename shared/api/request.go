@@ -3,10 +3,8 @@ package api
 import (
 	"bytes"
 	"errors"
-	"unicode/utf8"
 
 	"github.com/sluicegw/sluice/shared/json"
-	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
 // Endpoint names an AI API operation at the gateway's edge.
@@ -64,9 +62,7 @@ func PeekBody(body []byte) (Peek, error) {
 	if len(body) == 0 {
 		return Peek{}, Errorf(ErrBadRequest, "request body is empty; expected a JSON object")
 	}
-	if q, ok := peekFast(body); ok {
-		p = q
-	} else if err := json.Unmarshal(body, &p); err != nil {
+	if err := json.Unmarshal(body, &p); err != nil {
 		if e := typeError(err); e != nil {
 			return Peek{}, e
 		}
@@ -76,41 +72,6 @@ func PeekBody(body []byte) (Peek, error) {
 		return Peek{}, &Error{Kind: ErrBadRequest, Param: "model", Message: "you must provide a model parameter"}
 	}
 	return p, nil
-}
-
-// peekFast reads model and stream with rawjson.EachMember, as json.Unmarshal into
-// Peek would. It gives up (ok false) on anything it cannot read exactly so
-// (keys encoding/json might also match, a model string with escapes or
-// invalid UTF-8, values of another type), leaving the decoding and its
-// error messages to json.Unmarshal.
-func peekFast(body []byte) (p Peek, ok bool) {
-	ok = true
-	valid := rawjson.EachMember(body, func(k, v []byte) bool {
-		switch {
-		case string(k) == "model":
-			switch {
-			case string(v) == "null": // leaves the field as it was
-			case v[0] == '"' && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
-				p.Model = string(v[1 : len(v)-1])
-			default:
-				ok = false
-			}
-		case string(k) == "stream":
-			switch string(v) {
-			case "true":
-				p.Stream = true
-			case "false":
-				p.Stream = false
-			case "null":
-			default:
-				ok = false
-			}
-		case rawjson.AmbiguousKey(k, "model"), rawjson.AmbiguousKey(k, "stream"):
-			ok = false
-		}
-		return ok
-	})
-	return p, valid && ok
 }
 
 // DecodeStrict decodes one JSON value into v, refusing fields v does not
