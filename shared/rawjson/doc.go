@@ -1,7 +1,9 @@
-// Package rawjson reads JSON without reflection and writes JSON strings:
-// the members of an object scanned in place, a few of them read by exact
-// key and kind (ReadFields), strings carried from one protocol's message
-// into another's (Text). It is the gateway's hot-path alternative to
-// encoding/json; its fuzz tests hold each piece to encoding/json, and its
-// callers decode whole whatever it declines.
+// Package rawjson reads JSON without reflection and writes JSON strings,
+// for what typed decoding through package json cannot do: find one member
+// of a body to edit it in place (MemberSpan), read a plain request by
+// exact key and kind where that is much cheaper than decoding it
+// (ReadFields), and carry a string literal from one protocol's message
+// into another's without decoding it (AppendLiteral). Its fuzz tests hold
+// each piece to encoding/json; its callers decode whole whatever it
+// declines.
 package rawjson

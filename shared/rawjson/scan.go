@@ -3,7 +3,6 @@ package rawjson
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 )
 
 // EachMember calls visit with the key and the value of each member of the
@@ -68,34 +67,6 @@ func EachValidElement(body []byte, visit func(value []byte) bool) bool {
 	return true
 }
 
-// Member finds the top-level member key of the JSON object in body as
-// json.Unmarshal would fill a struct field tagged with key: value is its
-// raw JSON text, nil when absent. ok is false when a quick scan cannot
-// tell (body is not a valid object; a key has escapes or non-ASCII bytes,
-// or differs from key only in case, which encoding/json also matches; key
-// appears twice); the caller then decodes the whole body instead.
-func Member(body []byte, key string) (value []byte, ok bool) {
-	ok = true
-	valid := EachMember(body, func(k, v []byte) bool {
-		switch {
-		case string(k) == key:
-			if value != nil {
-				ok = false // json.Unmarshal merges duplicates: let it
-				return false
-			}
-			value = v
-		case AmbiguousKey(k, key):
-			ok = false
-			return false
-		}
-		return true
-	})
-	if !valid || !ok {
-		return nil, false
-	}
-	return value, true
-}
-
 // MemberSpan finds the byte span of the value of the first top-level member
 // named key in the JSON object body, as a json.Decoder reading the object
 // token by token finds it (keys compared once unescaped, exactly). It is
@@ -145,22 +116,6 @@ func memberSpanDecoding(body []byte, key string) (start, end int, ok bool) {
 		}
 	}
 	return 0, 0, false
-}
-
-// AmbiguousKey reports whether encoding/json might match key k (raw, as
-// EachMember gives it) to a field named name although k is not name byte
-// for byte: k has escapes or non-ASCII bytes (Unicode case folding), or
-// differs only in ASCII case.
-func AmbiguousKey(k []byte, name string) bool {
-	if bytes.EqualFold(k, []byte(name)) {
-		return true
-	}
-	for _, c := range k {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return false
 }
 
 func skipSpace(b []byte, i int) int {

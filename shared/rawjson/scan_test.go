@@ -26,55 +26,6 @@ func benchBody() []byte {
 	return []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"` + strings.Repeat("Tell me about gateways. ", 40) + `"}],"temperature":0.2}`)
 }
 
-func FuzzMember(f *testing.F) {
-	for _, s := range bodies {
-		f.Add([]byte(s))
-	}
-	f.Add([]byte(`{"usage":{"prompt_tokens":1},"choices":[]}`))
-	f.Add([]byte(`{"usage":null}`))
-	f.Add([]byte(`{"usage":{"a":1},"usage":{"b":2}}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, key := range []string{"model", "usage"} {
-			v, ok := Member(body, key)
-			if !ok {
-				continue
-			}
-			var whole map[string]json.RawMessage
-			if json.Unmarshal(body, &whole) != nil {
-				t.Fatalf("Member(%q, %q) ok on a body json.Unmarshal refuses", body, key)
-			}
-			want, present := whole[key]
-			if present != (v != nil) || present && string(want) != string(v) {
-				t.Fatalf("Member(%q, %q) = %q; want %q (present %v)", body, key, v, want, present)
-			}
-		}
-	})
-}
-
-func TestMember(t *testing.T) {
-	tests := []struct {
-		name, body, want string
-		ok               bool
-	}{
-		{"present", `{"id":"x","usage":{"prompt_tokens":1}}`, `{"prompt_tokens":1}`, true},
-		{"absent", `{"id":"x","choices":[{"usage":1}]}`, ``, true},
-		{"null", `{"usage":null}`, `null`, true},
-		{"invalid", `{"usage":1`, ``, false},
-		{"not an object", `[{"usage":1}]`, ``, false},
-		{"other case", `{"Usage":1}`, ``, false},
-		{"escaped key", `{"us\u0061ge":1}`, ``, false},
-		{"twice", `{"usage":1,"usage":2}`, ``, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v, ok := Member([]byte(tt.body), "usage")
-			if ok != tt.ok || string(v) != tt.want {
-				t.Fatalf("Member = %q, %v; want %q, %v", v, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}
-
 // FuzzEachValidElement checks EachValidElement against json.Unmarshal into
 // []json.RawMessage, for any valid JSON array.
 func FuzzEachValidElement(f *testing.F) {
@@ -132,16 +83,6 @@ func TestEachValidElement(t *testing.T) {
 	EachValidElement([]byte(`[1,2,3]`), func([]byte) bool { n++; return n < 2 })
 	if n != 2 {
 		t.Errorf("visited %d elements after stopping at the second", n)
-	}
-}
-
-func BenchmarkMember(b *testing.B) {
-	body := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the Sluice mock provider. You said: Say hello in five words."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":13,"total_tokens":25}}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if v, ok := Member(body, "usage"); !ok || v == nil {
-			b.Fatal("no usage")
-		}
 	}
 }
 

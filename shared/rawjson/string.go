@@ -78,21 +78,6 @@ func AppendLiteral(dst, lit []byte, escapeHTML bool) []byte {
 	return AppendString(dst, unsafe.String(unsafe.SliceData(body), len(body)), escapeHTML)
 }
 
-// AppendUnquoted appends the value of lit, a JSON string literal from a
-// valid JSON text (quotes included), decoded as json.Unmarshal decodes it
-// into a string, without the string.
-func AppendUnquoted(dst, lit []byte) []byte {
-	body := lit[1 : len(lit)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return append(dst, body...)
-	}
-	return unquote(dst, body)
-}
-
-// unquote appends the value of a JSON string literal's body, decoded as
-// encoding/json decodes it: escapes resolved, a surrogate pair joined, a
-// lone surrogate and each invalid UTF-8 byte replaced by U+FFFD. body is
-// from a valid literal, so every escape is well formed.
 func unquote(dst, body []byte) []byte {
 	for i := 0; i < len(body); {
 		c := body[i]
@@ -159,32 +144,4 @@ func hex4(b []byte) rune {
 		r = r<<4 | rune(c)
 	}
 	return r
-}
-
-// Text is a string read from an upstream message on its way into another
-// protocol's: decoded (S), or the JSON string literal it came as (Lit),
-// which is carried across without being decoded (AppendLiteral). Lit
-// wins when set.
-type Text struct {
-	S   string
-	Lit []byte
-}
-
-// Empty reports whether the string is "".
-func (v Text) Empty() bool { return v.S == "" && len(v.Lit) <= 2 }
-
-// AppendJSON appends the string as JSON, escaped as AppendString does.
-func (v Text) AppendJSON(dst []byte, escapeHTML bool) []byte {
-	if v.Lit != nil {
-		return AppendLiteral(dst, v.Lit, escapeHTML)
-	}
-	return AppendString(dst, v.S, escapeHTML)
-}
-
-// AppendValue appends the string itself.
-func (v Text) AppendValue(dst []byte) []byte {
-	if v.Lit != nil {
-		return AppendUnquoted(dst, v.Lit)
-	}
-	return append(dst, v.S...)
 }

@@ -58,21 +58,3 @@ func FuzzAppendLiteral(f *testing.F) {
 		}
 	})
 }
-
-// FuzzAppendUnquoted checks AppendUnquoted against json.Unmarshal of the
-// literal into a string.
-func FuzzAppendUnquoted(f *testing.F) {
-	for _, s := range []string{`""`, `"plain"`, `"q\"uote\\back\/"`, `"line\nbreak\r\ttab\b\f"`,
-		`"\u00e9\u6f22 🙂 \ud83d\ude42"`, `"lone \ud83d here"`, `"low \ude42 first"`, `"\ud83d\u0041"`, "\"bad \xff utf8\"", `"\u0000\u001f"`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, lit []byte) {
-		var s string
-		if len(lit) < 2 || lit[0] != '"' || !bytes.Equal(bytes.TrimSpace(lit), lit) || json.Unmarshal(lit, &s) != nil {
-			return
-		}
-		if got := AppendUnquoted([]byte("x"), lit); string(got[1:]) != s || got[0] != 'x' {
-			t.Fatalf("AppendUnquoted(%s) = %q, want %q", lit, got[1:], s)
-		}
-	})
-}
