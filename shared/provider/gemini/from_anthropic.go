@@ -48,11 +48,7 @@ func (t *FromAnthropic) Request(body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	out, err := json.Marshal(g)
-	if err != nil {
-		return "", nil, api.Errorf(api.ErrBadRequest, "invalid request: %v", err)
-	}
-	return path(t.model, r.Stream), out, nil
+	return generateCall(t.model, r.Stream, g)
 }
 
 func fromMessages(r *messages.Request, model string) (*request, error) {

@@ -54,11 +54,7 @@ func (t *FromOpenAI) Request(body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	out, err := json.Marshal(g)
-	if err != nil {
-		return "", nil, api.Errorf(api.ErrBadRequest, "invalid request: %v", err)
-	}
-	return path(t.model, r.Stream), out, nil
+	return generateCall(t.model, r.Stream, g)
 }
 
 func fromChat(r *chat.Request) (*request, error) {

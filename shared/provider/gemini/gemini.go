@@ -235,6 +235,16 @@ func (a *common) Header(h http.Header) {
 	h.Set("Content-Type", "application/json")
 }
 
+// generateCall is the path and body of a generateContent call, or of a
+// streamGenerateContent one for a streamed request.
+func generateCall(model string, stream bool, g *request) (string, []byte, error) {
+	out, err := json.Marshal(g)
+	if err != nil {
+		return "", nil, api.Errorf(api.ErrBadRequest, "invalid request: %v", err)
+	}
+	return path(model, stream), out, nil
+}
+
 func path(model string, stream bool) string {
 	if stream {
 		return "/models/" + model + ":streamGenerateContent?alt=sse"
