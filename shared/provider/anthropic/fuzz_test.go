@@ -21,7 +21,7 @@ func FuzzStreams(f *testing.F) {
 	log := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	f.Cleanup(func() { slog.SetDefault(log) })
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.anthropic.sse"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "from_openai", "*_stream.upstream"))
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -136,7 +136,7 @@ func FuzzFastEvent(f *testing.F) {
 // reflection-free path, but for error events and kinds it does not know.
 func TestFastEventCovers(t *testing.T) {
 	for _, name := range []string{"text", "thinking", "tools", "cut"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name+".anthropic.sse"))
+		b, err := os.ReadFile(filepath.Join("testdata", "from_openai", name+"_stream.upstream"))
 		if err != nil {
 			t.Fatal(err)
 		}
