@@ -27,7 +27,9 @@ func testConfig() provider.Deps {
 // Bedrock receives, and what the client gets back from Bedrock's answer,
 // its streams in event-stream frames, decoded whole and one byte at a
 // time. A case's .model names the Bedrock model when it is not Claude
-// Sonnet 4 (models differ in what Converse offers them).
+// Sonnet 4 (models differ in what Converse offers them). A new streamed
+// case's .upstream is written with encodeEvents, from its events one a
+// line; TestFuzzCorpus then asks for its fuzz seeds with -update.
 func TestTranscripts(t *testing.T) {
 	for _, s := range []providertest.Suite{
 		{Dir: "testdata/from_openai", Endpoint: api.EndpointChatCompletions},

@@ -1,6 +1,3 @@
-// Package providertest runs provider translators the way the gateway does,
-// on fixed dependencies: a clock that stands still and ids that count, so
-// that what a translator writes is the same in every run.
 package providertest
 
 import (

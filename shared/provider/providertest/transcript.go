@@ -26,26 +26,6 @@ var update = flag.Bool("update", false, "rewrite the golden files of the transcr
 // Update reports whether the run rewrites golden files (go test -update).
 func Update() bool { return *update }
 
-// A transcript is one exchange between a client and a provider, recorded
-// as files named after the case in a folder per client protocol,
-// shared/provider/<p>/testdata/from_<client>/:
-//
-//	<case>.request.json     what the client sends
-//	<case>.model            the upstream model, when not the suite's (optional)
-//	<case>.upstream_request what the provider receives (golden): the
-//	                        method and path, the protocol's headers, the
-//	                        body indented
-//	<case>.upstream         what the provider answers, byte for byte: a JSON
-//	                        body, or, when the request streams, the stream
-//	                        in the provider's framing (Bedrock's binary
-//	                        event-stream frames included)
-//	<case>.golden           what the client receives (golden), then the
-//	                        usage, the skipped-event count and the error
-//	                        the exchange ended with, if any
-//
-// A stream is fed to the translator whole and one byte at a time, and both
-// must give the golden. `go test -update` rewrites the goldens.
-
 // Suite is one provider's transcripts for one client protocol.
 type Suite struct {
 	// Dir is the folder of the transcripts, testdata/from_<client>.
@@ -114,14 +94,14 @@ func (s Suite) run(t *testing.T, base string) {
 	json.Unmarshal(req, &streamed)
 	if !streamed.Stream {
 		got, err := tr.Response(upstream)
-		s.golden(t, base+".golden", Report(tr, indented(got), err))
+		s.golden(t, base+".golden", report(tr, indented(got), err))
 		return
 	}
 	got, err := Stream(tr, bytes.NewReader(upstream))
-	whole := Report(tr, got, err)
+	whole := report(tr, got, err)
 	tr, _, _ = requested()
 	got, err = Stream(tr, iotest.OneByteReader(bytes.NewReader(upstream)))
-	if byByte := Report(tr, got, err); byByte != whole {
+	if byByte := report(tr, got, err); byByte != whole {
 		t.Errorf("one byte at a time:\n%s\nwhole:\n%s", byByte, whole)
 	}
 	s.golden(t, base+".golden", whole)
@@ -163,10 +143,10 @@ func Stream(tr provider.Translator, body io.Reader) ([]byte, error) {
 	}
 }
 
-// Report is a golden transcript's text: what the client received, then
+// report is a golden transcript's text: what the client received, then
 // the usage the translator reports, its count of skipped events, if it
 // counts them, and the error the exchange ended with, if any.
-func Report(tr provider.Translator, got []byte, err error) string {
+func report(tr provider.Translator, got []byte, err error) string {
 	var b strings.Builder
 	b.Write(got)
 	fmt.Fprintf(&b, "-- usage --\n%+v\n", tr.Usage())
