@@ -21,6 +21,7 @@ import (
 // provably crosses the runtime, the prelude decoder and the front door
 // before the upstream finishes.
 func TestLambdaBootstrapStreams(t *testing.T) {
+	dynamo := env.DynamoDB(t) // before the build: a missing server fails at once
 	exe := buildBootstrap(t)
 	gotFirst := make(chan struct{})
 	var released atomic.Bool
@@ -44,7 +45,7 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 
 	manifests := t.TempDir()
 	writeManifests(t, manifests, upstream.URL+"/v1")
-	p := startLocal(t, t.TempDir(), "-dynamodb", env.DynamoDB(t), "-lambda", exe, "-manifests", manifests)
+	p := startLocal(t, t.TempDir(), "-dynamodb", dynamo, "-lambda", exe, "-manifests", manifests)
 
 	resp, body := httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 200 || !strings.Contains(body, "plain answer") || resp.Header.Get("X-Sluice-Backend") != "default/upstream" {
