@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sluicegw/sluice/local/lambdaemu"
+	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/setting"
 )
@@ -36,11 +37,27 @@ func (p *process) lambdaGateway(ctx context.Context, cfg config, dynamoEndpoint,
 			env = append(env, kv)
 		}
 	}
-	emu, err := lambdaemu.New(ctx, lambdaemu.Config{Bootstrap: cfg.lambda, Env: env, Region: cfg.gateway.AWSRegion, Logger: p.log})
+	emu, err := lambdaemu.New(ctx, lambdaemu.Config{Bootstrap: cfg.lambda, Env: env, Region: cfg.gateway.AWSRegion, Logger: p.log,
+		RequestTooLarge: http.HandlerFunc(tooLarge)})
 	if err != nil {
 		return nil, err
 	}
 	p.closers = append(p.closers, func() { emu.Close() })
 	p.log.Info("serving the gateway through the Lambda emulator", "bootstrap", cfg.lambda)
 	return emu, nil
+}
+
+// tooLarge answers a body over Lambda's payload limit as the gateway
+// answers one over its own: 413 request_too_large in the client's protocol
+// on the AI paths, plain text elsewhere.
+func tooLarge(w http.ResponseWriter, r *http.Request) {
+	err := api.Errorf(api.ErrTooLarge, "request body exceeds the 6 MB a Lambda function can be sent")
+	switch ep := api.EndpointOf(r.URL.Path); {
+	case ep.Anthropic():
+		api.WriteAnthropicError(w, err)
+	case strings.HasPrefix(r.URL.Path, "/v1/"):
+		api.WriteOpenAIError(w, err)
+	default:
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+	}
 }

@@ -88,6 +88,17 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 	if resp.StatusCode != 401 || !strings.Contains(body, "invalid_api_key") {
 		t.Fatalf("bad key: %d %s", resp.StatusCode, body)
 	}
+	// A body over Lambda's 6 MB payload limit cannot reach the function:
+	// the front door answers the gateway's 413 in the client's shape.
+	big := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("x", 7<<20) + `"}]}`
+	resp, body = httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, big)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"code":"request_too_large"`) || !strings.Contains(body, `"type":"invalid_request_error"`) {
+		t.Fatalf("7 MB chat body: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = httpDo(t, "POST", p.url("/v1/messages"), p.key, big)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"type":"error","error":{"type":"request_too_large"`) {
+		t.Fatalf("7 MB messages body: %d %.300s", resp.StatusCode, body)
+	}
 }
 
 // buildBootstrap builds functions/gateway for this machine, as `make build`

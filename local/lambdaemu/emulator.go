@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -58,6 +60,11 @@ type Config struct {
 	// Logger gets one line per request and the function's errors; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// RequestTooLarge, when set, answers the requests whose body exceeds
+	// Lambda's 6 MB payload limit, which never reach the function; it must
+	// answer 413. Nil: 413 {"message": "Request Too Long"}, API Gateway's
+	// own answer to a body too large.
+	RequestTooLarge http.Handler
 	// OnColdStart, when set, is called once for each sandbox whose first
 	// invocation got a response, after the emulator has read that response
 	// whole, with the times of the sandbox's start: it lets a benchmark
@@ -133,6 +140,9 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
 		return nil, fmt.Errorf("lambdaemu: bootstrap %s is not an executable file", path)
+	}
+	if err := checkRunsHere(path, runtime.GOOS, runtime.GOARCH); err != nil {
+		return nil, err
 	}
 	cfg.Bootstrap = path
 	if cfg.Concurrency <= 0 {
