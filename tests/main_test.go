@@ -80,6 +80,25 @@ type localProc struct {
 	key     string
 	cmd     *exec.Cmd
 	out     *strings.Builder
+	stdout  *lines // what it printed, up to and including its ready message
+}
+
+// lines collects the lines a process prints.
+type lines struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lines) add(s string) {
+	l.mu.Lock()
+	l.b.WriteString(s + "\n")
+	l.mu.Unlock()
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (p *localProc) url(path string) string { return "http://" + p.addr + path }
@@ -117,7 +136,7 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &localProc{addr: addr, dataDir: dataDir, cmd: cmd, out: &stderr}
+	p := &localProc{addr: addr, dataDir: dataDir, cmd: cmd, out: &stderr, stdout: &lines{}}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {
@@ -128,6 +147,7 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			p.stdout.add(sc.Text())
 			if k, ok := strings.CutPrefix(sc.Text(), "SLUICE_API_KEY="); ok {
 				ready <- k
 			}
