@@ -23,9 +23,10 @@ prereqs-local prereqs-test:
 # The local binary runs as make's own child, not under `go run`: make passes
 # the SIGTERM it gets to its children, and the binary then stops everything
 # it started.
+LOCAL_BIN ?= build/local
 local: prereqs-local tools
-	$(GO) build -o build/local ./local
-	build/local
+	$(GO) build -o $(LOCAL_BIN) ./local
+	$(LOCAL_BIN)
 
 # A missing server fails the tests instead of skipping them.
 test: prereqs-test tools

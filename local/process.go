@@ -335,7 +335,7 @@ func seedKey(ctx context.Context, seed string, auth *ledger.Authenticator, keys 
 	case err == nil:
 		return nil
 	case errors.Is(err, ledger.ErrRevokedKey), errors.Is(err, ledger.ErrExpiredKey):
-		return fmt.Errorf("%s: key %s is %w: unset the variable, or seed another key", apiKeyVar.Env, id, err)
+		return fmt.Errorf("%s: key %s: %w: unset the variable, or seed another key", apiKeyVar.Env, id, err)
 	case !errors.Is(err, ledger.ErrUnknownKey):
 		return fmt.Errorf("%s: %w", apiKeyVar.Env, err)
 	}

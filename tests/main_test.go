@@ -103,8 +103,11 @@ func (l *lines) String() string {
 
 func (p *localProc) url(path string) string { return "http://" + p.addr + path }
 
-// startLocal runs the local binary with args and waits for its ready line.
-func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
+// localCmd is the local binary's command line for a process on a free
+// port keeping its data in dataDir, applying the examples unless extra
+// says otherwise; its environment is this one's without the settings that
+// would reach real providers or fix the API key.
+func localCmd(t *testing.T, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	exe := build(t, "local")
 	addr, err := servers.FreePort()
@@ -127,9 +130,21 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 		tables.byDir[dataDir] = n
 	}
 	tables.Unlock()
-	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn",
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SLUICE_CREDENTIAL_") && !strings.HasPrefix(kv, "SLUICE_API_KEY=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "SLUICE_LOG_LEVEL=warn",
 		fmt.Sprintf("SLUICE_ROUTES_TABLE=routes-%d", n), fmt.Sprintf("SLUICE_LEDGER_TABLE=ledger-%d", n))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd, addr
+}
+
+// startLocal runs the local binary with args and waits for its ready line.
+func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
+	t.Helper()
+	cmd, addr := localCmd(t, dataDir, extra...)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
