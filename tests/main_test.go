@@ -26,9 +26,10 @@ var env servertest.Env
 
 // bin holds binaries built once for the whole test run.
 var bin struct {
-	once sync.Once
-	dir  string
-	err  error
+	once      sync.Once
+	dir       string
+	err       error
+	bootstrap sync.Mutex // held while the gateway bootstrap builds
 }
 
 func TestMain(m *testing.M) {
