@@ -278,6 +278,7 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config) error
 // function keeps its own caches, as in AWS; its tables are brought up to
 // date here when the mock swap serves them.
 func (p *process) changed(ctx context.Context, c admin.Change) {
+	ctx = context.WithoutCancel(ctx) // a caller who hangs up leaves the change stored
 	if c.TableVersion > 0 {
 		switch {
 		case p.tables != nil:
