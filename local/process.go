@@ -368,8 +368,8 @@ Add "stream":true to stream. Ctrl-C stops everything.
 		return
 	}
 	if m := p.mocks.current(); len(m) > 0 {
-		fmt.Println("\nServed by the built-in mock providers, for want of a credential (set it and restart to reach")
-		fmt.Println("the provider; every table applied later is mocked the same way):")
+		fmt.Println("\nMock providers serve these backends, in this table and every one applied later (set the")
+		fmt.Println("variable and restart to reach the provider for real):")
 		for _, x := range m {
 			fmt.Printf("  %s\n", x)
 		}
