@@ -16,6 +16,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/sluicegw/sluice/local/lambdaemu"
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
@@ -68,6 +69,12 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (*process, error) 
 // part as soon as it runs; a closer is only added for a part that exists.
 func (p *process) start(ctx context.Context, cfg config) error {
 	log := p.log
+	if cfg.lambda != "" {
+		// A bootstrap that cannot run here is refused before anything starts.
+		if err := lambdaemu.CheckBootstrap(cfg.lambda); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
 	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))

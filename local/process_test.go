@@ -111,6 +111,9 @@ func TestStartFails(t *testing.T) {
 		{"API key not stored", "", func(c *config, data string) { c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "TransactWriteItems") }, "API key"},
 		{"Lambda bootstrap missing", "", func(c *config, data string) { c.lambda = filepath.Join(data, "bootstrap") }, "gateway: lambdaemu: bootstrap"},
 		{"Lambda bootstrap for another machine", "", func(c *config, data string) { c.lambda = foreignBootstrap(t, data) }, foreignReason()},
+		// Checked first: DynamoDB Local (its jar missing here) is not tried.
+		{"Lambda bootstrap for another machine, before DynamoDB Local", filepath.Join(t.TempDir(), "DynamoDBLocal.jar"),
+			func(c *config, data string) { c.lambda = foreignBootstrap(t, data) }, foreignReason()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
