@@ -104,6 +104,7 @@ func TestLocalMocksEveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := sluice("apply", "-f", dir)
+	mocked("in the table a later apply stored", "gpt-4o-mini", "team-chat/openai")
 	resp, body := chat("own-model")
 	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Backend") != "team-chat/own" || hits.Load() != 1 {
 		t.Fatalf("own-model: %d %s, %d requests reached the own server; apply said:\n%s", resp.StatusCode, body, hits.Load(), out)
