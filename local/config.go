@@ -25,6 +25,8 @@ var (
 		Default: "auto", Doc: "auto: serve backends whose credential is not set from a mock provider; off: never"}
 	dynamoDBJarVar = setting.Var{Env: "SLUICE_DYNAMODB_JAR", Flag: "dynamodb-jar",
 		Doc: "the DynamoDBLocal.jar to run; empty: the one make tools installs"}
+	apiKeyVar = setting.Var{Env: "SLUICE_API_KEY", Flag: "api-key",
+		Doc: "a whole API key (sk-sluice-<id>-<secret>) to create, or keep, instead of a random one"}
 	pprofVar = setting.Var{Env: "SLUICE_PPROF", Flag: "pprof",
 		Doc: "serve net/http/pprof on this address, apart from the gateway's port (builds with -tags pprof)"}
 )
@@ -40,6 +42,7 @@ type config struct {
 	lambda      string // a Lambda bootstrap to serve the gateway with
 	mock        string // auto or off
 	dynamoDBJar string
+	apiKey      string // a key to seed
 	pprof       string
 	given       map[string]string // the settings given, flags or environment, by variable
 }
@@ -52,6 +55,7 @@ func localFrom(r *setting.Reader) config {
 		lambda:      r.String(lambdaVar),
 		mock:        r.Choice(mockVar),
 		dynamoDBJar: r.String(dynamoDBJarVar),
+		apiKey:      r.String(apiKeyVar),
 		pprof:       r.String(pprofVar),
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -30,7 +29,13 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Whatever stops it (Ctrl-C, an IDE's stop button or `timeout`
+	// signalling make, a closed terminal, the parent's end), the process
+	// stops what it started: DynamoDB Local, the Lambda sandboxes.
+	if !stopWithParent() {
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr)
 	stop()
 	switch {
@@ -58,16 +63,28 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.gateway.LogLevel}))
 
+	// The data folder and the port first, before anything starts: a second
+	// process stops here, naming the one that holds them.
+	lock, err := lockDataDir(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	ln, err := listen(cfg.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if err := lock.record(os.Getpid(), ln.Addr().String()); err != nil {
+		return fmt.Errorf("data folder %s: %w", cfg.dataDir, err)
+	}
+
 	p, err := start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer p.close()
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.addr, err)
-	}
 	srv := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
 	// HTTP/1.1, and HTTP/2 without TLS for clients that know the port
 	// speaks it (prior knowledge), as a Gateway's HTTP listener may.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/sluicegw/sluice/local/lambdaemu"
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
@@ -31,8 +33,12 @@ type process struct {
 	log     *slog.Logger
 	handler http.Handler
 	apiKey  string
-	mocked  []string
 	closers []func()
+
+	mocks  *mockSwap             // nil when mock providers are off
+	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
+	lambda *lambdaTables         // the emulated Lambda's tables, when mocks are on
+	auth   *ledger.Authenticator
 }
 
 // close stops what the process started, last first. It may be called on
@@ -63,6 +69,12 @@ func start(ctx context.Context, cfg config, log *slog.Logger) (*process, error) 
 // part as soon as it runs; a closer is only added for a part that exists.
 func (p *process) start(ctx context.Context, cfg config) error {
 	log := p.log
+	if cfg.lambda != "" {
+		// A bootstrap that cannot run here is refused before anything starts.
+		if err := lambdaemu.CheckBootstrap(cfg.lambda); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	}
 	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))
@@ -145,30 +157,44 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		acfg.Token = adminToken
 	}
 	acfg.Logger = log
+	acfg.OnChange = p.changed
 	adm := admin.New(acfg, st)
 
 	creds := gateway.CredentialsFromEnv(os.Environ())
+	var tableStore gateway.TableStore = st
+	if cfg.mock != "off" {
+		srv := httptest.NewServer(mockProviders())
+		p.closers = append(p.closers, srv.Close)
+		p.mocks = &mockSwap{url: srv.URL, creds: creds, aws: awsCredentials(), log: log}
+		tableStore = mockedTables{st, p.mocks}
+	}
 	if cfg.manifests != "" {
-		if err := p.apply(ctx, adm, cfg, creds); err != nil {
+		if err := p.apply(ctx, adm, cfg); err != nil {
 			return err
 		}
 	}
 	// The gateway's key cache checks the saved key, so the first request
 	// finds it there; the route table loads meanwhile.
-	auth := ledger.NewAuthenticator(st, cfg.gateway.KeyCacheTTL, nil)
-	var tables *gateway.TableWatcher
+	p.auth = ledger.NewAuthenticator(st, cfg.gateway.KeyCacheTTL, nil)
 	for {
 		loaded := make(chan error, 1)
-		if cfg.lambda == "" {
+		switch {
+		case cfg.lambda == "":
 			go func() {
 				var err error
-				tables, err = gateway.NewTableWatcher(ctx, st, cfg.gateway.TableRefresh, log)
+				p.tables, err = gateway.NewTableWatcher(ctx, tableStore, cfg.gateway.TableRefresh, log)
 				loaded <- err
 			}()
-		} else {
+		case p.mocks != nil:
+			go func() {
+				var err error
+				p.lambda, err = newLambdaTables(ctx, db, tableStore, routesTable+lambdaTablesSuffix, ledgerTable)
+				loaded <- err
+			}()
+		default:
 			loaded <- nil
 		}
-		p.apiKey, err = localKey(ctx, filepath.Join(cfg.dataDir, "api-key"), auth, adm)
+		p.apiKey, err = localKey(ctx, filepath.Join(cfg.dataDir, "api-key"), cfg.apiKey, p.auth, adm, st)
 		tablesErr := <-loaded
 		if err == nil && tablesErr == nil {
 			break
@@ -190,15 +216,19 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	if cfg.lambda != "" {
 		gw, err = p.lambdaGateway(ctx, cfg, dynamoEndpoint, redisURL)
 	} else {
+		awsCreds := builtin.AWSCredentials()
+		if p.mocks != nil && !p.mocks.aws {
+			awsCreds = placeholderAWS()
+		}
 		// Windows in Redis, budgets and usage in DynamoDB.
 		lim := ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.gateway.LimitsFailClosed, Logger: log, BatchUsage: 500 * time.Millisecond},
 			window.New(rc), st)
 		p.closers = append(p.closers, lim.Close)
 		gcfg := cfg.gateway
-		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: builtin.AWSCredentials()})
+		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		var g *gateway.Gateway
-		g, err = gateway.New(gcfg, tables, auth, creds)
+		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g
@@ -214,33 +244,12 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// apply applies the manifests folder, pointing backends that lack their
-// credential at a mock provider first when mocks are on.
-func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config, creds gateway.Credentials) error {
+// apply applies the manifests folder through the admin API, as `sluice
+// apply -f` would.
+func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config) error {
 	files, err := gatewayapi.ReadDir(cfg.manifests)
 	if err != nil {
 		return err
-	}
-	if cfg.mock != "off" {
-		srv := httptest.NewServer(mockProviders())
-		p.closers = append(p.closers, srv.Close)
-		for name, b := range files {
-			out, mocked, err := mockBackends(b, srv.URL, creds)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			files[name] = out
-			p.mocked = append(p.mocked, mocked...)
-		}
-		for _, m := range p.mocked {
-			p.log.Warn("backend credential not configured; serving it from the mock provider", "backend", m)
-		}
-		if len(p.mocked) > 0 && !awsCredentials() {
-			// Mocked bedrock backends still sign their requests (the mock
-			// checks SigV4 is well formed): give the SDK chain dummy keys.
-			os.Setenv("AWS_ACCESS_KEY_ID", "SLUICELOCALMOCK")
-			os.Setenv("AWS_SECRET_ACCESS_KEY", "sluice-local-mock")
-		}
 	}
 	req := admin.ApplyRequest{Files: map[string]string{}}
 	for name, b := range files {
@@ -269,9 +278,49 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config, creds
 	return nil
 }
 
-// localKey reuses the key saved in path while the store still accepts it,
-// and otherwise creates one.
-func localKey(ctx context.Context, path string, auth *ledger.Authenticator, adm *admin.Admin) (string, error) {
+// changed makes a change the admin API stored take effect at once: a new
+// route table is loaded now (the gateway's own check runs every
+// TableRefresh), and a changed key is read again on its next use (the
+// cache keeps records for KeyCacheTTL). Under -lambda the emulated
+// function keeps its own caches, as in AWS; its tables are brought up to
+// date here when the mock swap serves them.
+func (p *process) changed(ctx context.Context, c admin.Change) {
+	ctx = context.WithoutCancel(ctx) // a caller who hangs up leaves the change stored
+	if c.TableVersion > 0 {
+		switch {
+		case p.tables != nil:
+			p.tables.Refresh(ctx)
+		case p.lambda != nil:
+			if err := p.lambda.sync(ctx); err != nil {
+				p.log.Warn("the Lambda's route table was not updated", "version", c.TableVersion, "error", err)
+			}
+		}
+	}
+	if c.KeyID != "" && p.auth != nil {
+		p.auth.Forget(c.KeyID)
+	}
+}
+
+// keyRecords is where a seeded key's record is kept.
+type keyRecords interface {
+	GetKey(ctx context.Context, id string) (ledger.Key, error)
+	PutKey(ctx context.Context, k ledger.Key) error
+}
+
+// localKey returns the API key the local process prints: seed, when set
+// (SLUICE_API_KEY), created or kept as it is; else the key saved in path
+// while the store still accepts it; else a new one. The key is saved in
+// path.
+func localKey(ctx context.Context, path, seed string, auth *ledger.Authenticator, adm *admin.Admin, keys keyRecords) (string, error) {
+	if seed != "" {
+		if err := seedKey(ctx, seed, auth, keys); err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return "", err
+		}
+		return seed, os.WriteFile(path, []byte(seed+"\n"), 0o600)
+	}
 	return readOrCreate(path, func(k string) bool {
 		_, err := auth.Check(ctx, k)
 		return err == nil
@@ -279,6 +328,36 @@ func localKey(ctx context.Context, path string, auth *ledger.Authenticator, adm 
 		resp, err := adm.CreateKey(ctx, admin.CreateKeyRequest{Name: "local", Consumer: "local"})
 		return resp.Key, err
 	})
+}
+
+// seedKey makes sure the store accepts seed, a full key: kept when it
+// does, created when its id is free. A key whose id holds another secret,
+// or that was revoked, is an error: a seed never overwrites a record.
+func seedKey(ctx context.Context, seed string, auth *ledger.Authenticator, keys keyRecords) error {
+	id, secret, err := ledger.ParseKey(seed)
+	if err != nil {
+		return fmt.Errorf("%s: want a whole key, %s<id>-<secret>: %w", apiKeyVar.Env, ledger.KeyPrefix, err)
+	}
+	_, err = auth.Check(ctx, seed)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ledger.ErrRevokedKey), errors.Is(err, ledger.ErrExpiredKey):
+		return fmt.Errorf("%s: key %s: %w: unset the variable, or seed another key", apiKeyVar.Env, id, err)
+	case !errors.Is(err, ledger.ErrUnknownKey):
+		return fmt.Errorf("%s: %w", apiKeyVar.Env, err)
+	}
+	if _, err := keys.GetKey(ctx, id); err == nil {
+		return fmt.Errorf("%s: key %s exists with another secret: unset the variable, or seed another key", apiKeyVar.Env, id)
+	} else if !errors.Is(err, ledger.ErrKeyNotFound) {
+		return fmt.Errorf("%s: %w", apiKeyVar.Env, err)
+	}
+	k := ledger.Key{ID: id, Name: "local", Consumer: "local", Hash: ledger.HashSecret(secret), State: ledger.KeyActive, Created: time.Now().UTC()}
+	if err := keys.PutKey(ctx, k); err != nil {
+		return fmt.Errorf("%s: %w", apiKeyVar.Env, err)
+	}
+	auth.Forget(id) // the check above cached it as missing
+	return nil
 }
 
 func (p *process) announce(addr string) {
@@ -292,7 +371,14 @@ SLUICE_API_KEY=%[2]s
 
 Add "stream":true to stream. Ctrl-C stops everything.
 `, addr, p.apiKey)
-	if len(p.mocked) > 0 {
-		fmt.Printf("Mocked (no credential set): %s\n", strings.Join(p.mocked, ", "))
+	if p.mocks == nil {
+		return
+	}
+	if m := p.mocks.current(); len(m) > 0 {
+		fmt.Println("\nMock providers serve these backends, in this table and every one applied later (set the")
+		fmt.Println("variable and restart to reach the provider for real):")
+		for _, x := range m {
+			fmt.Printf("  %s\n", x)
+		}
 	}
 }

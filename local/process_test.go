@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +110,10 @@ func TestStartFails(t *testing.T) {
 		{"API key unreadable", "", func(c *config, data string) { os.Mkdir(filepath.Join(data, "api-key"), 0o755) }, "API key"},
 		{"API key not stored", "", func(c *config, data string) { c.gateway.DynamoDBEndpoint = fakeDynamoDB(t, "TransactWriteItems") }, "API key"},
 		{"Lambda bootstrap missing", "", func(c *config, data string) { c.lambda = filepath.Join(data, "bootstrap") }, "gateway: lambdaemu: bootstrap"},
+		{"Lambda bootstrap for another machine", "", func(c *config, data string) { c.lambda = foreignBootstrap(t, data) }, foreignReason()},
+		// Checked first: DynamoDB Local (its jar missing here) is not tried.
+		{"Lambda bootstrap for another machine, before DynamoDB Local", filepath.Join(t.TempDir(), "DynamoDBLocal.jar"),
+			func(c *config, data string) { c.lambda = foreignBootstrap(t, data) }, foreignReason()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,4 +170,32 @@ func testConfig(t *testing.T, dataDir string) config {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// foreignBootstrap writes the header of a Linux executable for a CPU other
+// than this machine's, as `make build` (arm64) gives an x86-64 host.
+func foreignBootstrap(t *testing.T, dir string) string {
+	t.Helper()
+	machine := elf.EM_AARCH64
+	if runtime.GOARCH == "arm64" {
+		machine = elf.EM_X86_64
+	}
+	h := elf.Header64{Type: uint16(elf.ET_EXEC), Machine: uint16(machine), Version: uint32(elf.EV_CURRENT), Ehsize: 64}
+	copy(h.Ident[:], elf.ELFMAG)
+	h.Ident[elf.EI_CLASS], h.Ident[elf.EI_DATA], h.Ident[elf.EI_VERSION] = byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, h)
+	path := filepath.Join(dir, "bootstrap")
+	if err := os.WriteFile(path, b.Bytes(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// foreignReason is what refusing foreignBootstrap's file says on this OS.
+func foreignReason() string {
+	if runtime.GOOS == "linux" {
+		return "this machine is " + runtime.GOARCH
+	}
+	return "is a Linux (ELF) executable"
 }

@@ -19,6 +19,9 @@ import (
 // answers 429 with its headers, and each request's usage is in the ledger
 // as soon as its response has ended, since a Lambda settles before that.
 func TestLambdaLedger(t *testing.T) {
+	// The servers first: a missing one fails (or skips) at once, not after
+	// the build.
+	dynamo, redis := env.DynamoDB(t), env.Redis(t)
 	exe := buildBootstrap(t)
 	up := httptest.NewServer(&mock.OpenAI{})
 	defer up.Close()
@@ -35,7 +38,7 @@ spec:
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	p := startLocal(t, dataDir, "-dynamodb", env.DynamoDB(t), "-redis", "redis://"+env.Redis(t), "-lambda", exe, "-manifests", manifests)
+	p := startLocal(t, dataDir, "-dynamodb", dynamo, "-redis", "redis://"+redis, "-lambda", exe, "-manifests", manifests)
 	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,11 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,7 @@ import (
 // provably crosses the runtime, the prelude decoder and the front door
 // before the upstream finishes.
 func TestLambdaBootstrapStreams(t *testing.T) {
+	dynamo := env.DynamoDB(t) // before the build: a missing server fails at once
 	exe := buildBootstrap(t)
 	gotFirst := make(chan struct{})
 	var released atomic.Bool
@@ -44,7 +47,7 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 
 	manifests := t.TempDir()
 	writeManifests(t, manifests, upstream.URL+"/v1")
-	p := startLocal(t, t.TempDir(), "-dynamodb", env.DynamoDB(t), "-lambda", exe, "-manifests", manifests)
+	p := startLocal(t, t.TempDir(), "-dynamodb", dynamo, "-lambda", exe, "-manifests", manifests)
 
 	resp, body := httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 200 || !strings.Contains(body, "plain answer") || resp.Header.Get("X-Sluice-Backend") != "default/upstream" {
@@ -87,20 +90,69 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 	if resp.StatusCode != 401 || !strings.Contains(body, "invalid_api_key") {
 		t.Fatalf("bad key: %d %s", resp.StatusCode, body)
 	}
+	// A body over Lambda's 6 MB payload limit cannot reach the function:
+	// the front door answers the gateway's 413 in the client's shape.
+	big := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("x", 7<<20) + `"}]}`
+	resp, body = httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, big)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"code":"request_too_large"`) || !strings.Contains(body, `"type":"invalid_request_error"`) {
+		t.Fatalf("7 MB chat body: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = httpDo(t, "POST", p.url("/v1/messages"), p.key, big)
+	if resp.StatusCode != 413 || !strings.Contains(body, `"type":"error","error":{"type":"request_too_large"`) {
+		t.Fatalf("7 MB messages body: %d %.300s", resp.StatusCode, body)
+	}
 }
 
 // buildBootstrap builds functions/gateway for this machine, as `make build`
-// does for Lambda's arm64.
+// does for Lambda's arm64, once for the test binary.
 func buildBootstrap(t *testing.T) string {
 	t.Helper()
 	skipShort(t)
-	exe := filepath.Join(t.TempDir(), "gateway", "bootstrap")
+	bin.once.Do(func() {
+		bin.dir, bin.err = os.MkdirTemp("", "sluice-bin-")
+	})
+	if bin.err != nil {
+		t.Fatal(bin.err)
+	}
+	exe := filepath.Join(bin.dir, "gateway", "bootstrap")
+	bin.bootstrap.Lock()
+	defer bin.bootstrap.Unlock()
+	if _, err := os.Stat(exe); err == nil {
+		return exe
+	}
 	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", exe, "github.com/sluicegw/sluice/functions/gateway")
 	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)
 	}
 	return exe
+}
+
+// TestLambdaLocalMocks: under -lambda, with no provider credential set,
+// the function answers the examples from the mock providers, at start and
+// after an apply through the admin API (found at its next table check),
+// and reaches a backend of one's own for real.
+func TestLambdaLocalMocks(t *testing.T) {
+	dynamo := env.DynamoDB(t) // before the build: a missing server fails at once
+	exe := buildBootstrap(t)
+	own, hits := ownServer(t)
+	p := startLocal(t, t.TempDir(), "-dynamodb", dynamo, "-lambda", exe, "-table-refresh", "100ms")
+	resp, body := httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, chatBody("gpt-4o-mini", "hi", ""))
+	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Backend") != "team-chat/openai" || !strings.Contains(body, `"chat.completion"`) {
+		t.Fatalf("examples at start: %d %s %s", resp.StatusCode, resp.Header.Get("X-Sluice-Backend"), body)
+	}
+	req, _ := json.Marshal(map[string]any{"files": map[string]string{"own.yaml": ownBackends(own.URL + "/v1")}})
+	if status, body := adminDo(t, p, "POST", "/admin/v1/apply", string(req)); status != 200 {
+		t.Fatalf("apply: %d %s", status, body)
+	}
+	eventually(t, func() bool {
+		resp, _ := httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, chatBody("own-model", "hi", ""))
+		return resp.StatusCode == 200 && hits.Load() > 0
+	})
+	resp, body = httpDo(t, "POST", p.url("/v1/chat/completions"), p.key, chatBody("claude-sonnet-4-5", "hi", ""))
+	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Backend") != "team-chat/anthropic" {
+		t.Fatalf("examples after the apply: %d %s", resp.StatusCode, body)
+	}
 }
 
 func readAll(r *http.Request) string {

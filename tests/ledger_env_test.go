@@ -19,10 +19,9 @@ import (
 
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/mock"
-	"github.com/sluicegw/sluice/shared/provider"
-	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -36,7 +35,6 @@ type ledgerEnv struct {
 	st    *store.Store
 	db    *flakyDB
 	adm   *admin.Admin
-	gw    *gateway.Gateway
 	clock *clock
 }
 
@@ -143,15 +141,8 @@ func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.gw, err = gateway.New(gateway.Config{Providers: builtin.Registry(provider.Deps{}), Limiter: lim}, tables, ledger.NewAuthenticator(e.st, time.Second, nil), nil); err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/admin/v1/", e.adm)
-	mux.Handle("/", e.gw)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	e.url = gatewaytest.New(t, nil, gatewaytest.WithConfig(gateway.Config{Limiter: lim}),
+		gatewaytest.WithStore(tables, ledger.NewAuthenticator(e.st, time.Second, nil)), gatewaytest.WithAdmin(e.adm)).URL
 	return e
 }
 

@@ -26,9 +26,10 @@ var env servertest.Env
 
 // bin holds binaries built once for the whole test run.
 var bin struct {
-	once sync.Once
-	dir  string
-	err  error
+	once      sync.Once
+	dir       string
+	err       error
+	bootstrap sync.Mutex // held while the gateway bootstrap builds
 }
 
 func TestMain(m *testing.M) {
@@ -80,12 +81,34 @@ type localProc struct {
 	key     string
 	cmd     *exec.Cmd
 	out     *strings.Builder
+	stdout  *lines // what it printed, up to and including its ready message
+}
+
+// lines collects the lines a process prints.
+type lines struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lines) add(s string) {
+	l.mu.Lock()
+	l.b.WriteString(s + "\n")
+	l.mu.Unlock()
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (p *localProc) url(path string) string { return "http://" + p.addr + path }
 
-// startLocal runs the local binary with args and waits for its ready line.
-func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
+// localCmd is the local binary's command line for a process on a free
+// port keeping its data in dataDir, applying the examples unless extra
+// says otherwise; its environment is this one's without the settings that
+// would reach real providers or fix the API key.
+func localCmd(t *testing.T, dataDir string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	exe := build(t, "local")
 	addr, err := servers.FreePort()
@@ -108,16 +131,28 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 		tables.byDir[dataDir] = n
 	}
 	tables.Unlock()
-	cmd.Env = append(os.Environ(), "SLUICE_LOG_LEVEL=warn",
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SLUICE_CREDENTIAL_") && !strings.HasPrefix(kv, "SLUICE_API_KEY=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "SLUICE_LOG_LEVEL=warn",
 		fmt.Sprintf("SLUICE_ROUTES_TABLE=routes-%d", n), fmt.Sprintf("SLUICE_LEDGER_TABLE=ledger-%d", n))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd, addr
+}
+
+// startLocal runs the local binary with args and waits for its ready line.
+func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
+	t.Helper()
+	cmd, addr := localCmd(t, dataDir, extra...)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &localProc{addr: addr, dataDir: dataDir, cmd: cmd, out: &stderr}
+	p := &localProc{addr: addr, dataDir: dataDir, cmd: cmd, out: &stderr, stdout: &lines{}}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {
@@ -128,6 +163,7 @@ func startLocal(t *testing.T, dataDir string, extra ...string) *localProc {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			p.stdout.add(sc.Text())
 			if k, ok := strings.CutPrefix(sc.Text(), "SLUICE_API_KEY="); ok {
 				ready <- k
 			}

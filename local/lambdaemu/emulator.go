@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -58,6 +60,11 @@ type Config struct {
 	// Logger gets one line per request and the function's errors; nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// RequestTooLarge, when set, answers the requests whose body exceeds
+	// Lambda's 6 MB payload limit, which never reach the function; it must
+	// answer 413. Nil: 413 {"message": "Request Too Long"}, API Gateway's
+	// own answer to a body too large.
+	RequestTooLarge http.Handler
 	// OnColdStart, when set, is called once for each sandbox whose first
 	// invocation got a response, after the emulator has read that response
 	// whole, with the times of the sandbox's start: it lets a benchmark
@@ -120,19 +127,9 @@ type Emulator struct {
 // New checks cfg and returns an emulator; no process starts until the
 // first request. When ctx ends the emulator closes, as with Close.
 func New(ctx context.Context, cfg Config) (*Emulator, error) {
-	if cfg.Bootstrap == "" {
-		return nil, errors.New("lambdaemu: Config.Bootstrap is required")
-	}
-	path, err := filepath.Abs(cfg.Bootstrap)
+	path, err := checkBootstrap(cfg.Bootstrap)
 	if err != nil {
-		return nil, fmt.Errorf("lambdaemu: bootstrap %s: %w", cfg.Bootstrap, err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("lambdaemu: bootstrap: %w", err)
-	}
-	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-		return nil, fmt.Errorf("lambdaemu: bootstrap %s is not an executable file", path)
+		return nil, err
 	}
 	cfg.Bootstrap = path
 	if cfg.Concurrency <= 0 {
@@ -178,6 +175,33 @@ func New(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	e.stop = context.AfterFunc(ctx, func() { e.Close() })
 	return e, nil
+}
+
+// CheckBootstrap says why path cannot serve as a function's bootstrap on
+// this machine (missing, not executable, built for another OS or CPU), as
+// New would, so a caller can refuse it before starting anything else.
+func CheckBootstrap(path string) error {
+	_, err := checkBootstrap(path)
+	return err
+}
+
+// checkBootstrap checks path and returns it absolute.
+func checkBootstrap(bootstrap string) (string, error) {
+	if bootstrap == "" {
+		return "", errors.New("lambdaemu: Config.Bootstrap is required")
+	}
+	path, err := filepath.Abs(bootstrap)
+	if err != nil {
+		return "", fmt.Errorf("lambdaemu: bootstrap %s: %w", bootstrap, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("lambdaemu: bootstrap: %w", err)
+	}
+	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+		return "", fmt.Errorf("lambdaemu: bootstrap %s is not an executable file", path)
+	}
+	return path, checkRunsHere(path, runtime.GOOS, runtime.GOARCH)
 }
 
 // Close kills every sandbox's process group and waits for them to exit.

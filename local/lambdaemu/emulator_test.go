@@ -550,6 +550,53 @@ func TestBufferedTooLarge(t *testing.T) {
 	}
 }
 
+// TestRequestTooLarge: a body over Lambda's 6 MB payload limit never
+// reaches the function: the front door answers 413 itself, API Gateway's
+// way or through Config.RequestTooLarge, whether the length is declared
+// or only found by reading.
+func TestRequestTooLarge(t *testing.T) {
+	custom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		io.WriteString(w, "custom "+r.URL.Path)
+	})
+	tests := []struct {
+		name    string
+		handler http.Handler
+		chunked bool
+		want    string
+	}{
+		{"default", nil, false, `{"message":"Request Too Long"}`},
+		{"default, chunked", nil, true, `{"message":"Request Too Long"}`},
+		{"custom", custom, false, "custom /echo"},
+		{"custom, chunked", custom, true, "custom /echo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.RequestTooLarge = tt.handler })
+			var body io.Reader = bytes.NewReader(make([]byte, maxRequestBody+1))
+			if tt.chunked {
+				body = io.MultiReader(body) // no length: the front door finds out by reading
+			}
+			resp, err := h.client.Post(h.srv.URL+"/echo", "application/octet-stream", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readAll(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || got != tt.want {
+				t.Fatalf("got %d %q, want 413 %q", resp.StatusCode, got, tt.want)
+			}
+			if resp.Header.Get("X-Amzn-Requestid") == "" {
+				t.Error("no x-amzn-RequestId on the 413")
+			}
+			h.emu.mu.Lock()
+			started := h.emu.nextID
+			h.emu.mu.Unlock()
+			if started != 0 {
+				t.Errorf("%d sandboxes started for a request that cannot reach the function", started)
+			}
+		})
+	}
+}
+
 // TestFunctionError: an error the handler returns goes to /error and the
 // client gets API Gateway's 502.
 func TestFunctionError(t *testing.T) {

@@ -50,6 +50,9 @@ func newIDs(now time.Time) ids {
 // X-Amzn-Trace-Id added, and the body base64-encoded unless
 // lambdahttp.IsText says its Content-Type is text and it is valid UTF-8.
 func (e *Emulator) event(r *http.Request, id ids, now time.Time) ([]byte, error) {
+	if r.ContentLength > maxRequestBody {
+		return nil, errTooLarge
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)

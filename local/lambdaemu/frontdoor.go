@@ -55,9 +55,14 @@ func (x *exchange) serve() {
 	payload, err := e.event(r, x.id, x.start)
 	if err != nil {
 		x.err = err
-		if errors.Is(err, errTooLarge) {
+		switch {
+		case errors.Is(err, errTooLarge) && e.cfg.RequestTooLarge != nil:
+			x.setGatewayHeaders()
+			x.status = http.StatusRequestEntityTooLarge
+			e.cfg.RequestTooLarge.ServeHTTP(x.w, r)
+		case errors.Is(err, errTooLarge):
 			x.gatewayError(http.StatusRequestEntityTooLarge, "Request Too Long")
-		} else {
+		default:
 			x.gatewayError(http.StatusBadRequest, "Bad Request")
 		}
 		return

@@ -45,6 +45,11 @@ type Config struct {
 	Token  string
 	Logger *slog.Logger
 	Now    func() time.Time
+	// OnChange, when set, is called after each change the admin API
+	// stores and before it answers: where the gateway shares the admin's
+	// process (the local one), the change then takes effect at once;
+	// deployed gateways find it on their own schedule. It must not block.
+	OnChange func(ctx context.Context, c Change)
 
 	// The entrypoints' settings, read by ConfigFromEnv and described in the
 	// README's configuration table: New uses none of them, the mains wire
@@ -53,6 +58,16 @@ type Config struct {
 	DynamoDBEndpoint         string
 	LogLevel                 slog.Level
 	LambdaStream             bool
+}
+
+// Change is what a call to the admin API changed.
+type Change struct {
+	// TableVersion is the route table version stored (apply, delete,
+	// rollback); 0 when none was.
+	TableVersion int64
+	// KeyID is the key whose record changed (revoke, rotate, new limits);
+	// empty when none did.
+	KeyID string
 }
 
 // Admin is the control-plane handler.
@@ -191,6 +206,7 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	resp.Version = v
 	if !req.DryRun {
 		a.log.Info("applied", "version", v, "objects", len(incoming), "conditions", len(resp.Conditions))
+		a.changed(ctx, Change{TableVersion: v})
 	}
 	return resp, http.StatusOK, nil
 }
@@ -279,6 +295,7 @@ func (a *Admin) deleteObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("deleted", "object", key, "version", v)
+	a.changed(r.Context(), Change{TableVersion: v})
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": key, "version": v})
 }
 
@@ -336,7 +353,15 @@ func (a *Admin) rollback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("rolled back", "to", target, "version", v)
+	a.changed(ctx, Change{TableVersion: v})
 	writeJSON(w, http.StatusOK, map[string]any{"restored": target, "version": v})
+}
+
+// changed tells Config.OnChange, if set, what was stored.
+func (a *Admin) changed(ctx context.Context, c Change) {
+	if a.cfg.OnChange != nil {
+		a.cfg.OnChange(ctx, c)
+	}
 }
 
 func (a *Admin) fail(w http.ResponseWriter, op string, err error) {

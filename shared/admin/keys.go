@@ -141,6 +141,7 @@ func (a *Admin) update(w http.ResponseWriter, r *http.Request, op string, change
 			a.fail(w, op, err)
 			return k, false
 		}
+		a.changed(r.Context(), Change{KeyID: k.ID})
 		return k, true
 	}
 }

@@ -1,13 +1,12 @@
-package gateway
+package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/ledger"
 )
 
@@ -34,18 +33,10 @@ func TestSettleID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			secret, k := ledger.NewKey("k", "", time.Now())
 			lim := &recordingLimiter{inner: ledger.NewLimiter(ledger.LimiterConfig{}, nil, nil)}
-			tab := modelTable(t, map[string][]string{"m": {"http://upstream/v1"}})
-			g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "application/json", body: benchChat}, Limiter: lim, SettleID: tt.settleID},
-				staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := httptest.NewRequest("POST", "/v1/chat/completions", bytes.NewReader([]byte(`{"model":"m","messages":[]}`)))
-			r.Header.Set("Authorization", "Bearer "+secret)
-			w := httptest.NewRecorder()
-			g.ServeHTTP(w, r)
+			g := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt("http://upstream/v1")}),
+				gatewaytest.WithConfig(gateway.Config{Transport: cannedTransport{contentType: "application/json", body: benchChat}, Limiter: lim, SettleID: tt.settleID}))
+			w := g.Serve("POST", "/v1/chat/completions", `{"model":"m","messages":[]}`)
 			if w.Code != 200 || len(lim.ids) != 1 || lim.ids[0] != tt.want(w.Header().Get("X-Request-Id")) {
 				t.Fatalf("status %d, admitted %v, request id %s", w.Code, lim.ids, w.Header().Get("X-Request-Id"))
 			}

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api/messages"
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
-	"github.com/sluicegw/sluice/shared/route"
 )
 
 // BenchmarkChatCompletionStreamToAnthropic is BenchmarkChatCompletionStream
@@ -29,26 +29,13 @@ func BenchmarkChatCompletionStreamToAnthropic(b *testing.B) {
 	up.WriteString("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":20}}\n\n")
 	up.WriteString("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
 
-	secret, k := ledger.NewKey("bench", "", time.Now())
-	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
-	tab := &route.Table{Version: 1,
-		Backends: []route.Backend{{Name: "default/claude", Provider: "anthropic", Endpoint: "http://upstream/v1"}},
-		Rules:    []route.Rule{{Route: "default/m", Backends: []route.BackendRef{{Backend: 0, Weight: 1}}}},
-		Entries: []route.Entry{{Rule: 0, RouteName: "default/m", Match: route.Match{
-			Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}, Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: "m"}}}}},
-	}
-	if err := tab.Prepare(); err != nil {
-		b.Fatal(err)
-	}
-	g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "text/event-stream", body: up.String()}}, staticTables{tab}, auth, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	g := gatewaytest.New(b, gatewaytest.Table(b, gatewaytest.Routes{"m": {{Provider: "anthropic", Endpoint: "http://upstream/v1"}}}),
+		gatewaytest.WithConfig(gateway.Config{Transport: cannedTransport{contentType: "text/event-stream", body: up.String()}}))
 	body := []byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/v1/chat/completions", bytes.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+secret)
+		r.Header.Set("Authorization", "Bearer "+g.Key)
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, r)
 		if w.Code != 200 || !strings.HasSuffix(w.Body.String(), "data: [DONE]\n\n") {
@@ -82,29 +69,10 @@ func BenchmarkTranslationCost(b *testing.B) {
 	anthropicUp := replayServer(b, &mock.Anthropic{}, "/v1/messages", http.Header{"Anthropic-Version": {messages.Version}},
 		`{"model":"m","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"`+prompt+`"}]}`)
 
-	secret, k := ledger.NewKey("bench", "", time.Now())
-	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
-	tab := &route.Table{Version: 1,
-		Backends: []route.Backend{
-			{Name: "default/gpt", Provider: "openai", Endpoint: openaiUp.URL + "/v1"},
-			{Name: "default/claude", Provider: "anthropic", Endpoint: anthropicUp.URL + "/v1"},
-		},
-		Rules: []route.Rule{
-			{Route: "default/gpt", Backends: []route.BackendRef{{Backend: 0, Weight: 1}}},
-			{Route: "default/claude", Backends: []route.BackendRef{{Backend: 1, Weight: 1}}},
-		},
-	}
-	for i, model := range []string{"gpt", "claude"} {
-		tab.Entries = append(tab.Entries, route.Entry{Rule: i, RouteName: tab.Rules[i].Route, Match: route.Match{
-			Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}, Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: model}}}})
-	}
-	if err := tab.Prepare(); err != nil {
-		b.Fatal(err)
-	}
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, auth, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	g := gatewaytest.New(b, gatewaytest.Table(b, gatewaytest.Routes{
+		"gpt":    {{Provider: "openai", Endpoint: openaiUp.URL + "/v1"}},
+		"claude": {{Provider: "anthropic", Endpoint: anthropicUp.URL + "/v1"}},
+	}))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	defer client.CloseIdleConnections()
 	buf := make([]byte, 32<<10)
@@ -124,7 +92,7 @@ func BenchmarkTranslationCost(b *testing.B) {
 		body := `{"model":"` + model + `","stream":true,"messages":[{"role":"user","content":"` + prompt + `"}]}`
 		t0 := time.Now()
 		r := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+secret)
+		r.Header.Set("Authorization", "Bearer "+g.Key)
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, r)
 		d := time.Since(t0)

@@ -1,97 +1,55 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
-	anthropicopt "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/param"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
-// anthropicFixture runs the gateway on a real socket in front of the mock
-// Anthropic provider, every model routed to it with a credential, and
-// returns an openai-go client for the gateway and what the mock received.
-func anthropicFixture(t *testing.T) (openai.Client, *upstreamLog) {
+// anthropicGateway runs the gateway in front of the mock Anthropic
+// provider, every model routed to it with a credential, and returns it
+// with what the mock received.
+func anthropicGateway(t *testing.T) (*gatewaytest.Gateway, *gatewaytest.Recorder) {
 	t.Helper()
-	url, key, seen := anthropicGateway(t)
-	return openai.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0)), seen
-}
-
-// anthropicGateway returns the gateway's URL, a key, and the mock's log.
-func anthropicGateway(t *testing.T) (string, string, *upstreamLog) {
-	t.Helper()
-	seen := &upstreamLog{}
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		seen.add(r, body)
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		(&mock.Anthropic{}).ServeHTTP(w, r)
-	}))
-	t.Cleanup(up.Close)
-	tab := &route.Table{Version: 1,
-		Backends: []route.Backend{{Name: "default/claude", Provider: "anthropic", Endpoint: up.URL + "/v1", Credential: "anthropic",
+	seen := &gatewaytest.Recorder{}
+	up := gatewaytest.Upstream(t, seen.Wrap(&mock.Anthropic{}))
+	tab := gatewaytest.Prepared(t, &route.Table{Version: 1,
+		Backends: []route.Backend{{Name: "default/claude", Provider: "anthropic", Endpoint: up + "/v1", Credential: "anthropic",
 			ModelMap: map[string]string{"claude": "mock-claude-sonnet"}}},
 		Rules: []route.Rule{{Route: "default/claude", Backends: []route.BackendRef{{Backend: 0, Weight: 1}}}},
 		Entries: []route.Entry{{Rule: 0, RouteName: "default/claude",
 			Match: route.Match{Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}}}},
-	}
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
-		CredentialMap{"anthropic": "sk-ant-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	return srv.URL, secret, seen
+	})
+	return gatewaytest.New(t, tab, gatewaytest.WithCredentials(map[string]string{"anthropic": "sk-ant-test"})), seen
 }
 
-type upstreamLog struct {
-	mu     sync.Mutex
-	bodies []map[string]any
-	keys   []string
-	paths  []string
-}
-
-func (l *upstreamLog) add(r *http.Request, body []byte) {
-	var v map[string]any
-	json.Unmarshal(body, &v)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.bodies = append(l.bodies, v)
-	l.keys = append(l.keys, r.Header.Get("x-api-key")+" "+r.Header.Get("anthropic-version")+" "+r.Header.Get("anthropic-beta"))
-	l.paths = append(l.paths, r.URL.Path)
-}
-
-func (l *upstreamLog) last() (map[string]any, string, string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := len(l.bodies) - 1
-	return l.bodies[n], l.keys[n], l.paths[n]
+// lastSent is the last request the mock received: its body as JSON
+// values, its x-api-key, anthropic-version and anthropic-beta headers
+// joined by spaces, and its path.
+func lastSent(t *testing.T, seen *gatewaytest.Recorder) (map[string]any, string, string) {
+	t.Helper()
+	r := seen.Last(t)
+	var body map[string]any
+	json.Unmarshal(r.Body, &body)
+	return body, r.Header.Get("x-api-key") + " " + r.Header.Get("anthropic-version") + " " + r.Header.Get("anthropic-beta"), r.Path
 }
 
 // TestAnthropicThroughGatewayWithOpenAIClient drives the gateway with the
 // official openai-go client against the Anthropic mock over real sockets.
 func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
-	c, seen := anthropicFixture(t)
+	g, seen := anthropicGateway(t)
+	c := g.OpenAI()
 	ctx := context.Background()
 
 	t.Run("plain", func(t *testing.T) {
@@ -106,7 +64,7 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 			comp.Usage.PromptTokens == 0 || comp.Usage.CompletionTokens == 0 || comp.Model != "mock-claude-sonnet" {
 			t.Fatalf("completion %+v", comp)
 		}
-		body, auth, path := seen.last()
+		body, auth, path := lastSent(t, seen)
 		if auth != "sk-ant-test 2023-06-01 token-efficient-tools-2025-02-19" || path != "/v1/messages" || body["model"] != "mock-claude-sonnet" || body["max_tokens"] != 4096.0 {
 			t.Fatalf("upstream got %s %q %v", path, auth, body)
 		}
@@ -166,7 +124,7 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 		if got := comp.Choices[0].Message.Content; !strings.Contains(got, "sunny, 21C") || !strings.Contains(got, "rain, 12C") {
 			t.Fatalf("answer %q", got)
 		}
-		body, _, _ := seen.last()
+		body, _, _ := lastSent(t, seen)
 		turns := body["messages"].([]any)
 		if len(turns) != 3 || len(turns[2].(map[string]any)["content"].([]any)) != 2 {
 			t.Fatalf("tool results not merged into one user turn: %v", turns)
@@ -200,7 +158,7 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 		if err := stream.Err(); err != nil {
 			t.Fatal(err)
 		}
-		body, _, _ := seen.last()
+		body, _, _ := lastSent(t, seen)
 		if th, _ := body["thinking"].(map[string]any); th["budget_tokens"] != 2048.0 {
 			t.Fatalf("thinking sent as %v", body["thinking"])
 		}
@@ -246,7 +204,8 @@ func TestAnthropicThroughGatewayWithOpenAIClient(t *testing.T) {
 // client with their status, Retry-After and a recognisable code; failures
 // after the first byte end the stream with an error event.
 func TestAnthropicErrorsThroughGateway(t *testing.T) {
-	c, _ := anthropicFixture(t)
+	g, _ := anthropicGateway(t)
+	c := g.OpenAI()
 	ctx := context.Background()
 	user := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}
 	tests := []struct {
@@ -288,8 +247,8 @@ func TestAnthropicErrorsThroughGateway(t *testing.T) {
 // with the official anthropic-sdk-go client against the Anthropic mock:
 // the pass-through translator end to end.
 func TestAnthropicPassThroughWithAnthropicClient(t *testing.T) {
-	url, key, seen := anthropicGateway(t)
-	c := anthropic.NewClient(anthropicopt.WithBaseURL(url), anthropicopt.WithAPIKey(key), anthropicopt.WithMaxRetries(0))
+	g, seen := anthropicGateway(t)
+	c := g.Anthropic()
 	ctx := context.Background()
 	user := []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello"))}
 
@@ -297,7 +256,7 @@ func TestAnthropicPassThroughWithAnthropicClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, auth, path := seen.last()
+	body, auth, path := lastSent(t, seen)
 	if msg.StopReason != anthropic.StopReasonEndTurn || !strings.HasSuffix(msg.Content[0].Text, "hello") || msg.Usage.InputTokens == 0 ||
 		body["model"] != "mock-claude-sonnet" || path != "/v1/messages" || !strings.HasPrefix(auth, "sk-ant-test 2023-06-01") {
 		t.Fatalf("message %+v; upstream got %s %q %v", msg, path, auth, body)
@@ -339,7 +298,7 @@ func TestAnthropicPassThroughWithAnthropicClient(t *testing.T) {
 	if err != nil || n.InputTokens == 0 {
 		t.Fatalf("count_tokens: %+v, %v", n, err)
 	}
-	if _, _, path := seen.last(); path != "/v1/messages/count_tokens" {
+	if _, _, path := lastSent(t, seen); path != "/v1/messages/count_tokens" {
 		t.Fatalf("count_tokens went to %s", path)
 	}
 	stream = c.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: "error-midstream", MaxTokens: 16, Messages: user})

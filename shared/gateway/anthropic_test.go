@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -10,37 +10,21 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sluicegw/sluice/shared/api/messages"
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 )
 
-// send posts body to path with the given headers.
-func (f fixture) send(t *testing.T, method, path, body string, headers ...string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, f.url+path, strings.NewReader(body))
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
-}
-
 func TestMessagesErrorsUseAnthropicShape(t *testing.T) {
 	var upstreamCalls atomic.Int32
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upstreamCalls.Add(1)
 		(&mock.OpenAI{}).ServeHTTP(w, r)
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{MaxBodyBytes: 1024}, map[string][]string{"m": {up.URL + "/v1"}})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}),
+		gatewaytest.WithConfig(gateway.Config{MaxBodyBytes: 1024}))
 	const ok = `{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`
 	tests := []struct {
 		name, path, body string
@@ -51,13 +35,13 @@ func TestMessagesErrorsUseAnthropicShape(t *testing.T) {
 		{"missing key", "/v1/messages", ok, []string{"anthropic-version", messages.Version}, 401, "authentication_error"},
 		{"wrong x-api-key", "/v1/messages", ok, []string{"x-api-key", "sk-sluice-abc-def"}, 401, "authentication_error"},
 		{"wrong bearer", "/v1/messages", ok, []string{"Authorization", "Bearer sk-proj-1"}, 401, "authentication_error"},
-		{"malformed JSON", "/v1/messages", `{"model":"m",`, []string{"x-api-key", f.key}, 400, "invalid_request_error"},
-		{"no model", "/v1/messages", `{"max_tokens":1}`, []string{"x-api-key", f.key}, 400, "invalid_request_error"},
-		{"unknown model", "/v1/messages", `{"model":"nope","max_tokens":1,"messages":[]}`, []string{"x-api-key", f.key}, 404, "not_found_error"},
-		{"oversized body", "/v1/messages", `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, []string{"x-api-key", f.key}, 413, "request_too_large"},
-		{"wrong method", "/v1/messages", "", []string{"x-api-key", f.key}, 405, "invalid_request_error"},
+		{"malformed JSON", "/v1/messages", `{"model":"m",`, []string{"x-api-key", f.Key}, 400, "invalid_request_error"},
+		{"no model", "/v1/messages", `{"max_tokens":1}`, []string{"x-api-key", f.Key}, 400, "invalid_request_error"},
+		{"unknown model", "/v1/messages", `{"model":"nope","max_tokens":1,"messages":[]}`, []string{"x-api-key", f.Key}, 404, "not_found_error"},
+		{"oversized body", "/v1/messages", `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, []string{"x-api-key", f.Key}, 413, "request_too_large"},
+		{"wrong method", "/v1/messages", "", []string{"x-api-key", f.Key}, 405, "invalid_request_error"},
 		{"count_tokens without key", "/v1/messages/count_tokens", ok, nil, 401, "authentication_error"},
-		{"count_tokens malformed", "/v1/messages/count_tokens", `{"model":"m","messages":3}`, []string{"x-api-key", f.key}, 400, "invalid_request_error"},
+		{"count_tokens malformed", "/v1/messages/count_tokens", `{"model":"m","messages":3}`, []string{"x-api-key", f.Key}, 400, "invalid_request_error"},
 		{"models for an Anthropic client", "/v1/models", "", []string{"anthropic-version", messages.Version, "x-api-key", "sk-sluice-x-y"}, 401, "authentication_error"},
 	}
 	for _, tt := range tests {
@@ -66,7 +50,7 @@ func TestMessagesErrorsUseAnthropicShape(t *testing.T) {
 			if tt.wantStatus == 405 || strings.HasSuffix(tt.path, "/models") {
 				method = http.MethodGet
 			}
-			resp, body := f.send(t, method, tt.path, tt.body, tt.headers...)
+			resp, body := f.Do(t, method, tt.path, tt.body, tt.headers...)
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
 			}
@@ -82,34 +66,32 @@ func TestMessagesErrorsUseAnthropicShape(t *testing.T) {
 }
 
 func TestMessagesUpstreamErrors(t *testing.T) {
-	up := httptest.NewServer(&mock.OpenAI{})
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"error-429": {up.URL + "/v1"}, "error-529": {up.URL + "/v1"}, "m": {up.URL + "/v1"}})
-	resp, body := f.send(t, http.MethodPost, "/v1/messages", `{"model":"error-429","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.key)
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"error-429": gatewaytest.OpenAIAt(up + "/v1"), "error-529": gatewaytest.OpenAIAt(up + "/v1"), "m": gatewaytest.OpenAIAt(up + "/v1")}))
+	resp, body := f.Do(t, http.MethodPost, "/v1/messages", `{"model":"error-429","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.Key)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7" || !strings.Contains(body, `"type":"rate_limit_error"`) {
 		t.Fatalf("429: status %d, Retry-After %q, body %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	resp, body = f.send(t, http.MethodPost, "/v1/messages", `{"model":"error-529","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.key)
+	resp, body = f.Do(t, http.MethodPost, "/v1/messages", `{"model":"error-529","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.Key)
 	if resp.StatusCode != 529 || !strings.Contains(body, `"type":"overloaded_error"`) {
 		t.Fatalf("529: status %d, body %s", resp.StatusCode, body)
 	}
-	resp, body = f.send(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"top_k":3,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.key)
+	resp, body = f.Do(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"top_k":3,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.Key)
 	if resp.StatusCode != 400 || !strings.Contains(body, `"type":"invalid_request_error"`) || !strings.Contains(body, "top_k is not supported by the openai provider") {
 		t.Fatalf("top_k: status %d, body %s", resp.StatusCode, body)
 	}
 }
 
 func TestMessagesStreamCutEndsWithErrorEvent(t *testing.T) {
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, `data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Once"}}]}`+"\n\n"+`data: {"id":"c1","cho`)
 		w.(http.Flusher).Flush()
 		conn, _, _ := http.NewResponseController(w).Hijack()
 		conn.Close()
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
-	resp, body := f.send(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.key)
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
+	resp, body := f.Do(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.Key)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -119,13 +101,12 @@ func TestMessagesStreamCutEndsWithErrorEvent(t *testing.T) {
 	}
 
 	// A stream that ends cleanly but before its finish_reason was cut too.
-	early := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	early := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, `data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Once"}}]}`+"\n\n")
 	}))
-	defer early.Close()
-	f = newFixture(t, Config{}, map[string][]string{"m": {early.URL + "/v1"}})
-	_, body = f.send(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.key)
+	f = gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(early + "/v1")}))
+	_, body = f.Do(t, http.MethodPost, "/v1/messages", `{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, "x-api-key", f.Key)
 	if strings.Contains(body, "message_stop") || !strings.Contains(body, "event: error\n") {
 		t.Fatalf("early end: %q", body)
 	}
@@ -133,12 +114,11 @@ func TestMessagesStreamCutEndsWithErrorEvent(t *testing.T) {
 
 func TestCountTokensEstimated(t *testing.T) {
 	var upstreamCalls atomic.Int32
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { upstreamCalls.Add(1) }))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { upstreamCalls.Add(1) }))
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
 	body := `{"model":"m","system":"Be brief.","messages":[{"role":"user","content":"What is the weather in Paris today?"}],` +
 		`"tools":[{"name":"get_weather","description":"Weather now","input_schema":{"type":"object"}}]}`
-	resp, got := f.send(t, http.MethodPost, "/v1/messages/count_tokens", body, "x-api-key", f.key, "anthropic-version", messages.Version)
+	resp, got := f.Do(t, http.MethodPost, "/v1/messages/count_tokens", body, "x-api-key", f.Key, "anthropic-version", messages.Version)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Estimated") != "true" {
 		t.Fatalf("status %d, estimated %q: %s", resp.StatusCode, resp.Header.Get("X-Sluice-Estimated"), got)
 	}
@@ -152,9 +132,9 @@ func TestCountTokensEstimated(t *testing.T) {
 }
 
 func TestModelsAnthropicShape(t *testing.T) {
-	f := newFixture(t, Config{}, map[string][]string{"b-model": {"http://127.0.0.1:1"}, "a-model": {"http://127.0.0.1:1"}})
-	for _, h := range [][]string{{"x-api-key", f.key}, {"Authorization", "Bearer " + f.key, "anthropic-version", messages.Version}} {
-		resp, body := f.send(t, http.MethodGet, "/v1/models", "", h...)
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"b-model": gatewaytest.OpenAIAt("http://127.0.0.1:1"), "a-model": gatewaytest.OpenAIAt("http://127.0.0.1:1")}))
+	for _, h := range [][]string{{"x-api-key", f.Key}, {"Authorization", "Bearer " + f.Key, "anthropic-version", messages.Version}} {
+		resp, body := f.Do(t, http.MethodGet, "/v1/models", "", h...)
 		var list struct {
 			Data []struct {
 				Type, ID, DisplayName, CreatedAt string
@@ -169,7 +149,7 @@ func TestModelsAnthropicShape(t *testing.T) {
 			t.Fatalf("headers %v: %s", h, body)
 		}
 	}
-	_, body := f.send(t, http.MethodGet, "/v1/models", "", "Authorization", "Bearer "+f.key)
+	_, body := f.Do(t, http.MethodGet, "/v1/models", "", "Authorization", "Bearer "+f.Key)
 	if !strings.HasPrefix(body, `{"object":"list"`) {
 		t.Fatalf("OpenAI clients get OpenAI's list: %s", body)
 	}
@@ -182,18 +162,13 @@ func BenchmarkMessagesStream(b *testing.B) {
 	chunk := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi "},"finish_reason":null}]}` + "\n\n"
 	end := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}` + "\n\n" +
 		`data: {"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29}}` + "\n\ndata: [DONE]\n\n"
-	secret, k := ledger.NewKey("bench", "", time.Now())
-	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
-	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
-	g, err := New(Config{Providers: testProviders, Transport: cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + end}}, staticTables{tab}, auth, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	g := gatewaytest.New(b, gatewaytest.Table(b, gatewaytest.Routes{"m": gatewaytest.OpenAIAt("http://upstream/v1")}),
+		gatewaytest.WithConfig(gateway.Config{Transport: cannedTransport{contentType: "text/event-stream", body: strings.Repeat(chunk, 20) + end}}))
 	body := []byte(`{"model":"m","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"Hello there, how are you today?"}]}`)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/v1/messages", bytes.NewReader(body))
-		r.Header.Set("x-api-key", secret)
+		r.Header.Set("x-api-key", g.Key)
 		r.Header.Set("anthropic-version", messages.Version)
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, r)

@@ -1,20 +1,16 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/sluicegw/sluice/shared/ledger"
-	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -23,36 +19,19 @@ import (
 // the registry was given, and the mock verifies every signature.
 func bedrockFixture(t *testing.T) openai.Client {
 	t.Helper()
-	creds := aws.Credentials{AccessKeyID: "AKIDGATEWAYTEST", SecretAccessKey: "gateway-test-secret"}
-	up := httptest.NewServer(&mock.Bedrock{Credentials: &creds})
-	t.Cleanup(up.Close)
-
-	tab := &route.Table{Version: 1}
-	models := map[string]string{
+	up := gatewaytest.Upstream(t, gatewaytest.BedrockMock())
+	routes := gatewaytest.Routes{}
+	for model, id := range map[string]string{
 		"claude":       "anthropic.claude-sonnet-4-20250514-v1:0",
 		"titan":        "amazon.titan-embed-text-v2:0",
 		"cohere":       "cohere.embed-english-v3",
 		"throttled":    "throttle-model",
 		"cut":          "midstream-throttle-model",
 		"long-context": "anthropic.claude-sonnet-4-20250514-v1:0",
+	} {
+		routes[model] = []route.Backend{{Provider: "bedrock", Endpoint: up, Region: "us-east-1", ModelMap: map[string]string{model: id}}}
 	}
-	tab.Backends = append(tab.Backends, route.Backend{Name: "default/bedrock", Provider: "bedrock", Endpoint: up.URL, Region: "us-east-1", ModelMap: models})
-	for model := range models {
-		tab.Rules = append(tab.Rules, route.Rule{Route: "default/" + model, Backends: []route.BackendRef{{Backend: 0, Weight: 1}}})
-		tab.Entries = append(tab.Entries, route.Entry{Rule: len(tab.Rules) - 1, RouteName: "default/" + model, Match: route.Match{
-			Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}, Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: model}}}})
-	}
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{Providers: awsProviders(creds)}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	return openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(secret), option.WithMaxRetries(0))
+	return gatewaytest.New(t, gatewaytest.Table(t, routes)).OpenAI()
 }
 
 var openAIWeatherTool = openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
@@ -165,6 +144,7 @@ func TestBedrockOpenAIClient(t *testing.T) {
 		if msg.ReasoningSignature != "mock-signature-1" || len(call) != 1 {
 			t.Fatalf("first answer %s", first.Choices[0].Message.RawJSON())
 		}
+		quote := func(s string) []byte { b, _ := json.Marshal(s); return b }
 		assistant := func(sig string) string {
 			return `{"role":"assistant","reasoning_content":` + string(quote(msg.ReasoningContent)) + `,"reasoning_signature":"` + sig +
 				`","tool_calls":[{"id":"` + call[0].ID + `","type":"function","function":{"name":"get_weather","arguments":` + string(quote(call[0].Function.Arguments)) + `}}]}`

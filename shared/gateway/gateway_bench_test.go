@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/ledger"
 )
 
@@ -32,20 +34,14 @@ func benchGateway(b *testing.B, tr http.RoundTripper, reqBody string) {
 	benchGatewayWith(b, tr, reqBody, nil, ledger.Limits{})
 }
 
-func benchGatewayWith(b *testing.B, tr http.RoundTripper, reqBody string, lim Limiter, limits ledger.Limits) {
-	secret, k := ledger.NewKey("bench", "", time.Now())
-	k.Limits = limits
-	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, time.Hour, nil)
-	tab := modelTable(&testing.T{}, map[string][]string{"m": {"http://upstream/v1"}})
-	g, err := New(Config{Providers: testProviders, Transport: tr, Limiter: lim}, staticTables{tab}, auth, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+func benchGatewayWith(b *testing.B, tr http.RoundTripper, reqBody string, lim gateway.Limiter, limits ledger.Limits) {
+	g := gatewaytest.New(b, gatewaytest.Table(b, gatewaytest.Routes{"m": gatewaytest.OpenAIAt("http://upstream/v1")}),
+		gatewaytest.WithConfig(gateway.Config{Transport: tr, Limiter: lim}), gatewaytest.WithKeyLimits(limits))
 	body := []byte(reqBody)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/v1/chat/completions", bytes.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+secret)
+		r.Header.Set("Authorization", "Bearer "+g.Key)
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, r)
 		if w.Code != 200 {

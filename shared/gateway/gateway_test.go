@@ -1,8 +1,7 @@
-package gateway
+package gateway_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,95 +13,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
-	"github.com/sluicegw/sluice/shared/route"
 )
-
-// staticTables serves one table.
-type staticTables struct{ t *route.Table }
-
-func (s staticTables) Table() *route.Table { return s.t }
-
-type keyMap map[string]ledger.Key
-
-func (m keyMap) GetKey(_ context.Context, id string) (ledger.Key, error) {
-	k, ok := m[id]
-	if !ok {
-		return ledger.Key{}, ledger.ErrKeyNotFound
-	}
-	return k, nil
-}
-
-// modelTable routes each model to the backends at the given endpoints.
-func modelTable(t *testing.T, routes map[string][]string) *route.Table {
-	t.Helper()
-	tab := &route.Table{Version: 1}
-	for model, endpoints := range routes {
-		rule := route.Rule{Route: "default/" + model}
-		for _, ep := range endpoints {
-			tab.Backends = append(tab.Backends, route.Backend{Name: "default/b" + fmt.Sprint(len(tab.Backends)), Provider: "openai", Endpoint: ep})
-			rule.Backends = append(rule.Backends, route.BackendRef{Backend: len(tab.Backends) - 1, Weight: 1})
-		}
-		tab.Rules = append(tab.Rules, rule)
-		tab.Entries = append(tab.Entries, route.Entry{
-			Rule: len(tab.Rules) - 1, RouteName: rule.Route,
-			Match: route.Match{
-				Path:    route.PathMatch{Type: route.PathPrefix, Value: "/v1"},
-				Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: model}},
-			},
-		})
-	}
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
-
-type fixture struct {
-	url string
-	key string
-}
-
-func newFixture(t *testing.T, cfg Config, routes map[string][]string) fixture {
-	t.Helper()
-	secret, k := ledger.NewKey("test", "", time.Now())
-	auth := ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil)
-	if cfg.Providers == nil {
-		cfg.Providers = testProviders
-	}
-	g, err := New(cfg, staticTables{modelTable(t, routes)}, auth, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	return fixture{url: srv.URL, key: secret}
-}
-
-func (f fixture) post(t *testing.T, path, key, body string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, f.url+path, strings.NewReader(body))
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
-}
 
 func TestErrorsUseOpenAIShape(t *testing.T) {
 	var upstreamCalls atomic.Int32
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upstreamCalls.Add(1)
 		(&mock.OpenAI{}).ServeHTTP(w, r)
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{MaxBodyBytes: 1024}, map[string][]string{"m": {up.URL + "/v1"}})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}),
+		gatewaytest.WithConfig(gateway.Config{MaxBodyBytes: 1024}))
 	tests := []struct {
 		name, key, body string
 		wantStatus      int
@@ -111,16 +34,20 @@ func TestErrorsUseOpenAIShape(t *testing.T) {
 		{"missing key", "", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
 		{"wrong key", "sk-sluice-abc-def", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
 		{"not a sluice key", "sk-proj-123", `{"model":"m","messages":[]}`, 401, "invalid_api_key"},
-		{"malformed JSON", f.key, `{"model":"m",`, 400, "invalid_request"},
-		{"not an object", f.key, `[1,2]`, 400, "invalid_request"},
-		{"wrong type", f.key, `{"model":42}`, 400, "invalid_request"},
-		{"no model", f.key, `{"messages":[]}`, 400, "invalid_request"},
-		{"unknown model", f.key, `{"model":"nope","messages":[]}`, 404, "model_not_found"},
-		{"oversized body", f.key, `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, 413, "request_too_large"},
+		{"malformed JSON", f.Key, `{"model":"m",`, 400, "invalid_request"},
+		{"not an object", f.Key, `[1,2]`, 400, "invalid_request"},
+		{"wrong type", f.Key, `{"model":42}`, 400, "invalid_request"},
+		{"no model", f.Key, `{"messages":[]}`, 400, "invalid_request"},
+		{"unknown model", f.Key, `{"model":"nope","messages":[]}`, 404, "model_not_found"},
+		{"oversized body", f.Key, `{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`, 413, "request_too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := f.post(t, "/v1/chat/completions", tt.key, tt.body)
+			var auth []string
+			if tt.key != "" {
+				auth = []string{"Authorization", "Bearer " + tt.key}
+			}
+			resp, body := f.Do(t, http.MethodPost, "/v1/chat/completions", tt.body, auth...)
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.wantStatus, body)
 			}
@@ -141,24 +68,22 @@ func TestErrorsUseOpenAIShape(t *testing.T) {
 }
 
 func TestUpstreamErrorsKeepStatus(t *testing.T) {
-	up := httptest.NewServer(&mock.OpenAI{})
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"error-429": {up.URL + "/v1"}, "error-400": {up.URL + "/v1"}})
-	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"error-429","messages":[{"role":"user","content":"hi"}]}`)
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"error-429": gatewaytest.OpenAIAt(up + "/v1"), "error-400": gatewaytest.OpenAIAt(up + "/v1")}))
+	resp, body := f.Post(t, "/v1/chat/completions", `{"model":"error-429","messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7" || !strings.Contains(body, `"code":"mock_429"`) {
 		t.Fatalf("429: status %d, Retry-After %q, body %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
-	resp, body = f.post(t, "/v1/chat/completions", f.key, `{"model":"error-400","messages":[{"role":"user","content":"hi"}]}`)
+	resp, body = f.Post(t, "/v1/chat/completions", `{"model":"error-400","messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 400 || !strings.Contains(body, `"code":"mock_400"`) {
 		t.Fatalf("400: status %d, body %s", resp.StatusCode, body)
 	}
 }
 
 func TestPlainCompletion(t *testing.T) {
-	up := httptest.NewServer(&mock.OpenAI{})
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"mock-gpt": {up.URL + "/v1"}})
-	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"mock-gpt","messages":[{"role":"user","content":"ping"}]}`)
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"mock-gpt": gatewaytest.OpenAIAt(up + "/v1")}))
+	resp, body := f.Post(t, "/v1/chat/completions", `{"model":"mock-gpt","messages":[{"role":"user","content":"ping"}]}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -178,11 +103,10 @@ func TestFailoverBeforeFirstByte(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	deadURL := dead.URL
 	dead.Close() // connection refused
-	up := httptest.NewServer(&mock.OpenAI{})
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {deadURL + "/v1", up.URL + "/v1"}})
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(deadURL+"/v1", up+"/v1")}))
 	for i := 0; i < 10; i++ {
-		resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+		resp, body := f.Post(t, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
 		if resp.StatusCode != 200 {
 			t.Fatalf("request %d: status %d: %s", i, resp.StatusCode, body)
 		}
@@ -195,7 +119,7 @@ func TestFailoverBeforeFirstByte(t *testing.T) {
 func TestStreamFlushesEachEvent(t *testing.T) {
 	clientGotFirst := make(chan struct{})
 	upstreamDone := make(chan struct{})
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(upstreamDone)
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: {\"n\":1}\n\n")
@@ -208,10 +132,9 @@ func TestStreamFlushesEachEvent(t *testing.T) {
 		}
 		fmt.Fprint(w, "data: {\"n\":2}\n\ndata: [DONE]\n\n")
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
-	req, _ := http.NewRequest(http.MethodPost, f.url+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
-	req.Header.Set("Authorization", "Bearer "+f.key)
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true,"messages":[]}`))
+	req.Header.Set("Authorization", "Bearer "+f.Key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -238,16 +161,15 @@ func TestStreamFlushesEachEvent(t *testing.T) {
 }
 
 func TestStreamCutMidwayEndsWithErrorEvent(t *testing.T) {
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: {\"n\":1}\n\ndata: {\"n\":")
 		w.(http.Flusher).Flush()
 		conn, _, _ := http.NewResponseController(w).Hijack()
 		conn.Close()
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
-	resp, body := f.post(t, "/v1/chat/completions", f.key, `{"model":"m","stream":true,"messages":[]}`)
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
+	resp, body := f.Post(t, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -258,13 +180,12 @@ func TestStreamCutMidwayEndsWithErrorEvent(t *testing.T) {
 
 	// A stream that ends cleanly before its finish_reason and [DONE] was
 	// cut too: the client must not take it for a complete answer.
-	early := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	early := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Once\"},\"finish_reason\":null}]}\n\n")
 	}))
-	defer early.Close()
-	f = newFixture(t, Config{}, map[string][]string{"m": {early.URL + "/v1"}})
-	_, body = f.post(t, "/v1/chat/completions", f.key, `{"model":"m","stream":true,"messages":[]}`)
+	f = gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(early + "/v1")}))
+	_, body = f.Post(t, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
 	if !strings.Contains(body, `"content":"Once"`) || !strings.HasSuffix(body, "data: {\"error\":{\"message\":\"the backend stream ended before the completion was finished\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_error\"}}\n\n") {
 		t.Fatalf("early end: %q", body)
 	}
@@ -282,10 +203,10 @@ func TestUpstreamConnectionsAreReused(t *testing.T) {
 	}
 	up.Start()
 	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up.URL + "/v1")}))
 	for i := 0; i < 20; i++ {
 		stream := i%2 == 0
-		resp, body := f.post(t, "/v1/chat/completions", f.key, fmt.Sprintf(`{"model":"m","stream":%v,"messages":[{"role":"user","content":"x"}]}`, stream))
+		resp, body := f.Post(t, "/v1/chat/completions", fmt.Sprintf(`{"model":"m","stream":%v,"messages":[{"role":"user","content":"x"}]}`, stream))
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
 		}
@@ -296,9 +217,9 @@ func TestUpstreamConnectionsAreReused(t *testing.T) {
 }
 
 func TestModels(t *testing.T) {
-	f := newFixture(t, Config{}, map[string][]string{"b-model": {"http://127.0.0.1:1"}, "a-model": {"http://127.0.0.1:1"}})
-	req, _ := http.NewRequest(http.MethodGet, f.url+"/v1/models", nil)
-	req.Header.Set("Authorization", "Bearer "+f.key)
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"b-model": gatewaytest.OpenAIAt("http://127.0.0.1:1"), "a-model": gatewaytest.OpenAIAt("http://127.0.0.1:1")}))
+	req, _ := http.NewRequest(http.MethodGet, f.URL+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer "+f.Key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,117 +1,40 @@
-package gateway
+package gateway_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 )
-
-type credMap map[string]string
-
-func (m credMap) Credential(name string) (string, bool) { v, ok := m[name]; return v, ok }
-
-// backendTable routes each model to one backend.
-func backendTable(t *testing.T, backends map[string]route.Backend) *route.Table {
-	t.Helper()
-	tab := &route.Table{Version: 1}
-	for model, b := range backends {
-		b.Name = "default/" + model
-		tab.Backends = append(tab.Backends, b)
-		rule := route.Rule{Route: "default/" + model, Backends: []route.BackendRef{{Backend: len(tab.Backends) - 1, Weight: 1}}}
-		tab.Rules = append(tab.Rules, rule)
-		tab.Entries = append(tab.Entries, route.Entry{
-			Rule: len(tab.Rules) - 1, RouteName: rule.Route,
-			Match: route.Match{
-				Path:    route.PathMatch{Type: route.PathPrefix, Value: "/v1"},
-				Headers: []route.ValueMatch{{Name: "x-sluice-model", Value: model}},
-			},
-		})
-	}
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	return tab
-}
-
-// seen records what an upstream mock received.
-type seen struct {
-	mu      sync.Mutex
-	urls    []string
-	headers []http.Header
-	bodies  [][]byte
-}
-
-func (s *seen) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		s.mu.Lock()
-		s.urls = append(s.urls, r.URL.String())
-		s.headers = append(s.headers, r.Header.Clone())
-		s.bodies = append(s.bodies, b)
-		s.mu.Unlock()
-		h.ServeHTTP(w, r)
-	})
-}
-
-func (s *seen) lastBody() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bodies[len(s.bodies)-1]
-}
-
-func (s *seen) last() (string, http.Header) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.urls[len(s.urls)-1], s.headers[len(s.headers)-1]
-}
 
 // TestGeminiAndAzureThroughTheGateway drives the gateway with the official
 // openai-go client over real sockets: Gemini backends served by the Gemini
 // mock, an Azure OpenAI backend by the OpenAI mock on deployment paths.
 func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
-	var gemSeen, azSeen seen
-	gem := httptest.NewServer(gemSeen.wrap(&mock.Gemini{}))
-	defer gem.Close()
-	az := httptest.NewServer(azSeen.wrap(&mock.OpenAI{}))
-	defer az.Close()
+	var gemSeen, azSeen gatewaytest.Recorder
+	gem := gatewaytest.Upstream(t, gemSeen.Wrap(&mock.Gemini{}))
+	az := gatewaytest.Upstream(t, azSeen.Wrap(&mock.OpenAI{}))
 	geminiBackend := func(upstream string) route.Backend {
-		return route.Backend{Provider: "gemini", Endpoint: gem.URL + "/v1beta", Credential: "gemini-key",
+		return route.Backend{Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key",
 			ModelMap: map[string]string{upstream: upstream}}
 	}
-	tab := backendTable(t, map[string]route.Backend{
-		"gemini-flash":  {Provider: "gemini", Endpoint: gem.URL + "/v1beta", Credential: "gemini-key", ModelMap: map[string]string{"gemini-flash": "gemini-2.5-flash"}},
-		"gemini-embed":  {Provider: "gemini", Endpoint: gem.URL + "/v1beta", Credential: "gemini-key", ModelMap: map[string]string{"gemini-embed": "gemini-embedding-001"}},
-		"error-429":     geminiBackend("error-429"),
-		"error-context": geminiBackend("error-context"),
-		"cut-stream":    geminiBackend("cut-stream"),
-		"vertex-embed":  {Provider: "vertex-ai", Endpoint: gem.URL + "/v1/projects/p/locations/us-central1/publishers/google", Credential: "gemini-key"},
-		"azure-gpt":     {Provider: "azure-openai", Endpoint: az.URL, Credential: "azure-key", APIVersion: "2025-04-01-preview", ModelMap: map[string]string{"azure-gpt": "prod-gpt-4o"}},
+	tab := gatewaytest.Table(t, gatewaytest.Routes{
+		"gemini-flash":  {{Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key", ModelMap: map[string]string{"gemini-flash": "gemini-2.5-flash"}}},
+		"gemini-embed":  {{Provider: "gemini", Endpoint: gem + "/v1beta", Credential: "gemini-key", ModelMap: map[string]string{"gemini-embed": "gemini-embedding-001"}}},
+		"error-429":     {geminiBackend("error-429")},
+		"error-context": {geminiBackend("error-context")},
+		"cut-stream":    {geminiBackend("cut-stream")},
+		"vertex-embed":  {{Provider: "vertex-ai", Endpoint: gem + "/v1/projects/p/locations/us-central1/publishers/google", Credential: "gemini-key"}},
+		"azure-gpt":     {{Provider: "azure-openai", Endpoint: az, Credential: "azure-key", APIVersion: "2025-04-01-preview", ModelMap: map[string]string{"azure-gpt": "prod-gpt-4o"}}},
 	})
-	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil),
-		credMap{"gemini-key": "AIza-test", "azure-key": "az-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	defer srv.Close()
-	c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey(secret), option.WithMaxRetries(0))
+	c := gatewaytest.New(t, tab, gatewaytest.WithCredentials(map[string]string{"gemini-key": "AIza-test", "azure-key": "az-test"})).OpenAI()
 	ctx := context.Background()
 
 	t.Run("gemini plain", func(t *testing.T) {
@@ -125,7 +48,8 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		if !strings.HasSuffix(comp.Choices[0].Message.Content, "hello there") || comp.Choices[0].FinishReason != "stop" || comp.Usage.CompletionTokens == 0 || comp.Model != "gemini-flash" {
 			t.Fatalf("completion %+v", comp)
 		}
-		url, h := gemSeen.last()
+		sent := gemSeen.Last(t)
+		url, h := sent.URL, sent.Header
 		if url != "/v1beta/models/gemini-2.5-flash:generateContent" || h.Get("x-goog-api-key") != "AIza-test" {
 			t.Fatalf("upstream saw %s %v", url, h)
 		}
@@ -153,7 +77,7 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		if !strings.HasSuffix(acc.Choices[0].Message.Content, "stream this") || acc.Choices[0].FinishReason != "stop" || acc.Usage.CompletionTokensDetails.ReasoningTokens == 0 || !reasoning {
 			t.Fatalf("accumulated %+v (reasoning seen %v)", acc.ChatCompletion, reasoning)
 		}
-		if url, _ := gemSeen.last(); url != "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" {
+		if url := gemSeen.Last(t).URL; url != "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse" {
 			t.Fatalf("upstream saw %s", url)
 		}
 	})
@@ -196,9 +120,9 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 				} `json:"parts"`
 			} `json:"contents"`
 		}
-		json.Unmarshal(gemSeen.lastBody(), &sent)
+		json.Unmarshal(gemSeen.Last(t).Body, &sent)
 		if sent.Contents[1].Parts[0].ThoughtSignature != mock.MockSignature {
-			t.Fatalf("Gemini received %s", gemSeen.lastBody())
+			t.Fatalf("Gemini received %s", gemSeen.Last(t).Body)
 		}
 
 		// Streamed, the calls arrive as tool_call deltas.
@@ -236,7 +160,8 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		url, h := gemSeen.last()
+		sent := gemSeen.Last(t)
+		url, h := sent.URL, sent.Header
 		if len(emb.Data) != 2 || emb.Usage.PromptTokens != 3 || url != "/v1/projects/p/locations/us-central1/publishers/google/models/vertex-embed:predict" || h.Get("Authorization") != "Bearer AIza-test" {
 			t.Fatalf("embeddings %+v; upstream saw %s %v", emb, url, h)
 		}
@@ -276,7 +201,8 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		if !strings.HasSuffix(comp.Choices[0].Message.Content, "hi azure") || comp.Usage.TotalTokens == 0 {
 			t.Fatalf("completion %+v", comp)
 		}
-		url, h := azSeen.last()
+		sent := azSeen.Last(t)
+		url, h := sent.URL, sent.Header
 		if url != "/openai/deployments/prod-gpt-4o/chat/completions?api-version=2025-04-01-preview" || h.Get("api-key") != "az-test" || h.Get("Authorization") != "" {
 			t.Fatalf("azure saw %s %v", url, h)
 		}
@@ -294,7 +220,7 @@ func TestGeminiAndAzureThroughTheGateway(t *testing.T) {
 		if err != nil || len(emb.Data) != 1 {
 			t.Fatalf("embeddings %v", err)
 		}
-		if url, _ := azSeen.last(); url != "/openai/deployments/prod-gpt-4o/embeddings?api-version=2025-04-01-preview" {
+		if url := azSeen.Last(t).URL; url != "/openai/deployments/prod-gpt-4o/embeddings?api-version=2025-04-01-preview" {
 			t.Fatalf("azure saw %s", url)
 		}
 	})

@@ -1,15 +1,14 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 )
@@ -19,7 +18,7 @@ import (
 // a critical one still goes through.
 func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if bytes.Contains(body, []byte("hold")) { // the body is what reaches the upstream
 			<-release
@@ -27,11 +26,10 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		(&mock.OpenAI{}).ServeHTTP(w, r)
 	}))
-	defer slow.Close()
-	tab := &route.Table{
+	tab := gatewaytest.Prepared(t, &route.Table{
 		Backends: []route.Backend{
-			{Name: "ns/a", Provider: "openai", Endpoint: slow.URL + "/v1", MaxConcurrency: 1},
-			{Name: "ns/b", Provider: "openai", Endpoint: slow.URL + "/v1", MaxConcurrency: 1},
+			{Name: "ns/a", Provider: "openai", Endpoint: slow + "/v1", MaxConcurrency: 1},
+			{Name: "ns/b", Provider: "openai", Endpoint: slow + "/v1", MaxConcurrency: 1},
 		},
 		Pools: []route.Pool{{Name: "ns/pool", Members: []int{0, 1}, Objectives: map[string]int{"critical": 10, "batch": -1}}},
 		Rules: []route.Rule{{
@@ -40,25 +38,16 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 			Filters:  route.Filters{},
 		}},
 		Entries: []route.Entry{{Rule: 0, RouteName: "ns/r", Match: route.Match{Path: route.PathMatch{Type: route.PathPrefix, Value: "/v1"}}}},
-	}
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	secret, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	defer srv.Close()
-	defer close(release) // before the servers close: they wait for the held request
+	})
+	g := gatewaytest.New(t, tab)
+	t.Cleanup(func() { close(release) }) // before the servers close: they wait for the held request
 	send := func(objective string, hold bool) *http.Response {
 		content := "x"
 		if hold {
 			content = "hold"
 		}
-		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"`+content+`"}]}`))
-		req.Header.Set("Authorization", "Bearer "+secret)
+		req, _ := http.NewRequest("POST", g.URL+"/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"`+content+`"}]}`))
+		req.Header.Set("Authorization", "Bearer "+g.Key)
 		if objective != "" {
 			req.Header.Set(route.ObjectiveHeader, objective)
 		}

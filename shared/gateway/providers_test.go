@@ -1,36 +1,22 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/builtin"
-	"github.com/sluicegw/sluice/shared/route"
 )
 
-// testProviders is the built-in provider registry, with no AWS region or
-// credentials.
-var testProviders = builtin.Registry(provider.Deps{})
-
-// awsProviders is the built-in registry signing Bedrock requests with
-// creds.
-func awsProviders(creds aws.Credentials) *provider.Registry {
-	return builtin.Registry(provider.Deps{Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
-}
-
 func TestNewRequiresProviders(t *testing.T) {
-	_, err := New(Config{}, staticTables{}, ledger.NewAuthenticator(keyMap{}, 0, nil), nil)
+	_, err := gateway.New(gateway.Config{}, staticTable{}, ledger.NewAuthenticator(oneKey{}, 0, nil), nil)
 	if err == nil || !strings.Contains(err.Error(), "Providers") {
 		t.Fatalf("New without a provider registry: %v", err)
 	}
@@ -41,7 +27,7 @@ func TestNewRequiresProviders(t *testing.T) {
 // the request fails before anything is sent, and the request's log line
 // says what to set.
 func TestBedrockRegionAtRequestTime(t *testing.T) {
-	tab := backendTable(t, map[string]route.Backend{"m": {Provider: "bedrock", Credential: "bedrock-key"}})
+	tab := gatewaytest.Table(t, gatewaytest.Routes{"m": {{Provider: "bedrock", Credential: "bedrock-key"}}})
 	for _, tt := range []struct {
 		region, want string
 	}{
@@ -54,16 +40,9 @@ func TestBedrockRegionAtRequestTime(t *testing.T) {
 			return nil, errors.New("not sent in tests")
 		})
 		var logs bytes.Buffer
-		secret, k := ledger.NewKey("test", "", time.Now())
-		g, err := New(Config{Providers: builtin.Registry(provider.Deps{Region: tt.region}), Transport: tr, Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
-			staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{"bedrock-key": "k"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		rec := httptest.NewRecorder()
-		g.ServeHTTP(rec, req)
+		g := gatewaytest.New(t, tab, gatewaytest.WithCredentials(map[string]string{"bedrock-key": "k"}), gatewaytest.WithConfig(gateway.Config{
+			Providers: builtin.Registry(provider.Deps{Region: tt.region}), Transport: tr, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}))
+		g.Serve(http.MethodPost, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
 		if got := sent + logs.String(); !strings.Contains(got, tt.want) {
 			t.Errorf("region %q: sent to %q, logged %s; want %q", tt.region, sent, logs.String(), tt.want)
 		}

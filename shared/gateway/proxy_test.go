@@ -1,16 +1,15 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -25,9 +24,9 @@ type echo struct {
 	Body    string
 }
 
-func echoServer(t *testing.T, name string, hits *atomic.Int32) *httptest.Server {
+func echoServer(t *testing.T, name string, hits *atomic.Int32) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hits != nil {
 			hits.Add(1)
 		}
@@ -45,8 +44,6 @@ func echoServer(t *testing.T, name string, hits *atomic.Int32) *httptest.Server 
 		w.Header().Set("X-Drop-Me", "x")
 		json.NewEncoder(w).Encode(echo{name, r.Method, r.URL.Path, r.URL.RawQuery, r.Host, r.Header, string(b)})
 	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 func serviceRoute(path route.PathMatch, filters route.Filters, refs ...route.BackendRef) (route.Entry, route.Rule) {
@@ -58,9 +55,9 @@ func TestHTTPRoutes(t *testing.T) {
 	a, b := echoServer(t, "a", nil), echoServer(t, "b", nil)
 	mirror := echoServer(t, "mirror", &mirrorHits)
 	tab := &route.Table{Version: 1, Backends: []route.Backend{
-		{Name: "Service/ns/a:80", Kind: route.KindService, Endpoint: a.URL, Endpoints: []string{a.URL}},
-		{Name: "Service/ns/b:80", Kind: route.KindService, Endpoint: b.URL, Endpoints: []string{b.URL}},
-		{Name: "Service/ns/mirror:80", Kind: route.KindService, Endpoint: mirror.URL, Endpoints: []string{mirror.URL}},
+		{Name: "Service/ns/a:80", Kind: route.KindService, Endpoint: a, Endpoints: []string{a}},
+		{Name: "Service/ns/b:80", Kind: route.KindService, Endpoint: b, Endpoints: []string{b}},
+		{Name: "Service/ns/mirror:80", Kind: route.KindService, Endpoint: mirror, Endpoints: []string{mirror}},
 	}}
 	add := func(path route.PathMatch, f route.Filters, refs ...route.BackendRef) *route.Rule {
 		e, r := serviceRoute(path, f, refs...)
@@ -93,16 +90,7 @@ func TestHTTPRoutes(t *testing.T) {
 		AllowHeaders: []string{"content-type"}, ExposeHeaders: []string{"x-backend-header"}, MaxAge: 600, AllowCredentials: true}}, toA)
 	add(prefix("/timeout"), route.Filters{}, toA)
 	tab.Rules[len(tab.Rules)-1].Timeout = 100 * time.Millisecond
-	if err := tab.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	_, k := ledger.NewKey("k", "", time.Now())
-	g, err := New(Config{Providers: testProviders}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(g)
-	defer gw.Close()
+	gw := gatewaytest.New(t, gatewaytest.Prepared(t, tab))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	tests := []struct {
@@ -231,26 +219,4 @@ func TestHTTPRoutes(t *testing.T) {
 			t.Fatalf("mirror saw %d requests", mirrorHits.Load())
 		}
 	})
-}
-
-func TestReplacePath(t *testing.T) {
-	tests := []struct{ prefix, repl, path, want string }{
-		{"/foo", "/bar", "/foo", "/bar"},
-		{"/foo", "/bar", "/foo/", "/bar/"},
-		{"/foo", "/bar", "/foo/x", "/bar/x"},
-		{"/foo", "/", "/foo", "/"},
-		{"/foo", "/", "/foo/", "/"},
-		{"/foo", "/", "/foo/x", "/x"},
-		{"/foo", "/bar/", "/foo/x", "/bar/x"},
-		{"/foo/", "/bar", "/foo/x", "/bar/x"},
-		{"/", "/api", "/x", "/api/x"},
-	}
-	for _, tt := range tests {
-		tab := &route.Table{Entries: []route.Entry{{Match: route.Match{Path: route.PathMatch{Type: route.PathPrefix, Value: tt.prefix}}}}, Rules: []route.Rule{{}}}
-		tab.Prepare()
-		got := replacePath(tt.path, &route.PathModifier{Type: "ReplacePrefixMatch", Value: tt.repl}, &tab.Entries[0])
-		if got != tt.want {
-			t.Errorf("prefix %s → %s on %s = %s, want %s", tt.prefix, tt.repl, tt.path, got, tt.want)
-		}
-	}
 }

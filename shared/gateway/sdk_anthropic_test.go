@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -7,28 +7,24 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
-	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 )
 
-// anthropicClient points the official Anthropic SDK at a gateway fixture
-// whose routes lead to the mock OpenAI provider, over real sockets.
+// anthropicSDK points the official Anthropic SDK at a gateway whose
+// routes lead to the mock OpenAI provider, over real sockets.
 func anthropicSDK(t *testing.T) anthropic.Client {
 	t.Helper()
-	up := httptest.NewServer(&mock.OpenAI{})
-	t.Cleanup(up.Close)
-	f := newFixture(t, Config{}, map[string][]string{"claude-on-openai": {up.URL + "/v1"}, "error-429": {up.URL + "/v1"}})
-	return anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	return gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"claude-on-openai": gatewaytest.OpenAIAt(up + "/v1"), "error-429": gatewaytest.OpenAIAt(up + "/v1")})).Anthropic()
 }
 
 var weatherTool = []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{
@@ -174,10 +170,9 @@ func TestAnthropicSDKErrorsAndCountTokens(t *testing.T) {
 // TestOpenAISDKResponsesPassThrough drives /v1/responses through the
 // gateway to the mock with openai-go's Responses client.
 func TestOpenAISDKResponsesPassThrough(t *testing.T) {
-	up := httptest.NewServer(&mock.OpenAI{})
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"gpt-resp": {up.URL + "/v1"}})
-	c := openai.NewClient(option.WithBaseURL(f.url+"/v1/"), option.WithAPIKey(f.key), option.WithMaxRetries(0))
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"gpt-resp": gatewaytest.OpenAIAt(up + "/v1")}))
+	c := f.OpenAI()
 	ctx := context.Background()
 	params := responses.ResponseNewParams{Model: "gpt-resp", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hi responses")}}
 	resp, err := c.Responses.New(ctx, params)
@@ -209,13 +204,12 @@ func TestAnthropicSDKInterleavedToolCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Write(stream)
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
-	c := anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
+	c := f.Anthropic()
 	s := c.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{
 		Model: "m", MaxTokens: 50, Tools: weatherTool,
 		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("twice"))},
@@ -240,14 +234,13 @@ func TestAnthropicSDKInterleavedToolCalls(t *testing.T) {
 // field.
 func TestAnthropicSDKRequestReachesOpenAI(t *testing.T) {
 	var got []byte
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(got))
 		(&mock.OpenAI{}).ServeHTTP(w, r)
 	}))
-	defer up.Close()
-	f := newFixture(t, Config{}, map[string][]string{"m": {up.URL + "/v1"}})
-	c := anthropic.NewClient(aoption.WithBaseURL(f.url), aoption.WithAPIKey(f.key), aoption.WithMaxRetries(0))
+	f := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up + "/v1")}))
+	c := f.Anthropic()
 	_, err := c.Messages.New(context.Background(), anthropic.MessageNewParams{
 		Model: "m", MaxTokens: 300,
 		System:        []anthropic.TextBlockParam{{Text: "Be brief."}},

@@ -1,21 +1,17 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 )
@@ -27,20 +23,14 @@ var matrixProviders = []string{"openai", "azure", "anthropic", "bedrock", "gemin
 // matrixGateway runs the gateway on a real socket with, for each provider
 // protocol p, routes for model p and its failing variants (see models
 // below), each backend on its own mock server. It
-// returns the gateway's URL, an API key, and the Retry-After each
-// provider's 429 must reach the client with.
-func matrixGateway(t *testing.T) (string, string, map[string]string) {
+// returns the gateway and the Retry-After each provider's 429 must reach
+// the client with.
+func matrixGateway(t *testing.T) (*gatewaytest.Gateway, map[string]string) {
 	t.Helper()
-	creds := aws.Credentials{AccessKeyID: "AKIDGATEWAYTEST", SecretAccessKey: "gateway-test-secret"}
-	server := func(h http.Handler) string {
-		s := httptest.NewServer(h)
-		t.Cleanup(s.Close)
-		return s.URL
-	}
-	oai := server(&mock.OpenAI{})
-	ant := server(&mock.Anthropic{})
-	bed := server(&mock.Bedrock{Credentials: &creds})
-	gem := server(&mock.Gemini{})
+	oai := gatewaytest.Upstream(t, &mock.OpenAI{})
+	ant := gatewaytest.Upstream(t, &mock.Anthropic{})
+	bed := gatewaytest.Upstream(t, gatewaytest.BedrockMock())
+	gem := gatewaytest.Upstream(t, &mock.Gemini{})
 
 	// Each provider's models: p answers; p-429 is refused with a 429;
 	// p-context is over the context length (the Bedrock mock reads that
@@ -60,24 +50,17 @@ func matrixGateway(t *testing.T) (string, string, map[string]string) {
 	// structured outputs, and a Gemini that thinks by level.
 	backends["bedrock"].ModelMap["bedrock-native"] = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 	backends["gemini"].ModelMap["gemini-3"] = "gemini-3-pro-preview"
-	routes := map[string]route.Backend{}
+	routes := gatewaytest.Routes{}
 	for _, b := range backends {
 		for m := range b.ModelMap {
-			routes[m] = b
+			routes[m] = []route.Backend{b}
 		}
 	}
-	tab := backendTable(t, routes)
-	secret, k := ledger.NewKey("test", "", time.Now())
-	g, err := New(Config{Providers: awsProviders(creds)}, staticTables{tab}, ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{
-		"openai-key": "sk-test", "azure-key": "az-test", "anthropic-key": "sk-ant-test", "gemini-key": "AIza-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	g := gatewaytest.New(t, gatewaytest.Table(t, routes), gatewaytest.WithCredentials(map[string]string{
+		"openai-key": "sk-test", "azure-key": "az-test", "anthropic-key": "sk-ant-test", "gemini-key": "AIza-test"}))
 	// Gemini's RetryInfo.retryDelay (6.2s) is rounded up; Bedrock's mock
 	// throttles with Retry-After: 3; the others send 7.
-	return srv.URL, secret, map[string]string{"openai": "7", "azure": "7", "anthropic": "7", "bedrock": "3", "gemini": "7"}
+	return g, map[string]string{"openai": "7", "azure": "7", "anthropic": "7", "bedrock": "3", "gemini": "7"}
 }
 
 // matrixToolPrompt asks for a tool call in words every mock acts on: the
@@ -93,9 +76,8 @@ const matrixLongPrompt = "this prompt is too long"
 // of every provider protocol, over real sockets: subtests are named
 // <sdk>/<provider>/<case>, the cells of the README's SDK matrix.
 func TestSDKMatrix(t *testing.T) {
-	url, key, retryAfter := matrixGateway(t)
-	oc := openai.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0))
-	ac := anthropic.NewClient(aoption.WithBaseURL(url), aoption.WithAPIKey(key), aoption.WithMaxRetries(0))
+	g, retryAfter := matrixGateway(t)
+	oc, ac := g.OpenAI(), g.Anthropic()
 	ctx := context.Background()
 
 	t.Run("openai", func(t *testing.T) {

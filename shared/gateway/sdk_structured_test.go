@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -8,15 +8,14 @@ import (
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
-	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 )
 
 // TestAnthropicSDKOutputConfig sends anthropic-sdk-go's output_config (a
 // JSON schema format and an effort) and stop sequences through the
 // gateway to the Bedrock and Gemini mocks, plain and streamed.
 func TestAnthropicSDKOutputConfig(t *testing.T) {
-	url, key, _ := matrixGateway(t)
-	ac := anthropic.NewClient(aoption.WithBaseURL(url), aoption.WithAPIKey(key), aoption.WithMaxRetries(0))
+	g, _ := matrixGateway(t)
+	ac := g.Anthropic()
 	schema := map[string]any{"type": "object", "properties": map[string]any{"answer": map[string]any{"type": "string"}},
 		"required": []string{"answer"}, "additionalProperties": false}
 	format := anthropic.OutputConfigParam{Effort: anthropic.OutputConfigEffortLow, Format: anthropic.JSONOutputFormatParam{Schema: schema}}

@@ -1,18 +1,17 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
-	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -97,24 +96,16 @@ func TestSkippedEventsReachTheRequestLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b := tt.backend
+			b.Endpoint = gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tt.contentType)
 				w.Write([]byte(tt.upstream))
 			}))
-			defer up.Close()
-			b := tt.backend
-			b.Endpoint = up.URL
 			var logs bytes.Buffer
-			secret, k := ledger.NewKey("test", "", time.Now())
-			g, err := New(Config{Providers: testProviders, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, staticTables{backendTable(t, map[string]route.Backend{"m": b})},
-				ledger.NewAuthenticator(keyMap{k.ID: k}, 0, nil), credMap{"bedrock-key": "bedrock-api-key"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := httptest.NewRequest(http.MethodPost, tt.path, strings.NewReader(tt.body))
-			req.Header.Set("Authorization", "Bearer "+secret)
-			rec := httptest.NewRecorder()
-			g.ServeHTTP(rec, req)
+			g := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": {b}}),
+				gatewaytest.WithConfig(gateway.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}),
+				gatewaytest.WithCredentials(map[string]string{"bedrock-key": "bedrock-api-key"}))
+			rec := g.Serve(http.MethodPost, tt.path, tt.body)
 			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "hi") {
 				t.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}

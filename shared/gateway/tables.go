@@ -66,7 +66,8 @@ func (w *TableWatcher) Table() *route.Table {
 }
 
 // Refresh checks for a newer table and swaps it in. A failed load keeps the
-// last good table and is logged.
+// last good table and is logged. Table calls it in the background; a
+// process that stored a table itself may call it to use the table at once.
 func (w *TableWatcher) Refresh(ctx context.Context) {
 	defer w.checking.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -86,6 +87,16 @@ func (w *TableWatcher) Refresh(ctx context.Context) {
 		w.log.Warn("route table load failed; keeping the current table", "version", v, "error", err)
 		return
 	}
-	w.table.Store(t)
+	// Two refreshes may overlap (the background check and one a caller
+	// asked for): the table in force only ever moves forward.
+	for {
+		cur := w.table.Load()
+		if cur != nil && cur.Version >= t.Version {
+			return
+		}
+		if w.table.CompareAndSwap(cur, t) {
+			break
+		}
+	}
 	w.log.Info("route table swapped", "version", t.Version)
 }

@@ -94,6 +94,16 @@ func (a *Authenticator) Check(ctx context.Context, presented string) (Key, error
 	return c.key, nil
 }
 
+// Forget drops what the cache holds for key id, so the next check reads
+// its record: for a process that changed the record itself (the local
+// one's admin API revoking or rotating it), which need not wait for the
+// TTL.
+func (a *Authenticator) Forget(id string) {
+	a.mu.Lock()
+	delete(a.entries, id)
+	a.mu.Unlock()
+}
+
 func (a *Authenticator) load(ctx context.Context, id string, now time.Time) (cached, error) {
 	var c cached
 	k, err := a.store.GetKey(ctx, id)

@@ -96,6 +96,24 @@ func TestAuthenticator(t *testing.T) {
 		}
 	})
 
+	t.Run("forgotten, reloaded at once", func(t *testing.T) {
+		fresh, fk := NewKey("fresh", "", now)
+		store.keys[fk.ID] = fk
+		if _, err := a.Check(context.Background(), fresh); err != nil {
+			t.Fatal(err)
+		}
+		revokedNow := fk
+		revokedNow.State = KeyRevoked
+		store.keys[fk.ID] = revokedNow
+		if _, err := a.Check(context.Background(), fresh); err != nil {
+			t.Fatalf("within ttl the cached record still serves: %v", err)
+		}
+		a.Forget(fk.ID)
+		if _, err := a.Check(context.Background(), fresh); !errors.Is(err, ErrRevokedKey) {
+			t.Fatalf("after Forget: %v, want revoked", err)
+		}
+	})
+
 	t.Run("store failure is not cached", func(t *testing.T) {
 		s2 := &mapStore{err: errors.New("throttled")}
 		a2 := NewAuthenticator(s2, time.Minute, func() time.Time { return now })

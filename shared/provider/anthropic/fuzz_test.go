@@ -18,7 +18,7 @@ func FuzzStreams(f *testing.F) {
 	log := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	f.Cleanup(func() { slog.SetDefault(log) })
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.anthropic.sse"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "from_openai", "*_stream.upstream"))
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {

@@ -4,74 +4,27 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden client transcripts in testdata")
+// pinned is the clock of translated answers in tests.
+var pinned = providertest.Now()
 
-var pinned = time.Unix(1764250000, 0)
-
-// streamer is what relayStream drives.
-type streamer interface {
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	StreamEnd(dst []byte) ([]byte, error)
-}
-
-// relay does what the gateway does with an upstream stream: each event
-// translated, the end or the failure reported in the client's protocol.
-func relay(tr streamer, r io.Reader) (string, error) {
-	rd := sse.NewReader(r)
-	var out, buf []byte
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			buf, err = tr.StreamEnd(buf[:0])
-			if err != nil {
-				buf = tr.StreamError(buf[:0], err)
-			}
-			return string(append(out, buf...)), err
-		}
-		if err != nil {
-			out = tr.StreamError(out, api.Errorf(api.ErrUpstream, "the backend stream failed mid-response"))
-			return string(out), err
-		}
-		buf, err = tr.StreamEvent(buf[:0], ev)
-		if err != nil {
-			out = tr.StreamError(out, err)
-			return string(out), err
-		}
-		out = append(out, buf...)
-	}
-}
-
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+// relay does what the gateway does with an upstream stream and returns
+// what the client receives.
+func relay(tr provider.Translator, r io.Reader) (string, error) {
+	out, err := providertest.Stream(tr, r)
+	return string(out), err
 }
 
 // jsonEqual reports whether a and b hold the same JSON value.
@@ -87,61 +40,13 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-// TestFromOpenAIStreamTranscripts feeds recorded Anthropic streams (shaped
-// as the Messages streaming reference shows them) to the translator whole
-// and one byte at a time, and compares what the OpenAI client receives.
+// TestFromOpenAIStreamTranscripts runs the recorded exchanges of
+// testdata/from_openai (see package providertest): Anthropic streams,
+// shaped as the Messages streaming reference shows them, and what the
+// OpenAI client receives.
 func TestFromOpenAIStreamTranscripts(t *testing.T) {
-	tests := []struct {
-		name      string
-		request   string
-		wantErr   bool
-		wantUsage api.Usage
-		unknown   int
-	}{
-		{"text", `{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`,
-			false, api.Usage{InputTokens: 1225, OutputTokens: 15, CachedTokens: 1000, CacheWriteTokens: 200, Reported: true}, 0},
-		{"tools", `{"model":"claude","stream":true,"messages":[{"role":"user","content":"weather in Paris and Tokyo?"}]}`,
-			false, api.Usage{InputTokens: 472, OutputTokens: 89, Reported: true}, 0},
-		{"thinking", `{"model":"claude","stream":true,"stream_options":{"include_usage":true},"reasoning_effort":"low","messages":[{"role":"user","content":"weather?"}]}`,
-			false, api.Usage{InputTokens: 120, OutputTokens: 160, Reported: true}, 0},
-		{"error", `{"model":"claude","stream":true,"messages":[{"role":"user","content":"story"}]}`,
-			true, api.Usage{InputTokens: 30, OutputTokens: 1, Reported: true}, 0},
-		{"cut", `{"model":"claude","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"story"}]}`,
-			true, api.Usage{InputTokens: 30, OutputTokens: 7, Reported: true}, 0},
-		{"unknown", `{"model":"claude","stream":true,"messages":[{"role":"user","content":"search"}]}`,
-			false, api.Usage{InputTokens: 10, OutputTokens: 3, Reported: true}, 4},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			upstream, err := os.ReadFile(filepath.Join("testdata", tt.name+".anthropic.sse"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var outs [2]string
-			for i, r := range []io.Reader{bytes.NewReader(upstream), iotest.OneByteReader(bytes.NewReader(upstream))} {
-				tr := NewFromOpenAI("claude", "claude-sonnet-4-5")
-				tr.Now = func() time.Time { return pinned }
-				if _, _, err := tr.Request([]byte(tt.request)); err != nil {
-					t.Fatal(err)
-				}
-				out, err := relay(tr, r)
-				if (err != nil) != tt.wantErr {
-					t.Fatalf("relay error %v, want error %v", err, tt.wantErr)
-				}
-				if got := tr.Usage(); got != tt.wantUsage {
-					t.Errorf("usage %+v, want %+v", got, tt.wantUsage)
-				}
-				if tr.SkippedEvents() != tt.unknown {
-					t.Errorf("%d events not translated, want %d", tr.SkippedEvents(), tt.unknown)
-				}
-				outs[i] = out
-			}
-			if outs[0] != outs[1] {
-				t.Fatalf("byte-at-a-time output differs:\n%s\n---\n%s", outs[1], outs[0])
-			}
-			checkGolden(t, tt.name+".openai.sse", outs[0])
-		})
-	}
+	providertest.Suite{Dir: "testdata/from_openai", Endpoint: api.EndpointChatCompletions, Provider: NewProvider,
+		Model: "claude", Upstream: "claude-sonnet-4-5"}.Run(t)
 }
 
 // TestFromAnthropicStreamPassesThrough: an Anthropic client receives the
@@ -164,7 +69,7 @@ func TestFromAnthropicStreamPassesThrough(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			upstream, err := os.ReadFile(filepath.Join("testdata", tt.name+".anthropic.sse"))
+			upstream, err := os.ReadFile(filepath.Join("testdata", "from_openai", tt.name+"_stream.upstream"))
 			if err != nil {
 				t.Fatal(err)
 			}

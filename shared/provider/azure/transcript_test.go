@@ -1,19 +1,13 @@
 package azure
 
 import (
-	"bytes"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
-	"github.com/sluicegw/sluice/shared/provider/openai"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 	"github.com/sluicegw/sluice/shared/route"
-	"github.com/sluicegw/sluice/shared/sse"
 )
 
 // chatFeatures uses most of Chat Completions (system, multi-turn, tools,
@@ -42,82 +36,18 @@ func TestChatFeaturesPassThrough(t *testing.T) {
 // TestMessagesTranscriptsAsOpenAI replays the OpenAI translator's Anthropic
 // Messages transcripts (shared/provider/openai/testdata/from_anthropic:
 // text, tools, thinking, media, refusal, filter, error, cut streams...)
-// through Azure's provider: the request Azure receives, on the deployment's
-// path, and what the Anthropic client gets back must be the OpenAI
-// provider's, byte for byte, whole and one byte at a time.
+// through Azure's provider: the request Azure receives and what the
+// Anthropic client gets back must be the OpenAI provider's goldens, byte
+// for byte, whole and one byte at a time; the path goes to the
+// deployment.
 func TestMessagesTranscriptsAsOpenAI(t *testing.T) {
-	azure, oai := NewProvider(provider.Deps{}), openai.NewProvider(provider.Deps{})
+	providertest.Suite{Dir: "../openai/testdata/from_anthropic", Endpoint: api.EndpointMessages, Provider: NewProvider,
+		Backend: route.Backend{Provider: "azure-openai"}, Model: "claude-client", Upstream: "gpt-upstream", ReadOnly: true}.Run(t)
+	// Every golden request goes to /chat/completions: on Azure, the
+	// deployment's.
 	b := &route.Backend{Provider: "azure-openai", ModelMap: map[string]string{"claude-client": "gpt-upstream"}}
-	cases, _ := filepath.Glob("../openai/testdata/from_anthropic/*.request.json")
-	if len(cases) < 8 {
-		t.Fatalf("%d transcripts", len(cases))
-	}
-	for _, c := range cases {
-		base := strings.TrimSuffix(c, ".request.json")
-		t.Run(filepath.Base(base), func(t *testing.T) {
-			req, err := os.ReadFile(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			upstream, err := os.ReadFile(base + ".upstream")
-			if err != nil {
-				t.Fatal(err)
-			}
-			az, err := azure.Translator(b, api.EndpointMessages, "claude-client")
-			if err != nil {
-				t.Fatal(err)
-			}
-			oa, _ := oai.Translator(b, api.EndpointMessages, "claude-client")
-			path, azOut, err := az.Request(req)
-			_, oaOut, _ := oa.Request(req)
-			u, _ := azure.URL(b, "claude-client", path)
-			if err != nil || u != "/openai/deployments/gpt-upstream/chat/completions?api-version="+DefaultAPIVersion || !bytes.Equal(azOut, oaOut) {
-				t.Fatalf("Request = %s %s, %v; want %s", u, azOut, err, oaOut)
-			}
-			var azGot, oaGot []byte
-			if bytes.Contains(req, []byte(`"stream":true`)) {
-				azGot = relay(az, bytes.NewReader(upstream))
-				oaGot = relay(oa, bytes.NewReader(upstream))
-				az2, _ := azure.Translator(b, api.EndpointMessages, "claude-client")
-				az2.Request(req)
-				if one := relay(az2, iotest.OneByteReader(bytes.NewReader(upstream))); !bytes.Equal(one, azGot) {
-					t.Fatalf("one byte at a time:\n%s\nwhole:\n%s", one, azGot)
-				}
-			} else {
-				azGot, err = az.Response(upstream)
-				oaGot, _ = oa.Response(upstream)
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			if !bytes.Equal(azGot, oaGot) || az.Usage() != oa.Usage() || len(azGot) == 0 {
-				t.Fatalf("Azure gave\n%s\nOpenAI gave\n%s\nusage %+v vs %+v", azGot, oaGot, az.Usage(), oa.Usage())
-			}
-		})
-	}
-}
-
-// relay drives a translator as the gateway's relayStream does.
-func relay(t provider.Translator, r io.Reader) []byte {
-	tr := t.(interface {
-		provider.Translator
-		provider.StreamEnder
-	})
-	rd := sse.NewReader(r)
-	var out []byte
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			if out, err = tr.StreamEnd(out); err != nil {
-				out = tr.StreamError(out, err)
-			}
-			return out
-		}
-		if err != nil {
-			return tr.StreamError(out, api.Errorf(api.ErrUpstream, "the backend stream failed mid-response"))
-		}
-		if out, err = tr.StreamEvent(out, ev); err != nil {
-			return tr.StreamError(out, err)
-		}
+	if u, err := NewProvider(provider.Deps{}).URL(b, "claude-client", "/chat/completions"); err != nil ||
+		u != "/openai/deployments/gpt-upstream/chat/completions?api-version="+DefaultAPIVersion {
+		t.Fatalf("URL = %s, %v", u, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 )
 
 var benchChat = []byte(`{"model":"claude","stream":true,"stream_options":{"include_usage":true},"max_tokens":512,"temperature":0.3,
@@ -59,7 +60,7 @@ func BenchmarkStream100(b *testing.B) {
 				if _, _, err := tr.Request(c.req); err != nil {
 					b.Fatal(err)
 				}
-				out := relay(tr, bytes.NewReader(upstream))
+				out, _ := providertest.Stream(tr, bytes.NewReader(upstream))
 				if len(out) == 0 {
 					b.Fatal("no output")
 				}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 )
 
 // FuzzEventReader feeds arbitrary bytes to the event-stream decoder: it
@@ -32,27 +35,28 @@ func FuzzEventReader(f *testing.F) {
 }
 
 // TestFuzzCorpus holds the seed corpus of FuzzEventReader to the
-// transcripts: each transcript's stream, cut short and with a flipped byte.
+// transcripts: each streamed transcript's upstream frames, cut short and
+// with a flipped byte.
 // A stale or missing seed fails; -update rewrites them. Files the fuzzer
 // adds (its crashers) are left alone.
 func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzEventReader")
-	if *update {
+	if providertest.Update() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	files, _ := filepath.Glob("testdata/*/*/events.txt")
+	files, _ := filepath.Glob("testdata/from_*/*_stream.upstream")
 	if len(files) == 0 {
 		t.Fatal("no transcripts found")
 	}
 	for _, f := range files {
-		text, err := os.ReadFile(f)
+		stream, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		stream := encodeEvents(t, text)
-		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "_" + filepath.Base(filepath.Dir(f))
+		// The seed of testdata/from_openai/text_stream is openai_text_stream.
+		name := strings.TrimPrefix(filepath.Base(filepath.Dir(f)), "from_") + "_" + strings.TrimSuffix(filepath.Base(f), ".upstream")
 		variants := map[string][]byte{name: stream, name + "_cut": stream[:len(stream)*2/3]}
 		flipped := append([]byte(nil), stream...)
 		flipped[len(flipped)/2] ^= 0x5a
@@ -60,7 +64,7 @@ func TestFuzzCorpus(t *testing.T) {
 		for n, b := range variants {
 			path := filepath.Join(dir, n)
 			want := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b))
-			if *update {
+			if providertest.Update() {
 				if err := os.WriteFile(path, want, 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/mock"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -48,7 +49,8 @@ func exchange(t *testing.T, url string, ep api.Endpoint, body []byte) ([]byte, i
 		return api.AnthropicBody(tr.Error(resp.StatusCode, raw)), resp.StatusCode
 	}
 	if strings.Contains(path, "converse-stream") {
-		return relay(tr, resp.Body), 200
+		out, _ := providertest.Stream(tr, resp.Body)
+		return out, 200
 	}
 	raw, _ := io.ReadAll(resp.Body)
 	got, err := tr.Response(raw)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -60,6 +61,7 @@ func TestModelPathMatchesSDK(t *testing.T) {
 func signedRequest(t *testing.T, endpoint, model string, creds aws.CredentialsProvider, credential string) *http.Request {
 	t.Helper()
 	deps := testConfig()
+	deps.Now = func() time.Time { return time.Unix(1750000000, 0) } // TestSignatureVector's instant, 20250615T150640Z
 	deps.Credentials = creds
 	p := NewProvider(deps).(*Provider)
 	b := &route.Backend{Endpoint: endpoint}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 )
 
 func newTr(t *testing.T, ep api.Endpoint, model string) provider.Translator {
@@ -291,7 +292,7 @@ func TestUnknownEventsCounted(t *testing.T) {
 	if _, _, err := tr.Request([]byte(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	out := relay(tr, bytes.NewReader(encodeEvents(t, []byte("messageStart {\"role\":\"assistant\"}\nfutureEvent {\"x\":1}\ncontentBlockDelta {\"contentBlockIndex\":0,\"delta\":{\"citation\":{}}}\nmessageStop {\"stopReason\":\"end_turn\"}\n"))))
+	out, _ := providertest.Stream(tr, bytes.NewReader(encodeEvents(t, []byte("messageStart {\"role\":\"assistant\"}\nfutureEvent {\"x\":1}\ncontentBlockDelta {\"contentBlockIndex\":0,\"delta\":{\"citation\":{}}}\nmessageStop {\"stopReason\":\"end_turn\"}\n"))))
 	if tr.SkippedEvents() != 2 || !bytes.HasSuffix(out, []byte("data: [DONE]\n\n")) {
 		t.Fatalf("unknown %d out %s", tr.SkippedEvents(), out)
 	}
@@ -348,8 +349,8 @@ func TestStopSequenceUnreported(t *testing.T) {
 contentBlockDelta {"contentBlockIndex":0,"delta":{"text":"a"}}
 messageStop {"stopReason":"stop_sequence","additionalModelResponseFields":{}}
 metadata {"usage":{"inputTokens":1,"outputTokens":1}}`))
-	got := string(relay(tr, iotest.OneByteReader(bytes.NewReader(stream))))
-	if !strings.Contains(got, `"delta":{"stop_reason":"stop_sequence"},`) {
+	out, _ = providertest.Stream(tr, iotest.OneByteReader(bytes.NewReader(stream)))
+	if got := string(out); !strings.Contains(got, `"delta":{"stop_reason":"stop_sequence"},`) {
 		t.Fatalf("%s", got)
 	}
 }

@@ -3,12 +3,14 @@ package gemini
 import (
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -18,7 +20,7 @@ func chatTr(t *testing.T) *FromOpenAI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.(*FromOpenAI).now = pinned
+	tr.(*FromOpenAI).now = providertest.Now
 	return tr.(*FromOpenAI)
 }
 
@@ -142,36 +144,19 @@ func TestChatRequestRefusals(t *testing.T) {
 	}
 }
 
-// TestChatResponseTranscript: a plain generateContent answer with
-// thoughts, a signature, parallel calls without ids and full usage.
-func TestChatResponseTranscript(t *testing.T) {
-	tr := chatTr(t)
-	tr.Request([]byte(`{"model":"my-gemini","messages":[{"role":"user","content":"weather?"}]}`))
-	out, err := tr.Response([]byte(`{
-	  "candidates": [{"content": {"role": "model", "parts": [
-	    {"text": "Two cities.", "thought": true},
-	    {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "c2ln"},
-	    {"functionCall": {"name": "get_weather", "args": {"city": "Tokyo"}}}
-	  ]}, "finishReason": "STOP", "index": 0}],
-	  "usageMetadata": {"promptTokenCount": 20, "candidatesTokenCount": 10, "thoughtsTokenCount": 5, "cachedContentTokenCount": 8, "totalTokenCount": 35},
-	  "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"
-	}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The first call carries the signature in its id (base64url of "sig").
+// TestChatCallIDsComeBack: the ids synthesized for calls without one in
+// testdata/from_openai/tools_plain (the first carrying the thought
+// signature, base64url of "sig") map back to the function's name next
+// turn.
+func TestChatCallIDsComeBack(t *testing.T) {
 	id0 := callID(synthetic, "resp-1/0", 0, "get_weather") + "__thought__c2ln"
 	id1 := callID(synthetic, "resp-1/0", 1, "get_weather")
-	jsonEqual(t, string(out), `{"id":"chatcmpl-resp-1","object":"chat.completion","created":1700000000,"model":"my-gemini",
-	  "choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","reasoning_content":"Two cities.","reasoning_signature":"c2ln",
-	    "tool_calls":[{"id":"`+id0+`","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},
-	                  {"id":"`+id1+`","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tokyo\"}"}}]}}],
-	  "usage":{"prompt_tokens":20,"completion_tokens":15,"total_tokens":35,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":5}}}`)
 	if !strings.HasPrefix(id0, synthetic) || id0 == id1 {
 		t.Fatalf("ids %s %s", id0, id1)
 	}
-	if u := tr.Usage(); u != (api.Usage{InputTokens: 20, OutputTokens: 15, CachedTokens: 8, ReasoningTokens: 5, Reported: true}) {
-		t.Fatalf("usage %+v", u)
+	golden, err := os.ReadFile("testdata/from_openai/tools_plain.golden")
+	if err != nil || !strings.Contains(string(golden), `"id": "`+id0+`"`) || !strings.Contains(string(golden), `"id": "`+id1+`"`) {
+		t.Fatalf("the transcript's ids are not %s and %s: %v", id0, id1, err)
 	}
 
 	// The synthesized ids map back to the function's name next turn, and
@@ -230,83 +215,6 @@ func TestChatFinishReasons(t *testing.T) {
 	out, err := chatTr(t).Response([]byte(`{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":4,"totalTokenCount":4}}`))
 	if err != nil || !strings.Contains(string(out), `"finish_reason":"content_filter"`) {
 		t.Fatalf("blocked prompt: %s %v", out, err)
-	}
-}
-
-const chatStreamWant = `data: {"id":"chatcmpl-r1","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Weighing it."},"finish_reason":null}]}
-
-data: {"id":"chatcmpl-r1","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{"content":"Hel","reasoning_signature":"c2ln"},"finish_reason":null}]}
-
-data: {"id":"chatcmpl-r1","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}
-
-data: {"id":"chatcmpl-r1","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
-
-data: {"id":"chatcmpl-r1","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":6,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":3},"completion_tokens_details":{"reasoning_tokens":4}}}
-
-data: [DONE]
-
-`
-
-var chatStreamIn = sseOf(
-	`{"candidates":[{"content":{"parts":[{"text":"Weighing it.","thought":true}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash","responseId":"r1"}`,
-	`{"candidates":[{"content":{"parts":[{"text":"Hel","thoughtSignature":"c2ln"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash","responseId":"r1"}`,
-	`{"candidates":[{"content":{"parts":[{"text":"lo"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"thoughtsTokenCount":4,"cachedContentTokenCount":3,"totalTokenCount":15},"modelVersion":"gemini-2.5-flash","responseId":"r1"}`,
-)
-
-// TestChatStreamTranscript feeds recorded Gemini streams whole and one
-// byte at a time: text with thoughts, parallel calls, a cut and an error.
-func TestChatStreamTranscript(t *testing.T) {
-	callsIn := sseOf(
-		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"c2ln"},{"functionCall":{"id":"g2","name":"get_weather","args":{"city":"Tokyo"}}}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":12,"totalTokenCount":42},"responseId":"r2"}`,
-	)
-	id0 := callID(synthetic, "r2/0", 0, "get_weather") + "__thought__c2ln"
-	callsWant := `data: {"id":"chatcmpl-r2","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"` + id0 + `","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"index":1,"id":"g2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tokyo\"}"}}],"reasoning_signature":"c2ln"},"finish_reason":null}]}
-
-data: {"id":"chatcmpl-r2","object":"chat.completion.chunk","created":1700000000,"model":"my-gemini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}
-
-data: [DONE]
-
-`
-	cutIn := chatStreamIn[:strings.LastIndex(chatStreamIn, "data:")]
-	cutWant := strings.Join(strings.SplitAfter(chatStreamWant, "\n\n")[:2], "") +
-		`data: {"error":{"message":"the gemini stream ended before its finish reason","type":"server_error","param":null,"code":"upstream_error"}}` + "\n\n"
-	errIn := chatStreamIn[:strings.Index(chatStreamIn, "data:")] + sseOf(`{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}`)
-	errWant := `data: {"error":{"message":"Resource has been exhausted","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}` + "\n\n"
-	tests := []struct {
-		name, body, in, want string
-		fails                bool
-	}{
-		{"text with thoughts and usage", `{"model":"my-gemini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, chatStreamIn, chatStreamWant, false},
-		{"parallel calls, no usage asked", `{"model":"my-gemini","stream":true,"messages":[{"role":"user","content":"hi"}]}`, callsIn, callsWant, false},
-		{"cut before the finish reason", `{"model":"my-gemini","stream":true,"messages":[{"role":"user","content":"hi"}]}`, cutIn, cutWant, true},
-		{"error event", `{"model":"my-gemini","stream":true,"messages":[{"role":"user","content":"hi"}]}`, errIn, errWant, true},
-	}
-	for _, tt := range tests {
-		for _, oneByte := range []bool{false, true} {
-			name := tt.name
-			if oneByte {
-				name += "/byte at a time"
-			}
-			t.Run(name, func(t *testing.T) {
-				tr := chatTr(t)
-				if _, _, err := tr.Request([]byte(tt.body)); err != nil {
-					t.Fatal(err)
-				}
-				got, err := runStream(tr, tt.in, oneByte)
-				if (err != nil) != tt.fails {
-					t.Fatalf("err %v", err)
-				}
-				if got != tt.want {
-					t.Fatalf("got:\n%s\nwant:\n%s", got, tt.want)
-				}
-			})
-		}
-	}
-	tr := chatTr(t)
-	tr.Request([]byte(`{"model":"my-gemini","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
-	runStream(tr, chatStreamIn, true)
-	if u := tr.Usage(); u != (api.Usage{InputTokens: 9, OutputTokens: 6, CachedTokens: 3, ReasoningTokens: 4, Reported: true}) {
-		t.Fatalf("usage %+v", u)
 	}
 }
 

@@ -1,10 +1,13 @@
 package gemini
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
@@ -12,13 +15,19 @@ import (
 // must never panic, and whatever they write must be whole SSE events, an
 // error event last when the stream did not end cleanly.
 func FuzzStream(f *testing.F) {
-	f.Add(chatStreamIn)
-	f.Add(messagesStreamIn)
+	streams, _ := filepath.Glob("testdata/from_*/*_stream.upstream")
+	for _, name := range streams {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
 	f.Add(sseOf(`{"error":{"code":429,"message":"x","status":"RESOURCE_EXHAUSTED"}}`))
 	f.Add("data: {\"candidates\":[{\"index\":3,\"finishReason\":\"MALFORMED_FUNCTION_CALL\"}]}\n\n")
 	f.Add("data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\n\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		for _, tr := range []streamer{&FromOpenAI{client: "c"}, &FromAnthropic{client: "c"}} {
+		for _, tr := range []provider.Translator{&FromOpenAI{client: "c"}, &FromAnthropic{client: "c"}} {
 			out, _ := runStream(tr, in, false)
 			if out != "" && !strings.HasSuffix(out, "\n\n") {
 				t.Fatalf("unterminated output %q", out)

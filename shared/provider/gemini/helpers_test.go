@@ -8,48 +8,21 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
-	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 )
-
-// pinned is the clock transcripts use.
-func pinned() time.Time { return time.Unix(1700000000, 0) }
-
-type streamer interface {
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	StreamEnd(dst []byte) ([]byte, error)
-}
 
 // runStream feeds a recorded upstream stream to tr as the gateway does,
 // whole or one byte at a time, and returns what the client receives.
-func runStream(tr streamer, raw string, oneByte bool) (string, error) {
+func runStream(tr provider.Translator, raw string, oneByte bool) (string, error) {
 	var r io.Reader = strings.NewReader(raw)
 	if oneByte {
 		r = iotest.OneByteReader(r)
 	}
-	rd := sse.NewReader(r)
-	var out []byte
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			out, err = tr.StreamEnd(out)
-			if err != nil {
-				out = tr.StreamError(out, err)
-			}
-			return string(out), err
-		}
-		if err != nil {
-			out = tr.StreamError(out, api.Errorf(api.ErrUpstream, "the backend stream failed mid-response"))
-			return string(out), err
-		}
-		out, err = tr.StreamEvent(out, ev)
-		if err != nil {
-			return string(tr.StreamError(out, err)), err
-		}
-	}
+	out, err := providertest.Stream(tr, r)
+	return string(out), err
 }
 
 // sseOf frames JSON bodies as Gemini's alt=sse stream does (CRLF line ends).

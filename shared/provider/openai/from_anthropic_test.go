@@ -4,103 +4,31 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"testing/iotest"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/provider/providertest"
 	"github.com/sluicegw/sluice/shared/sse"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of the transcript tests")
-
-// TestFromAnthropicTranscripts runs each recorded exchange under
-// testdata/from_anthropic: <case>.request.json is what the Anthropic client
-// sends, <case>.upstream_request.json what the backend must receive,
-// <case>.upstream what the backend answers (a body, or an event stream
-// when the request streams), <case>.golden what the client must receive
-// followed by the usage the ledger learns. Streams are fed whole and one
-// byte at a time; both must give the golden bytes.
+// TestFromAnthropicTranscripts runs the recorded exchanges of
+// testdata/from_anthropic (see package providertest): the Chat Completions
+// request the backend receives, and what the Anthropic client gets back.
 func TestFromAnthropicTranscripts(t *testing.T) {
-	cases, _ := filepath.Glob("testdata/from_anthropic/*.request.json")
-	if len(cases) == 0 {
-		t.Fatal("no transcripts")
-	}
-	for _, c := range cases {
-		name := strings.TrimSuffix(filepath.Base(c), ".request.json")
-		t.Run(name, func(t *testing.T) {
-			base := strings.TrimSuffix(c, ".request.json")
-			req := mustRead(t, c)
-			upstream := mustRead(t, base+".upstream")
-			tr := mustNew(t)
-			path, out, err := tr.Request(req)
-			if err != nil {
-				t.Fatalf("Request: %v", err)
-			}
-			if path != "/chat/completions" {
-				t.Fatalf("path %q", path)
-			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, out, "", "  "); err != nil {
-				t.Fatalf("upstream request is not JSON: %v\n%s", err, out)
-			}
-			pretty.WriteByte('\n')
-			golden(t, base+".upstream_request.json", pretty.Bytes())
-
-			var got []byte
-			if bytes.Contains(req, []byte(`"stream":true`)) {
-				got = runStream(tr, bytes.NewReader(upstream))
-				oneByOne := runStream(mustRequested(t, req), iotest.OneByteReader(bytes.NewReader(upstream)))
-				if !bytes.Equal(got, oneByOne) {
-					t.Fatalf("byte-at-a-time output differs:\n%s\nwhole:\n%s", oneByOne, got)
-				}
-			} else {
-				body, err := tr.Response(upstream)
-				if err != nil {
-					t.Fatalf("Response: %v", err)
-				}
-				var b bytes.Buffer
-				if err := json.Indent(&b, body, "", "  "); err != nil {
-					t.Fatalf("response is not JSON: %v\n%s", err, body)
-				}
-				got = append(b.Bytes(), '\n')
-			}
-			got = fmt.Appendf(got, "-- usage --\n%+v\n-- skipped events --\n%d\n", tr.Usage(), tr.SkippedEvents())
-			golden(t, base+".golden", got)
-		})
-	}
+	providertest.Suite{Dir: "testdata/from_anthropic", Endpoint: api.EndpointMessages, Provider: NewProvider,
+		Model: "claude-client", Upstream: "gpt-upstream"}.Run(t)
 }
 
-type streamer interface {
-	StreamEvent(dst []byte, ev sse.Event) ([]byte, error)
-	StreamError(dst []byte, err error) []byte
-	StreamEnd(dst []byte) ([]byte, error)
-}
-
-// runStream drives a translator as the gateway's relayStream does.
-func runStream(tr streamer, r io.Reader) []byte {
-	rd := sse.NewReader(r)
-	var out []byte
-	for {
-		ev, err := rd.Next()
-		if err == io.EOF {
-			if out, err = tr.StreamEnd(out); err != nil {
-				out = tr.StreamError(out, err)
-			}
-			return out
-		}
-		if err != nil {
-			return tr.StreamError(out, api.Errorf(api.ErrUpstream, "the backend stream failed mid-response"))
-		}
-		if out, err = tr.StreamEvent(out, ev); err != nil {
-			return tr.StreamError(out, err)
-		}
-	}
+// runStream drives a translator as the gateway's relayStream does and
+// returns what the client receives.
+func runStream(tr provider.Translator, r io.Reader) []byte {
+	out, _ := providertest.Stream(tr, r)
+	return out
 }
 
 func mustNew(t testing.TB) *fromAnthropic {
@@ -125,23 +53,6 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 func TestFromAnthropicRefusesWhatChatCannotHonour(t *testing.T) {
