@@ -31,8 +31,9 @@ func TestUnmarshal(t *testing.T) {
 		want request
 	}{
 		{"members by tag", `{"model":"m","stream":true,"max_tokens":7}`, request{Model: "m", Stream: true, MaxToken: &n}},
-		// rawjson.AmbiguousKey exists because of this: a reader that skips
-		// "MODEL" would disagree with the typed path.
+		// rawjson.ReadFields declines a key in another case because of
+		// this: a reader that skipped "MODEL" would disagree with the typed
+		// path.
 		{"names ignore case", `{"MODEL":"m","Stream":true}`, request{Model: "m", Stream: true}},
 		{"last duplicate wins", `{"model":"a","model":"b"}`, request{Model: "b"}},
 		{"null leaves the field", `{"model":null,"stream":null,"max_tokens":null}`, request{}},
