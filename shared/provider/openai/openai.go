@@ -60,20 +60,20 @@ var (
 // PassThrough passes OpenAI clients' requests to an OpenAI-protocol
 // backend: only the model may be renamed, and usage is read on the way.
 type PassThrough struct {
-	ep     api.Endpoint
-	client string // the model the client asked for
-	model  string // the model the provider should see
-
+	ep api.Endpoint
 	// hideUsage is set when Sluice asked for stream usage on the client's
 	// behalf: the usage-only chunk is then read for the ledger and not
 	// passed on, so the client sees the stream it asked for.
 	hideUsage bool
-	usage     api.Usage
 	// respDone is set once a Responses stream sent its terminal event.
 	respDone bool
 	// chatDone is set once a chat stream sent a finish_reason, [DONE] or
 	// an error: a stream that ends before any of them was cut.
 	chatDone bool
+
+	client string // the model the client asked for
+	model  string // the model the provider should see
+	usage  api.Usage
 }
 
 // New returns the pass-through translator for OpenAI clients' endpoints
