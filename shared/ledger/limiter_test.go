@@ -110,14 +110,14 @@ func TestAdmitAndSettle(t *testing.T) {
 	worst := est.Input + 100
 	reported := api.Usage{InputTokens: 5, OutputTokens: 20, CachedTokens: 2, Reported: true}
 	tests := []struct {
-		name       string
-		key        Limits
-		policy     *Policy
-		outcome    Outcome
+		name         string
+		key          Limits
+		policy       *Policy
+		outcome      Outcome
 		wantTooLarge string
 		wantHeld     map[string]int64 // bucket name → held after settle
-		wantEst    bool
-		wantNone   bool
+		wantEst      bool
+		wantNone     bool
 	}{
 		{name: "no limits: usage only", outcome: Outcome{Usage: reported, Started: true}},
 		{name: "daily tokens settle to the reported figures", key: Limits{TokensPerDay: 1000},
