@@ -138,7 +138,9 @@ var commands = []command{
 		}},
 	{name: "keys revoke", synopsis: "ID", summary: "revoke a key (gateways refuse it within their key cache bound, 30 s)", admin: true, minArgs: 1, maxArgs: 1,
 		setup: func(*flag.FlagSet) func(context.Context, *session, []string) error {
-			return func(ctx context.Context, s *session, args []string) error { return s.client.revokeKey(ctx, args[0], s.out) }
+			return func(ctx context.Context, s *session, args []string) error {
+				return s.client.revokeKey(ctx, args[0], s.out)
+			}
 		}},
 	{name: "keys rotate", synopsis: "ID [--grace 24h]", summary: "new secret, shown once; the old one works for the grace period", admin: true, minArgs: 1, maxArgs: 1,
 		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {

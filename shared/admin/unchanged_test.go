@@ -31,7 +31,9 @@ func (m *tableStore) Objects(context.Context) ([]store.Object, error) {
 	for _, o := range m.objects {
 		out = append(out, o)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Namespace+out[i].Name < out[j].Kind+out[j].Namespace+out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Kind+out[i].Namespace+out[i].Name < out[j].Kind+out[j].Namespace+out[j].Name
+	})
 	return out, nil
 }
 
