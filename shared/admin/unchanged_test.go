@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -12,65 +11,19 @@ import (
 	"github.com/sluicegw/sluice/shared/store"
 )
 
-// tableStore keeps objects and table versions in memory; the key and usage
-// methods of Store are left to the nil interface it embeds, which these
-// tests never reach.
-type tableStore struct {
-	Store
-	objects  map[string]store.Object
-	tables   map[int64][]store.Object
-	failPuts int // PutTable fails this many more times
+// failingPuts is the in-memory store whose PutTable fails while fail is
+// above zero, as a throttled DynamoDB would after the objects were stored.
+type failingPuts struct {
+	*memStore
+	fail int
 }
 
-func newTableStore() *tableStore {
-	return &tableStore{objects: map[string]store.Object{}, tables: map[int64][]store.Object{}}
-}
-
-func (m *tableStore) Objects(context.Context) ([]store.Object, error) {
-	var out []store.Object
-	for _, o := range m.objects {
-		out = append(out, o)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Kind+out[i].Namespace+out[i].Name < out[j].Kind+out[j].Namespace+out[j].Name
-	})
-	return out, nil
-}
-
-func (m *tableStore) ReplaceObjects(_ context.Context, objs []store.Object) error {
-	m.objects = map[string]store.Object{}
-	for _, o := range objs {
-		m.objects[o.Kind+"/"+o.Namespace+"/"+o.Name] = o
-	}
-	return nil
-}
-
-func (m *tableStore) LatestVersion(context.Context) (int64, error) {
-	var v int64
-	for tv := range m.tables {
-		v = max(v, tv)
-	}
-	return v, nil
-}
-
-func (m *tableStore) PutTable(_ context.Context, t *route.Table, objs []store.Object) error {
-	if m.failPuts > 0 {
-		m.failPuts--
+func (f *failingPuts) PutTable(ctx context.Context, t *route.Table, objs []store.Object) error {
+	if f.fail > 0 {
+		f.fail--
 		return errors.New("throttled")
 	}
-	if _, ok := m.tables[t.Version]; ok {
-		return store.ErrVersionExists
-	}
-	m.tables[t.Version] = objs
-	return nil
-}
-
-func (m *tableStore) TableObjects(_ context.Context, v int64) ([]store.Object, error) {
-	objs, ok := m.tables[v]
-	if !ok {
-		return nil, store.ErrNoVersion
-	}
-	return objs, nil
+	return f.memStore.PutTable(ctx, t, objs)
 }
 
 const (
@@ -106,7 +59,7 @@ spec:
 // any change in an object, a new object, or an earlier apply whose table
 // failed to store makes a new version.
 func TestReapplyMakesNoNewVersion(t *testing.T) {
-	st := newTableStore()
+	st := &failingPuts{memStore: newMemStore()}
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	a := New(Config{Now: func() time.Time { now = now.Add(time.Minute); return now }}, st)
 	steps := []struct {
@@ -136,7 +89,7 @@ func TestReapplyMakesNoNewVersion(t *testing.T) {
 	}
 	for _, s := range steps {
 		if s.failPut {
-			st.failPuts = 1
+			st.fail = 1
 		}
 		resp, status, err := a.Apply(context.Background(), ApplyRequest{Files: s.files, DryRun: s.dryRun})
 		if s.failPut {
