@@ -46,7 +46,7 @@ func TestCommandLine(t *testing.T) {
 		without []string // none in either
 	}{
 		{name: "validate --help shows its own flags", args: []string{"validate", "--help"}, code: 0,
-			stdout: []string{"usage: sluice validate -f PATH", "  -f PATH "}, without: []string{"--rpm", "--grace", "--dry-run", "--endpoint"}},
+			stdout: []string{"usage: sluice validate -f PATH [--strict]", "  -f PATH ", "  --strict "}, without: []string{"--rpm", "--grace", "--dry-run", "--endpoint"}},
 		{name: "-h is --help", args: []string{"validate", "-h"}, code: 0, stdout: []string{"usage: sluice validate"}},
 		{name: "apply --help", args: []string{"apply", "--help"}, code: 0,
 			stdout: []string{"usage: sluice apply -f PATH [--dry-run]", "  --dry-run ", "  --endpoint URL ", "  --admin-token TOKEN "}, without: []string{"--rpm", "--name"}},
@@ -215,7 +215,7 @@ func TestApplyOutput(t *testing.T) {
 		{"a dry run of no change", []string{"--dry-run"}, 200, admin.ApplyResponse{Version: 3, DryRun: true, Unchanged: true, Applied: []string{"Service/default/a"}}, 0,
 			"Service/default/a unchanged\ndry run: nothing would change; route table version 3 stays current\n"},
 		{"refused", nil, 400, admin.ApplyResponse{Problems: []string{"a.yaml:3: Service/default/a: spec: required"}}, 1,
-			"a.yaml:3: Service/default/a: spec: required\n"},
+			"a.yaml:3: Service/default/a: spec: required\nrefused: 1 problems; nothing was applied\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
