@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +76,7 @@ var commands = []command{
 			return func(ctx context.Context, s *session, args []string) error {
 				kind, name := "", ""
 				if len(args) > 0 {
-					k, err := kindOf(args[0])
+					k, err := s.client.kindOf(ctx, args[0])
 					if err != nil {
 						return err
 					}
@@ -90,7 +92,7 @@ var commands = []command{
 		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
 			namespace := fs.String("n", "", "the object's namespace, `NS` (default \"default\"; none for GatewayClass)")
 			return func(ctx context.Context, s *session, args []string) error {
-				kind, err := kindOf(args[0])
+				kind, err := s.client.kindOf(ctx, args[0])
 				if err != nil {
 					return err
 				}
@@ -366,15 +368,41 @@ func envOr(name, def string) string {
 }
 
 // kindOf is the kind a command line names, as the admin API spells it:
-// any case, singular or plural ("httproutes"). Kinds of other API groups,
-// which Sluice keeps without reading, are named with their group
+// in any case, singular or plural ("httproutes"), a kind Sluice reads or
+// one among the applied objects (Sluice keeps kinds it does not serve, a
+// Deployment say). Kinds of other API groups are named with their group
 // ("Widget.example.com") and taken as given.
-func kindOf(arg string) (string, error) {
+func (c *client) kindOf(ctx context.Context, arg string) (string, error) {
 	if strings.Contains(arg, ".") {
 		return arg, nil
 	}
 	known := gatewayapi.Kinds()
-	for _, k := range known {
+	if k, ok := matchKind(arg, known); ok {
+		return k, nil
+	}
+	var applied []string
+	if items, err := c.objects(ctx); err == nil {
+		for _, raw := range items {
+			var o object
+			if json.Unmarshal(raw, &o) == nil && !slices.Contains(known, o.Kind) && !slices.Contains(applied, o.Kind) {
+				applied = append(applied, o.Kind)
+			}
+		}
+		if k, ok := matchKind(arg, applied); ok {
+			return k, nil
+		}
+	}
+	also := ""
+	if len(applied) > 0 {
+		slices.Sort(applied)
+		also = "; applied besides: " + strings.Join(applied, ", ")
+	}
+	return "", usagef("unknown kind %q (known: %s%s)", arg, strings.Join(known, ", "), also)
+}
+
+// matchKind finds arg among kinds, in any case, singular or plural.
+func matchKind(arg string, kinds []string) (string, bool) {
+	for _, k := range kinds {
 		plural := k + "s"
 		switch {
 		case strings.HasSuffix(k, "y"):
@@ -383,8 +411,8 @@ func kindOf(arg string) (string, error) {
 			plural = k + "es"
 		}
 		if strings.EqualFold(arg, k) || strings.EqualFold(arg, plural) {
-			return k, nil
+			return k, true
 		}
 	}
-	return "", usagef("unknown kind %q (known: %s)", arg, strings.Join(known, ", "))
+	return "", false
 }

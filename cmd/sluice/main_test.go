@@ -236,21 +236,29 @@ func TestApplyOutput(t *testing.T) {
 }
 
 // TestGetAndDeleteKinds: kinds are taken in any case, singular or plural,
-// and sent as the admin API spells them.
+// and sent as the admin API spells them; a kind Sluice keeps without
+// serving it is known once applied, and an unknown one is an error that
+// names them all.
 func TestGetAndDeleteKinds(t *testing.T) {
 	noAdminEnv(t)
-	f := &fakeAdmin{status: 200, body: `{"items":[{"kind":"HTTPRoute","metadata":{"name":"chat","namespace":"team"}},{"kind":"TokenLimitPolicy","metadata":{"name":"p","namespace":"team"}}],"deleted":"x","version":2}`}
+	f := &fakeAdmin{status: 200, body: `{"items":[{"kind":"HTTPRoute","metadata":{"name":"chat","namespace":"team"}},` +
+		`{"kind":"TokenLimitPolicy","metadata":{"name":"p","namespace":"team"}},{"kind":"Deployment","metadata":{"name":"web","namespace":"team"}}],"deleted":"x","version":2}`}
 	url := f.start(t)
 	for _, tt := range []struct {
-		args []string
-		want string
+		args   []string
+		code   int
+		stdout string
+		stderr string
 	}{
-		{[]string{"get", "httproutes"}, "HTTPRoute  team       chat"},
-		{[]string{"get", "TokenLimitPolicies"}, "TokenLimitPolicy  team       p"},
-		{[]string{"delete", "httproute", "chat", "-n", "team"}, "x deleted"},
+		{[]string{"get", "httproutes"}, 0, "HTTPRoute  team       chat", ""},
+		{[]string{"get", "TokenLimitPolicies"}, 0, "TokenLimitPolicy  team       p", ""},
+		{[]string{"get", "deployments"}, 0, "Deployment  team       web", ""},
+		{[]string{"get", "Foo"}, 2, "", `unknown kind "Foo" (known: AIBackend, `},
+		{[]string{"get", "Foo"}, 2, "", "; applied besides: Deployment)"},
+		{[]string{"delete", "httproute", "chat", "-n", "team"}, 0, "x deleted", ""},
 	} {
 		code, stdout, stderr := sluice(t, append(tt.args, "--endpoint", url)...)
-		if code != 0 || !strings.Contains(stdout, tt.want) {
+		if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("%v: exit %d\n%s%s", tt.args, code, stdout, stderr)
 		}
 	}
