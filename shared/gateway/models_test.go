@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -8,18 +8,26 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
 )
+
+// twoModels routes a model with a plain name and one whose id has a slash.
+func twoModels(t *testing.T) *gatewaytest.Gateway {
+	return gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{
+		"a-model":                 gatewaytest.OpenAIAt("http://127.0.0.1:1"),
+		"meta-llama/Llama-3.1-8B": gatewaytest.OpenAIAt("http://127.0.0.1:1"),
+	}))
+}
 
 // TestModelAndUnknownPaths: GET /v1/models/{id} answers the model object of
 // the client's protocol or a 404 in its error shape, and so does any /v1/
 // path the gateway does not serve; paths outside /v1/ keep plain answers.
 func TestModelAndUnknownPaths(t *testing.T) {
-	f := newFixture(t, Config{}, map[string][]string{"a-model": {"http://127.0.0.1:1"}, "meta-llama/Llama-3.1-8B": {"http://127.0.0.1:1"}})
-	openAIKey := []string{"Authorization", "Bearer " + f.key}
-	anthropicKey := []string{"x-api-key", f.key, "anthropic-version", messages.Version}
+	g := twoModels(t)
+	openAIKey := []string{"Authorization", "Bearer " + g.Key}
+	anthropicKey := []string{"x-api-key", g.Key, "anthropic-version", messages.Version}
 	tests := []struct {
 		name, method, path string
 		headers            []string
@@ -52,7 +60,7 @@ func TestModelAndUnknownPaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := f.send(t, tt.method, tt.path, "", tt.headers...)
+			resp, body := g.Do(t, tt.method, tt.path, "", tt.headers...)
 			if resp.StatusCode != tt.status || !strings.HasPrefix(body, tt.prefix) || resp.Header.Get("Content-Type") != tt.contentType {
 				t.Fatalf("%d %s %s\nwant %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body, tt.status, tt.contentType, tt.prefix)
 			}
@@ -63,8 +71,7 @@ func TestModelAndUnknownPaths(t *testing.T) {
 // TestModelsGetWithOpenAIClient: the official client's Models.Get reads the
 // model object, and its typed error carries the 404's code.
 func TestModelsGetWithOpenAIClient(t *testing.T) {
-	f := newFixture(t, Config{}, map[string][]string{"a-model": {"http://127.0.0.1:1"}, "meta-llama/Llama-3.1-8B": {"http://127.0.0.1:1"}})
-	c := openai.NewClient(option.WithBaseURL(f.url+"/v1/"), option.WithAPIKey(f.key), option.WithMaxRetries(0))
+	c := twoModels(t).OpenAI()
 	ctx := context.Background()
 	for _, id := range []string{"a-model", "meta-llama/Llama-3.1-8B"} {
 		m, err := c.Models.Get(ctx, id)
