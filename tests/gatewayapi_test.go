@@ -101,6 +101,10 @@ spec:
 	if !strings.Contains(out, "RefNotPermitted") || !strings.Contains(out, "route table version 1 stored") {
 		t.Fatalf("apply output:\n%s", out)
 	}
+	// The same manifests again change nothing: no new version.
+	if out, err := sluice("apply", "-f", dir); err != nil || !strings.Contains(out, "nothing changed; route table version 1 stays current") {
+		t.Fatalf("apply again: %v\n%s", err, out)
+	}
 
 	get := func(host, path string) (int, echoed, http.Header) {
 		t.Helper()

@@ -24,7 +24,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,164 +40,20 @@ import (
 
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
-	"github.com/sluicegw/sluice/shared/ledger"
 )
 
-const usage = `usage:
-  sluice validate -f PATH [--strict]   check manifests offline: refusals fail; conditions fail with --strict
-  sluice apply -f PATH [--dry-run]     apply manifests through the admin API
-  sluice get [KIND [NAME]] [-n NS]     list applied objects and their status; one object in full
-  sluice delete KIND NAME [-n NS]      delete an applied object
-  sluice rollback [--to VERSION]       restore the objects and routes of an earlier table version
-  sluice keys create --name NAME [--consumer TEAM] [--rpm N] [--tpm N] [--tpd N] [--tokens-per-month N]
-                   [--budget-usd X] [--model-limit MODEL:rpm=N,tpm=N,tpd=N,tpmonth=N,usd=X]...
-                                       create an API key (its secret is shown once)
-  sluice keys list                     list keys (never their secrets)
-  sluice keys revoke ID                revoke a key (gateways refuse it within their key cache bound, 30 s)
-  sluice keys rotate ID [--grace 24h]  new secret, shown once; the old one works for the grace period
-  sluice usage [--key ID | --consumer NAME] [--since 7d] [--by model|day]
-                                       requests, tokens and cost from the ledger
-common flags: --endpoint URL ($SLUICE_ENDPOINT), --admin-token TOKEN ($SLUICE_ADMIN_TOKEN)
-`
-
 func main() {
-	code, err := run(context.Background(), os.Args[1:], os.Stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sluice:", err)
-	}
-	os.Exit(code)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // errProblems means the manifests have problems, already printed.
 var errProblems = errors.New("manifests have problems")
 
-func run(ctx context.Context, args []string, out io.Writer) (int, error) {
-	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
-		return 2, nil
-	}
-	cmd, args := args[0], args[1:]
-	if cmd == "keys" {
-		if len(args) == 0 {
-			fmt.Fprint(os.Stderr, usage)
-			return 2, nil
-		}
-		cmd, args = "keys "+args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("sluice "+cmd, flag.ContinueOnError)
-	c := client{}
-	fs.StringVar(&c.endpoint, "endpoint", envOr("SLUICE_ENDPOINT", "http://127.0.0.1:8080"), "admin API base URL")
-	fs.StringVar(&c.token, "admin-token", os.Getenv("SLUICE_ADMIN_TOKEN"), "admin token for the local process")
-	file := fs.String("f", "", "manifest file or folder")
-	dryRun := fs.Bool("dry-run", false, "validate and compile on the server without storing")
-	strict := fs.Bool("strict", false, "validate: fail on conditions too (a ref that does not resolve, a listener or field Sluice does not serve)")
-	name := fs.String("name", "", "key name")
-	consumer := fs.String("consumer", "", "the team or application the key belongs to")
-	namespace := fs.String("n", "", "namespace (default: any for get, \"default\" for delete)")
-	to := fs.Int64("to", 0, "rollback: the table version to restore (default: the one before the newest)")
-	var lim ledger.Limits
-	fs.Int64Var(&lim.RequestsPerMinute, "rpm", 0, "keys create: requests per minute")
-	fs.Int64Var(&lim.TokensPerMinute, "tpm", 0, "keys create: tokens per minute")
-	fs.Int64Var(&lim.TokensPerDay, "tpd", 0, "keys create: tokens per UTC day")
-	fs.Int64Var(&lim.TokensPerMonth, "tokens-per-month", 0, "keys create: tokens per calendar month")
-	fs.Float64Var(&lim.BudgetUSD, "budget-usd", 0, "keys create: spend budget per calendar month, in USD")
-	fs.Func("model-limit", "keys create: limits for one model, MODEL:rpm=N,tpm=N,tpd=N,tpmonth=N,usd=X (repeatable)", func(v string) error {
-		return parseModelLimit(&lim, v)
-	})
-	grace := fs.Duration("grace", 24*time.Hour, "keys rotate: how long the old secret keeps working")
-	keyID := fs.String("key", "", "usage: one key's usage (its id)")
-	since := fs.String("since", "7d", "usage: period, 7d, 12h or a date (UTC days)")
-	by := fs.String("by", "model", "usage: group rows by model, day or day,model")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2, nil
-	}
-	arg := func(i int) string {
-		if i < len(pos) {
-			return pos[i]
-		}
-		return ""
-	}
-	switch cmd {
-	case "validate":
-		err = validate(*file, *strict, out)
-	case "apply":
-		err = c.apply(ctx, *file, *dryRun, out)
-	case "get":
-		err = c.get(ctx, arg(0), arg(1), *namespace, out)
-	case "delete":
-		if len(pos) != 2 {
-			return 2, errors.New("delete needs KIND NAME")
-		}
-		err = c.delete(ctx, arg(0), arg(1), *namespace, out)
-	case "rollback":
-		err = c.rollback(ctx, *to, out)
-	case "keys create":
-		if *name == "" {
-			return 2, errors.New("keys create needs --name")
-		}
-		if err := lim.Validate(); err != nil {
-			return 2, err
-		}
-		err = c.createKey(ctx, admin.CreateKeyRequest{Name: *name, Consumer: *consumer, Limits: lim}, out)
-	case "keys list":
-		err = c.listKeys(ctx, out)
-	case "keys revoke", "keys rotate":
-		if len(pos) != 1 {
-			return 2, errors.New(cmd + " needs the key's ID")
-		}
-		if cmd == "keys revoke" {
-			err = c.revokeKey(ctx, arg(0), out)
-		} else {
-			err = c.rotateKey(ctx, arg(0), *grace, out)
-		}
-	case "usage":
-		err = c.usage(ctx, *keyID, *consumer, *since, *by, out)
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		return 2, nil
-	}
-	if errors.Is(err, errProblems) {
-		return 1, nil
-	}
-	if err != nil {
-		return 1, err
-	}
-	return 0, nil
-}
-
-// parseInterspersed parses flags wherever they stand among the positional
-// arguments (`sluice get HTTPRoute -n team-a`), which flag.Parse alone does
-// not.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // validate checks manifests offline, as an apply of these files alone
 // would judge them: refusals fail it; conditions (what status would say)
 // and notices are printed, and fail it only when strict.
 func validate(path string, strict bool, out io.Writer) error {
-	if path == "" {
-		return errors.New("validate needs -f PATH")
-	}
-	files, err := gatewayapi.ReadDir(path)
+	files, err := readManifests(path, out)
 	if err != nil {
 		return err
 	}
@@ -236,13 +91,14 @@ func validate(path string, strict bool, out io.Writer) error {
 type client struct {
 	endpoint string
 	token    string
+	// tokenSource says where the token came from and looked where the
+	// CLI searched for one: a 401 tells the user.
+	tokenSource string
+	looked      []string
 }
 
 func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Writer) error {
-	if path == "" {
-		return errors.New("apply needs -f PATH")
-	}
-	files, err := gatewayapi.ReadDir(path)
+	files, err := readManifests(path, out)
 	if err != nil {
 		return err
 	}
@@ -252,7 +108,7 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 	}
 	var resp admin.ApplyResponse
 	status, err := c.do(ctx, http.MethodPost, "/admin/v1/apply", req, &resp)
-	if err != nil && status != http.StatusBadRequest {
+	if err != nil && (status != http.StatusBadRequest || len(resp.Problems) == 0) {
 		return err
 	}
 	// Refusals, conditions and notes print as validate prints them.
@@ -270,11 +126,23 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 		return errProblems
 	}
 	for _, a := range resp.Applied {
-		fmt.Fprintf(out, "%s applied\n", a)
+		switch {
+		case resp.Unchanged:
+			fmt.Fprintf(out, "%s unchanged\n", a)
+		case resp.DryRun:
+			fmt.Fprintf(out, "would apply %s\n", a)
+		default:
+			fmt.Fprintf(out, "%s applied\n", a)
+		}
 	}
-	if resp.DryRun {
-		fmt.Fprintf(out, "dry run: would store route table version %d\n", resp.Version)
-	} else {
+	switch {
+	case resp.Unchanged && resp.DryRun:
+		fmt.Fprintf(out, "dry run: nothing would change; route table version %d stays current\n", resp.Version)
+	case resp.Unchanged:
+		fmt.Fprintf(out, "nothing changed; route table version %d stays current\n", resp.Version)
+	case resp.DryRun:
+		fmt.Fprintf(out, "dry run: would apply %d objects as route table version %d; nothing was stored\n", len(resp.Applied), resp.Version)
+	default:
 		fmt.Fprintf(out, "route table version %d stored\n", resp.Version)
 	}
 	return nil
@@ -447,6 +315,9 @@ func (c *client) do(ctx context.Context, method, path string, body, into any) (i
 		if e.Error.Message == "" {
 			e.Error.Message = strings.TrimSpace(string(b))
 		}
+		if resp.StatusCode == http.StatusUnauthorized && isLoopback(req.URL) {
+			e.Error.Message += "; " + c.unauthorizedHint()
+		}
 		return resp.StatusCode, fmt.Errorf("admin API answered %s: %s", resp.Status, e.Error.Message)
 	}
 	if into != nil {
@@ -460,14 +331,19 @@ func (c *client) do(ctx context.Context, method, path string, body, into any) (i
 // authorize adds the admin token, or a SigV4 signature for a deployed admin
 // API behind IAM authorisation.
 func (c *client) authorize(ctx context.Context, req *http.Request, payload []byte) error {
-	token := c.token
-	if token == "" && isLoopback(req.URL) {
-		if b, err := os.ReadFile(".sluice/admin-token"); err == nil {
-			token = strings.TrimSpace(string(b))
+	if c.token == "" && c.looked == nil && isLoopback(req.URL) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("finding .sluice/admin-token: %w", err)
+		}
+		var path string
+		c.token, path, c.looked = localToken(wd)
+		if c.token != "" {
+			c.tokenSource = "the token in " + path
 		}
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 		return nil
 	}
 	if isLoopback(req.URL) {

@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -169,6 +172,32 @@ func TestDefaultStack(t *testing.T) {
 		secret := s.logicalID(t, "AWS::SecretsManager::Secret", "ProviderSecret")
 		if got := toJSON(env[EnvProviderSecretARN]); got != `{"Ref":"`+secret+`"}` {
 			t.Errorf("%s = %s, want the secret's ARN", EnvProviderSecretARN, got)
+		}
+	})
+
+	t.Run("sam-env.json sets the gateway's variables", func(t *testing.T) {
+		// sam local start-api --env-vars can only set variables the
+		// template declares; the README's SAM recipe ships this file.
+		raw, err := os.ReadFile(filepath.Join("..", "..", "sam-env.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct{ Parameters map[string]string }
+		if err := json.Unmarshal(raw, &f); err != nil {
+			t.Fatalf("sam-env.json: %v", err)
+		}
+		gw := props(s.resources("AWS::Lambda::Function")[s.logicalID(t, "AWS::Lambda::Function", "Gateway")])
+		want := keys(gw["Environment"].(obj)["Variables"].(obj))
+		got := make([]string, 0, len(f.Parameters))
+		for k := range f.Parameters {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("sam-env.json sets %v; the gateway function declares %v", got, want)
+		}
+		if f.Parameters[EnvLambdaStream] != "false" {
+			t.Errorf("sam-env.json: %s = %q: sam local buffers responses, so it must be false", EnvLambdaStream, f.Parameters[EnvLambdaStream])
 		}
 	})
 

@@ -137,6 +137,9 @@ type ApplyResponse struct {
 	// Notices are facts worth knowing that change nothing: objects kept as
 	// written and not served (a Deployment, another controller's Gateway).
 	Notices []string `json:"notices,omitempty"`
+	// Unchanged says every object was stored already as applied: no new
+	// table version was made, and Version is the current one.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 const maxApplyBytes = 8 << 20
@@ -198,6 +201,12 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	}
 	if len(resp.Problems) > 0 {
 		return resp, http.StatusBadRequest, nil
+	}
+	if v, same, err := a.unchanged(ctx, incoming); err != nil {
+		return ApplyResponse{}, 0, err
+	} else if same {
+		resp.Unchanged, resp.Version = true, v
+		return resp, http.StatusOK, nil
 	}
 	v, err := a.commit(ctx, all, created, now, req.DryRun)
 	if err != nil {

@@ -20,6 +20,8 @@ const (
 	EndpointCountTokens
 	// EndpointResponses is OpenAI's POST /v1/responses.
 	EndpointResponses
+	// EndpointModel is GET /v1/models/{id}, one model of the list.
+	EndpointModel
 )
 
 // EndpointOf maps a request path to its endpoint.
@@ -38,8 +40,15 @@ func EndpointOf(path string) Endpoint {
 	case "/v1/responses":
 		return EndpointResponses
 	}
+	if len(path) > len(ModelsPrefix) && path[:len(ModelsPrefix)] == ModelsPrefix {
+		return EndpointModel
+	}
 	return EndpointUnknown
 }
+
+// ModelsPrefix starts the path of one model, GET /v1/models/{id}; the id is
+// the rest of the path, slashes included ("meta-llama/Llama-3.1-8B").
+const ModelsPrefix = "/v1/models/"
 
 // Anthropic reports whether clients of ep speak Anthropic's protocol, so
 // its errors take Anthropic's shape.

@@ -33,7 +33,12 @@ func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error 
 		ID: id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings,
 	})
 	var ref *ledger.Refusal
+	var big *ledger.TooLarge
 	switch {
+	case errors.As(err, &big):
+		// Never admitted, whatever the wait: a client error, not a 429
+		// that clients and SDKs would retry.
+		return &api.Error{Kind: api.ErrBadRequest, Code: "request_too_large", Message: big.Message}
 	case errors.As(err, &ref):
 		ref.SetHeaders(ex.w.Header())
 		return &api.Error{Kind: api.ErrRateLimited, Message: ref.Message}

@@ -64,9 +64,12 @@ func (ex *exchange) serve() error {
 		return api.Errorf(api.ErrUnavailable, "no routes are configured yet")
 	}
 	switch ep {
-	case api.EndpointModels:
+	case api.EndpointModels, api.EndpointModel:
 		if r.Method != http.MethodGet {
 			return methodNotAllowed(ex.w, http.MethodGet)
+		}
+		if ep == api.EndpointModel {
+			return ex.oneModel(table, r.URL.Path[len(api.ModelsPrefix):])
 		}
 		return ex.models(table)
 	case api.EndpointChatCompletions, api.EndpointEmbeddings, api.EndpointResponses,
@@ -536,6 +539,39 @@ func (ex *exchange) models(table *route.Table) error {
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	ex.writeHeader(http.StatusOK)
 	_, err := ex.w.Write(b.Bytes())
+	return err
+}
+
+// oneModel answers one model of the list, in OpenAI's or Anthropic's shape,
+// or a 404 as the client's protocol words it.
+func (ex *exchange) oneModel(table *route.Table, id string) error {
+	models := table.Models()
+	if i, ok := slices.BinarySearch(models, id); !ok || models[i] != id {
+		return &api.Error{Kind: api.ErrModelNotFound, Param: "model",
+			Message: fmt.Sprintf("the model %q does not exist: no route serves it (GET /v1/models lists those that do)", id)}
+	}
+	var b []byte
+	if ex.anthropic {
+		q := quote(id)
+		b = append(b, `{"type":"model","id":`...)
+		b = append(b, q...)
+		b = append(b, `,"display_name":`...)
+		b = append(b, q...)
+		b = append(b, `,"created_at":`...)
+		b = append(b, quote(table.Created.UTC().Format(time.RFC3339))...)
+		b = append(b, '}')
+	} else {
+		b = append(b, `{"id":`...)
+		b = append(b, quote(id)...)
+		b = append(b, `,"object":"model","created":`...)
+		b = strconv.AppendInt(b, table.Created.Unix(), 10)
+		b = append(b, `,"owned_by":"sluice"}`...)
+	}
+	h := ex.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	ex.writeHeader(http.StatusOK)
+	_, err := ex.w.Write(b)
 	return err
 }
 

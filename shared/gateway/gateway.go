@@ -191,7 +191,7 @@ func NewTransport() *http.Transport {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{g: g, w: w, r: r, start: g.now(), id: newRequestID()}
 	ep := api.EndpointOf(r.URL.Path)
-	ex.anthropic = ep.Anthropic() || ep == api.EndpointModels && anthropicClient(r.Header)
+	ex.anthropic = ep.Anthropic() || sharedByBoth(ep) && anthropicClient(r.Header)
 	w.Header().Set("X-Request-Id", ex.id)
 	err := ex.serve()
 	if err != nil && !ex.wroteHeader {
@@ -203,6 +203,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ex.logDone(err)
+}
+
+// sharedByBoth reports whether both protocols' clients call ep: the models
+// and, for the shape of its 404, any path the gateway does not know.
+func sharedByBoth(ep api.Endpoint) bool {
+	return ep == api.EndpointModels || ep == api.EndpointModel || ep == api.EndpointUnknown
 }
 
 // anthropicClient reports whether a request on a path both protocols share

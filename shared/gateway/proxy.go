@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/route"
 )
 
@@ -195,7 +196,29 @@ func pickRef(rule *route.Rule, intN func(int) int) (int, *route.BackendRef) {
 
 func (ex *exchange) plainError(status int, msg string) {
 	ex.status, ex.wroteHeader = status, true
+	if strings.HasPrefix(ex.r.URL.Path, "/v1/") {
+		// The AI API's clients read errors in their protocol's shape, on
+		// paths the gateway does not serve as much as on those it does.
+		err := &api.Error{Kind: kindOfStatus(status), Status: status, Message: msg}
+		if ex.anthropic {
+			api.WriteAnthropicError(ex.w, err)
+		} else {
+			api.WriteOpenAIError(ex.w, err)
+		}
+		return
+	}
 	http.Error(ex.w, msg, status)
+}
+
+// kindOfStatus is the error kind of the gateway's own plain answers.
+func kindOfStatus(status int) error {
+	switch status {
+	case http.StatusNotFound:
+		return api.ErrNotFound
+	case http.StatusServiceUnavailable:
+		return api.ErrUnavailable
+	}
+	return api.ErrNoBackend
 }
 
 // redirect answers with the Location the RequestRedirect filter asks for.

@@ -17,7 +17,7 @@ import (
 )
 
 // matrixProviders are the provider protocols of the SDK matrix, in the
-// order the README's table lists them.
+// order docs/providers.md's matrix lists them.
 var matrixProviders = []string{"openai", "azure", "anthropic", "bedrock", "gemini"}
 
 // matrixGateway runs the gateway on a real socket with, for each provider
@@ -74,7 +74,7 @@ const matrixLongPrompt = "this prompt is too long"
 
 // TestSDKMatrix drives the gateway with both official SDKs against the mock
 // of every provider protocol, over real sockets: subtests are named
-// <sdk>/<provider>/<case>, the cells of the README's SDK matrix.
+// <sdk>/<provider>/<case>, the cells of the matrix in docs/providers.md.
 func TestSDKMatrix(t *testing.T) {
 	g, retryAfter := matrixGateway(t)
 	oc, ac := g.OpenAI(), g.Anthropic()

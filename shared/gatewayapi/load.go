@@ -202,7 +202,8 @@ func Parse(files map[string][]byte) ([]*Object, []Problem) {
 				break
 			}
 			if err != nil {
-				probs = append(probs, Problem{File: f, Line: yamlErrLine(err), Message: "invalid YAML: " + err.Error()})
+				line, msg := yamlSyntaxError(files[f], err)
+				probs = append(probs, Problem{File: f, Line: line, Message: "invalid YAML: " + msg})
 				break
 			}
 			if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
@@ -218,16 +219,6 @@ func Parse(files map[string][]byte) ([]*Object, []Problem) {
 	return objs, probs
 }
 
-func yamlErrLine(err error) int {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return 0
-	}
-	var line int
-	fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
-	return line
-}
-
 func decode(file string, n *yaml.Node) (*Object, []Problem) {
 	at := func(field string, node *yaml.Node, msg string) Problem {
 		line := n.Line
@@ -241,6 +232,9 @@ func decode(file string, n *yaml.Node) (*Object, []Problem) {
 	}
 	var raw any
 	if err := n.Decode(&raw); err != nil {
+		if line, msg, ok := yamlTypeError(err); ok {
+			return nil, []Problem{{File: file, Line: line, Message: "invalid YAML: " + msg}}
+		}
 		return nil, []Problem{at("", nil, err.Error())}
 	}
 	m, _ := raw.(map[string]any)

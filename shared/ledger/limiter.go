@@ -124,6 +124,15 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return r.Message }
 
+// TooLarge is a request whose worst case is larger than a limit itself: no
+// amount of waiting admits it, so it must not look like a refusal to retry
+// (400 for the client, where a Refusal is 429 with Retry-After).
+type TooLarge struct {
+	Message string
+}
+
+func (e *TooLarge) Error() string { return e.Message }
+
 // ErrUnavailable means a store failed and the limiter fails closed.
 var ErrUnavailable = errors.New("ledger: limits cannot be checked")
 
@@ -138,6 +147,9 @@ const (
 )
 
 var metricNames = [...]string{"requests", "tokens", "tokens-day", "tokens-month", "spend-month"}
+
+// limitNames are the metrics as messages name them.
+var limitNames = [...]string{"requests per minute", "tokens per minute", "tokens per day", "tokens per month", "USD per month"}
 
 func (m metric) window() bool { return m <= mTokensMinute }
 func (m metric) tokens() bool { return m != mRequests && m != mSpendMonth }
@@ -270,6 +282,12 @@ func (l *Limiter) Admit(ctx context.Context, req Request) (*Ticket, error) {
 	}
 	t.tokens = t.est.Input + maxOut
 	t.cost = t.price.Cost(t.est.Input, 0, maxOut)
+	for _, c := range checks {
+		enforced := c.metric.window() && l.windows != nil || !c.metric.window() && l.budgets != nil
+		if enforced && t.amount(c.metric) > c.limit {
+			return nil, &TooLarge{Message: tooLargeMessage(c, t.est.Input, maxOut, t.amount(c.metric))}
+		}
+	}
 	if err := t.takeWindows(ctx, checks); err != nil {
 		return nil, err
 	}
@@ -374,11 +392,30 @@ func (t *Ticket) undoWindows(ctx context.Context) {
 	t.windows = nil
 }
 
-func refusalMessage(subject string, m metric, limit, count, cost int64) string {
-	who := "this API key"
+func whoOf(subject string) string {
 	if len(subject) > 9 && subject[:9] == "consumer#" {
-		who = "the consumer " + subject[9:]
+		return "the consumer " + subject[9:]
 	}
+	return "this API key"
+}
+
+// tooLargeMessage gives the figures of a request larger than a limit, and
+// what the client can change.
+func tooLargeMessage(c check, input, maxOut, amount int64) string {
+	scope := ""
+	if c.model != "" {
+		scope = " for " + c.model
+	}
+	if c.metric == mSpendMonth {
+		return fmt.Sprintf("request too large: its worst case costs $%.4f (%d input tokens, estimated, and %d output tokens at most), more than the monthly budget of $%.2f%s of %s; it can never be admitted: lower max_tokens or shorten the input",
+			Micros(amount).USD(), input, maxOut, Micros(c.limit).USD(), scope, whoOf(c.subject))
+	}
+	return fmt.Sprintf("request too large: it may need %d tokens (%d input, estimated, and %d output at most), more than the limit of %d %s%s of %s; it can never be admitted: lower max_tokens or shorten the input",
+		amount, input, maxOut, c.limit, limitNames[c.metric], scope, whoOf(c.subject))
+}
+
+func refusalMessage(subject string, m metric, limit, count, cost int64) string {
+	who := whoOf(subject)
 	switch m {
 	case mRequests:
 		return fmt.Sprintf("rate limit reached for %s: %d requests per minute", who, limit)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,26 +110,26 @@ func TestAdmitAndSettle(t *testing.T) {
 	worst := est.Input + 100
 	reported := api.Usage{InputTokens: 5, OutputTokens: 20, CachedTokens: 2, Reported: true}
 	tests := []struct {
-		name       string
-		key        Limits
-		policy     *Policy
-		outcome    Outcome
-		wantRefuse string
-		wantHeld   map[string]int64 // bucket name → held after settle
-		wantEst    bool
-		wantNone   bool
+		name         string
+		key          Limits
+		policy       *Policy
+		outcome      Outcome
+		wantTooLarge string
+		wantHeld     map[string]int64 // bucket name → held after settle
+		wantEst      bool
+		wantNone     bool
 	}{
 		{name: "no limits: usage only", outcome: Outcome{Usage: reported, Started: true}},
 		{name: "daily tokens settle to the reported figures", key: Limits{TokensPerDay: 1000},
 			outcome: Outcome{Usage: reported, Started: true}, wantHeld: map[string]int64{"tokens-day#2026-11-27#*": 25}},
-		{name: "a request larger than the quota is refused", key: Limits{TokensPerDay: worst - 1},
-			wantRefuse: "daily token quota"},
+		{name: "a request larger than the quota is too large", key: Limits{TokensPerDay: worst - 1},
+			wantTooLarge: "tokens per day"},
 		{name: "per-model monthly quota", key: Limits{Models: map[string]Limits{"gpt-4o": {TokensPerMonth: 1000}}},
 			outcome: Outcome{Usage: reported, Started: true}, wantHeld: map[string]int64{"tokens-month#2026-11#gpt-4o": 25}},
 		{name: "spend from the policy's prices", policy: &Policy{Key: Limits{BudgetUSD: 1}, Prices: map[string]Price{"gpt-4o": {Input: 1000, Output: 2000, Cached: 500}}},
 			outcome: Outcome{Usage: reported, Started: true}, wantHeld: map[string]int64{"spend-month#2026-11#*": 3*1000 + 2*500 + 20*2000}},
-		{name: "a budget the worst case does not fit", policy: &Policy{Key: Limits{BudgetUSD: 0.0001}, Prices: map[string]Price{"gpt-4o": {Input: 1000, Output: 1000}}},
-			wantRefuse: "monthly budget"},
+		{name: "a budget the worst case does not fit is too large", policy: &Policy{Key: Limits{BudgetUSD: 0.0001}, Prices: map[string]Price{"gpt-4o": {Input: 1000, Output: 1000}}},
+			wantTooLarge: "monthly budget"},
 		{name: "failed before any token: released", key: Limits{TokensPerDay: 1000},
 			outcome: Outcome{}, wantHeld: map[string]int64{"tokens-day#2026-11-27#*": 0}, wantNone: true},
 		{name: "cut stream: estimated", key: Limits{TokensPerDay: 1000},
@@ -139,10 +141,10 @@ func TestAdmitAndSettle(t *testing.T) {
 			l, _, b := newTestLimiter(now)
 			k := Key{ID: "k1", Consumer: "team", Limits: tt.key}
 			tk, err := l.Admit(context.Background(), Request{ID: "req_1", Key: k, Model: "gpt-4o", Body: body, Policy: tt.policy})
-			if tt.wantRefuse != "" {
-				var r *Refusal
-				if !errors.As(err, &r) || !strings.Contains(r.Message, tt.wantRefuse) {
-					t.Fatalf("Admit = %v, want a refusal with %q", err, tt.wantRefuse)
+			if tt.wantTooLarge != "" {
+				var tl *TooLarge
+				if !errors.As(err, &tl) || !strings.Contains(tl.Message, tt.wantTooLarge) {
+					t.Fatalf("Admit = %v, want too large with %q", err, tt.wantTooLarge)
 				}
 				for bk, v := range b.held {
 					if v != 0 {
@@ -165,6 +167,82 @@ func TestAdmitAndSettle(t *testing.T) {
 			s := b.settled["req_1"]
 			if s.Estimated != tt.wantEst || s.NoUsage != tt.wantNone || s.Consumer != "team" {
 				t.Errorf("settlement %+v", s)
+			}
+		})
+	}
+}
+
+// TestTooLargeIsNotARefusal: a request whose worst case is larger than a
+// limit itself can never be admitted, so it is TooLarge (400 at the edge),
+// with the figures; one that fits the limit but not what is left of it is a
+// Refusal (429 with Retry-After).
+func TestTooLargeIsNotARefusal(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 30, 15, 0, time.UTC)
+	body := []byte(`{"model":"gpt-4o","max_tokens":100,"messages":[{"role":"user","content":"hello there"}]}`)
+	input := EstimateBody(body).Input
+	worst := input + 100
+	noMax := []byte(`{"model":"gpt-4o","messages":[{"role":"user","content":"hello there"}]}`)
+	tests := []struct {
+		name      string
+		key       Limits
+		policy    *Policy
+		body      []byte
+		used      int64 // tokens already in this minute's window of the key
+		noWindows bool
+		want      string // "" admitted, "refused", or the TooLarge message's part
+	}{
+		{name: "tokens per minute below the worst case", key: Limits{TokensPerMinute: worst - 1},
+			want: fmt.Sprintf("request too large: it may need %d tokens (%d input, estimated, and 100 output at most), more than the limit of %d tokens per minute of this API key; it can never be admitted", worst, input, worst-1)},
+		{name: "tokens per minute equal to the worst case", key: Limits{TokensPerMinute: worst}},
+		{name: "the default max tokens counts when the body sets none", body: noMax, key: Limits{TokensPerMinute: 4096},
+			want: fmt.Sprintf("it may need %d tokens (%d input, estimated, and 4096 output at most)", input+4096, input)},
+		{name: "a per-model limit", key: Limits{Models: map[string]Limits{"gpt-4o": {TokensPerMinute: 10}}},
+			want: "more than the limit of 10 tokens per minute for gpt-4o of this API key"},
+		{name: "a consumer's limit from a policy", policy: &Policy{Consumer: Limits{TokensPerMinute: 10}},
+			want: "more than the limit of 10 tokens per minute of the consumer team"},
+		{name: "fits the limit but not what is left of it", key: Limits{TokensPerMinute: worst}, used: 1, want: "refused"},
+		{name: "per-minute limits unenforced without a window store", key: Limits{TokensPerMinute: 1}, noWindows: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &memWindows{counts: map[string]int64{}}
+			b := &memBudgets{held: map[Bucket]int64{}, settled: map[string]Settlement{}}
+			var ws WindowStore = w
+			if tt.noWindows {
+				ws = nil
+			}
+			l := NewLimiter(LimiterConfig{Now: func() time.Time { return now }}, ws, b)
+			if tt.used > 0 {
+				w.counts["sluice:rl:{key#k1}:*:tokens:"+strconv.FormatInt(now.Truncate(time.Minute).Unix(), 10)] = tt.used
+			}
+			reqBody := body
+			if tt.body != nil {
+				reqBody = tt.body
+			}
+			_, err := l.Admit(context.Background(), Request{ID: "r", Key: Key{ID: "k1", Consumer: "team", Limits: tt.key}, Model: "gpt-4o", Body: reqBody, Policy: tt.policy})
+			var tl *TooLarge
+			var ref *Refusal
+			switch {
+			case tt.want == "":
+				if err != nil {
+					t.Fatalf("Admit = %v, want admitted", err)
+				}
+			case tt.want == "refused":
+				if !errors.As(err, &ref) || errors.As(err, &tl) {
+					t.Fatalf("Admit = %v, want a refusal", err)
+				}
+			default:
+				if !errors.As(err, &tl) || !strings.Contains(tl.Message, tt.want) {
+					t.Fatalf("Admit = %v,\nwant too large with %q", err, tt.want)
+				}
+				if errors.As(err, &ref) {
+					t.Fatalf("too large is also a refusal: %v", err)
+				}
+				for k, v := range w.counts {
+					if v != tt.used && !strings.Contains(k, ":requests:") {
+						t.Fatalf("too large, but window %s holds %d", k, v)
+					}
+				}
 			}
 		})
 	}

