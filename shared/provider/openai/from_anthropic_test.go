@@ -46,15 +46,6 @@ func mustRequested(t testing.TB, req []byte) *fromAnthropic {
 	return tr
 }
 
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestFromAnthropicRefusesWhatChatCannotHonour(t *testing.T) {
 	const msgs = `"messages":[{"role":"user","content":"hi"}]`
 	tests := []struct {
