@@ -11,20 +11,13 @@ var tokenVar = setting.Var{Env: "SLUICE_ADMIN_TOKEN", Flag: "admin-token",
 // that does not parse is an error naming the variable (all such values
 // are reported together).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	r := setting.NewReader(getenv)
-	cfg := configFrom(r)
-	if err := r.Err(); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
+	return setting.Read(getenv, configFrom)
 }
 
 // Settings lists the variables ConfigFromEnv reads, in the order it reads
 // them.
 func Settings() []setting.Var {
-	r := setting.NewReader(func(string) string { return "" })
-	configFrom(r)
-	return r.Vars()
+	return setting.VarsOf(configFrom)
 }
 
 func configFrom(r *setting.Reader) Config {

@@ -41,21 +41,14 @@ var (
 // are reported together), so that a typo stops the start instead of
 // quietly becoming the default.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	r := setting.NewReader(getenv)
-	cfg := configFrom(r)
-	if err := r.Err(); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
+	return setting.Read(getenv, configFrom)
 }
 
 // Settings lists the variables the gateway's entrypoints read: those of
 // ConfigFromEnv, in the order it reads them, then the credentials that
 // CredentialsFromEnv reads.
 func Settings() []setting.Var {
-	r := setting.NewReader(func(string) string { return "" })
-	configFrom(r)
-	return append(r.Vars(), credentialVar)
+	return append(setting.VarsOf(configFrom), credentialVar)
 }
 
 func configFrom(r *setting.Reader) Config {

@@ -191,3 +191,23 @@ func (r *Reader) Err() error { return errors.Join(r.errs...) }
 
 // Vars returns the settings read so far, each once, in the order first read.
 func (r *Reader) Vars() []Var { return r.vars }
+
+// Read runs an entrypoint's configuration reader over getenv and returns
+// what it built, or every value that did not parse, so that a typo stops
+// the start instead of quietly becoming the default.
+func Read[T any](getenv func(string) string, from func(*Reader) T) (T, error) {
+	r := NewReader(getenv)
+	cfg := from(r)
+	if err := r.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	return cfg, nil
+}
+
+// VarsOf lists the variables a configuration reader reads, in its order.
+func VarsOf[T any](from func(*Reader) T) []Var {
+	r := NewReader(func(string) string { return "" })
+	from(r)
+	return r.Vars()
+}
