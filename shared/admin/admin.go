@@ -100,6 +100,7 @@ func New(cfg Config, st Store) *Admin {
 	a.mux.HandleFunc("POST /admin/v1/keys/{id}/rotate", a.rotateKey)
 	a.mux.HandleFunc("PATCH /admin/v1/keys/{id}", a.setLimits)
 	a.mux.HandleFunc("GET /admin/v1/usage", a.usage)
+	a.mux.HandleFunc("GET /admin/v1/usage/report", a.usageReport)
 	a.mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -153,7 +153,7 @@ func readUpTo(r io.Reader, hint, max int64) ([]byte, error) {
 }
 
 // forward routes a model request to a backend and relays the answer.
-func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
+func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 	body, err := ex.readBody()
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	if err := ex.admit(rule, ep, body); err != nil {
 		return err
 	}
-	defer ex.settle()
+	defer func() { ex.settle(err) }()
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
