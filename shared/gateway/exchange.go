@@ -476,7 +476,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			buf = tr.StreamError(buf, cause)
 			ex.w.Write(buf)
 			rc.Flush()
-			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+			return fmt.Errorf("backend %s stream: %w: %w", ex.backend, cause, err)
 		}
 		if ex.ticket != nil {
 			ex.streamed.Add(ev.Data)
