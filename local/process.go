@@ -34,6 +34,8 @@ type process struct {
 	handler http.Handler
 	apiKey  string
 	closers []func()
+	// adminToken signs in to the usage page, by the link announce prints.
+	adminToken string
 
 	mocks  *mockSwap             // nil when mock providers are off
 	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
@@ -239,6 +241,12 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", adm)
+	page, err := usagePage(adm, acfg.Token, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle(usagePath, page)
+	p.adminToken = acfg.Token
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil
@@ -370,7 +378,8 @@ SLUICE_API_KEY=%[2]s
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
 
 Add "stream":true to stream. Ctrl-C stops everything.
-`, addr, p.apiKey)
+Usage page: %[3]s
+`, addr, p.apiKey, usageLink(addr, p.adminToken))
 	if p.mocks == nil {
 		return
 	}

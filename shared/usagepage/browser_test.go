@@ -2,70 +2,17 @@ package usagepage
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/sluicegw/sluice/shared/browsertest"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser test's screenshot to docs/usage-page.png")
-
-// chromium finds a headless-capable Chromium: Debian's chromium package
-// (.ci/prereqs installs it), or another build by its usual names.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if testing.Short() || os.Getenv("SLUICE_REQUIRE_SERVERS") != "1" {
-		t.Skip("skipping: no chromium on PATH (set SLUICE_REQUIRE_SERVERS=1 to make this a failure)")
-	}
-	t.Fatal("no chromium on PATH: install Debian's chromium package (.ci/prereqs test does)")
-	return ""
-}
-
-// browse loads url in headless Chromium, lets its scripts run, and
-// returns what the mode flag asks for (--dump-dom: the DOM on stdout;
-// --screenshot=FILE: a PNG).
-func browse(t *testing.T, bin, url string, mode ...string) []byte {
-	t.Helper()
-	args := []string{"--headless", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--mute-audio",
-		"--user-data-dir=" + t.TempDir(), "--window-size=1280,1900", "--virtual-time-budget=15000"}
-	if os.Geteuid() == 0 {
-		args = append(args, "--no-sandbox") // Chromium refuses to sandbox as root (CI containers)
-	}
-	args = append(append(args, mode...), url)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Dir = t.TempDir()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %s: %v\n%s", strings.Join(mode, " "), err, stderr.String())
-	}
-	return stdout.Bytes()
-}
-
-var figureTag = regexp.MustCompile(`<figure [^>]*class="chart"[^>]*>`)
-
-func attr(tag, name string) (string, bool) {
-	m := regexp.MustCompile(` ` + name + `(?:="([^"]*)")?[ >]`).FindStringSubmatch(tag)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
 
 // TestPageInBrowser signs in to the page in headless Chromium by the
 // fragment link `make local` prints, and checks what the browser drew:
@@ -73,41 +20,14 @@ func attr(tag, name string) (string, bool) {
 // scripts ran), and the screenshot is not blank and shows the series'
 // colours.
 func TestPageInBrowser(t *testing.T) {
-	bin := chromium(t)
+	browser := browsertest.New(t)
 	srv := newTestPage(t, &fixture{})
 	link := srv.URL + "/admin/ui/?since=14d#token=" + testToken
 
-	dom := string(browse(t, bin, link, "--dump-dom"))
-	if !strings.Contains(dom, `data-charts="done"`) {
-		t.Fatalf("the charts' script did not run to its end; DOM:\n%s", dom)
-	}
-	figures := figureTag.FindAllString(dom, -1)
-	if len(figures) < 8 {
-		t.Fatalf("%d charts on the page, want at least 8; DOM:\n%s", len(figures), dom)
-	}
-	for _, f := range figures {
-		view, _ := attr(f, "data-view")
-		metric, _ := attr(f, "data-metric")
-		state, _ := attr(f, "data-state")
-		points, _ := attr(f, "data-points")
-		n, _ := strconv.Atoi(points)
-		if _, required := attr(f, "data-required"); required && (state != "drawn" || n == 0) {
-			t.Errorf("chart %s/%s: state %q with %d points, want drawn with data: %s", view, metric, state, n, f)
-		}
-		if state == "failed" {
-			t.Errorf("chart %s/%s failed: %s", view, metric, f)
-		}
-	}
-	if got := strings.Count(dom, `class="uplot`); got < 8 {
-		t.Errorf("%d uPlot charts in the DOM, want at least 8", got)
-	}
+	dom := browser.DOM(t, link)
+	browsertest.CheckCharts(t, dom, 8)
 
-	shot := filepath.Join(t.TempDir(), "usage-page.png")
-	browse(t, bin, link, "--screenshot="+shot)
-	b, err := os.ReadFile(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := browser.Screenshot(t, link)
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
