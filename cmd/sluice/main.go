@@ -128,6 +128,10 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 		fmt.Fprintf(out, "refused: %d problems; nothing was applied\n", len(resp.Problems))
 		return errProblems
 	}
+	if len(resp.Results) > 0 {
+		printResults(out, resp)
+		return nil
+	}
 	for _, a := range resp.Applied {
 		switch {
 		case resp.Unchanged:

@@ -141,6 +141,9 @@ type ApplyResponse struct {
 	// Unchanged says every object was stored already as applied: no new
 	// table version was made, and Version is the current one.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Results says, object by object, what the apply did (or would do):
+	// sorted as Applied; none when it was refused.
+	Results []ObjectResult `json:"results,omitempty"`
 }
 
 const maxApplyBytes = 8 << 20
@@ -181,6 +184,10 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 		}
 	}
 	gatewayapi.SetGenerations(stored, incoming)
+	results, err := objectResults(stored, incoming)
+	if err != nil {
+		return ApplyResponse{}, 0, err
+	}
 	all, dups := gatewayapi.Merge(stored, incoming)
 	probs = append(probs, dups...)
 	probs = append(probs, gatewayapi.Check(all)...)
@@ -203,6 +210,8 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	if len(resp.Problems) > 0 {
 		return resp, http.StatusBadRequest, nil
 	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Object < results[j].Object })
+	resp.Results = results
 	if v, same, err := a.unchanged(ctx, incoming); err != nil {
 		return ApplyResponse{}, 0, err
 	} else if same {
