@@ -80,11 +80,13 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))
-		log.Info("starting DynamoDB Local", "data", dataDir)
+		done := cfg.progress.step("starting DynamoDB Local (Java; data in %s)", dataDir)
 		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{Jar: cfg.dynamoDBJar, DataDir: dataDir})
 		if err != nil {
+			done("DynamoDB Local did not start")
 			return fmt.Errorf("start DynamoDB Local (or pass -dynamodb ENDPOINT): %w", err)
 		}
+		done("DynamoDB Local is up at %s", db.URL("http"))
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
 	}
@@ -263,14 +265,17 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config) error
 	for name, b := range files {
 		req.Files[name] = string(b)
 	}
+	done := cfg.progress.step("applying %d manifest files from %s", len(files), cfg.manifests)
 	resp, status, err := adm.Apply(ctx, req)
 	if err != nil {
+		done("applying the manifests failed")
 		return err
 	}
 	if status != http.StatusOK {
+		done("the manifests were refused")
 		return fmt.Errorf("manifests in %s are invalid:\n  %s", cfg.manifests, strings.Join(resp.Problems, "\n  "))
 	}
-	p.log.Info("manifests applied", "dir", cfg.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	done("%s", appliedSummary(resp))
 	// What status reports (a route no listener takes, a ref that does not
 	// resolve, a listener Sluice does not serve) would otherwise stay
 	// silent until requests 404 or 500.
