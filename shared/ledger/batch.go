@@ -61,7 +61,8 @@ func (b *batcher) add(s Settlement) {
 			subjects = append(subjects, "consumer#"+s.Consumer)
 		}
 	}
-	insight := InsightRows(s)
+	var buf [2]BatchRow
+	insight := appendInsightRows(buf[:0], s, day)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, r := range insight {

@@ -16,8 +16,13 @@ func InsightRows(s Settlement) []BatchRow {
 	if s.Route == "" && s.ErrorKind == "" {
 		return nil
 	}
-	day := Day(s.At)
-	var out []BatchRow
+	return appendInsightRows(nil, s, Day(s.At))
+}
+
+// appendInsightRows appends InsightRows(s) to dst, for the day s settled
+// on: the batcher, on every request's path, passes a buffer on its stack
+// and the day it has formatted already.
+func appendInsightRows(dst []BatchRow, s Settlement, day string) []BatchRow {
 	if s.Route != "" {
 		row := UsageRow{Day: day, Model: s.Route, Requests: 1}
 		if !s.NoUsage {
@@ -25,10 +30,10 @@ func InsightRows(s Settlement) []BatchRow {
 			row.CachedTokens, row.ReasoningTokens = s.Usage.CachedTokens, s.Usage.ReasoningTokens
 			row.CostMicros = s.Cost
 		}
-		out = append(out, BatchRow{Subject: RoutesSubject, Usage: row})
+		dst = append(dst, BatchRow{Subject: RoutesSubject, Usage: row})
 	}
 	if s.ErrorKind != "" {
-		out = append(out, BatchRow{Subject: ErrorsSubject, Usage: UsageRow{Day: day, Model: s.ErrorKind, Requests: 1}})
+		dst = append(dst, BatchRow{Subject: ErrorsSubject, Usage: UsageRow{Day: day, Model: s.ErrorKind, Requests: 1}})
 	}
-	return out
+	return dst
 }
