@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/sluicegw/sluice/shared/ledger"
@@ -44,6 +45,9 @@ type UsageSeries struct {
 // maxSeries bounds the series of one view: beyond it the smallest are
 // summed as one "others" series, so a chart stays readable with many keys.
 const maxSeries = 8
+
+// reportReads bounds the usage reads a report makes at once.
+const reportReads = 8
 
 // othersName names the series that sums the smallest ones.
 const othersName = "(others)"
@@ -90,27 +94,44 @@ func (a *Admin) UsageReport(ctx context.Context, since string) (UsageReport, err
 		return UsageReport{}, err
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].ID < keys[j].ID })
+	// Each key's and each consumer's usage is its own read: they go
+	// concurrently, a few at a time, so a page over many keys stays quick.
+	type read struct {
+		subject, name, label string
+		into                 *[]UsageSeries
+		rows                 []ledger.UsageRow
+		err                  error
+	}
+	var reads []*read
 	consumers := map[string]bool{}
 	for _, k := range keys {
-		rows, err := a.store.Usage(ctx, "key#"+k.ID, from, to)
-		if err != nil {
-			return UsageReport{}, err
-		}
-		if len(rows) > 0 {
-			s := seriesBy(rows, rep.Days, func(ledger.UsageRow) string { return k.ID })[0]
-			s.Label = k.Name
-			rep.Keys = append(rep.Keys, s)
-		}
+		reads = append(reads, &read{subject: "key#" + k.ID, name: k.ID, label: k.Name, into: &rep.Keys})
 		if k.Consumer != "" && !consumers[k.Consumer] {
 			consumers[k.Consumer] = true
-			rows, err := a.store.Usage(ctx, "consumer#"+k.Consumer, from, to)
-			if err != nil {
-				return UsageReport{}, err
-			}
-			if len(rows) > 0 {
-				rep.Consumers = append(rep.Consumers, seriesBy(rows, rep.Days, func(ledger.UsageRow) string { return k.Consumer })...)
-			}
+			reads = append(reads, &read{subject: "consumer#" + k.Consumer, name: k.Consumer, into: &rep.Consumers})
 		}
+	}
+	sem := make(chan struct{}, reportReads)
+	var wg sync.WaitGroup
+	for _, r := range reads {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.rows, r.err = a.store.Usage(ctx, r.subject, from, to)
+		}()
+	}
+	wg.Wait()
+	for _, r := range reads {
+		if r.err != nil {
+			return UsageReport{}, r.err
+		}
+		if len(r.rows) == 0 {
+			continue
+		}
+		s := seriesBy(r.rows, rep.Days, func(ledger.UsageRow) string { return r.name })[0]
+		s.Label = r.label
+		*r.into = append(*r.into, s)
 	}
 	rep.Keys = topSeries(rep.Keys, rep.Days)
 	rep.Consumers = topSeries(rep.Consumers, rep.Days)
