@@ -2,11 +2,17 @@ package usagepage
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"html/template"
 	"image"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/browsertest"
@@ -81,4 +87,55 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// TestSavingsChartInBrowser: the cache savings chart stays hidden while the
+// ledger's rows carry no savings, and is drawn from them once they do
+// (whatever saved…Tokens counters they carry).
+func TestSavingsChartInBrowser(t *testing.T) {
+	browser := browsertest.New(t)
+	p := mustPage(t)
+	for _, withSavings := range []bool{false, true} {
+		raw, err := json.Marshal(fixtureReport())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withSavings {
+			var rep map[string]any
+			json.Unmarshal(raw, &rep)
+			for _, m := range rep["models"].([]any) {
+				for i, d := range m.(map[string]any)["days"].([]any) {
+					d.(map[string]any)["savedTokens"] = 1000 * (i + 1)
+				}
+			}
+			raw, _ = json.Marshal(rep)
+		}
+		var html strings.Builder
+		v := reportView{Path: "/admin/ui/", Since: "14d", Periods: periods, Report: fixtureReport(), Data: template.JS(jsonForScript(raw))}
+		if err := templates.ExecuteTemplate(&html, "report.html", v); err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/admin/ui/" {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				io.WriteString(w, html.String())
+				return
+			}
+			p.ServeHTTP(w, r) // the assets
+		}))
+		dom := browser.DOM(t, srv.URL+"/admin/ui/")
+		srv.Close()
+		browsertest.CheckCharts(t, dom, 8)
+		var savings string
+		for _, f := range browsertest.Tags(dom, "figure", "chart") {
+			if m, _ := browsertest.Attr(f, "data-metric"); m == "savings" {
+				savings = f
+			}
+		}
+		state, _ := browsertest.Attr(savings, "data-state")
+		_, hidden := browsertest.Attr(savings, "hidden")
+		if withSavings && (state != "drawn" || hidden) || !withSavings && (state != "empty" || !hidden) {
+			t.Errorf("with savings %v: the savings chart is %s", withSavings, savings)
+		}
+	}
 }
