@@ -36,7 +36,8 @@ func (c *client) ui(ctx context.Context, addr string, out io.Writer) error {
 	var b [24]byte
 	rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
-	page, err := usagepage.New(usagepage.Config{Token: token, Path: "/", Title: c.endpoint}, reportSource{c})
+	page, err := usagepage.New(usagepage.Config{Token: token, Path: "/", Title: c.endpoint,
+		Hint: "Follow the link sluice ui printed: it carries a token made for this run."}, reportSource{c})
 	if err != nil {
 		return err
 	}

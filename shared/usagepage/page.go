@@ -44,7 +44,9 @@ type Config struct {
 	// Path is where the page is mounted, ending in "/" (default "/").
 	Path string
 	// Title names what the page reports on ("local", an endpoint).
-	Title  string
+	Title string
+	// Hint tells the sign-in form's reader where to find the token.
+	Hint   string
 	Logger *slog.Logger
 }
 
@@ -113,7 +115,7 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rest == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		w.Header().Set("Cache-Control", "no-store")
 		if !p.signedIn(r) {
-			p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Since: r.URL.Query().Get("since")})
+			p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since")})
 			return
 		}
 		p.report(w, r)
@@ -139,7 +141,7 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if subtle.ConstantTimeCompare([]byte(token), []byte(p.cfg.Token)) != 1 {
 		w.Header().Set("Cache-Control", "no-store")
-		p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Since: r.URL.Query().Get("since"), Wrong: true})
+		p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since"), Wrong: true})
 		return
 	}
 	http.SetCookie(w, p.cookie(p.session, 0, r))
@@ -151,8 +153,8 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 }
 
 type loginView struct {
-	Title, Path, Since string
-	Wrong              bool
+	Title, Path, Hint, Since string
+	Wrong                    bool
 }
 
 // periods are the periods the page offers, as `sluice usage --since` takes them.
