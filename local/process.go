@@ -34,6 +34,8 @@ type process struct {
 	handler http.Handler
 	apiKey  string
 	closers []func()
+	// adminToken signs in to the usage page, by the link announce prints.
+	adminToken string
 
 	mocks  *mockSwap             // nil when mock providers are off
 	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
@@ -78,11 +80,13 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))
-		log.Info("starting DynamoDB Local", "data", dataDir)
+		done := cfg.progress.step("starting DynamoDB Local (Java; data in %s)", dataDir)
 		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{Jar: cfg.dynamoDBJar, DataDir: dataDir})
 		if err != nil {
+			done("DynamoDB Local did not start")
 			return fmt.Errorf("start DynamoDB Local (or pass -dynamodb ENDPOINT): %w", err)
 		}
+		done("DynamoDB Local is up at %s", db.URL("http"))
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
 	}
@@ -239,6 +243,12 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", adm)
+	page, err := usagePage(adm, acfg.Token, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle(usagePath, page)
+	p.adminToken = acfg.Token
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil
@@ -255,14 +265,17 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config) error
 	for name, b := range files {
 		req.Files[name] = string(b)
 	}
+	done := cfg.progress.step("applying %d manifest files from %s", len(files), cfg.manifests)
 	resp, status, err := adm.Apply(ctx, req)
 	if err != nil {
+		done("applying the manifests failed")
 		return err
 	}
 	if status != http.StatusOK {
+		done("the manifests were refused")
 		return fmt.Errorf("manifests in %s are invalid:\n  %s", cfg.manifests, strings.Join(resp.Problems, "\n  "))
 	}
-	p.log.Info("manifests applied", "dir", cfg.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	done("%s", appliedSummary(resp))
 	// What status reports (a route no listener takes, a ref that does not
 	// resolve, a listener Sluice does not serve) would otherwise stay
 	// silent until requests 404 or 500.
@@ -370,7 +383,8 @@ SLUICE_API_KEY=%[2]s
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
 
 Add "stream":true to stream. Ctrl-C stops everything.
-`, addr, p.apiKey)
+Usage page: %[3]s
+`, addr, p.apiKey, usageLink(addr, p.adminToken))
 	if p.mocks == nil {
 		return
 	}

@@ -161,6 +161,13 @@ var commands = []command{
 				return s.client.usage(ctx, *key, *consumer, *since, *by, s.out)
 			}
 		}},
+	{name: "ui", synopsis: "[--addr 127.0.0.1:8090]", summary: "serve the usage page on this machine, reading the admin API (SigV4 for a deployed one)", admin: true,
+		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
+			addr := fs.String("addr", "127.0.0.1:8090", "the loopback `ADDRESS` to serve the page on (port 0: any free one)")
+			return func(ctx context.Context, s *session, _ []string) error {
+				return s.client.ui(ctx, *addr, s.out)
+			}
+		}},
 }
 
 // usage is the overview `sluice --help` prints.

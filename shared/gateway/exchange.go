@@ -153,7 +153,7 @@ func readUpTo(r io.Reader, hint, max int64) ([]byte, error) {
 }
 
 // forward routes a model request to a backend and relays the answer.
-func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
+func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 	body, err := ex.readBody()
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	if err := ex.admit(rule, ep, body); err != nil {
 		return err
 	}
-	defer ex.settle()
+	defer func() { ex.settle(err) }()
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))
@@ -476,7 +476,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			buf = tr.StreamError(buf, cause)
 			ex.w.Write(buf)
 			rc.Flush()
-			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+			return fmt.Errorf("backend %s stream: %w: %w", ex.backend, cause, err)
 		}
 		if ex.ticket != nil {
 			ex.streamed.Add(ev.Data)
