@@ -254,4 +254,3 @@ func writeInt(w *bufio.Writer, v int64) {
 	w.Write(strconv.AppendInt(b[:0], v, 10))
 	w.WriteByte('\n')
 }
-
