@@ -8,8 +8,10 @@ import (
 
 // AccessLog writes one line per request with the same keys every time,
 // so that log queries and alerts can rely on them: a field that does not
-// apply is empty or zero, never missing. Prompts, answers and key
-// secrets are not in the record, so they cannot reach the log.
+// apply is empty or zero, never missing. Times are whole microseconds and
+// cost whole millionths of a USD: slog writes integers without the
+// allocations its floats cost. Prompts, answers and key secrets are not
+// in the record, so they cannot reach the log.
 type AccessLog struct {
 	log *slog.Logger
 }
@@ -57,9 +59,9 @@ func (a *AccessLog) Request(ctx context.Context, r *Request) {
 		slog.Int64("output_tokens", r.OutputTokens),
 		slog.Int64("cached_tokens", r.CachedTokens),
 		slog.Int64("reasoning_tokens", r.ReasoningTokens),
-		slog.Float64("cost_usd", float64(r.CostMicros)/1e6),
-		slog.Float64("latency_ms", ms(r.Latency)),
-		slog.Float64("ttft_ms", ms(r.TTFT)),
+		slog.Int64("cost_micros", r.CostMicros),
+		slog.Int64("latency_us", int64(r.Latency/time.Microsecond)),
+		slog.Int64("ttft_us", int64(r.TTFT/time.Microsecond)),
 		slog.Int("attempts", r.Attempts),
 		slog.Int("fallbacks", r.Fallbacks),
 		slog.Int("hedges", r.Hedges),
