@@ -25,6 +25,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/telemetry"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -39,6 +40,7 @@ type process struct {
 	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
 	lambda *lambdaTables         // the emulated Lambda's tables, when mocks are on
 	auth   *ledger.Authenticator
+	prom   *telemetry.Prometheus // the in-process gateway's metrics
 }
 
 // close stops what the process started, last first. It may be called on
@@ -227,6 +229,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg := cfg.gateway
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
+		gcfg.Telemetry = p.telemetry(ctx, gcfg, log)
 		var g *gateway.Gateway
 		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
 		if g != nil {
@@ -239,6 +242,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", adm)
+	p.observe(mux, rc, st)
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil
