@@ -200,7 +200,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := api.EndpointOf(r.URL.Path)
 	ex.anthropic = ep.Anthropic() || sharedByBoth(ep) && anthropicClient(r.Header)
 	w.Header().Set("X-Request-Id", ex.id)
-	ex.traceStart("request", nil)
+	ex.traceRequest()
 	err := ex.serve()
 	if err != nil && !ex.wroteHeader {
 		// Errors take the shape of the client's protocol, chosen by endpoint.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
@@ -20,22 +21,22 @@ type Telemetry interface {
 }
 
 // Tracer is an optional ability of a Telemetry: it opens a span for a
-// request or an attempt and returns the context that carries it, which
-// then goes with the upstream request. The span ends with the record.
+// request (from the client's headers, which may continue a trace) or an
+// attempt, and returns the context that carries it; the attempt's goes
+// with the upstream request. Each span ends with its record.
 type Tracer interface {
-	Start(ctx context.Context, name string, a *telemetry.Attempt) context.Context
+	StartRequest(ctx context.Context, h http.Header, at time.Time) context.Context
+	StartAttempt(ctx context.Context, at time.Time) context.Context
 }
 
-// traceStart opens a span when the Telemetry traces; the request keeps the
-// context only when it changed, so that no request is copied otherwise.
-func (ex *exchange) traceStart(name string, a *telemetry.Attempt) {
-	t, ok := ex.g.telemetry.(Tracer)
-	if !ok {
-		return
-	}
-	ctx := ex.r.Context()
-	if c := t.Start(ctx, name, a); c != ctx {
-		ex.r = ex.r.WithContext(c)
+// traceRequest opens the request's span when the Telemetry traces. The
+// request is copied only when the context changed.
+func (ex *exchange) traceRequest() {
+	if t, ok := ex.g.telemetry.(Tracer); ok {
+		ctx := ex.r.Context()
+		if c := t.StartRequest(ctx, ex.r.Header, ex.start); c != ctx {
+			ex.r = ex.r.WithContext(c)
+		}
 	}
 }
 
@@ -45,8 +46,14 @@ func (ex *exchange) traceStart(name string, a *telemetry.Attempt) {
 func (ex *exchange) attemptStart(b *route.Backend) *http.Request {
 	r := ex.r
 	ex.tried++
-	ex.att = telemetry.Attempt{Backend: b.Name, Provider: b.Provider, Model: ex.model, Start: ex.g.now()}
-	ex.traceStart("attempt", &ex.att)
+	ex.att = telemetry.Attempt{Operation: operation(api.EndpointOf(r.URL.Path)), Backend: b.Name,
+		Provider: b.Provider, Model: ex.model, Start: ex.g.now()}
+	if t, ok := ex.g.telemetry.(Tracer); ok {
+		ctx := r.Context()
+		if c := t.StartAttempt(ctx, ex.att.Start); c != ctx {
+			ex.r = r.WithContext(c)
+		}
+	}
 	return r
 }
 

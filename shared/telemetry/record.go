@@ -53,6 +53,7 @@ type Request struct {
 // Attempt is one upstream attempt's record, handed over when it ends,
 // before the request's.
 type Attempt struct {
+	Operation string // as Request's
 	Backend   string
 	Provider  string
 	Model     string

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"time"
 )
 
 // Sink receives records; the access log, EMF, Prometheus and
@@ -22,13 +24,16 @@ type Config struct {
 	EMF io.Writer
 	// Prometheus keeps counters for /metrics.
 	Prometheus *Prometheus
-	// Sinks are further sinks (OpenTelemetry's).
+	// OTel traces requests and attempts and records the GenAI metrics.
+	OTel *OTel
+	// Sinks are further sinks.
 	Sinks []Sink
 }
 
 // Recorder hands each record to every configured sink, in order.
 type Recorder struct {
 	log   *AccessLog
+	otel  *OTel
 	sinks []Sink
 }
 
@@ -41,8 +46,30 @@ func New(cfg Config) *Recorder {
 	if cfg.Prometheus != nil {
 		r.sinks = append(r.sinks, cfg.Prometheus)
 	}
+	if cfg.OTel != nil {
+		r.otel = cfg.OTel
+		r.sinks = append(r.sinks, cfg.OTel)
+	}
 	r.sinks = append(r.sinks, cfg.Sinks...)
 	return r
+}
+
+// StartRequest opens the request's span when tracing is on; otherwise it
+// returns ctx as it is.
+func (rec *Recorder) StartRequest(ctx context.Context, h http.Header, at time.Time) context.Context {
+	if rec.otel == nil {
+		return ctx
+	}
+	return rec.otel.StartRequest(ctx, h, at)
+}
+
+// StartAttempt opens an attempt's span when tracing is on; otherwise it
+// returns ctx as it is.
+func (rec *Recorder) StartAttempt(ctx context.Context, at time.Time) context.Context {
+	if rec.otel == nil {
+		return ctx
+	}
+	return rec.otel.StartAttempt(ctx, at)
 }
 
 // Attempt records an upstream attempt that ended.
