@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -13,11 +14,27 @@ import (
 	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
-// telemetry is the in-process gateway's: the access log, Prometheus
-// counters for /metrics, and OpenTelemetry when an endpoint is set.
-func (p *process) telemetry(ctx context.Context, cfg gateway.Config, log *slog.Logger) gateway.Telemetry {
+// telemetry sets the in-process gateway's: the access log, Prometheus
+// counters for /metrics, and OpenTelemetry when an endpoint is set (its
+// spans flushed when the process stops).
+func (p *process) telemetry(ctx context.Context, cfg *gateway.Config, log *slog.Logger) error {
 	p.prom = telemetry.NewPrometheus()
-	return telemetry.New(telemetry.Config{Logger: log, Prometheus: p.prom})
+	tc := telemetry.Config{Logger: log, Prometheus: p.prom}
+	if cfg.OTLPEndpoint != "" {
+		o, shutdown, err := telemetry.OTLP(ctx, cfg.OTLPEndpoint, "sluice-local", 10*time.Second)
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			shutdown(sctx)
+		})
+		tc.OTel = o
+		cfg.Transport = o.Transport(gateway.NewTransport())
+	}
+	cfg.Telemetry = telemetry.New(tc)
+	return nil
 }
 
 // observe serves /metrics, /healthz and /readyz beside the admin API. A

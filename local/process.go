@@ -229,9 +229,10 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg := cfg.gateway
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
-		gcfg.Telemetry = p.telemetry(ctx, gcfg, log)
 		var g *gateway.Gateway
-		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		if err = p.telemetry(ctx, &gcfg, log); err == nil {
+			g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		}
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g

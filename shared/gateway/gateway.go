@@ -89,8 +89,10 @@ type Config struct {
 	TableRefresh             time.Duration
 	LogLevel                 slog.Level
 	LambdaStream             bool
-	GCPercent                int   // for TuneGC; 0 leaves GOGC as it is
-	MemoryLimit              int64 // for TuneGC, in bytes; 0 sets none
+	GCPercent                int    // for TuneGC; 0 leaves GOGC as it is
+	MemoryLimit              int64  // for TuneGC, in bytes; 0 sets none
+	EMF                      bool   // the Lambda prints EMF lines
+	OTLPEndpoint             string // OpenTelemetry export; "" for none
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config sets none.
