@@ -35,12 +35,8 @@ func benchGateway(b *testing.B, tr http.RoundTripper, reqBody string) {
 }
 
 func benchGatewayWith(b *testing.B, tr http.RoundTripper, reqBody string, lim gateway.Limiter, limits ledger.Limits) {
-	benchGatewayCfg(b, gateway.Config{Transport: tr, Limiter: lim}, reqBody, gatewaytest.WithKeyLimits(limits))
-}
-
-func benchGatewayCfg(b *testing.B, cfg gateway.Config, reqBody string, opts ...gatewaytest.Option) {
 	g := gatewaytest.New(b, gatewaytest.Table(b, gatewaytest.Routes{"m": gatewaytest.OpenAIAt("http://upstream/v1")}),
-		append([]gatewaytest.Option{gatewaytest.WithConfig(cfg)}, opts...)...)
+		gatewaytest.WithConfig(gateway.Config{Transport: tr, Limiter: lim}), gatewaytest.WithKeyLimits(limits))
 	body := []byte(reqBody)
 	b.ReportAllocs()
 	for b.Loop() {
