@@ -25,6 +25,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/telemetry"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -41,6 +42,7 @@ type process struct {
 	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
 	lambda *lambdaTables         // the emulated Lambda's tables, when mocks are on
 	auth   *ledger.Authenticator
+	prom   *telemetry.Prometheus // the in-process gateway's metrics
 }
 
 // close stops what the process started, last first. It may be called on
@@ -232,7 +234,9 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		var g *gateway.Gateway
-		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		if err = p.telemetry(ctx, &gcfg, log); err == nil {
+			g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		}
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g
@@ -249,6 +253,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	}
 	mux.Handle(usagePath, page)
 	p.adminToken = acfg.Token
+	p.observe(mux, rc, st)
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil

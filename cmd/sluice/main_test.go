@@ -67,7 +67,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "the admin flags belong to admin commands only", args: []string{"validate", "-f", ".", "--endpoint", "http://x"}, code: 2,
 			stderr: []string{"flag provided but not defined: -endpoint"}},
 		{name: "an unknown command", args: []string{"vaildate", "-f", "."}, code: 2,
-			stderr: []string{`unknown command "vaildate" (known: validate, apply, get, delete, rollback, keys, usage, ui)`}},
+			stderr: []string{`unknown command "vaildate" (known: validate, apply, get, delete, rollback, keys, top, usage, ui)`}},
 		{name: "an unknown keys command", args: []string{"keys", "delete", "x"}, code: 2,
 			stderr: []string{`unknown command "keys delete" (known: create, list, revoke, rotate)`}},
 		{name: "keys alone", args: []string{"keys"}, code: 2, stderr: []string{"keys needs a command: create, list, revoke, rotate"}},

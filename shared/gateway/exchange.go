@@ -18,6 +18,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // exchange is one request's state from arrival to the last byte.
@@ -40,6 +41,19 @@ type exchange struct {
 	ticket   *ledger.Ticket      // admission's reservation, settled once
 	tr       provider.Translator // the attempt that answered
 	streamed ledger.TextCounter  // generated text streamed, for estimates
+
+	// Set by the attempt loop and the cache (agreed names), read by the
+	// telemetry at the end of the request.
+	attempts, fallbacks, hedges int
+	servedModel                 string
+	ttft                        time.Duration
+	cacheResult                 string
+	savedTokens                 int64
+
+	// The telemetry's records, reused across attempts.
+	tried int
+	att   telemetry.Attempt
+	rec   telemetry.Request
 }
 
 func (ex *exchange) serve() error {
@@ -265,7 +279,8 @@ func retryable(err error) bool {
 
 var errTransport = errors.New("upstream unreachable")
 
-func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) error {
+func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) (err error) {
+	defer ex.attemptEnd(ex.attemptStart(b), &err)
 	p, err := ex.g.cfg.Providers.Lookup(b)
 	if err != nil {
 		return err
