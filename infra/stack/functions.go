@@ -67,6 +67,7 @@ type deps struct {
 	routes, ledger awsdynamodb.Table
 	secretARN      *string
 	redisURL       *string
+	vectorRedisURL *string // nil unless the stack has a vector search cluster
 }
 
 func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
@@ -112,6 +113,9 @@ func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
 			EnvLogLevel:          jsii.String(p.LogLevel),
 		},
 	}, d.net)
+	if d.vectorRedisURL != nil {
+		f.gateway.AddEnvironment(jsii.String(EnvVectorRedisURL), d.vectorRedisURL, nil)
+	}
 	f.admin = newFunction(scope, "Admin", functionSpec{
 		description: "Sluice admin: the control plane (manifests, keys, usage)",
 		asset:       p.AdminAsset,
