@@ -79,6 +79,8 @@ type Config struct {
 	RoutesTable, LedgerTable string
 	DynamoDBEndpoint         string
 	RedisURL                 string
+	VectorRedisURL           string // the semantic cache's index; "" means RedisURL
+	VectorSearch             string // "auto" or "lsh"
 	ProviderSecretARN        string
 	AWSRegion                string
 	LimitsFailClosed         bool
