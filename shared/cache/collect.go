@@ -17,7 +17,7 @@ type Collector struct {
 	limit int
 	size  int
 
-	line  []byte // the unfinished line
+	line    []byte // the unfinished line
 	event   string // the current event's name
 	data    []byte // the current event's data
 	hasData bool
