@@ -34,6 +34,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 		for i, rule := range r.Spec.Rules {
 			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry)}
 			cr.Cache = ri.cacheFor(caches, i)
+			c.addEmbeddingBackend(a, cr.Cache)
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)
 				if b.Weight != nil {
