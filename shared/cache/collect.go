@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 
+	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/chat"
 	"github.com/sluicegw/sluice/shared/api/messages"
 	"github.com/sluicegw/sluice/shared/json"
@@ -233,8 +234,10 @@ func (c *Collector) messagesEvent(name string, data []byte) {
 
 // Answer returns the plain body the stream added up to, and its finish
 // reason (OpenAI's finish_reason or Anthropic's stop_reason); ok is false
-// when the stream was not one whole answer.
-func (c *Collector) Answer() (body []byte, finish string, ok bool) {
+// when the stream was not one whole answer. An OpenAI stream carries
+// usage only when the client asked for it: the body then takes u, the
+// usage the provider reported to the gateway.
+func (c *Collector) Answer(u api.Usage) (body []byte, finish string, ok bool) {
 	if c.bad || !c.done {
 		return nil, "", false
 	}
@@ -249,6 +252,9 @@ func (c *Collector) Answer() (body []byte, finish string, ok bool) {
 			}
 		}
 		finish = c.chat.Choices[0].FinishReason
+		if c.chat.Usage == nil && u.Reported {
+			c.chat.Usage = chat.UsageOf(u)
+		}
 		body, err = json.Marshal(&c.chat)
 	} else {
 		if c.msg.StopReason == nil {

@@ -57,7 +57,10 @@ type Request struct {
 	Context [sha256.Size]byte
 	// Texts are the selected question's text parts, in order.
 	Texts []string
-	exact [sha256.Size]byte
+	// IncludeUsage is OpenAI's stream_options.include_usage: not part of
+	// the key, but a streamed replay sends the usage chunk it asks for.
+	IncludeUsage bool
+	exact        [sha256.Size]byte
 }
 
 // Text is the selected question as one string, what an embedding is made of.
@@ -88,10 +91,13 @@ func Canonical(p Protocol, body []byte, sel Selection) (*Request, error) {
 	if !ok {
 		return nil, ErrNotJSON
 	}
+	r := &Request{Temperature: 1}
+	if so, ok := obj["stream_options"].(map[string]any); ok {
+		r.IncludeUsage, _ = so["include_usage"].(bool)
+	}
 	for _, k := range ignored[p] {
 		delete(obj, k)
 	}
-	r := &Request{Temperature: 1}
 	r.Model, _ = obj["model"].(string)
 	if n, ok := obj["temperature"].(json.Number); ok {
 		if f, err := n.Float64(); err == nil {

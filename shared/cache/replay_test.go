@@ -70,7 +70,7 @@ func TestStreamAddsUpToTheStoredAnswer(t *testing.T) {
 			for i := range stream {
 				col.Write(stream[i : i+1])
 			}
-			body, finish, ok := col.Answer()
+			body, finish, ok := col.Answer(api.Usage{})
 			if !ok || finish != c.finish {
 				t.Fatalf("collected ok=%v finish=%q", ok, finish)
 			}
@@ -122,7 +122,7 @@ func TestCollectorRefusesIncompleteStreams(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			col := NewCollector(c.p, c.limit)
 			col.Write([]byte(c.stream))
-			if _, _, ok := col.Answer(); ok {
+			if _, _, ok := col.Answer(api.Usage{}); ok {
 				t.Fatal("an incomplete stream was taken as a whole answer")
 			}
 		})

@@ -40,6 +40,11 @@ type exchange struct {
 	ticket   *ledger.Ticket      // admission's reservation, settled once
 	tr       provider.Translator // the attempt that answered
 	streamed ledger.TextCounter  // generated text streamed, for estimates
+
+	cacheResult string    // hit, miss, bypass, or "" when no cache policy applies
+	savedTokens int64     // the tokens a cache hit saved
+	cacheSaved  api.Usage // the stored answer's usage, on a hit
+	cache       *cached   // the cache's state, when a CachePolicy applies
 }
 
 func (ex *exchange) serve() error {
@@ -179,6 +184,12 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 		return err
 	}
 	defer ex.settle()
+	if rule.Cache != nil {
+		if done, err := ex.cacheLookup(rule.Cache, ep, body); done {
+			return err
+		}
+		defer ex.cacheStore()
+	}
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))

@@ -66,6 +66,9 @@ type Config struct {
 	// runtime has one that survives retries (the Lambda invocation's id);
 	// nil or "" means the gateway's own request id.
 	SettleID func(*http.Request) string
+	// Cache keeps answers for the routes a CachePolicy covers; nil: no
+	// caching, whatever the policies say.
+	Cache Cache
 	// Rand draws uniformly from [0, n) for a request's random choices (a
 	// backend by weight, an endpoint, whether to mirror); nil means
 	// math/rand/v2's IntN. Tests set a fixed sequence to make shares exact.
@@ -106,6 +109,7 @@ type Gateway struct {
 	now    func() time.Time
 
 	limiter Limiter
+	cache   Cache
 	pending sync.WaitGroup // background settles
 }
 
@@ -140,7 +144,7 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	}
 	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
-		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter,
+		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter, cache: cfg.Cache,
 	}
 	g.proxy = g.newReverseProxy()
 	return g, nil
