@@ -26,6 +26,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/vectorindex"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -229,6 +230,13 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		gcfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
+		var idx *vectorindex.Index
+		if idx, err = newVectorIndex(ctx, gcfg, rc, log); err != nil {
+			return fmt.Errorf("vector index: %w", err)
+		}
+		if idx != nil {
+			gcfg.Vectors = idx
+		}
 		var g *gateway.Gateway
 		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
 		if g != nil {

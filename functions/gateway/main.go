@@ -91,6 +91,13 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	if rc != nil {
 		cfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
 	}
+	idx, err := newVectorIndex(ctx, cfg, rc, log)
+	if err != nil {
+		return err
+	}
+	if idx != nil {
+		cfg.Vectors = idx
+	}
 
 	cfg.Providers = builtin.Registry(provider.Deps{Region: cfg.AWSRegion, Credentials: awsCreds})
 	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID

@@ -87,6 +87,11 @@ func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (d
 			}
 		}
 	}
+	if !noCache && p.Semantic {
+		if done, err := ex.semanticLookup(c); done {
+			return true, err
+		}
+	}
 	if !noCache {
 		ex.cacheResult = cacheMiss
 	}
@@ -180,13 +185,17 @@ func (ex *exchange) cacheStore() {
 	e := &cache.Entry{Stored: ex.g.now(), Model: ex.model, Body: body, Usage: ex.tr.Usage()}
 	ctx := context.WithoutCancel(ex.r.Context())
 	if !ex.g.cfg.SettleInBackground {
-		ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) // failures are counted and logged by the store
+		if ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) == nil { // failures are counted and logged by the store
+			ex.semanticStore(ctx, c.key, c.policy.TTL)
+		}
 		return
 	}
 	ex.g.pending.Add(1)
 	go func() {
 		defer ex.g.pending.Done()
-		ex.g.cache.Set(ctx, c.key, e, c.policy.TTL)
+		if ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) == nil {
+			ex.semanticStore(ctx, c.key, c.policy.TTL)
+		}
 	}()
 }
 

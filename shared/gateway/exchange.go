@@ -45,6 +45,8 @@ type exchange struct {
 	savedTokens int64     // the tokens a cache hit saved
 	cacheSaved  api.Usage // the stored answer's usage, on a hit
 	cache       *cached   // the cache's state, when a CachePolicy applies
+
+	semantic *semanticState // the semantic cache's state, once its lookup ran
 }
 
 func (ex *exchange) serve() error {
@@ -185,6 +187,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	}
 	defer ex.settle()
 	if rule.Cache != nil {
+		defer ex.settleEmbedding()
 		if done, err := ex.cacheLookup(rule.Cache, ep, body); done {
 			return err
 		}

@@ -69,6 +69,9 @@ type Config struct {
 	// Cache keeps answers for the routes a CachePolicy covers; nil: no
 	// caching, whatever the policies say.
 	Cache Cache
+	// Vectors is the semantic cache's index of questions; nil: no
+	// semantic lookups, whatever the policies say.
+	Vectors VectorIndex
 	// Rand draws uniformly from [0, n) for a request's random choices (a
 	// backend by weight, an endpoint, whether to mirror); nil means
 	// math/rand/v2's IntN. Tests set a fixed sequence to make shares exact.
@@ -111,6 +114,8 @@ type Gateway struct {
 	limiter Limiter
 	cache   Cache
 	pending sync.WaitGroup // background settles
+
+	semantic semanticHealth // the semantic cache's failures
 }
 
 // New returns a Gateway. creds may be nil when no backend needs credentials.
