@@ -13,7 +13,7 @@ var (
 	maxBodyBytesVar = setting.Var{Env: "SLUICE_MAX_BODY_BYTES", Flag: "max-body", Kind: setting.Int,
 		Default: strconv.Itoa(DefaultMaxBodyBytes), Doc: "request body limit in bytes (413 above it)"}
 	redisURLVar = setting.Var{Env: "SLUICE_REDIS_URL", Flag: "redis",
-		Doc: "Redis URL of the rate-limit windows; locally, empty runs an embedded Redis"}
+		Doc: "Redis URL of the rate-limit windows and the response cache; locally, empty runs an embedded Redis"}
 	providerSecretVar = setting.Var{Env: "SLUICE_PROVIDER_SECRET_ARN",
 		Doc: "Secrets Manager secret holding the provider credentials, a JSON object of names to values"}
 	limitsFailVar = setting.Var{Env: "SLUICE_LIMITS_FAIL", Flag: "limits-fail", Kind: setting.Choice, Choices: []string{"open", "closed"},
