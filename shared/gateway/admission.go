@@ -69,7 +69,7 @@ func (ex *exchange) settle() {
 		o.Usage = ex.tr.Usage()
 	}
 	if ex.cacheResult == cacheHit {
-		o.Usage, o.Saved = api.Usage{Reported: true}, ex.cacheSaved // no provider tokens
+		o.Usage, o.Saved = api.Usage{Reported: true}, ex.cache.saved // no provider tokens
 	}
 	ctx := context.WithoutCancel(ex.r.Context())
 	if !ex.g.cfg.SettleInBackground || t.SettlesInMemory() {

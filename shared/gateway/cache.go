@@ -35,6 +35,7 @@ type cached struct {
 	scope  cache.Scope
 	key    string // the exact key the answer is stored under; "" when not stored
 	tap    *cacheTap
+	saved  api.Usage // the stored answer's usage, on a hit
 }
 
 // cacheProtocol is the cached protocol of an endpoint, "" for those whose
@@ -140,7 +141,7 @@ func (ex *exchange) serveCached(e *cache.Entry) (bool, error) {
 	}
 	ex.cacheResult = cacheHit
 	ex.savedTokens = e.Usage.Total()
-	ex.cacheSaved = e.Usage
+	c.saved = e.Usage
 	h := ex.w.Header()
 	h.Set("X-Sluice-Cache", cacheHit)
 	h.Set("X-Sluice-Cache-Saved-Tokens", strconv.FormatInt(ex.savedTokens, 10))

@@ -348,3 +348,39 @@ func lastLines(s string) string {
 	}
 	return strings.Join(lines[max(0, len(lines)-4):], "\n")
 }
+
+// TestCacheToolCallReplay: with cacheToolCalls, an answer that calls a
+// tool is stored, and its streamed replay carries the call as tool-call
+// deltas that openai-go adds up to the same call.
+func TestCacheToolCallReplay(t *testing.T) {
+	withTools := exact
+	withTools.AllowToolCalls = true
+	g, rec := cachedGateway(t, "", withTools)
+	c := g.OpenAI()
+	params := openai.ChatCompletionNewParams{
+		Model: "gpt-4o", Temperature: openai.Float(0),
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Use the tool to get the weather in Paris")},
+		Tools: []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+			Name: "get_weather", Parameters: openai.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}},
+		})},
+	}
+	var h *http.Response
+	live, err := c.Chat.Completions.New(context.Background(), params, option.WithResponseInto(&h))
+	if err != nil || h.Header.Get("X-Sluice-Cache") != "miss" || len(live.Choices[0].Message.ToolCalls) == 0 {
+		t.Fatalf("live: %v %q %+v", err, h.Header.Get("X-Sluice-Cache"), live)
+	}
+	upstream := rec.Count()
+	s := c.Chat.Completions.NewStreaming(context.Background(), params, option.WithResponseInto(&h))
+	var acc openai.ChatCompletionAccumulator
+	for s.Next() {
+		acc.AddChunk(s.Current())
+	}
+	if err := s.Err(); err != nil || h.Header.Get("X-Sluice-Cache") != "hit" || rec.Count() != upstream {
+		t.Fatalf("replay: %v %q", err, h.Header.Get("X-Sluice-Cache"))
+	}
+	got, want := acc.Choices[0].Message.ToolCalls, live.Choices[0].Message.ToolCalls
+	if len(got) != len(want) || got[0].Function.Name != want[0].Function.Name || got[0].Function.Arguments != want[0].Function.Arguments ||
+		got[0].ID != want[0].ID || acc.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("replayed calls %+v, want %+v", got, want)
+	}
+}

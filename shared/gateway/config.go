@@ -13,7 +13,7 @@ var (
 	maxBodyBytesVar = setting.Var{Env: "SLUICE_MAX_BODY_BYTES", Flag: "max-body", Kind: setting.Int,
 		Default: strconv.Itoa(DefaultMaxBodyBytes), Doc: "request body limit in bytes (413 above it)"}
 	redisURLVar = setting.Var{Env: "SLUICE_REDIS_URL", Flag: "redis",
-		Doc: "Redis URL of the rate-limit windows; locally, empty runs an embedded Redis"}
+		Doc: "Redis URL of the rate-limit windows and the response cache; locally, empty runs an embedded Redis"}
 	vectorRedisURLVar = setting.Var{Env: "SLUICE_VECTOR_REDIS_URL", Flag: "vector-redis",
 		Doc: "Redis or Valkey URL of the semantic cache's vector index; empty: the rate-limit windows' Redis"}
 	vectorSearchVar = setting.Var{Env: "SLUICE_VECTOR_SEARCH", Flag: "vector-search", Kind: setting.Choice, Choices: []string{"auto", "lsh"},

@@ -41,10 +41,9 @@ type exchange struct {
 	tr       provider.Translator // the attempt that answered
 	streamed ledger.TextCounter  // generated text streamed, for estimates
 
-	cacheResult string    // hit, miss, bypass, or "" when no cache policy applies
-	savedTokens int64     // the tokens a cache hit saved
-	cacheSaved  api.Usage // the stored answer's usage, on a hit
-	cache       *cached   // the cache's state, when a CachePolicy applies
+	cacheResult string  // hit, miss, bypass, or "" when no cache policy applies
+	savedTokens int64   // the tokens a cache hit saved
+	cache       *cached // the cache's state, when a CachePolicy applies
 
 	semantic *semanticState // the semantic cache's state, once its lookup ran
 }

@@ -12,7 +12,10 @@ import (
 
 // The request every run sends: a small chat completion, plain or streamed.
 var (
-	chatBody   = []byte(`{"model":"mock-gpt","messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	chatBody = []byte(`{"model":"mock-gpt","messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	// cachedBody goes to the route with a CachePolicy; at temperature 0 its
+	// answer is cached, so after the first request every one is a hit.
+	cachedBody = []byte(`{"model":"mock-cached","temperature":0,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
 	streamBody = []byte(`{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
 )
 

@@ -32,6 +32,7 @@ type results struct {
 	// round trip) and a daily token quota (one DynamoDB conditional
 	// update to reserve; the settle runs after the answer).
 	limitedWindows, limitedBudget pair
+	cacheHit                      pair // an exact cache hit, 1 connection: the gateway answers from Redis
 	latency                       pair // open loop at cfg.rate, whole answer, from when due
 	load                          []loadRun
 	ttfb1                         pair // streamed, 1 connection, first body byte
@@ -173,6 +174,12 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	}
 	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
 		return nil, err
+	}
+	if res.cacheHit, err = e.closedPair(ctx, direct, gateway, cachedBody, 1, total); err != nil {
+		return nil, err
+	}
+	if cfg.only == "cache" {
+		return res, nil
 	}
 	for _, k := range []struct {
 		into   *pair
