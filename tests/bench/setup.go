@@ -209,7 +209,7 @@ metadata: {name: mock, namespace: default}
 spec:
   provider: openai
   endpoint: %s
-  models: [mock-gpt, mock-cached]
+  models: [mock-gpt, mock-cached, mock-semantic]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -238,6 +238,25 @@ kind: CachePolicy
 metadata: {name: chat-cached, namespace: default}
 spec:
   targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat-cached}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: chat-semantic, namespace: default}
+spec:
+  parentRefs: [{name: sluice}]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /v1}
+      headers: [{name: x-sluice-model, value: mock-semantic}]
+    backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock}]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: CachePolicy
+metadata: {name: chat-semantic, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat-semantic}]
+  mode: semantic
+  semantic: {embeddingBackend: mock, embeddingModel: text-embedding-3-small}
 ---
 apiVersion: sluice.dev/v1alpha1
 kind: AIBackend
