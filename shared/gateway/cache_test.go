@@ -384,3 +384,36 @@ func TestCacheToolCallReplay(t *testing.T) {
 		t.Fatalf("replayed calls %+v, want %+v", got, want)
 	}
 }
+
+// TestCacheCorruptEntryIsAMiss overwrites a stored answer with a truncated
+// one: the client gets a live answer, never an error.
+func TestCacheCorruptEntryIsAMiss(t *testing.T) {
+	addr := env.Redis(t)
+	g, _ := cachedGateway(t, addr, exact)
+	body := chatBody("gpt-4o", "S", "Will this entry survive?", "")
+	if resp, _ := ask(t, g, body); resp.Header.Get("X-Sluice-Cache") != "miss" {
+		t.Fatal("first request was not a miss")
+	}
+	rc, err := window.NewClient("redis://"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	req, err := cache.Canonical(cache.ChatCompletions, []byte(body), cache.Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := cache.Scope{Route: "default/gpt-4o/0"}.ExactKey(req)
+	stored, err := rc.Get(context.Background(), key).Bytes()
+	if err != nil {
+		t.Fatalf("the answer is not under the expected key: %v", err)
+	}
+	rc.Set(context.Background(), key, stored[:len(stored)/2], 0)
+	resp, out := ask(t, g, body)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Cache") != "miss" || !strings.Contains(out, "survive") {
+		t.Fatalf("after corruption: %d %q %s", resp.StatusCode, resp.Header.Get("X-Sluice-Cache"), out)
+	}
+	if resp, _ := ask(t, g, body); resp.Header.Get("X-Sluice-Cache") != "hit" {
+		t.Fatal("the live answer did not replace the corrupt entry")
+	}
+}
