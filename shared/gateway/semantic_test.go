@@ -298,3 +298,23 @@ func TestSemanticRedisDown(t *testing.T) {
 		t.Fatal("no semantic failure counted")
 	}
 }
+
+// TestSemanticOnlyMode: a policy of mode semantic skips the exact lookup,
+// so even the same question is found through its embedding, and stores
+// answers under their exact key for the index to point at.
+func TestSemanticOnlyMode(t *testing.T) {
+	p := semantic
+	p.Exact = false
+	s := semanticGateway(t, "", p, nil)
+	q := chatBody("gpt-4o", "S", "What is the capital of France?", "")
+	for i, want := range []string{"miss", "hit", "hit"} {
+		embeds := s.embedded.Count()
+		resp, body := askAs(t, s, "", q)
+		if resp.Header.Get("X-Sluice-Cache") != want || s.embedded.Count() != embeds+1 {
+			t.Fatalf("request %d: %v %s", i, resp.Header, body)
+		}
+		if want == "hit" && resp.Header.Get("X-Sluice-Cache-Similarity") != "1.0000" {
+			t.Fatalf("request %d: similarity %q", i, resp.Header.Get("X-Sluice-Cache-Similarity"))
+		}
+	}
+}
