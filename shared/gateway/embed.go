@@ -63,7 +63,13 @@ func (ex *exchange) embed(table *route.Table, backend, model, text string, budge
 		// its tokens count against the key, its request count does not.
 		k := ex.key
 		k.Limits.RequestsPerMinute = 0
-		t, err := ex.g.limiter.Admit(ctx, ledger.Request{ID: ex.id + ":embedding", Key: k, Model: model, Body: body, NoOutput: true})
+		id := ex.id
+		if f := ex.g.cfg.SettleID; f != nil {
+			if v := f(ex.r); v != "" {
+				id = v // a retried Lambda invocation records its embedding once too
+			}
+		}
+		t, err := ex.g.limiter.Admit(ctx, ledger.Request{ID: id + ":embedding", Key: k, Model: model, Body: body, NoOutput: true})
 		if err != nil {
 			return nil, call, fmt.Errorf("embedding not admitted: %w", err)
 		}
