@@ -48,7 +48,7 @@ func (k twoKeys) GetKey(_ context.Context, id string) (ledger.Key, error) {
 // with an embedding backend (default/embedder) on a mock OpenAI provider
 // of its own, answers and vectors in the test binary's redis-server (or
 // redisAddr). With consumers, the keys are one per consumer.
-func semanticGateway(t *testing.T, redisAddr string, policy route.Cache, embedder http.Handler, consumers ...string) semanticSetup {
+func semanticGateway(t testing.TB, redisAddr string, policy route.Cache, embedder http.Handler, consumers ...string) semanticSetup {
 	t.Helper()
 	s := semanticSetup{chat: &gatewaytest.Recorder{}, embedded: &gatewaytest.Recorder{}}
 	oai := gatewaytest.Upstream(t, s.chat.Wrap(&mock.OpenAI{}))
