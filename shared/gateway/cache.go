@@ -52,11 +52,9 @@ func cacheProtocol(ep api.Endpoint) cache.Protocol {
 
 // cacheLookup runs before any backend is chosen, after admission (a hit
 // still counts against rate limits). It serves a hit and reports done, or
-// readies the exchange to store the answer it is about to relay.
+// readies the exchange to store the answer it is about to relay. Without a
+// store (no Redis configured) every request on the route is a bypass.
 func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (done bool, err error) {
-	if ex.g.cache == nil {
-		return false, nil
-	}
 	ex.cacheResult = cacheBypass
 	defer func() {
 		if !done {
@@ -64,7 +62,7 @@ func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (d
 		}
 	}()
 	proto := cacheProtocol(ep)
-	if proto == "" {
+	if proto == "" || ex.g.cache == nil {
 		return false, nil
 	}
 	req, err := cache.Canonical(proto, body, cache.Selection{Turns: p.Turns})

@@ -417,3 +417,18 @@ func TestCacheCorruptEntryIsAMiss(t *testing.T) {
 		t.Fatal("the live answer did not replace the corrupt entry")
 	}
 }
+
+// TestCacheWithoutStoreIsBypass: a CachePolicy on a gateway with no Redis
+// configured serves every request live, saying so.
+func TestCacheWithoutStoreIsBypass(t *testing.T) {
+	up := gatewaytest.Upstream(t, &mock.OpenAI{})
+	tab := gatewaytest.Table(t, gatewaytest.Routes{"gpt-4o": gatewaytest.OpenAIAt(up + "/v1")})
+	p := exact
+	tab.Rules[0].Cache = &p
+	g := gatewaytest.New(t, tab)
+	for range 2 {
+		if resp, b := ask(t, g, chatBody("gpt-4o", "S", "Q", "")); resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Cache") != "bypass" {
+			t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("X-Sluice-Cache"), b)
+		}
+	}
+}
