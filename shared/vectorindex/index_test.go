@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,15 +293,20 @@ func TestOpenDetectsVectorSearch(t *testing.T) {
 	})
 }
 
-// fakeSearchServer speaks just enough RESP to answer FT._LIST with an
-// empty list, as a server with vector search and no index does; every
-// other command is an error.
+// fakeSearchServer speaks just enough RESP2 to stand for a server with
+// vector search: FT._LIST, FT.CREATE, HSET, PEXPIRE, and an FT.SEARCH that
+// answers every hash of the queried scope tag in the reply shape
+// valkey-search documents (the nearest-first ordering is not faked: the
+// index checks every candidate itself). Other commands are errors.
 func fakeSearchServer(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
+	var mu sync.Mutex
+	hashes := map[string]map[string]string{}
+	bulk := func(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
 	go func() {
 		for {
 			conn, err := l.Accept()
@@ -314,19 +321,76 @@ func fakeSearchServer(t *testing.T) string {
 					if err != nil {
 						return
 					}
+					mu.Lock()
 					switch strings.ToUpper(args[0]) {
 					case "FT._LIST":
 						fmt.Fprint(conn, "*0\r\n")
-					case "CLIENT":
+					case "CLIENT", "FT.CREATE":
 						fmt.Fprint(conn, "+OK\r\n")
+					case "HSET":
+						h := map[string]string{}
+						for i := 2; i+1 < len(args); i += 2 {
+							h[args[i]] = args[i+1]
+						}
+						hashes[args[1]] = h
+						fmt.Fprintf(conn, ":%d\r\n", len(h))
+					case "PEXPIRE":
+						fmt.Fprint(conn, ":1\r\n")
+					case "FT.SEARCH":
+						scope, _, _ := strings.Cut(strings.TrimPrefix(args[2], "@scope:{"), "}")
+						var docs []string
+						for k, h := range hashes {
+							if h["scope"] == scope {
+								docs = append(docs, bulk(k)+"*4\r\n"+bulk("entry")+bulk(h["entry"])+bulk("vec")+bulk(h["vec"]))
+							}
+						}
+						fmt.Fprintf(conn, "*%d\r\n:%d\r\n%s", 1+2*len(docs), len(docs), strings.Join(docs, ""))
 					default:
 						fmt.Fprintf(conn, "-ERR unknown command '%s'\r\n", args[0])
 					}
+					mu.Unlock()
 				}
 			}()
 		}
 	}()
 	return l.Addr().String()
+}
+
+// TestSearchPathOverTheWire adds and looks up through the vector-search
+// path against fakeSearchServer, so that what is sent and how the reply
+// is read go through go-redis as they would against Valkey.
+func TestSearchPathOverTheWire(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: fakeSearchServer(t), Protocol: 2})
+	defer c.Close()
+	ctx := context.Background()
+	x, err := Open(ctx, c, Config{})
+	if err != nil || x.Mode() != "valkey-search" {
+		t.Fatalf("mode %s, %v", x.Mode(), err)
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	a, b := randomVector(r, 32), randomVector(r, 32)
+	for entry, v := range map[string][]float32{"A": a, "B": b} {
+		if err := x.Add(ctx, "s", v, entry, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name  string
+		scope string
+		vec   []float32
+		want  string
+	}{
+		{"near a", "s", near(r, a, 0.97), "A"},
+		{"near b", "s", near(r, b, 0.98), "B"},
+		{"near neither", "s", randomVector(r, 32), ""},
+		{"another scope", "t", a, ""},
+	}
+	for _, tc := range cases {
+		got, sim, err := x.Nearest(ctx, tc.scope, tc.vec, 0.95)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q (%.3f), %v; want %q", tc.name, got, sim, err, tc.want)
+		}
+	}
 }
 
 func readCommand(rd *bufio.Reader) ([]string, error) {
@@ -341,7 +405,7 @@ func readCommand(rd *bufio.Reader) ([]string, error) {
 			return nil, err
 		}
 		b := make([]byte, size+2)
-		if _, err := rd.Read(b); err != nil {
+		if _, err := io.ReadFull(rd, b); err != nil {
 			return nil, err
 		}
 		args[i] = string(b[:size])
@@ -359,7 +423,7 @@ func TestSearchCommands(t *testing.T) {
 		t.Errorf("create: %s", create)
 	}
 	args := s.searchArgs("abc", []float32{1, 0, 0})
-	if args[2] != "@scope:{abc}=>[KNN 4 @vec $v]" || len(args[6].(string)) != 12 {
+	if args[2] != "@scope:{abc}=>[KNN 4 @vec $v]" || len(args[6].(string)) != 12 || fmt.Sprint(args[7:]) != "[RETURN 3 entry vec __vec_score DIALECT 2]" {
 		t.Errorf("search: %q", args)
 	}
 	vec := string(appendVector(nil, []float32{0, 1, 0}))
@@ -371,6 +435,9 @@ func TestSearchCommands(t *testing.T) {
 		if len(docs) != 1 || docs[0]["entry"] != "E" || docs[0]["vec"] != vec {
 			t.Errorf("%s: %v", name, docs)
 		}
+	}
+	if docs := searchDocs([]any{int64(1), "k", []any{"entry", "F", "__vec_score", "0.02"}}); len(docs) != 1 || docs[0]["__vec_score"] != "0.02" {
+		t.Errorf("score only: %v", docs)
 	}
 	if docs := searchDocs("garbage"); docs != nil {
 		t.Errorf("garbage: %v", docs)

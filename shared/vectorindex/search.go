@@ -55,7 +55,7 @@ func (s *search) createArgs(dims int) []any {
 func (s *search) searchArgs(sh string, vec []float32) []any {
 	return []any{"FT.SEARCH", s.indexName(len(vec)), "@scope:{" + sh + "}=>[KNN 4 @vec $v]",
 		"PARAMS", "2", "v", string(appendVector(nil, vec)),
-		"RETURN", "2", "vec", "entry", "DIALECT", "2"}
+		"RETURN", "3", "entry", "vec", "__vec_score", "DIALECT", "2"}
 }
 
 func (s *search) ensure(ctx context.Context, c redis.UniversalClient, dims int) error {
@@ -85,7 +85,8 @@ func (s *search) add(ctx context.Context, c redis.UniversalClient, sh string, ve
 }
 
 // nearest asks the server for the nearest few and checks them with exact
-// cosine here, as LSH candidates are checked.
+// cosine here, as LSH candidates are checked; a reply without the stored
+// vector is judged by the server's own cosine distance.
 func (s *search) nearest(ctx context.Context, c redis.UniversalClient, sh string, vec []float32, threshold float32) (string, float32, error) {
 	reply, err := c.Do(ctx, s.searchArgs(sh, vec)...).Result()
 	if err != nil {
@@ -96,11 +97,18 @@ func (s *search) nearest(ctx context.Context, c redis.UniversalClient, sh string
 	}
 	best, bestSim := "", float32(-2)
 	for _, doc := range searchDocs(reply) {
-		stored, ok := decodeVector([]byte(doc["vec"]), len(vec))
-		if !ok || doc["entry"] == "" {
+		if doc["entry"] == "" {
 			continue
 		}
-		if sim := dot(vec, stored); sim > bestSim {
+		var sim float32
+		if stored, ok := decodeVector([]byte(doc["vec"]), len(vec)); ok {
+			sim = dot(vec, stored)
+		} else if d, err := strconv.ParseFloat(doc["__vec_score"], 32); err == nil {
+			sim = float32(1 - d) // the server's cosine distance, when it returns no vector
+		} else {
+			continue
+		}
+		if sim > bestSim {
 			best, bestSim = doc["entry"], sim
 		}
 	}
