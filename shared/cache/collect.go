@@ -30,6 +30,10 @@ type Collector struct {
 	bad    bool     // an error event, an event that did not decode, or too large
 }
 
+// maxIndex bounds the choice and tool-call indexes a stream may use: an
+// upstream's stream is not trusted to keep them small.
+const maxIndex = 128
+
 // NewCollector returns a collector for a stream of protocol p that gives
 // up once the stream passes limit bytes.
 func NewCollector(p Protocol, limit int) *Collector {
@@ -120,6 +124,10 @@ func (c *Collector) chatEvent(data []byte) {
 		r.Usage = ch.Usage
 	}
 	for _, d := range ch.Choices {
+		if d.Index < 0 || d.Index >= maxIndex {
+			c.fail()
+			return
+		}
 		for int64(len(r.Choices)) <= d.Index {
 			r.Choices = append(r.Choices, chat.Choice{Index: int64(len(r.Choices)),
 				Message: chat.Message{Role: chat.RoleAssistant}})
@@ -142,6 +150,10 @@ func (c *Collector) chatEvent(data []byte) {
 			i := int64(len(m.ToolCalls))
 			if tc.Index != nil {
 				i = *tc.Index
+			}
+			if i < 0 || i >= maxIndex {
+				c.fail()
+				return
 			}
 			for int64(len(m.ToolCalls)) <= i {
 				m.ToolCalls = append(m.ToolCalls, chat.ToolCall{Type: "function"})
