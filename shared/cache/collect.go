@@ -288,6 +288,9 @@ func (c *Collector) Answer(u api.Usage) (body []byte, finish string, ok bool) {
 // Finish reads the finish reason of a plain answer of protocol p; ok is
 // false when the body is not a whole answer.
 func Finish(p Protocol, body []byte) (finish string, ok bool) {
+	if p == Responses {
+		return responsesFinish(body)
+	}
 	if p == ChatCompletions {
 		var r struct {
 			Choices []struct {
@@ -311,6 +314,33 @@ func Finish(p Protocol, body []byte) (finish string, ok bool) {
 		return "", false
 	}
 	return *r.StopReason, true
+}
+
+// responsesFinish reads a Responses answer's status as a finish reason:
+// completed is stop, or tool_calls when it calls a function; incomplete is
+// a length cut; anything else is not a whole answer.
+func responsesFinish(body []byte) (string, bool) {
+	var r struct {
+		Status string `json:"status"`
+		Output []struct {
+			Type string `json:"type"`
+		} `json:"output"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return "", false
+	}
+	switch r.Status {
+	case "completed":
+		for _, o := range r.Output {
+			if o.Type == "function_call" {
+				return chat.FinishToolCalls, true
+			}
+		}
+		return chat.FinishStop, true
+	case "incomplete":
+		return chat.FinishLength, true
+	}
+	return "", false
 }
 
 // Storable reports whether an answer that finished for reason may be

@@ -184,3 +184,25 @@ func FuzzCollector(f *testing.F) {
 		}
 	})
 }
+
+func TestResponsesPlainAndFinish(t *testing.T) {
+	const answer = `{"id":"resp_old","object":"response","created_at":1700000000,"status":"completed","model":"gpt-4o","output":[{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"hi"}]}]}`
+	e := Entry{Body: []byte(answer)}
+	got := string(Plain(Responses, &e, Fresh{ID: "resp_new", Created: time.Unix(1_800_000_000, 0)}))
+	if !strings.Contains(got, `"id":"resp_new"`) || !strings.Contains(got, `"created_at":1800000000`) {
+		t.Fatalf("plain %s", got)
+	}
+	for body, want := range map[string]string{
+		answer: "stop",
+		`{"status":"completed","output":[{"type":"function_call"}]}`: "tool_calls",
+		`{"status":"incomplete","output":[]}`:                        "length",
+		`{"status":"failed"}`:                                        "",
+	} {
+		if f, _ := Finish(Responses, []byte(body)); f != want {
+			t.Errorf("%s: finish %q, want %q", body, f, want)
+		}
+	}
+	if _, err := Stream(nil, Responses, &e, fresh, false); err == nil {
+		t.Error("a Responses answer was replayed as a stream")
+	}
+}
