@@ -30,6 +30,10 @@ type Collector struct {
 	bad    bool     // an error event, an event that did not decode, or too large
 }
 
+// maxIndex bounds the choice and tool-call indexes a stream may use: an
+// upstream's stream is not trusted to keep them small.
+const maxIndex = 128
+
 // NewCollector returns a collector for a stream of protocol p that gives
 // up once the stream passes limit bytes.
 func NewCollector(p Protocol, limit int) *Collector {
@@ -120,6 +124,10 @@ func (c *Collector) chatEvent(data []byte) {
 		r.Usage = ch.Usage
 	}
 	for _, d := range ch.Choices {
+		if d.Index < 0 || d.Index >= maxIndex {
+			c.fail()
+			return
+		}
 		for int64(len(r.Choices)) <= d.Index {
 			r.Choices = append(r.Choices, chat.Choice{Index: int64(len(r.Choices)),
 				Message: chat.Message{Role: chat.RoleAssistant}})
@@ -142,6 +150,10 @@ func (c *Collector) chatEvent(data []byte) {
 			i := int64(len(m.ToolCalls))
 			if tc.Index != nil {
 				i = *tc.Index
+			}
+			if i < 0 || i >= maxIndex {
+				c.fail()
+				return
 			}
 			for int64(len(m.ToolCalls)) <= i {
 				m.ToolCalls = append(m.ToolCalls, chat.ToolCall{Type: "function"})
@@ -276,6 +288,9 @@ func (c *Collector) Answer(u api.Usage) (body []byte, finish string, ok bool) {
 // Finish reads the finish reason of a plain answer of protocol p; ok is
 // false when the body is not a whole answer.
 func Finish(p Protocol, body []byte) (finish string, ok bool) {
+	if p == Responses {
+		return responsesFinish(body)
+	}
 	if p == ChatCompletions {
 		var r struct {
 			Choices []struct {
@@ -299,6 +314,33 @@ func Finish(p Protocol, body []byte) (finish string, ok bool) {
 		return "", false
 	}
 	return *r.StopReason, true
+}
+
+// responsesFinish reads a Responses answer's status as a finish reason:
+// completed is stop, or tool_calls when it calls a function; incomplete is
+// a length cut; anything else is not a whole answer.
+func responsesFinish(body []byte) (string, bool) {
+	var r struct {
+		Status string `json:"status"`
+		Output []struct {
+			Type string `json:"type"`
+		} `json:"output"`
+	}
+	if json.Unmarshal(body, &r) != nil {
+		return "", false
+	}
+	switch r.Status {
+	case "completed":
+		for _, o := range r.Output {
+			if o.Type == "function_call" {
+				return chat.FinishToolCalls, true
+			}
+		}
+		return chat.FinishStop, true
+	case "incomplete":
+		return chat.FinishLength, true
+	}
+	return "", false
 }
 
 // Storable reports whether an answer that finished for reason may be

@@ -28,6 +28,9 @@ type Protocol string
 const (
 	ChatCompletions Protocol = "openai.chat.completions"
 	Messages        Protocol = "anthropic.messages"
+	// Responses answers are replayed plain only: a streamed Responses
+	// request is not looked up.
+	Responses Protocol = "openai.responses"
 )
 
 // Selection names the question text a semantic lookup compares: the last
@@ -74,6 +77,7 @@ var ErrNotJSON = errors.New("cache: request body is not a JSON object")
 var ignored = map[Protocol][]string{
 	ChatCompletions: {"stream", "stream_options", "user"},
 	Messages:        {"stream", "metadata"},
+	Responses:       {"stream", "stream_options", "user"},
 }
 
 // Canonical reads a request body of protocol p into its canonical form:

@@ -24,8 +24,11 @@ type Fresh struct {
 // id and creation time.
 func Plain(p Protocol, e *Entry, f Fresh) []byte {
 	out := setMember(e.Body, "id", rawjson.AppendString(nil, f.ID, false))
-	if p == ChatCompletions {
+	switch p {
+	case ChatCompletions:
 		out = setMember(out, "created", strconv.AppendInt(nil, f.Created.Unix(), 10))
+	case Responses:
+		out = setMember(out, "created_at", strconv.AppendInt(nil, f.Created.Unix(), 10))
 	}
 	return out
 }

@@ -157,3 +157,52 @@ func TestStorable(t *testing.T) {
 		t.Errorf("Finish messages: %q %v", f, ok)
 	}
 }
+
+// FuzzCollector feeds arbitrary streams, split anywhere, to both
+// collectors: they never panic, and an answer they accept is JSON.
+func FuzzCollector(f *testing.F) {
+	e := Entry{Body: []byte(chatToolAnswer)}
+	s, _ := Stream(nil, ChatCompletions, &e, fresh, true)
+	f.Add(s, 7)
+	me := Entry{Body: []byte(messagesAnswer)}
+	s, _ = Stream(nil, Messages, &me, fresh, false)
+	f.Add(s, 3)
+	f.Add([]byte("data: {\"choices\":[{\"index\":-1,\"delta\":{}}]}\n\ndata: [DONE]\n\n"), 1)
+	f.Add([]byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":5}\n\n"), 2)
+	f.Fuzz(func(t *testing.T, stream []byte, split int) {
+		for _, p := range []Protocol{ChatCompletions, Messages} {
+			c := NewCollector(p, 1<<20)
+			rest := stream
+			for len(rest) > 0 {
+				n := min(max(split%64, 1), len(rest))
+				c.Write(rest[:n])
+				rest = rest[n:]
+			}
+			if body, _, ok := c.Answer(api.Usage{}); ok && !json.Valid(body) {
+				t.Fatalf("%s: accepted answer is not JSON: %s", p, body)
+			}
+		}
+	})
+}
+
+func TestResponsesPlainAndFinish(t *testing.T) {
+	const answer = `{"id":"resp_old","object":"response","created_at":1700000000,"status":"completed","model":"gpt-4o","output":[{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"hi"}]}]}`
+	e := Entry{Body: []byte(answer)}
+	got := string(Plain(Responses, &e, Fresh{ID: "resp_new", Created: time.Unix(1_800_000_000, 0)}))
+	if !strings.Contains(got, `"id":"resp_new"`) || !strings.Contains(got, `"created_at":1800000000`) {
+		t.Fatalf("plain %s", got)
+	}
+	for body, want := range map[string]string{
+		answer: "stop",
+		`{"status":"completed","output":[{"type":"function_call"}]}`: "tool_calls",
+		`{"status":"incomplete","output":[]}`:                        "length",
+		`{"status":"failed"}`:                                        "",
+	} {
+		if f, _ := Finish(Responses, []byte(body)); f != want {
+			t.Errorf("%s: finish %q, want %q", body, f, want)
+		}
+	}
+	if _, err := Stream(nil, Responses, &e, fresh, false); err == nil {
+		t.Error("a Responses answer was replayed as a stream")
+	}
+}

@@ -46,6 +46,8 @@ func cacheProtocol(ep api.Endpoint) cache.Protocol {
 		return cache.ChatCompletions
 	case api.EndpointMessages:
 		return cache.Messages
+	case api.EndpointResponses:
+		return cache.Responses
 	}
 	return ""
 }
@@ -62,7 +64,7 @@ func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (d
 		}
 	}()
 	proto := cacheProtocol(ep)
-	if proto == "" || ex.g.cache == nil {
+	if proto == "" || ex.g.cache == nil || proto == cache.Responses && ex.stream {
 		return false, nil
 	}
 	req, err := cache.Canonical(proto, body, cache.Selection{Turns: p.Turns})
