@@ -47,8 +47,11 @@ type exchange struct {
 	attempts, fallbacks, hedges int
 	servedModel                 string
 	ttft                        time.Duration
-	cacheResult                 string
-	savedTokens                 int64
+	cacheResult                 string  // hit, miss, bypass, or "" when no cache policy applies
+	savedTokens                 int64   // the tokens a cache hit saved
+	cache                       *cached // the cache's state, when a CachePolicy applies
+
+	semantic *semanticState // the semantic cache's state, once its lookup ran
 
 	// The telemetry's records, reused across attempts.
 	tried int
@@ -193,6 +196,13 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 		return err
 	}
 	defer func() { ex.settle(err) }()
+	if rule.Cache != nil {
+		defer ex.settleEmbedding()
+		if done, err := ex.cacheLookup(rule.Cache, ep, body); done {
+			return err
+		}
+		defer ex.cacheStore()
+	}
 	// Try backends in weighted order until one answers; a backend that
 	// fails before the first byte reaches the client is retried elsewhere.
 	tried := make([]bool, len(table.Backends))

@@ -20,6 +20,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	t := &route.Table{Version: version, Created: now.UTC()}
 	c := compiler{t: t, backends: map[string]int{}}
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
+	caches := a.cachePolicies()
 	for _, ri := range a.routes {
 		hosts, origins, anyHost, ok := ri.hostnames()
 		if !ok {
@@ -32,6 +33,8 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 		listeners := ri.listeners()
 		for i, rule := range r.Spec.Rules {
 			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry)}
+			cr.Cache = ri.cacheFor(caches, i)
+			c.addEmbeddingBackend(a, cr.Cache)
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)
 				if b.Weight != nil {

@@ -58,11 +58,11 @@ func parseFlags() config {
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
 	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
-	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows) or telemetry (BenchmarkTelemetry alone, the telemetry's cost per request)")
+	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request) or cache (an exact and a semantic cache hit beside the uncached overhead)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
-	if c.only != "" && c.only != "starts" && c.only != "telemetry" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts and telemetry\n", c.only)
+	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "cache" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry and cache\n", c.only)
 		os.Exit(2)
 	}
 	return c
