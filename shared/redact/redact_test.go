@@ -1,0 +1,77 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactBuiltins(t *testing.T) {
+	r, err := New(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, in, want string
+	}{
+		{"openai key", "my key is sk-proj-abcdefghijklmnop1234 ok", "my key is [REDACTED:apiKey] ok"},
+		{"sluice key", "use sk-sluice-k1a2b3-0123456789abcdef0123", "use [REDACTED:apiKey]"},
+		{"anthropic key", "sk-ant-api03-AAAAAAAAAAAAAAAAAAAA_x", "[REDACTED:apiKey]"},
+		{"aws access key id", "id AKIAIOSFODNN7EXAMPLE.", "id [REDACTED:apiKey]."},
+		{"bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc", "Authorization: [REDACTED:bearerToken]"},
+		{"email", "write to jane.doe+ai@example.co.uk today", "write to [REDACTED:email] today"},
+		{"card number grouped", "card 4111 1111 1111 1111 exp 12/30", "card [REDACTED:cardNumber] exp 12/30"},
+		{"card number plain", "5500005555555559", "[REDACTED:cardNumber]"},
+		{"digits failing luhn kept", "order 1234567890123 shipped", "order 1234567890123 shipped"},
+		{"nothing to hide", "What is the capital of France?", "What is the capital of France?"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := r.Redact(c.in); got != c.want {
+				t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestRedactCustomAndOff(t *testing.T) {
+	r, err := New([]string{Email}, []Pattern{{Name: "employeeId", Expr: `EMP-\d{6}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := r.Redact("EMP-123456 is jane@example.com", "literal-secret-value")
+	if want := "[REDACTED:employeeId] is jane@example.com"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := r.Redact("x literal-secret-value y", "literal-secret-value", "short"); got != "x [REDACTED:secret] y" {
+		t.Errorf("literal secret: got %q", got)
+	}
+}
+
+func TestNewRefusesBadPatterns(t *testing.T) {
+	for _, expr := range []string{`(unclosed`, `a*`, `(?=lookahead)`} {
+		if _, err := New(nil, []Pattern{{Name: "p", Expr: expr}}); err == nil {
+			t.Errorf("New accepted %q", expr)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	cases := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"hello", 10, "hello"},
+		{"hello", 0, "hello"},
+		{"hello world", 5, "hello…[6 bytes cut]"},
+		{"héllo", 2, "h…[5 bytes cut]"},
+	}
+	for _, c := range cases {
+		if got := Truncate(c.in, c.n); got != c.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+	if !strings.HasPrefix(Truncate(strings.Repeat("a", 100), 10), strings.Repeat("a", 10)+"…") {
+		t.Error("long text not cut at n")
+	}
+}
