@@ -161,17 +161,20 @@ func luhn(s string) bool {
 	return sum%10 == 0
 }
 
-// Truncate cuts s to at most n bytes, at a character boundary, and says
-// how much was cut. n <= 0 keeps s whole.
-func Truncate(s string, n int) string {
-	if n <= 0 || len(s) <= n {
+// Truncate cuts s to at most n bytes, at a character boundary, and notes
+// the length of the whole text: total, when s is only the start of a text
+// that long, else len(s). It keeps s whole when it fits and is the whole
+// text, or when n <= 0.
+func Truncate(s string, n, total int) string {
+	total = max(total, len(s))
+	if n <= 0 || len(s) <= n && total == len(s) {
 		return s
 	}
-	cut := n
-	for cut > 0 && !utf8Start(s[cut]) {
+	cut := min(n, len(s))
+	for cut > 0 && cut < len(s) && !utf8Start(s[cut]) {
 		cut--
 	}
-	return s[:cut] + fmt.Sprintf("…[%d bytes cut]", len(s)-cut)
+	return s[:cut] + fmt.Sprintf("…[cut, %d bytes in all]", total)
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
