@@ -49,12 +49,21 @@ func (ex *exchange) logTexts(rec *telemetry.Request) {
 	secrets := [2]string{keyFrom(ex.r.Header), ex.backendCredential()}
 	if p.Prompt {
 		text, total := promptText(bl.body, p.MaxBytes+slack)
-		rec.Prompt = redact.Truncate(p.Redactor().Redact(text, secrets[:]...), p.MaxBytes, total)
+		rec.Prompt = clean(p, secrets[:], text, total)
 	}
 	if a := bl.answer; a != nil {
 		text, total := a.text()
-		rec.Answer = redact.Truncate(p.Redactor().Redact(text, secrets[:]...), p.MaxBytes, total)
+		rec.Answer = clean(p, secrets[:], text, total)
 	}
+}
+
+// clean redacts a text and cuts it to the policy's length. total is the
+// length of the whole text, which was kept only in part when longer.
+func clean(p *route.AccessLog, secrets []string, text string, total int) string {
+	if total == len(text) {
+		total = 0 // kept whole: the redacted length is the one to cut at
+	}
+	return redact.Truncate(p.Redactor().Redact(text, secrets...), p.MaxBytes, total)
 }
 
 // backendCredential is the value of the answering backend's credential,

@@ -23,10 +23,11 @@ type AccessLog struct {
 	redactor *redact.Redactor
 }
 
-// Redactor is the compiled redaction of the policy, set by Prepare.
+// Redactor is the compiled redaction of the policy, nil before Prepare.
 func (a *AccessLog) Redactor() *redact.Redactor { return a.redactor }
 
-func (a *AccessLog) prepare() error {
+// Prepare compiles the redaction; Table.Prepare calls it for every rule.
+func (a *AccessLog) Prepare() error {
 	r, err := redact.New(a.BuiltinOff, a.Redact)
 	if err != nil {
 		return fmt.Errorf("access log policy %s: %w", a.Policy, err)

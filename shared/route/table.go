@@ -350,7 +350,7 @@ func (b *Backend) UpstreamModel(model string) string {
 func (t *Table) Prepare() error {
 	for i := range t.Rules {
 		if a := t.Rules[i].AccessLog; a != nil {
-			if err := a.prepare(); err != nil {
+			if err := a.Prepare(); err != nil {
 				return fmt.Errorf("route: rule %d (%s): %w", i, t.Rules[i].Route, err)
 			}
 		}
