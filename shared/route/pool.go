@@ -16,6 +16,8 @@ type Pool struct {
 	Name       string         `json:"name"` // namespace/name
 	Members    []int          `json:"members"`
 	Objectives map[string]int `json:"objectives,omitempty"` // objective name → priority
+	// Balance is the BackendPolicy attached to the pool; nil: defaults.
+	Balance *BackendPolicy `json:"balance,omitempty"`
 
 	bands []int // distinct priorities, highest first; 0 is always a band
 }
@@ -51,6 +53,19 @@ func (t *Table) Priority(pool int, objective string) int {
 		return 0
 	}
 	return t.Pools[pool].Objectives[objective]
+}
+
+// Band is the place of priority among the pool's priority bands (0 the
+// highest) and the number of bands.
+func (t *Table) Band(pool, priority int) (band, bands int) {
+	p := &t.Pools[pool]
+	for i, b := range p.bands {
+		band = i
+		if priority >= b {
+			break
+		}
+	}
+	return band, len(p.bands)
 }
 
 // Admit decides whether a pool takes a request of the given priority now.

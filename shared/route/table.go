@@ -179,6 +179,8 @@ type Rule struct {
 	Limits *ledger.Policy `json:"limits,omitempty"`
 	// Retry is the rule's retry policy for plain HTTP backends; nil: none.
 	Retry *Retry `json:"retry,omitempty"`
+	// Balance is the BackendPolicy attached to the route; nil: defaults.
+	Balance *BackendPolicy `json:"balance,omitempty"`
 	// Listeners are the listeners the route is attached to, for redirects
 	// that take the listener's port and scheme.
 	Listeners []Listener `json:"listeners,omitempty"`
@@ -316,6 +318,9 @@ type Backend struct {
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
 	// MaxConcurrency bounds requests in flight from one gateway; 0: none.
 	MaxConcurrency int `json:"maxConcurrency,omitempty"`
+	// Balance is the BackendPolicy attached to the AIBackend itself (its
+	// timeouts and breaker win over the route's); nil: none.
+	Balance *BackendPolicy `json:"balance,omitempty"`
 	// CredentialType is how the credential is sent: "" or "apiKey" (the
 	// provider's key header), "bearer" (Authorization: Bearer).
 	CredentialType string `json:"credentialType,omitempty"`
