@@ -120,7 +120,7 @@ func (r *Request) Next() (Pick, bool) {
 	if i < 0 {
 		return Pick{}, false
 	}
-	if r.attempts > 0 && !r.b.budget(r.route).retry(now, orf(r.pol.RetryBudget, DefaultRetryBudget), or(r.pol.MinRetries, DefaultMinRetries)) {
+	if r.attempts > 0 && !r.b.budget(r.route).retry(now, r.budgetFraction(), or(r.pol.MinRetries, DefaultMinRetries)) {
 		r.Exhausted = "budget"
 		return Pick{}, false
 	}
@@ -134,6 +134,19 @@ func (r *Request) Next() (Pick, bool) {
 		s.inflight.Add(1)
 	}
 	return Pick{Index: i, Wait: wait}, true
+}
+
+// budgetFraction is the share of recent requests retries may reach: a
+// negative RetryBudget means none beyond MinRetries, zero the default.
+func (r *Request) budgetFraction() float64 {
+	switch f := r.pol.RetryBudget; {
+	case f < 0:
+		return 0
+	case f == 0:
+		return DefaultRetryBudget
+	default:
+		return f
+	}
 }
 
 func (r *Request) backoff() time.Duration {

@@ -107,6 +107,8 @@ func analyze(objs []*Object, offline bool) *analysis {
 			a.checkAIBackend(o, v)
 		case *TokenLimitPolicy:
 			a.checkTokenLimitPolicy(o, v)
+		case *BackendPolicy:
+			a.checkBackendPolicy(o, v)
 		case *gwv1.GatewayClass:
 			if v.Spec.ControllerName != ControllerName {
 				a.note(o, "spec.controllerName", "controller %q is not Sluice's (%q): Sluice does not serve this class's Gateways", v.Spec.ControllerName, ControllerName)

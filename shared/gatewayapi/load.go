@@ -142,6 +142,7 @@ var kinds = map[string]kindInfo{
 	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }, true, ""},
 	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }, true, ""},
 	"TokenLimitPolicy":   {SluiceAPIVersion, true, func() any { return new(TokenLimitPolicy) }, true, ""},
+	"BackendPolicy":      {SluiceAPIVersion, true, func() any { return new(BackendPolicy) }, true, ""},
 	// Gateway API kinds Sluice does not serve: their routes get a status
 	// saying no listener takes them.
 	"GRPCRoute":        {gwv1API, true, func() any { return new(gwv1.GRPCRoute) }, false, ""},
@@ -158,7 +159,7 @@ var ownGroups = map[string]bool{
 }
 
 // knownKinds is for messages.
-const knownKinds = "GatewayClass, Gateway, ListenerSet, HTTPRoute, ReferenceGrant, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, BackendTLSPolicy, AIBackend, TokenLimitPolicy, InferencePool, InferenceObjective"
+const knownKinds = "GatewayClass, Gateway, ListenerSet, HTTPRoute, ReferenceGrant, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, BackendTLSPolicy, AIBackend, TokenLimitPolicy, BackendPolicy, InferencePool, InferenceObjective"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {

@@ -72,4 +72,7 @@ type HedgePolicy struct {
 	Delay      time.Duration `json:"delay,omitempty"`
 	Percentile float64       `json:"percentile,omitempty"`
 	MaxHedges  int           `json:"maxHedges,omitempty"`
+	// ExcludePaths are API paths whose requests have side effects: never
+	// hedged.
+	ExcludePaths []string `json:"excludePaths,omitempty"`
 }
