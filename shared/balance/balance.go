@@ -20,7 +20,7 @@ import (
 const (
 	DefaultMaxAttempts         = 3
 	DefaultRetryBudget         = 0.2
-	DefaultMinRetries          = 3
+	DefaultMinRetries          = 10
 	DefaultBudgetWindow        = 10 * time.Second
 	DefaultConsecutiveFailures = 5
 	DefaultErrorRate           = 0.5

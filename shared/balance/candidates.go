@@ -51,8 +51,10 @@ func Candidates(t *route.Table, rule *route.Rule, cost func(*route.Backend) floa
 // members all have a concurrency bound is saturated when its requests in
 // flight reach the sum of the bounds. With k priority bands, band i (0 the
 // highest) may fill only (k-i)/k of that capacity, so as load grows the
-// lowest priorities are shed first and the highest keeps it all.
-func (b *Balancer) Admit(t *route.Table, pool, priority int) bool {
+// lowest priorities are shed first and the highest keeps it all. self is
+// what the caller already counts in flight to the pool for this request
+// (one once Next picked a member), left out of the load.
+func (b *Balancer) Admit(t *route.Table, pool, priority int, self int64) bool {
 	p := &t.Pools[pool]
 	var capacity, busy int64
 	for _, m := range p.Members {
@@ -63,6 +65,7 @@ func (b *Balancer) Admit(t *route.Table, pool, priority int) bool {
 		capacity += int64(be.MaxConcurrency)
 		busy += b.state(be.Name).inflight.Load()
 	}
+	busy -= self
 	band, k := t.Band(pool, priority)
 	return busy*int64(k) < capacity*int64(k-band)
 }

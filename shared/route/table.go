@@ -41,7 +41,6 @@ type Table struct {
 	Backends []Backend `json:"backends"`
 	Pools    []Pool    `json:"pools,omitempty"`
 
-	inflight inflight
 	models   []string
 	exact    map[string]*vhost // hostname → its entries
 	wildcard []*vhost          // "*.suffix" hosts, longest suffix first
@@ -397,7 +396,6 @@ func (t *Table) Prepare() error {
 		}
 		t.Pools[i].prepare()
 	}
-	t.inflight = make(inflight, len(t.Backends))
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
 	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
 	wild := map[string]*vhost{}

@@ -1,0 +1,331 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/balance"
+	"github.com/sluicegw/sluice/shared/provider"
+	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/sse"
+)
+
+// try is one attempt on one backend: what it asked, and what the upstream
+// said before any byte reached the client, for the balancer to judge.
+type try struct {
+	b     *route.Backend
+	model string // the model asked of the backend: the client's, or a fallback's
+	tm    route.Timeouts
+
+	status     int         // the upstream's status; zero when it never answered
+	header     http.Header // the upstream's headers on a refusal
+	errBody    []byte      // the start of the upstream's error body
+	retryAfter string      // when to retry, as the backend said it
+	firstByte  time.Duration
+	// cause says why the attempt's context ended, when the gateway ended it.
+	cause atomic.Pointer[error]
+}
+
+// Errors that end an attempt the gateway timed out.
+var (
+	errConnectTimeout   = errors.New("connect timeout")
+	errFirstByteTimeout = errors.New("first byte timeout")
+	errIdleTimeout      = errors.New("idle timeout")
+)
+
+// Balancer is the gateway's backend chooser, for tests and operators that
+// read its live state.
+func (g *Gateway) Balancer() *balance.Balancer { return g.bal }
+
+// tryBackends sends the request to the rule's backends as the balancer
+// chooses them until one answers, the balancer has nothing more to offer,
+// or a byte has reached the client.
+func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.Endpoint, body []byte) error {
+	var cost func(*route.Backend) float64
+	if rule.Balance != nil && rule.Balance.Strategy == route.StrategyLeastCost {
+		cost = ex.costOf(rule)
+	}
+	cands := balance.Candidates(table, rule, cost)
+	req := ex.g.bal.Begin(ex.r.Context(), rule.Route, ex.model, rule.Balance, rule.Retry, cands)
+	var lastErr error
+	var last *try
+	for {
+		pick, ok := req.Next()
+		if !ok {
+			break
+		}
+		c := &cands[pick.Index]
+		if c.Backend < 0 {
+			req.Done(pick, balance.Outcome{Class: balance.ClientError})
+			break // an unresolved ref's share is answered with a 500
+		}
+		if c.Pool > 0 && req.Attempts() == 1 {
+			pool := c.Pool - 1
+			if !ex.g.bal.Admit(table, pool, table.Priority(pool, ex.r.Header.Get(route.ObjectiveHeader)), 1) {
+				req.Done(pick, balance.Outcome{Abandoned: true})
+				ex.w.Header().Set("Retry-After", "1")
+				return &api.Error{Kind: api.ErrRateLimited, Code: "pool_saturated",
+					Message: "the inference pool " + table.Pools[pool].Name + " is saturated; lower-priority requests are shed first"}
+			}
+		}
+		if pick.Wait > 0 && !sleep(ex.r.Context(), pick.Wait) {
+			req.Done(pick, balance.Outcome{Abandoned: true})
+			break
+		}
+		b := &table.Backends[c.Backend]
+		at := &try{b: b, model: ex.model, tm: timeoutsOf(rule, b, table, c)}
+		attemptBody := body
+		if c.Model != "" && c.Model != ex.model {
+			// A fallback for another model: the request is sent as if the
+			// client had asked for that model.
+			nb, err := api.SetModel(body, c.Model)
+			if err != nil {
+				req.Done(pick, balance.Outcome{Abandoned: true})
+				return err
+			}
+			at.model, attemptBody = c.Model, nb
+			ex.fallbacks++
+		}
+		ex.backend = b.Name
+		ex.attempts++
+		err := ex.attempt(at, ep, attemptBody, rule)
+		o := ex.outcome(at, err)
+		req.Done(pick, o)
+		if err == nil {
+			if at.model != ex.model {
+				ex.servedModel = at.model
+			}
+			return nil
+		}
+		if ex.wroteHeader || ex.r.Context().Err() != nil {
+			return err
+		}
+		lastErr, last = err, at
+	}
+	if lastErr == nil {
+		return api.Errorf(api.ErrNoBackend, "the route %s has no valid backend for this request", rule.Route)
+	}
+	// Only the answer the client gets carries the backend's advice on
+	// when to retry; a failed attempt's never leaks onto a later success.
+	if last.retryAfter != "" && (last.status == http.StatusTooManyRequests || last.status == http.StatusServiceUnavailable || last.status == 529) {
+		ex.w.Header().Set("Retry-After", last.retryAfter)
+	}
+	return lastErr
+}
+
+// outcome judges an attempt for the balancer.
+func (ex *exchange) outcome(at *try, err error) balance.Outcome {
+	o := balance.Outcome{Status: at.status, FirstByte: at.firstByte}
+	switch {
+	case err == nil:
+		o.Class = balance.Success
+	case ex.r.Context().Err() != nil:
+		o.Abandoned = true
+	case ex.wroteHeader:
+		// Past the first byte: the request is lost to this backend, which
+		// is marked failed so the next requests go elsewhere.
+		o.Class, o.Status = balance.Transient, 0
+	case at.status >= 300:
+		o.Class = balance.Classify(at.status, at.errBody)
+		o.CoolDown = balance.CoolDownFrom(at.header, ex.g.now())
+		if o.CoolDown == 0 && at.retryAfter != "" {
+			o.CoolDown = balance.RetryAfter(at.retryAfter, ex.g.now())
+		}
+	case retryable(err):
+		o.Class, o.Status = balance.Transient, 0 // unreachable, timed out, or a cut or malformed answer
+	default:
+		o.Class = balance.ClientError
+	}
+	return o
+}
+
+// timeoutsOf is an attempt's timeouts: the backend's own policy, then the
+// pool's, then the rule's, field by field; the rule's backendRequest
+// timeout bounds the total too.
+func timeoutsOf(rule *route.Rule, b *route.Backend, t *route.Table, c *balance.Candidate) route.Timeouts {
+	var out route.Timeouts
+	layer := func(p *route.BackendPolicy) {
+		if p == nil {
+			return
+		}
+		tm := &p.Timeouts
+		out.Connect = cmp(out.Connect, tm.Connect)
+		out.FirstByte = cmp(out.FirstByte, tm.FirstByte)
+		out.Idle = cmp(out.Idle, tm.Idle)
+		out.Total = cmp(out.Total, tm.Total)
+	}
+	layer(b.Balance)
+	if c.Pool > 0 {
+		layer(t.Pools[c.Pool-1].Balance)
+	}
+	layer(rule.Balance)
+	if rule.BackendTimeout > 0 && (out.Total == 0 || rule.BackendTimeout < out.Total) {
+		out.Total = rule.BackendTimeout
+	}
+	return out
+}
+
+func cmp(set, v time.Duration) time.Duration {
+	if set != 0 {
+		return set
+	}
+	return v
+}
+
+// attemptContext bounds one attempt: its total time, and until the
+// upstream's headers arrive, the time to connect and to the first byte.
+// gotHeaders stops the early timers; stop releases everything.
+func (ex *exchange) attemptContext(at *try) (ctx context.Context, gotHeaders, stop func()) {
+	ctx, cancel := context.WithCancel(ex.r.Context())
+	if at.tm.Total > 0 {
+		var c2 context.CancelFunc
+		ctx, c2 = context.WithTimeout(ctx, at.tm.Total)
+		prev := cancel
+		cancel = func() { c2(); prev() }
+	}
+	end := func(cause error) func() {
+		return func() {
+			at.cause.CompareAndSwap(nil, &cause)
+			cancel()
+		}
+	}
+	fb := at.tm.FirstByte
+	if fb == 0 && ex.stream {
+		fb = balance.DefaultStreamFirstByte
+	}
+	var fbTimer, connTimer *time.Timer
+	if fb > 0 {
+		fbTimer = time.AfterFunc(fb, end(errFirstByteTimeout))
+	}
+	if at.tm.Connect > 0 {
+		connTimer = time.AfterFunc(at.tm.Connect, end(errConnectTimeout))
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connTimer.Stop() }})
+	}
+	gotHeaders = func() {
+		if fbTimer != nil {
+			fbTimer.Stop()
+		}
+		if connTimer != nil {
+			connTimer.Stop()
+		}
+	}
+	return ctx, gotHeaders, func() { gotHeaders(); cancel() }
+}
+
+// sendError is the client-safe error for a send that failed.
+func (ex *exchange) sendError(at *try, ctx context.Context) error {
+	b := at.b
+	if c := at.cause.Load(); c != nil {
+		switch *c {
+		case errConnectTimeout:
+			return &api.Error{Kind: api.ErrTimeout, Code: "upstream_connect_timeout",
+				Message: "backend " + b.Name + " could not be reached within " + at.tm.Connect.String()}
+		case errFirstByteTimeout:
+			return &api.Error{Kind: api.ErrTimeout, Code: "upstream_first_byte_timeout",
+				Message: "backend " + b.Name + " sent nothing within its first-byte timeout"}
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
+	}
+	if ctxErr := ex.r.Context().Err(); ctxErr != nil {
+		return &clientGone{ctxErr}
+	}
+	return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_unreachable",
+		Message: "backend " + b.Name + " could not be reached"}
+}
+
+type clientGone struct{ err error }
+
+func (e *clientGone) Error() string { return "client went away: " + e.err.Error() }
+func (e *clientGone) Unwrap() error { return e.err }
+
+// idleReader ends a stream whose upstream stays silent longer than idle:
+// a watcher wakes every idle period and ends the attempt when no event
+// came since its last look, so reading an event costs one atomic add.
+type idleReader struct {
+	provider.EventReader
+	at     *try
+	idle   time.Duration
+	events atomic.Int64
+	done   atomic.Bool
+	timer  *time.Timer
+}
+
+func (ex *exchange) watchIdle(rd provider.EventReader, at *try, cancel func()) (provider.EventReader, func()) {
+	idle := at.tm.Idle
+	if idle == 0 {
+		idle = balance.DefaultIdle
+	}
+	ir := &idleReader{EventReader: rd, at: at, idle: idle}
+	seen := int64(-1)
+	var check func()
+	check = func() {
+		if ir.done.Load() {
+			return
+		}
+		n := ir.events.Load()
+		if n == seen {
+			cause := errIdleTimeout
+			at.cause.CompareAndSwap(nil, &cause)
+			cancel()
+			return
+		}
+		seen = n
+		ir.timer.Reset(idle)
+	}
+	ir.timer = time.AfterFunc(idle, check)
+	return ir, func() { ir.done.Store(true); ir.timer.Stop() }
+}
+
+func (r *idleReader) Next() (ev sse.Event, err error) {
+	ev, err = r.EventReader.Next()
+	r.events.Add(1)
+	if err != nil {
+		if c := r.at.cause.Load(); c != nil && *c == errIdleTimeout {
+			return ev, &api.Error{Kind: api.ErrTimeout, Code: "upstream_idle_timeout",
+				Message: "backend " + r.at.b.Name + " sent nothing for " + r.idle.String() + " mid-stream"}
+		}
+	}
+	return ev, err
+}
+
+// Ready passes on whether the next event is already buffered.
+func (r *idleReader) Ready() bool {
+	b, ok := r.EventReader.(provider.Buffered)
+	return ok && b.Ready()
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// costOf prices a backend for LeastCost: input plus output list price of
+// the model it would serve, per million tokens.
+func (ex *exchange) costOf(rule *route.Rule) func(*route.Backend) float64 {
+	return func(b *route.Backend) float64 {
+		m := b.UpstreamModel(ex.model)
+		pr, ok := ex.g.prices[m]
+		if rule.Limits != nil {
+			if p, found := rule.Limits.Prices[m]; found {
+				pr, ok = p, true
+			}
+		}
+		if !ok {
+			return 1e18 // unknown price: last
+		}
+		return pr.Input + pr.Output
+	}
+}
