@@ -7,12 +7,11 @@ import "github.com/sluicegw/sluice/shared/route"
 // policy's fallbacks. cost prices a backend for the request's model; it is
 // called only under the LeastCost strategy.
 func Candidates(t *route.Table, rule *route.Rule, cost func(*route.Backend) float64) []Candidate {
+	return appendCandidates(nil, t, rule, cost)
+}
+
+func appendCandidates(out []Candidate, t *route.Table, rule *route.Rule, cost func(*route.Backend) float64) []Candidate {
 	pol := rule.Balance
-	n := len(rule.Backends)
-	if pol != nil {
-		n += len(pol.Fallbacks)
-	}
-	out := make([]Candidate, 0, n)
 	add := func(bi int, c Candidate) {
 		if bi >= 0 {
 			b := &t.Backends[bi]

@@ -50,6 +50,11 @@ type Request struct {
 	tried []bool
 	probe []bool
 
+	// Room for the usual few candidates, so that a request costs one
+	// allocation here.
+	candBuf  [4]Candidate
+	triedBuf [8]bool
+
 	attempts   int
 	last       Class
 	lastIdx    int
@@ -65,13 +70,36 @@ var defaultPolicy = route.BackendPolicy{}
 // retry is the HTTPRoute rule's retry field, whose attempts, codes and
 // backoff AI routes honour too.
 func (b *Balancer) Begin(ctx context.Context, routeName, model string, pol *route.BackendPolicy, retry *route.Retry, cands []Candidate) *Request {
+	r := b.begin(ctx, routeName, model, pol, retry)
+	r.setCandidates(cands)
+	return r
+}
+
+// BeginRule starts a request on a rule of table t, with the candidates
+// Candidates would list.
+func (b *Balancer) BeginRule(ctx context.Context, t *route.Table, rule *route.Rule, model string, cost func(*route.Backend) float64) *Request {
+	r := b.begin(ctx, rule.Route, model, rule.Balance, rule.Retry)
+	r.setCandidates(appendCandidates(r.candBuf[:0], t, rule, cost))
+	return r
+}
+
+func (b *Balancer) begin(ctx context.Context, routeName, model string, pol *route.BackendPolicy, retry *route.Retry) *Request {
 	if pol == nil {
 		pol = &defaultPolicy
 	}
 	b.refreshShared(ctx)
 	b.budget(routeName).request(b.cfg.Now())
-	return &Request{b: b, pol: pol, retry: retry, route: routeName, model: model, cands: cands,
-		tried: make([]bool, len(cands)), probe: make([]bool, len(cands)), lastIdx: -1}
+	return &Request{b: b, pol: pol, retry: retry, route: routeName, model: model, lastIdx: -1}
+}
+
+func (r *Request) setCandidates(cands []Candidate) {
+	r.cands = cands
+	n := len(cands)
+	if 2*n <= len(r.triedBuf) {
+		r.tried, r.probe = r.triedBuf[:n:n], r.triedBuf[n:2*n]
+	} else {
+		r.tried, r.probe = make([]bool, n), make([]bool, n)
+	}
 }
 
 // Candidates is the request's candidates, as Begin got them.
@@ -130,8 +158,7 @@ func (r *Request) Next() (Pick, bool) {
 	r.lastIdx = i
 	if c.Backend >= 0 {
 		s := r.b.state(c.Name)
-		r.probe[i] = s.breaker != breakerClosed && s.claimProbe(now)
-		s.inflight.Add(1)
+		r.probe[i] = s.claim(now)
 	}
 	return Pick{Index: i, Wait: wait}, true
 }
@@ -186,7 +213,13 @@ func (r *Request) retryable() bool {
 // request now (healthy only when healthy is set): the rule's own before
 // its fallbacks, the lowest tier first. -1 when none is left.
 func (r *Request) choose(now time.Time, healthy bool) int {
-	ok := make([]bool, len(r.cands))
+	var buf [16]bool
+	ok := buf[:0]
+	if len(r.cands) <= len(buf) {
+		ok = buf[:len(r.cands)]
+	} else {
+		ok = make([]bool, len(r.cands))
+	}
 	any := false
 	contextMode := r.attempts > 0 && r.last == ContextLength
 	for _, phase := range []bool{false, true} { // own backends, then fallbacks
@@ -255,7 +288,13 @@ func (r *Request) load(c *Candidate) float64 {
 // least picks the lowest score, by weight among equals.
 func (r *Request) least(ok []bool, score func(*Candidate) float64) int {
 	best := 0.0
-	tie := make([]bool, len(ok))
+	var buf [16]bool
+	tie := buf[:0]
+	if len(ok) <= len(buf) {
+		tie = buf[:len(ok)]
+	} else {
+		tie = make([]bool, len(ok))
+	}
 	found := false
 	for i := range r.cands {
 		if !ok[i] {

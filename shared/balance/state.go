@@ -61,13 +61,14 @@ func (s *state) available(now, shared time.Time) (ok, probe bool) {
 	return true, false
 }
 
-// claimProbe turns an open breaker whose cool-down is over half-open, for
-// the one request that probes it; false if another got there first.
-func (s *state) claimProbe(now time.Time) bool {
+// claim counts a request in flight and, when the backend's breaker is open
+// and its cool-down over, turns it half-open for this request, its probe.
+func (s *state) claim(now time.Time) (probe bool) {
+	s.inflight.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.breaker != breakerOpen || now.Before(s.openUntil) {
-		return s.breaker == breakerClosed
+		return false
 	}
 	s.breaker = breakerHalfOpen
 	return true

@@ -46,6 +46,7 @@ type exchange struct {
 	hedges      int           // hedged attempts started
 	servedModel string        // the model that answered, when not the one asked
 	ttft        time.Duration // time to the first byte sent to the client; 0 when none
+	firstTry    try
 }
 
 func (ex *exchange) serve() error {
@@ -224,8 +225,8 @@ func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.R
 	if err != nil {
 		return err
 	}
-	ctx, gotHeaders, stop := ex.attemptContext(at)
-	defer stop()
+	ctx, watch := ex.attemptContext(at)
+	defer watch.stop()
 	cred := ""
 	if b.Credential != "" {
 		v, ok := ex.g.creds.Credential(b.Credential)
@@ -247,7 +248,7 @@ func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.R
 	if err != nil {
 		return ex.sendError(at, ctx)
 	}
-	gotHeaders()
+	watch.gotHeaders()
 	at.status, at.firstByte = resp.StatusCode, ex.g.now().Sub(sent)
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
@@ -278,9 +279,7 @@ func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.R
 			rd = sse.NewReader(resp.Body)
 		}
 		if rd != nil {
-			rd, unwatch := ex.watchIdle(rd, at, stop)
-			defer unwatch()
-			return ex.relayStream(tr, rd)
+			return ex.relayStream(tr, ex.watchIdle(rd, at))
 		}
 	}
 	return ex.relayBody(tr, resp)

@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +31,12 @@ type try struct {
 	firstByte  time.Duration
 	// cause says why the attempt's context ended, when the gateway ended it.
 	cause atomic.Pointer[error]
+	watch *watchdog // nil when the attempt has no bound
+
+	// Room for the watchdog and the stream reader it guards, so that a
+	// bounded attempt costs no allocations of its own for them.
+	wd watchdog
+	ir idleReader
 }
 
 // Errors that end an attempt the gateway timed out.
@@ -36,6 +44,7 @@ var (
 	errConnectTimeout   = errors.New("connect timeout")
 	errFirstByteTimeout = errors.New("first byte timeout")
 	errIdleTimeout      = errors.New("idle timeout")
+	errTotalTimeout     = errors.New("total timeout")
 )
 
 // Balancer is the gateway's backend chooser, for tests and operators that
@@ -50,8 +59,8 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 	if rule.Balance != nil && rule.Balance.Strategy == route.StrategyLeastCost {
 		cost = ex.costOf(rule)
 	}
-	cands := balance.Candidates(table, rule, cost)
-	req := ex.g.bal.Begin(ex.r.Context(), rule.Route, ex.model, rule.Balance, rule.Retry, cands)
+	req := ex.g.bal.BeginRule(ex.r.Context(), table, rule, ex.model, cost)
+	cands := req.Candidates()
 	var lastErr error
 	var last *try
 	for {
@@ -78,7 +87,11 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 			break
 		}
 		b := &table.Backends[c.Backend]
-		at := &try{b: b, model: ex.model, tm: timeoutsOf(rule, b, table, c)}
+		at := &ex.firstTry // the usual single attempt lives in the exchange
+		if req.Attempts() > 1 {
+			at = new(try)
+		}
+		at.b, at.model, at.tm = b, ex.model, timeoutsOf(rule, b, table, c)
 		attemptBody := body
 		if c.Model != "" && c.Model != ex.model {
 			// A fallback for another model: the request is sent as if the
@@ -177,44 +190,155 @@ func cmp(set, v time.Duration) time.Duration {
 	return v
 }
 
-// attemptContext bounds one attempt: its total time, and until the
-// upstream's headers arrive, the time to connect and to the first byte.
-// gotHeaders stops the early timers; stop releases everything.
-func (ex *exchange) attemptContext(at *try) (ctx context.Context, gotHeaders, stop func()) {
-	ctx, cancel := context.WithCancel(ex.r.Context())
-	if at.tm.Total > 0 {
-		var c2 context.CancelFunc
-		ctx, c2 = context.WithTimeout(ctx, at.tm.Total)
-		prev := cancel
-		cancel = func() { c2(); prev() }
-	}
-	end := func(cause error) func() {
-		return func() {
-			at.cause.CompareAndSwap(nil, &cause)
-			cancel()
-		}
-	}
+// attemptContext bounds one attempt with one timer (a watchdog): its
+// total time, the time to connect and to the upstream's headers, and for
+// streams the silence between events. Without any bound it adds nothing.
+// The watchdog is nil then, and its methods do nothing.
+func (ex *exchange) attemptContext(at *try) (context.Context, *watchdog) {
 	fb := at.tm.FirstByte
 	if fb == 0 && ex.stream {
 		fb = balance.DefaultStreamFirstByte
 	}
-	var fbTimer, connTimer *time.Timer
+	if fb == 0 && at.tm.Total == 0 && at.tm.Connect == 0 {
+		return ex.r.Context(), nil
+	}
+	now := time.Now()
+	ctx, cancel := context.WithCancel(ex.r.Context())
+	w := &at.wd
+	w.at, w.cancel = at, cancel
+	if at.tm.Total > 0 {
+		w.total = now.Add(at.tm.Total)
+	}
 	if fb > 0 {
-		fbTimer = time.AfterFunc(fb, end(errFirstByteTimeout))
+		w.firstByte = now.Add(fb)
 	}
 	if at.tm.Connect > 0 {
-		connTimer = time.AfterFunc(at.tm.Connect, end(errConnectTimeout))
-		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connTimer.Stop() }})
+		w.connect = now.Add(at.tm.Connect)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { w.connected.Store(true) }})
 	}
-	gotHeaders = func() {
-		if fbTimer != nil {
-			fbTimer.Stop()
-		}
-		if connTimer != nil {
-			connTimer.Stop()
+	at.watch = w
+	w.mu.Lock()
+	w.timer = time.AfterFunc(w.next(now), w.fire)
+	w.mu.Unlock()
+	return ctx, w
+}
+
+// watchdog ends an attempt that outlives one of its bounds, recording why
+// on the attempt. Reading a stream event costs it one atomic add.
+type watchdog struct {
+	at     *try
+	cancel context.CancelFunc
+
+	mu                        sync.Mutex
+	timer                     *time.Timer
+	phase                     int // waiting for headers, streaming, done
+	total, connect, firstByte time.Time
+	idle                      time.Duration
+	seen                      int64
+
+	connected atomic.Bool
+	events    atomic.Int64
+}
+
+const (
+	waiting = iota
+	streaming
+	done
+)
+
+// next is the wait until the next bound to check; mu held.
+func (w *watchdog) next(now time.Time) time.Duration {
+	d := time.Duration(1<<63 - 1)
+	at := func(t time.Time) {
+		if !t.IsZero() && t.Sub(now) < d {
+			d = t.Sub(now)
 		}
 	}
-	return ctx, gotHeaders, func() { gotHeaders(); cancel() }
+	at(w.total)
+	switch w.phase {
+	case waiting:
+		if !w.connected.Load() {
+			at(w.connect)
+		}
+		at(w.firstByte)
+	case streaming:
+		if w.idle > 0 && w.idle < d {
+			d = w.idle
+		}
+	}
+	return max(d, 0)
+}
+
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.phase == done {
+		return
+	}
+	now := time.Now()
+	var cause error
+	switch {
+	case !w.total.IsZero() && !now.Before(w.total):
+		cause = errTotalTimeout
+	case w.phase == waiting && !w.connect.IsZero() && !w.connected.Load() && !now.Before(w.connect):
+		cause = errConnectTimeout
+	case w.phase == waiting && !w.firstByte.IsZero() && !now.Before(w.firstByte):
+		cause = errFirstByteTimeout
+	case w.phase == streaming && w.idle > 0:
+		if n := w.events.Load(); n == w.seen {
+			cause = errIdleTimeout
+		} else {
+			w.seen = n
+		}
+	}
+	if cause != nil {
+		w.at.cause.CompareAndSwap(nil, &cause)
+		w.phase = done
+		w.cancel()
+		return
+	}
+	w.timer.Reset(w.next(now))
+}
+
+// gotHeaders ends the connect and first-byte bounds.
+func (w *watchdog) gotHeaders() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.phase != waiting {
+		return
+	}
+	w.phase = streaming
+	if w.idle == 0 && w.total.IsZero() {
+		w.timer.Stop()
+		return
+	}
+	w.timer.Reset(w.next(time.Now()))
+}
+
+// watchIdle starts the idle bound of a stream's events.
+func (w *watchdog) watchIdle(idle time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.phase == done {
+		return
+	}
+	w.idle = idle
+	w.seen = w.events.Load()
+	w.timer.Reset(w.next(time.Now()))
+}
+
+func (w *watchdog) stop() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.phase = done
+	w.timer.Stop()
+	w.mu.Unlock()
+	w.cancel()
 }
 
 // sendError is the client-safe error for a send that failed.
@@ -228,6 +352,8 @@ func (ex *exchange) sendError(at *try, ctx context.Context) error {
 		case errFirstByteTimeout:
 			return &api.Error{Kind: api.ErrTimeout, Code: "upstream_first_byte_timeout",
 				Message: "backend " + b.Name + " sent nothing within its first-byte timeout"}
+		case errTotalTimeout:
+			return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
 		}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -245,51 +371,35 @@ type clientGone struct{ err error }
 func (e *clientGone) Error() string { return "client went away: " + e.err.Error() }
 func (e *clientGone) Unwrap() error { return e.err }
 
-// idleReader ends a stream whose upstream stays silent longer than idle:
-// a watcher wakes every idle period and ends the attempt when no event
-// came since its last look, so reading an event costs one atomic add.
+// idleReader ends a stream whose upstream stays silent longer than its
+// idle bound, and then says so in the error the client's stream ends with.
 type idleReader struct {
 	provider.EventReader
-	at     *try
-	idle   time.Duration
-	events atomic.Int64
-	done   atomic.Bool
-	timer  *time.Timer
+	w *watchdog
 }
 
-func (ex *exchange) watchIdle(rd provider.EventReader, at *try, cancel func()) (provider.EventReader, func()) {
+// watchIdle bounds the silence between a stream's events: the attempt's
+// idle timeout, else balance.DefaultIdle.
+func (ex *exchange) watchIdle(rd provider.EventReader, at *try) provider.EventReader {
+	if at.watch == nil {
+		return rd
+	}
 	idle := at.tm.Idle
 	if idle == 0 {
 		idle = balance.DefaultIdle
 	}
-	ir := &idleReader{EventReader: rd, at: at, idle: idle}
-	seen := int64(-1)
-	var check func()
-	check = func() {
-		if ir.done.Load() {
-			return
-		}
-		n := ir.events.Load()
-		if n == seen {
-			cause := errIdleTimeout
-			at.cause.CompareAndSwap(nil, &cause)
-			cancel()
-			return
-		}
-		seen = n
-		ir.timer.Reset(idle)
-	}
-	ir.timer = time.AfterFunc(idle, check)
-	return ir, func() { ir.done.Store(true); ir.timer.Stop() }
+	at.watch.watchIdle(idle)
+	at.ir = idleReader{EventReader: rd, w: at.watch}
+	return &at.ir
 }
 
 func (r *idleReader) Next() (ev sse.Event, err error) {
 	ev, err = r.EventReader.Next()
-	r.events.Add(1)
-	if err != nil {
-		if c := r.at.cause.Load(); c != nil && *c == errIdleTimeout {
+	r.w.events.Add(1)
+	if err != nil && err != io.EOF {
+		if c := r.w.at.cause.Load(); c != nil && *c == errIdleTimeout {
 			return ev, &api.Error{Kind: api.ErrTimeout, Code: "upstream_idle_timeout",
-				Message: "backend " + r.at.b.Name + " sent nothing for " + r.idle.String() + " mid-stream"}
+				Message: "backend " + r.w.at.b.Name + " sent nothing for " + r.w.idle.String() + " mid-stream"}
 		}
 	}
 	return ev, err
