@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicegw/sluice/shared/balance"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 	"github.com/sluicegw/sluice/shared/ledger"
@@ -82,10 +84,15 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	if sec.err != nil {
 		return sec.err
 	}
-	lim, err := newLimiter(cfg, st, log)
-	if err != nil {
-		return err
+	var rc *redis.Client
+	if cfg.RedisURL != "" {
+		if rc, err = window.NewClient(cfg.RedisURL, log); err != nil {
+			return err
+		}
+		// Backends' breakers and cooldowns are shared on the same client.
+		cfg.Health = balance.NewRedis(rc, nil)
 	}
+	lim := newLimiter(cfg, rc, st, log)
 
 	cfg.Providers = builtin.Registry(provider.Deps{Region: cfg.AWSRegion, Credentials: awsCreds})
 	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID
@@ -109,18 +116,14 @@ func invocationID(r *http.Request) string {
 // newLimiter wires the ledger: Redis windows (when a Redis URL is set),
 // DynamoDB budgets and usage. Usage is settled before each response ends,
 // so a frozen sandbox never holds an unwritten debit.
-func newLimiter(cfg gateway.Config, st *store.Store, log *slog.Logger) (*ledger.Limiter, error) {
+func newLimiter(cfg gateway.Config, rc *redis.Client, st *store.Store, log *slog.Logger) *ledger.Limiter {
 	var windows ledger.WindowStore
-	if cfg.RedisURL != "" {
-		rc, err := window.NewClient(cfg.RedisURL, log)
-		if err != nil {
-			return nil, err
-		}
+	if rc != nil {
 		windows = window.New(rc)
 	} else {
 		log.Warn("SLUICE_REDIS_URL is not set: per-minute limits are not enforced")
 	}
-	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.LimitsFailClosed, Logger: log}, windows, st), nil
+	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.LimitsFailClosed, Logger: log}, windows, st)
 }
 
 // secretCredentials reads the provider secret once, at cold start. Its

@@ -73,7 +73,8 @@ type Balancer struct {
 	budgets  sync.Map // route → *budget
 
 	sharedMu    sync.Mutex
-	sharedAt    time.Time
+	sharedNext  time.Time // when the shared marks are read again
+	publishNext time.Time // when a mark may be written again after a failure
 	sharedBusy  atomic.Bool
 	sharedMarks atomic.Pointer[map[string]time.Time]
 }
@@ -155,30 +156,42 @@ func (b *Balancer) sharedMark(backend string) time.Time {
 }
 
 // refreshShared reads the shared marks when they are older than the
-// refresh bound: one read per bound per instance, made by whichever
-// request comes first while the others use what is there.
+// refresh bound: one small read per bound per instance, made by whichever
+// request comes first while the others use what is there. A failed read
+// leaves the local state in charge, and the next try waits a while, so a
+// Redis that is down costs one request a short timeout now and then.
 func (b *Balancer) refreshShared(ctx context.Context) {
 	if b.cfg.Shared == nil {
 		return
 	}
 	now := b.cfg.Now()
 	b.sharedMu.Lock()
-	stale := now.Sub(b.sharedAt) >= b.cfg.SharedRefresh
+	stale := !now.Before(b.sharedNext)
 	if stale {
-		b.sharedAt = now
+		b.sharedNext = now.Add(b.cfg.SharedRefresh)
 	}
 	b.sharedMu.Unlock()
 	if !stale || !b.sharedBusy.CompareAndSwap(false, true) {
 		return
 	}
 	defer b.sharedBusy.Store(false)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadTimeout)
+	defer cancel()
 	marks, err := b.cfg.Shared.Load(ctx)
 	if err != nil {
+		b.sharedMu.Lock()
+		b.sharedNext = now.Add(sharedRetryAfterError)
+		b.sharedMu.Unlock()
 		b.cfg.Logger.Warn("balance: reading shared backend health failed; using local state", slog.String("error", err.Error()))
 		return
 	}
 	b.sharedMarks.Store(&marks)
 }
+
+const (
+	sharedReadTimeout     = 100 * time.Millisecond
+	sharedRetryAfterError = 5 * time.Second
+)
 
 // publish spreads a mark to the other instances. It runs only when a
 // breaker opens or a cooldown starts, under a short bound of its own, so a
@@ -190,9 +203,19 @@ func (b *Balancer) publish(backend string, until time.Time) {
 	if m := b.sharedMarks.Load(); m != nil && !(*m)[backend].Before(until) {
 		return
 	}
+	now := b.cfg.Now()
+	b.sharedMu.Lock()
+	skip := now.Before(b.publishNext)
+	b.sharedMu.Unlock()
+	if skip {
+		return // Redis failed a moment ago: no request waits on it again yet
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
 	defer cancel()
 	if err := b.cfg.Shared.Mark(ctx, backend, until); err != nil {
+		b.sharedMu.Lock()
+		b.publishNext = now.Add(sharedRetryAfterError)
+		b.sharedMu.Unlock()
 		b.cfg.Logger.Warn("balance: sharing backend health failed", slog.String("backend", backend), slog.String("error", err.Error()))
 	}
 }

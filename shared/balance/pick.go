@@ -214,7 +214,7 @@ func (r *Request) retryable() bool {
 // its fallbacks, the lowest tier first. -1 when none is left.
 func (r *Request) choose(now time.Time, healthy bool) int {
 	var buf [16]bool
-	ok := buf[:0]
+	var ok []bool
 	if len(r.cands) <= len(buf) {
 		ok = buf[:len(r.cands)]
 	} else {
@@ -289,7 +289,7 @@ func (r *Request) load(c *Candidate) float64 {
 func (r *Request) least(ok []bool, score func(*Candidate) float64) int {
 	best := 0.0
 	var buf [16]bool
-	tie := buf[:0]
+	var tie []bool
 	if len(ok) <= len(buf) {
 		tie = buf[:len(ok)]
 	} else {

@@ -44,7 +44,7 @@ func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f.mode {
 	case "429":
 		w.Header().Set("Retry-After", "30")
-		http.Error(w, `{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}`, 429)
+		http.Error(w, `{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}`, http.StatusTooManyRequests)
 	case "500", "503":
 		code := map[string]int{"500": 500, "503": 503}[f.mode]
 		w.Header().Set("Retry-After", "1")
@@ -278,7 +278,7 @@ func TestBreakerProbesAndCloses(t *testing.T) {
 	flaky := &gatewaytest.Recorder{}
 	flakyURL := gatewaytest.Upstream(t, flaky.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
-			http.Error(w, `{"error":{"message":"down"}}`, 502)
+			http.Error(w, `{"error":{"message":"down"}}`, http.StatusBadGateway)
 			return
 		}
 		(&mock.OpenAI{}).ServeHTTP(w, r)
@@ -302,8 +302,8 @@ func TestBreakerProbesAndCloses(t *testing.T) {
 	}{
 		{0, true, "default/m-1", 1, "closed"},
 		{0, true, "default/m-1", 2, "open"},
-		{0, true, "default/m-1", 2, "open"},             // left alone
-		{10 * time.Second, true, "default/m-1", 3, "open"}, // the probe fails
+		{0, true, "default/m-1", 2, "open"},                   // left alone
+		{10 * time.Second, true, "default/m-1", 3, "open"},    // the probe fails
 		{10 * time.Second, false, "default/m-0", 4, "closed"}, // the probe succeeds
 		{0, false, "default/m-0", 5, "closed"},
 	}
@@ -328,7 +328,7 @@ func TestPriorityTiersFallThroughAndComeBack(t *testing.T) {
 	var down atomic.Bool
 	primary := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
-			http.Error(w, `{"error":{"message":"down"}}`, 503)
+			http.Error(w, `{"error":{"message":"down"}}`, http.StatusServiceUnavailable)
 			return
 		}
 		(&mock.OpenAI{}).ServeHTTP(w, r)
@@ -356,8 +356,8 @@ func TestPriorityTiersFallThroughAndComeBack(t *testing.T) {
 		want    string
 	}{
 		{0, false, "default/m-1"},
-		{0, true, "default/m-0"},  // falls through
-		{0, false, "default/m-0"}, // the primary's breaker is open
+		{0, true, "default/m-0"},                // falls through
+		{0, false, "default/m-0"},               // the primary's breaker is open
 		{5 * time.Second, false, "default/m-1"}, // probed, closed: back
 		{0, false, "default/m-1"},
 	}
@@ -377,7 +377,7 @@ func TestSingleBackendRetriedAfterBackoff(t *testing.T) {
 	up := gatewaytest.Upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
 			w.Header().Set("Retry-After-Ms", "50")
-			http.Error(w, `{"error":{"message":"slow down"}}`, 429)
+			http.Error(w, `{"error":{"message":"slow down"}}`, http.StatusTooManyRequests)
 			return
 		}
 		(&mock.OpenAI{}).ServeHTTP(w, r)
