@@ -221,3 +221,18 @@ func (b *Balancer) publish(backend string, until time.Time) {
 }
 
 const sharedWriteTimeout = 250 * time.Millisecond
+
+// HedgeDelay is how long a request waits for backend's first byte before
+// it is hedged: the policy's percentile of the backend's recent times to
+// first byte once there are some, else its fixed delay; zero: no hedge.
+func (b *Balancer) HedgeDelay(h *route.HedgePolicy, backend string) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if h.Percentile > 0 {
+		if d := b.state(backend).percentile(h.Percentile); d > 0 {
+			return d
+		}
+	}
+	return h.Delay
+}

@@ -479,3 +479,36 @@ func TestCandidates(t *testing.T) {
 		}
 	}
 }
+
+func TestHedge(t *testing.T) {
+	b, _ := newTest(nil)
+	r := b.Begin(context.Background(), "r", "m", &route.BackendPolicy{MaxAttempts: 2}, nil, cands("a", "b", "c"))
+	p1, _ := r.Next()
+	p2, ok := r.Hedge()
+	if !ok || p2.Index == p1.Index {
+		t.Fatalf("hedge %+v %v beside %+v, want another backend", p2, ok, p1)
+	}
+	if _, ok := r.Hedge(); ok {
+		t.Error("a hedge past the attempt limit")
+	}
+	if b.InFlight("a")+b.InFlight("b") != 2 {
+		t.Errorf("in flight %d + %d, want both counted", b.InFlight("a"), b.InFlight("b"))
+	}
+}
+
+func TestHedgeDelay(t *testing.T) {
+	b, _ := newTest(nil)
+	h := &route.HedgePolicy{Delay: 300 * time.Millisecond, Percentile: 0.9}
+	if d := b.HedgeDelay(h, "a"); d != 300*time.Millisecond {
+		t.Errorf("with no samples: %v, want the fixed delay", d)
+	}
+	for i := 1; i <= 10; i++ {
+		b.state("a").observe("m", time.Duration(i)*10*time.Millisecond)
+	}
+	if d := b.HedgeDelay(h, "a"); d != 90*time.Millisecond {
+		t.Errorf("p90 of 10..100ms: %v, want 90ms", d)
+	}
+	if d := b.HedgeDelay(nil, "a"); d != 0 {
+		t.Errorf("no hedge policy: %v", d)
+	}
+}

@@ -119,9 +119,20 @@ func (r *Request) maxAttempts() int {
 // eligible backend was tried, the attempt limit or the route's retry
 // budget is reached, or the last outcome is not worth a retry.
 func (r *Request) Next() (Pick, bool) {
+	return r.next(false)
+}
+
+// Hedge chooses a backend for a hedged attempt beside one in flight: the
+// next eligible backend, within the attempt limit and the retry budget
+// (hedges are retries that start early). Never the same backend.
+func (r *Request) Hedge() (Pick, bool) {
+	return r.next(true)
+}
+
+func (r *Request) next(hedge bool) (Pick, bool) {
 	now := r.b.cfg.Now()
 	if r.attempts > 0 {
-		if !r.retryable() {
+		if !hedge && !r.retryable() {
 			return Pick{}, false
 		}
 		if r.attempts >= r.maxAttempts() {
@@ -130,13 +141,13 @@ func (r *Request) Next() (Pick, bool) {
 		}
 	}
 	i := r.choose(now, true)
-	if i < 0 && r.attempts == 0 {
+	if i < 0 && r.attempts == 0 && !hedge {
 		// Every backend is resting: one attempt still goes out, to the
 		// strategy's choice among them, rather than refusing to serve.
 		i = r.choose(now, false)
 	}
 	wait := time.Duration(0)
-	if i < 0 && r.attempts > 0 && r.last == Transient && r.onlyOne() {
+	if i < 0 && !hedge && r.attempts > 0 && r.last == Transient && r.onlyOne() {
 		// The same backend is retried only when it is the only one, after
 		// its backoff.
 		wait = max(r.lastWait, r.backoff())

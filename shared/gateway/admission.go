@@ -66,7 +66,7 @@ func (ex *exchange) settle() {
 	}
 	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed}
 	if ex.tr != nil {
-		o.Usage = ex.tr.Usage()
+		o.Usage = ex.hedgeUsage(ex.tr.Usage())
 	}
 	ctx := context.WithoutCancel(ex.r.Context())
 	if !ex.g.cfg.SettleInBackground || t.SettlesInMemory() {

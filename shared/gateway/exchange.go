@@ -47,6 +47,7 @@ type exchange struct {
 	servedModel string        // the model that answered, when not the one asked
 	ttft        time.Duration // time to the first byte sent to the client; 0 when none
 	firstTry    try
+	hedgeLost   int // hedged attempts cancelled after sending, billed with the winner
 }
 
 func (ex *exchange) serve() error {
@@ -207,82 +208,121 @@ var errTransport = errors.New("upstream unreachable")
 // carries the backend, the model asked of it and its timeouts, and
 // collects what the upstream said for the balancer.
 func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.Rule) error {
+	up, out, err := ex.prepare(at, ep, body, rule)
+	if up == nil {
+		return err // failed, or answered without an upstream (estimated counts)
+	}
+	ex.tr = up.tr
+	ctx, watch := ex.attemptContext(at, false)
+	defer watch.stop()
+	resp, err := ex.call(ctx, watch, up, out)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return ex.relay(ctx, up, resp, nil)
+}
+
+// prepare finds the backend's provider and translator and translates the
+// request. A nil upstream means the exchange is over: err says how, or
+// the gateway answered itself (a count of tokens it estimated).
+func (ex *exchange) prepare(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (*upstream, []byte, error) {
 	b := at.b
 	p, err := ex.g.cfg.Providers.Lookup(b)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	tr, err := p.Translator(b, ep, at.model)
 	if ep == api.EndpointCountTokens && errors.Is(err, api.ErrNotFound) {
 		// The backend's protocol cannot count Anthropic tokens: estimate.
-		return ex.estimateTokens(b, body)
+		return nil, nil, ex.estimateTokens(b, body)
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ex.tr = tr
 	path, out, err := tr.Request(body)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx, watch := ex.attemptContext(at)
-	defer watch.stop()
 	cred := ""
 	if b.Credential != "" {
 		v, ok := ex.g.creds.Credential(b.Credential)
 		if !ok {
-			return api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
+			return nil, nil, api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
 		}
 		cred = v
 	}
 	if c, ok := tr.(provider.ClientHeaderReader); ok {
 		c.ClientHeader(ex.r.Header)
 	}
-	up := upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred, model: at.model, at: at}
-	req, err := ex.upstreamRequest(ctx, &up, out)
+	return &upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred, model: at.model, at: at}, out, nil
+}
+
+// call sends the translated request and returns a successful response;
+// a refusal becomes the translator's error, with what the balancer needs
+// kept on the attempt.
+func (ex *exchange) call(ctx context.Context, watch *watchdog, up *upstream, out []byte) (*http.Response, error) {
+	at, tr := up.at, up.tr
+	req, err := ex.upstreamRequest(ctx, up, out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sent := ex.g.now()
 	resp, err := ex.g.send(req)
 	if err != nil {
-		return ex.sendError(at, ctx)
+		return nil, ex.sendError(at, ctx)
 	}
 	watch.gotHeaders()
 	at.status, at.firstByte = resp.StatusCode, ex.g.now().Sub(sent)
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		errBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		at.header, at.errBody = resp.Header, errBody
-		at.retryAfter = resp.Header.Get("Retry-After")
-		err := tr.Error(resp.StatusCode, errBody)
-		// Providers that say when to retry in the body (Gemini's RetryInfo)
-		// give it through the error.
-		var ra provider.RetryAfterError
-		if errors.As(err, &ra) && at.retryAfter == "" {
-			at.retryAfter = ra.RetryAfter()
-		}
-		return err
+	if resp.StatusCode < 300 {
+		return resp, nil
 	}
-	ex.w.Header().Set("X-Sluice-Backend", b.Name)
-	if m := rule.Filters.ResponseHeaders; m != nil {
+	defer resp.Body.Close()
+	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	at.header, at.errBody = resp.Header, errBody
+	at.retryAfter = resp.Header.Get("Retry-After")
+	err = tr.Error(resp.StatusCode, errBody)
+	// Providers that say when to retry in the body (Gemini's RetryInfo)
+	// give it through the error.
+	var ra provider.RetryAfterError
+	if errors.As(err, &ra) && at.retryAfter == "" {
+		at.retryAfter = ra.RetryAfter()
+	}
+	return nil, err
+}
+
+// relay passes a successful response to the client; rd, when set, is the
+// stream's reader with what a hedged race already read.
+func (ex *exchange) relay(ctx context.Context, up *upstream, resp *http.Response, rd provider.EventReader) error {
+	tr := up.tr
+	ex.w.Header().Set("X-Sluice-Backend", up.b.Name)
+	if m := up.rule.Filters.ResponseHeaders; m != nil {
 		m.Apply(ex.w.Header())
 	}
 	if f, ok := tr.(provider.Fanout); ok && !ex.stream && len(f.More()) > 0 {
-		return ex.fanout(ctx, &up, f, resp)
+		return ex.fanout(ctx, up, f, resp)
 	}
 	if ex.stream {
-		var rd provider.EventReader
-		if d, ok := tr.(provider.StreamDecoder); ok {
-			rd = d.NewEventReader(resp.Body)
-		} else if isEventStream(resp.Header.Get("Content-Type")) {
-			rd = sse.NewReader(resp.Body)
+		if rd == nil {
+			rd = eventReader(tr, resp)
 		}
 		if rd != nil {
-			return ex.relayStream(tr, ex.watchIdle(rd, at))
+			return ex.relayStream(tr, ex.watchIdle(rd, up.at))
 		}
 	}
 	return ex.relayBody(tr, resp)
+}
+
+// eventReader reads a streamed answer's events; nil when it is not a
+// stream after all.
+func eventReader(tr provider.Translator, resp *http.Response) provider.EventReader {
+	if d, ok := tr.(provider.StreamDecoder); ok {
+		return d.NewEventReader(resp.Body)
+	}
+	if isEventStream(resp.Header.Get("Content-Type")) {
+		return sse.NewReader(resp.Body)
+	}
+	return nil
 }
 
 // upstream is what every upstream call of one attempt shares: the backend,

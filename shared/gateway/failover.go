@@ -86,6 +86,16 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 			req.Done(pick, balance.Outcome{Abandoned: true})
 			break
 		}
+		if req.Attempts() == 1 && ex.hedgeable(rule, ep) {
+			err, at, over := ex.race(req, pick, table, rule, ep, body)
+			if over {
+				return err
+			}
+			if err != nil {
+				lastErr, last = err, at
+			}
+			continue
+		}
 		b := &table.Backends[c.Backend]
 		at := &ex.firstTry // the usual single attempt lives in the exchange
 		if req.Attempts() > 1 {
@@ -125,7 +135,7 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 	}
 	// Only the answer the client gets carries the backend's advice on
 	// when to retry; a failed attempt's never leaks onto a later success.
-	if last.retryAfter != "" && (last.status == http.StatusTooManyRequests || last.status == http.StatusServiceUnavailable || last.status == 529) {
+	if last != nil && last.retryAfter != "" && (last.status == http.StatusTooManyRequests || last.status == http.StatusServiceUnavailable || last.status == 529) {
 		ex.w.Header().Set("Retry-After", last.retryAfter)
 	}
 	return lastErr
@@ -194,12 +204,13 @@ func cmp(set, v time.Duration) time.Duration {
 // total time, the time to connect and to the upstream's headers, and for
 // streams the silence between events. Without any bound it adds nothing.
 // The watchdog is nil then, and its methods do nothing.
-func (ex *exchange) attemptContext(at *try) (context.Context, *watchdog) {
+// A hedged attempt (cancellable) always gets one, to be cancelled by.
+func (ex *exchange) attemptContext(at *try, cancellable bool) (context.Context, *watchdog) {
 	fb := at.tm.FirstByte
 	if fb == 0 && ex.stream {
 		fb = balance.DefaultStreamFirstByte
 	}
-	if fb == 0 && at.tm.Total == 0 && at.tm.Connect == 0 {
+	if fb == 0 && at.tm.Total == 0 && at.tm.Connect == 0 && !cancellable {
 		return ex.r.Context(), nil
 	}
 	now := time.Now()

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -41,6 +42,7 @@ func (f *faulty) free() { f.once.Do(func() { close(f.release) }) }
 
 func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.hits.Add(1)
+	io.Copy(io.Discard, r.Body) // so the server notices when the gateway gives up
 	switch f.mode {
 	case "429":
 		w.Header().Set("Retry-After", "30")
