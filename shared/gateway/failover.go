@@ -87,7 +87,7 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 			break
 		}
 		if req.Attempts() == 1 && ex.hedgeable(rule, ep) {
-			err, at, over := ex.race(req, pick, table, rule, ep, body)
+			at, over, err := ex.race(req, pick, table, rule, ep, body)
 			if over {
 				return err
 			}

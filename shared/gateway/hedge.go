@@ -52,9 +52,9 @@ func (r *racer) close() {
 // after the hedge delay, hedged attempts on the next eligible backends.
 // The first to produce a token wins and is relayed; the others are
 // cancelled at once. over says the exchange is done (answered, or a byte
-// reached the client); otherwise err and at are the last failure, for the
+// reached the client); otherwise at and err are the last failure, for the
 // failover loop to go on from.
-func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.Table, rule *route.Rule, ep api.Endpoint, body []byte) (err error, at *try, over bool) {
+func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.Table, rule *route.Rule, ep api.Endpoint, body []byte) (at *try, over bool, err error) {
 	cands := req.Candidates()
 	results := make(chan *racer, 1+max(rule.Balance.Hedge.MaxHedges, 1))
 	running := 0
@@ -95,7 +95,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 		return true
 	}
 	if !start(pick) {
-		return lastErr, lastTry, false
+		return lastTry, false, lastErr
 	}
 	hedges, maxHedges := 0, max(rule.Balance.Hedge.MaxHedges, 1)
 	timer := time.NewTimer(ex.g.bal.HedgeDelay(rule.Balance.Hedge, cands[pick.Index].Name))
@@ -149,7 +149,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 		}()
 	}
 	if winner == nil {
-		return lastErr, lastTry, ex.r.Context().Err() != nil
+		return lastTry, ex.r.Context().Err() != nil, lastErr
 	}
 	defer winner.close()
 	ex.tr, ex.backend = winner.up.tr, winner.at.b.Name
@@ -162,7 +162,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 	if err == nil && winner.at.model != ex.model {
 		ex.servedModel = winner.at.model
 	}
-	return err, winner.at, err == nil || ex.wroteHeader || ex.r.Context().Err() != nil
+	return winner.at, err == nil || ex.wroteHeader || ex.r.Context().Err() != nil, err
 }
 
 // run is a racer's goroutine: the call, then a stream's first event.
