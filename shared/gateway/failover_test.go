@@ -486,3 +486,23 @@ func (s *swappable) Table() *route.Table { return s.t.Load() }
 type anyKey struct{}
 
 func (anyKey) Check(context.Context, string) (ledger.Key, error) { return ledger.Key{ID: "k"}, nil }
+
+// TestContextLengthFallsBackToLargerContext: a prompt too long for the
+// route's backend goes to the policy's larger-context fallback, which
+// serves nothing else.
+func TestContextLengthFallsBackToLargerContext(t *testing.T) {
+	small := gatewaytest.Upstream(t, &mock.OpenAI{}) + "/v1" // model error-context: context_length_exceeded
+	large := &gatewaytest.Recorder{}
+	largeURL := gatewaytest.Upstream(t, large.Wrap(&mock.Anthropic{}))
+	tab := gatewaytest.Table(t, gatewaytest.Routes{"error-context": gatewaytest.OpenAIAt(small)})
+	tab.Backends = append(tab.Backends, route.Backend{Name: "default/long", Provider: "anthropic", Endpoint: largeURL + "/v1"})
+	tab.Rules[0].Balance = &route.BackendPolicy{Fallbacks: []route.Fallback{{Backend: 1, Model: "claude-long", ContextOnly: true}}}
+	g := gatewaytest.New(t, gatewaytest.Prepared(t, tab))
+	resp, out := g.Post(t, "/v1/chat/completions", `{"model":"error-context","messages":[{"role":"user","content":"ping"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Backend") != "default/long" || !strings.Contains(out, `"model":"claude-long"`) {
+		t.Fatalf("status %d from %s: %s", resp.StatusCode, resp.Header.Get("X-Sluice-Backend"), out)
+	}
+	if large.Count() != 1 {
+		t.Errorf("the larger-context backend was asked %d times, want 1", large.Count())
+	}
+}
