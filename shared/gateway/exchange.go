@@ -209,53 +209,54 @@ var errTransport = errors.New("upstream unreachable")
 // collects what the upstream said for the balancer.
 func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.Rule) error {
 	up, out, err := ex.prepare(at, ep, body, rule)
-	if up == nil {
+	if up.tr == nil {
 		return err // failed, or answered without an upstream (estimated counts)
 	}
 	ex.tr = up.tr
 	ctx, watch := ex.attemptContext(at, false)
 	defer watch.stop()
-	resp, err := ex.call(ctx, watch, up, out)
+	resp, err := ex.call(ctx, watch, &up, out)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	return ex.relay(ctx, up, resp, nil)
+	return ex.relay(ctx, &up, resp, nil)
 }
 
 // prepare finds the backend's provider and translator and translates the
-// request. A nil upstream means the exchange is over: err says how, or
-// the gateway answered itself (a count of tokens it estimated).
-func (ex *exchange) prepare(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (*upstream, []byte, error) {
+// request. An upstream without a translator means the exchange is over:
+// err says how, or the gateway answered itself (a count of tokens it
+// estimated).
+func (ex *exchange) prepare(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (upstream, []byte, error) {
 	b := at.b
 	p, err := ex.g.cfg.Providers.Lookup(b)
 	if err != nil {
-		return nil, nil, err
+		return upstream{}, nil, err
 	}
 	tr, err := p.Translator(b, ep, at.model)
 	if ep == api.EndpointCountTokens && errors.Is(err, api.ErrNotFound) {
 		// The backend's protocol cannot count Anthropic tokens: estimate.
-		return nil, nil, ex.estimateTokens(b, body)
+		return upstream{}, nil, ex.estimateTokens(b, body)
 	}
 	if err != nil {
-		return nil, nil, err
+		return upstream{}, nil, err
 	}
 	path, out, err := tr.Request(body)
 	if err != nil {
-		return nil, nil, err
+		return upstream{}, nil, err
 	}
 	cred := ""
 	if b.Credential != "" {
 		v, ok := ex.g.creds.Credential(b.Credential)
 		if !ok {
-			return nil, nil, api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
+			return upstream{}, nil, api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
 		}
 		cred = v
 	}
 	if c, ok := tr.(provider.ClientHeaderReader); ok {
 		c.ClientHeader(ex.r.Header)
 	}
-	return &upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred, model: at.model, at: at}, out, nil
+	return upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred, model: at.model, at: at}, out, nil
 }
 
 // call sends the translated request and returns a successful response;

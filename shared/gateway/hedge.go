@@ -82,13 +82,13 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 		}
 		ex.attempts++
 		up, out, err := ex.prepare(at, ep, attemptBody, rule)
-		if up == nil {
+		if up.tr == nil {
 			req.Done(p, ex.outcome(at, err))
 			lastErr, lastTry = err, at
 			return false
 		}
 		ctx, watch := ex.attemptContext(at, true)
-		r := &racer{pick: p, at: at, up: up, ctx: ctx, watch: watch}
+		r := &racer{pick: p, at: at, up: &up, ctx: ctx, watch: watch}
 		active = append(active, r)
 		running++
 		go ex.run(r, out, results)
