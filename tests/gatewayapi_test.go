@@ -98,11 +98,13 @@ spec:
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "RefNotPermitted") || !strings.Contains(out, "route table version 1 stored") {
+	if !strings.Contains(out, "RefNotPermitted") || !strings.Contains(out, "route table version 1 stored") ||
+		!strings.Contains(out, " created\n") || strings.Contains(out, " unchanged\n") {
 		t.Fatalf("apply output:\n%s", out)
 	}
 	// The same manifests again change nothing: no new version.
-	if out, err := sluice("apply", "-f", dir); err != nil || !strings.Contains(out, "nothing changed; route table version 1 stays current") {
+	if out, err := sluice("apply", "-f", dir); err != nil || !strings.Contains(out, "nothing changed; route table version 1 stays current") ||
+		!strings.Contains(out, " unchanged\n") || strings.Contains(out, " created\n") {
 		t.Fatalf("apply again: %v\n%s", err, out)
 	}
 
@@ -154,7 +156,8 @@ spec:
   from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: team-b}]
   to: [{group: "", kind: Service, name: shop}]
 `)
-	if out, err := sluice("apply", "-f", filepath.Join(dir, "grant.yaml")); err != nil || !strings.Contains(out, "version 2") {
+	if out, err := sluice("apply", "-f", filepath.Join(dir, "grant.yaml")); err != nil ||
+		!strings.Contains(out, "ReferenceGrant/team-a/blog-to-shop created\n1 created; route table version 2 stored\n") {
 		t.Fatalf("apply grant: %v\n%s", err, out)
 	}
 	eventually(t, func() bool { s, e, _ := get("blog.example.test", "/shop/x"); return s == 200 && e.Backend == "a" })

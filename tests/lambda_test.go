@@ -101,6 +101,32 @@ func TestLambdaBootstrapStreams(t *testing.T) {
 	if resp.StatusCode != 413 || !strings.Contains(body, `"type":"error","error":{"type":"request_too_large"`) {
 		t.Fatalf("7 MB messages body: %d %.300s", resp.StatusCode, body)
 	}
+	// The function printed the dashboard's metrics: one EMF line for each
+	// request that reached a backend, by that backend.
+	p.stop(t)
+	emf := 0
+	for line := range strings.Lines(p.out.String()) {
+		if !strings.Contains(line, `"_aws"`) {
+			continue
+		}
+		var doc struct {
+			AWS struct {
+				CloudWatchMetrics []struct{ Namespace string }
+			} `json:"_aws"`
+			Backend  string
+			Requests float64
+		}
+		if err := json.Unmarshal([]byte(line), &doc); err != nil {
+			t.Fatalf("EMF line %q: %v", line, err)
+		}
+		if len(doc.AWS.CloudWatchMetrics) == 1 && doc.AWS.CloudWatchMetrics[0].Namespace == "Sluice" &&
+			doc.Backend == "default/upstream" && doc.Requests == 1 {
+			emf++
+		}
+	}
+	if emf != 2 {
+		t.Errorf("%d EMF lines for the plain and the streamed completion, want 2; output:\n%s", emf, p.out.String())
+	}
 }
 
 // buildBootstrap builds functions/gateway for this machine, as `make build`

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/mock"
 )
@@ -163,6 +164,27 @@ func TestUsageIsSettledToProviderFigures(t *testing.T) {
 	t.Run("nothing stays reserved", func(t *testing.T) {
 		if h := held(); h != want.InputTokens+want.OutputTokens {
 			t.Fatalf("held %d, want the settled %d", h, want.InputTokens+want.OutputTokens)
+		}
+	})
+
+	t.Run("the usage report counts every request by route and the failures by kind", func(t *testing.T) {
+		var rep admin.UsageReport
+		e.adminDo(http.MethodGet, "/admin/v1/usage/report?since=1d", nil, http.StatusOK, &rep)
+		kinds := map[string]int64{}
+		for _, s := range rep.Errors {
+			kinds[s.Name] = s.Total.Requests
+		}
+		// The failed request, the cut stream (an upstream failure) and the
+		// cancelled one (the client's doing, named apart).
+		if len(rep.Routes) != 1 || rep.Routes[0].Name != "ai/chat" || rep.Routes[0].Total.Requests != want.Requests+1 ||
+			rep.Routes[0].Total.InputTokens != want.InputTokens {
+			t.Errorf("routes %+v, want ai/chat with %d requests", rep.Routes, want.Requests+1)
+		}
+		if kinds["client_closed"] != 1 || kinds["upstream_error"] != 2 || len(kinds) != 2 {
+			t.Errorf("errors by kind %v, want upstream_error 2 and client_closed 1", kinds)
+		}
+		if len(rep.Keys) != 1 || rep.Keys[0].Name != k.ID || rep.Keys[0].Total != withDay(want, "") {
+			t.Errorf("keys %+v", rep.Keys)
 		}
 	})
 

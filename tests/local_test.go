@@ -109,6 +109,19 @@ func TestLocalRestartsAndStops(t *testing.T) {
 		}
 		keys = append(keys, p.key)
 		p.stop(t)
+		// While it starts, it says what it is doing: DynamoDB Local's start,
+		// the manifests it applies and the table version they make.
+		applied := `applied (\d+) objects \(\d+ created\) as route table version 1`
+		if i == 1 {
+			applied = `applied (\d+) objects \(\d+ unchanged\); route table version 1 stays current`
+		}
+		progress := regexpMatch(`(?s)sluice local: starting DynamoDB Local \(Java; data in [^)]+\)…\n`+
+			`.*sluice local: DynamoDB Local is up at http://127\.0\.0\.1:\d+ \([0-9.]+m?s\)\n`+
+			`.*sluice local: applying \d+ manifest files from [^\n]*examples…\n`+
+			`.*sluice local: `+applied+` \([0-9.]+m?s\)\n`, p.out.String())
+		if !progress {
+			t.Errorf("run %d: the start's progress lines are missing or out of order:\n%s", i+1, p.out.String())
+		}
 		if out, _ := exec.Command("pgrep", "-f", "DynamoDBLocal.jar.*"+dir).Output(); len(out) > 0 {
 			t.Fatalf("run %d: DynamoDB Local still running after Ctrl-C: pids %s", i+1, out)
 		}

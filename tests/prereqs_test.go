@@ -49,20 +49,22 @@ func TestPrereqs(t *testing.T) {
 		wantNot []string
 		apt     string // the apt-get calls, one a line
 	}{
-		{"all there", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "redis-server": "", "zip": ""},
+		{"all there", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "redis-server": "", "zip": "", "chromium": ""},
 			false, nil, nil, ""},
-		{"no redis-server, not root", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "zip": ""},
+		{"no redis-server, not root", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "zip": "", "chromium": ""},
 			true, []string{"redis-server (", "sudo apt-get install -y redis-server\n"}, []string{"zip ("}, ""},
-		{"no redis-server, not root, apt-get there", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "zip": "",
+		{"no redis-server, not root, apt-get there", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "zip": "", "chromium": "",
 			"apt-get": "echo \"$@\" >>\"$APT_LOG\""},
 			true, []string{"sudo apt-get install -y redis-server\n"}, nil, ""},
+		{"no chromium, not root", "test", map[string]string{"id": "echo 1000", "java": java, "npm": "", "zip": "", "redis-server": ""},
+			true, []string{"chromium (draws the usage page", "sudo apt-get install -y chromium\n"}, nil, ""},
 		{"nothing, root without apt-get", "test", map[string]string{"id": "echo 0"},
-			true, []string{"  apt-get install -y npm openjdk-17-jre-headless redis-server zip\n"}, []string{"sudo"}, ""},
+			true, []string{"  apt-get install -y npm openjdk-17-jre-headless redis-server zip chromium\n"}, []string{"sudo"}, ""},
 		{"old Java", "local", map[string]string{"id": "echo 1000", "java": oldJava, "npm": ""},
 			true, []string{"Java 17+", "sudo apt-get install -y openjdk-17-jre-headless\n"}, nil, ""},
 		{"local needs no redis-server", "local", map[string]string{"id": "echo 1000", "java": java, "npm": ""},
 			false, nil, nil, ""},
-		{"root with apt-get installs", "test", map[string]string{"id": "echo 0", "java": java, "npm": "",
+		{"root with apt-get installs", "test", map[string]string{"id": "echo 0", "java": java, "npm": "", "chromium": "",
 			"apt-get":   "echo \"$@\" >>\"$APT_LOG\"",
 			"apt-cache": "exit 1"},
 			false, []string{"installing redis-server zip"}, nil, "update -qq\ninstall -y -qq redis-server zip\n"},
@@ -111,7 +113,7 @@ func TestMakeTestChecksPrereqsFirst(t *testing.T) {
 	calls := filepath.Join(t.TempDir(), "calls")
 	record := `echo "$0 $*" >>"$CALLS"`
 	path := fakeBin(t, []string{"bash", "sed", "head", "uname"}, map[string]string{
-		"id": "echo 1000", "java": `echo 'openjdk version "17.0.15" 2025-04-15' >&2`, "zip": "",
+		"id": "echo 1000", "java": `echo 'openjdk version "17.0.15" 2025-04-15' >&2`, "zip": "", "chromium": "",
 		"npm": record, "go": record,
 	})
 	cmd := exec.Command(makePath, "--no-print-directory", "-C", root, "test", "GO="+filepath.Join(path, "go"))

@@ -151,6 +151,16 @@ var commands = []command{
 				return s.client.rotateKey(ctx, args[0], *grace, s.out)
 			}
 		}},
+	{name: "top", synopsis: "[--interval 2s]", summary: "live view of the local process's requests, tokens, latency and errors per route and backend (Ctrl-C quits)", admin: true,
+		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
+			interval := fs.Duration("interval", 2*time.Second, "how often to redraw")
+			return func(ctx context.Context, s *session, _ []string) error {
+				if *interval <= 0 {
+					return usagef("--interval must be positive")
+				}
+				return runTop(ctx, s.client.endpoint, *interval, s.out)
+			}
+		}},
 	{name: "usage", synopsis: "[--key ID | --consumer NAME] [--since 7d] [--by model|day]", summary: "requests, tokens and cost from the ledger", admin: true,
 		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
 			key := fs.String("key", "", "one key's usage, by its `ID`")
@@ -159,6 +169,13 @@ var commands = []command{
 			by := fs.String("by", "model", "group rows `BY` model, day or day,model")
 			return func(ctx context.Context, s *session, _ []string) error {
 				return s.client.usage(ctx, *key, *consumer, *since, *by, s.out)
+			}
+		}},
+	{name: "ui", synopsis: "[--addr 127.0.0.1:8090]", summary: "serve the usage page on this machine, reading the admin API (SigV4 for a deployed one)", admin: true,
+		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
+			addr := fs.String("addr", "127.0.0.1:8090", "the loopback `ADDRESS` to serve the page on (port 0: any free one)")
+			return func(ctx context.Context, s *session, _ []string) error {
+				return s.client.ui(ctx, *addr, s.out)
 			}
 		}},
 }

@@ -9,6 +9,7 @@
 //	sluice keys create --name NAME [--consumer TEAM] [limits]
 //	sluice keys list | revoke ID | rotate ID [--grace 24h]
 //	sluice usage [--key ID | --consumer NAME] [--since 7d] [--by model|day]
+//	sluice ui [--addr 127.0.0.1:8090]
 //
 // The admin API is found through --endpoint or $SLUICE_ENDPOINT (default the
 // local process). Locally the CLI sends --admin-token, $SLUICE_ADMIN_TOKEN or
@@ -95,6 +96,8 @@ type client struct {
 	// CLI searched for one: a 401 tells the user.
 	tokenSource string
 	looked      []string
+	// http sends the requests; nil: http.DefaultClient.
+	http *http.Client
 }
 
 func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Writer) error {
@@ -124,6 +127,10 @@ func (c *client) apply(ctx context.Context, path string, dryRun bool, out io.Wri
 	if len(resp.Problems) > 0 {
 		fmt.Fprintf(out, "refused: %d problems; nothing was applied\n", len(resp.Problems))
 		return errProblems
+	}
+	if len(resp.Results) > 0 {
+		printResults(out, resp)
+		return nil
 	}
 	for _, a := range resp.Applied {
 		switch {
@@ -300,7 +307,11 @@ func (c *client) do(ctx context.Context, method, path string, body, into any) (i
 	if err := c.authorize(ctx, req, payload); err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := c.http
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("admin API at %s: %w", c.endpoint, err)
 	}

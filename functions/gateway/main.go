@@ -96,6 +96,9 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 
 	cfg.Providers = builtin.Registry(provider.Deps{Region: cfg.AWSRegion, Credentials: awsCreds})
 	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID
+	if err := wireTelemetry(ctx, &cfg, log); err != nil {
+		return err
+	}
 	gw, err := gateway.New(cfg, tables, ledger.NewAuthenticator(st, cfg.KeyCacheTTL, nil), sec.creds)
 	if err != nil {
 		return err

@@ -46,6 +46,7 @@ const (
 	CtxWebACLARN               = "webAclArn"
 	CtxAPIGatewayAccountRole   = "apiGatewayAccountRole"
 	CtxCacheName               = "cacheName"
+	CtxOTelCollectorLayer      = "otelCollectorLayer"
 )
 
 // PropsFromContext reads Props from CDK context values; get returns a key's
@@ -102,6 +103,7 @@ func PropsFromContext(get func(key string) any) (Props, error) {
 	p.WebACLARN = c.str(CtxWebACLARN, "")
 	p.NoAPIGatewayAccountRole = !c.boolean(CtxAPIGatewayAccountRole, true)
 	p.CacheName = c.str(CtxCacheName, "")
+	p.OTelCollectorLayer = c.str(CtxOTelCollectorLayer, "")
 	return p, errors.Join(c.errs...)
 }
 

@@ -24,7 +24,12 @@ const (
 	EnvProviderSecretARN = "SLUICE_PROVIDER_SECRET_ARN"
 	EnvLambdaStream      = "SLUICE_LAMBDA_STREAM"
 	EnvLogLevel          = "SLUICE_LOG_LEVEL"
+	EnvOTLPEndpoint      = "OTEL_EXPORTER_OTLP_ENDPOINT"
 )
+
+// CollectorEndpoint is where the gateway sends OTLP/HTTP when the stack
+// adds a collector layer: the layer's receiver on localhost.
+const CollectorEndpoint = "http://localhost:4318"
 
 // DynamoDB actions per role and table: the data plane reads routes and
 // records usage; the control plane manages both tables' items.
@@ -95,7 +100,7 @@ func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
 	d.routes.Grant(adminRole, *jsii.Strings(adminTableActions()...)...)
 	d.ledger.Grant(adminRole, *jsii.Strings(adminTableActions()...)...)
 
-	f.gateway = newFunction(scope, "Gateway", functionSpec{
+	gatewaySpec := functionSpec{
 		description: "Sluice gateway: the AI and HTTP data plane",
 		asset:       p.GatewayAsset,
 		memoryMiB:   p.GatewayMemoryMiB,
@@ -111,7 +116,14 @@ func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
 			EnvLambdaStream:      jsii.String(strconv.FormatBool(!p.Buffered)),
 			EnvLogLevel:          jsii.String(p.LogLevel),
 		},
-	}, d.net)
+	}
+	if p.OTelCollectorLayer != "" {
+		gatewaySpec.env[EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
+		gatewaySpec.layers = []awslambda.ILayerVersion{
+			awslambda.LayerVersion_FromLayerVersionArn(scope, jsii.String("OTelCollectorLayer"), jsii.String(p.OTelCollectorLayer)),
+		}
+	}
+	f.gateway = newFunction(scope, "Gateway", gatewaySpec, d.net)
 	f.admin = newFunction(scope, "Admin", functionSpec{
 		description: "Sluice admin: the control plane (manifests, keys, usage)",
 		asset:       p.AdminAsset,
@@ -154,6 +166,7 @@ type functionSpec struct {
 	logs        awslogs.LogGroup
 	sg          awsec2.ISecurityGroup
 	env         map[string]*string
+	layers      []awslambda.ILayerVersion
 }
 
 // newFunction is a Go Lambda as `make build` produces it: arm64, the
@@ -173,7 +186,15 @@ func newFunction(scope constructs.Construct, id string, s functionSpec, net *net
 		VpcSubnets:     net.subnets,
 		SecurityGroups: &[]awsec2.ISecurityGroup{s.sg},
 		Environment:    &s.env,
+		Layers:         layersOf(s.layers),
 	})
+}
+
+func layersOf(l []awslambda.ILayerVersion) *[]awslambda.ILayerVersion {
+	if len(l) == 0 {
+		return nil
+	}
+	return &l
 }
 
 // bedrockGeographies are the prefixes of cross-region inference profile IDs

@@ -131,6 +131,12 @@ type Props struct {
 	// digits, single hyphens; at most 40). Default: the stack name,
 	// lowercased, plus "-cache".
 	CacheName string
+	// OTelCollectorLayer is the ARN of an OpenTelemetry collector Lambda
+	// layer (the ADOT collector) for the gateway: when set, the stack adds
+	// the layer and points the gateway's OTLP export at it on localhost,
+	// so traces and GenAI metrics leave without delaying the client.
+	// Default: none, no OpenTelemetry.
+	OTelCollectorLayer string
 }
 
 // ExistingVPC names a VPC the stack does not own. ElastiCache Serverless needs
@@ -256,6 +262,9 @@ func (p Props) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("LogLevel", "%q: use debug, info, warn or error", p.LogLevel)
+	}
+	if l := p.OTelCollectorLayer; l != "" && (!strings.HasPrefix(l, "arn:") || !strings.Contains(l, ":layer:")) {
+		bad("OTelCollectorLayer", "%q: the ARN of a Lambda layer version (arn:...:layer:NAME:VERSION)", l)
 	}
 	if !cacheNameRE.MatchString(p.CacheName) || len(p.CacheName) > maxCacheName {
 		bad("CacheName", "%q: lowercase letters, digits and single hyphens, starting with a letter, at most %d", p.CacheName, maxCacheName)

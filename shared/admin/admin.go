@@ -100,6 +100,7 @@ func New(cfg Config, st Store) *Admin {
 	a.mux.HandleFunc("POST /admin/v1/keys/{id}/rotate", a.rotateKey)
 	a.mux.HandleFunc("PATCH /admin/v1/keys/{id}", a.setLimits)
 	a.mux.HandleFunc("GET /admin/v1/usage", a.usage)
+	a.mux.HandleFunc("GET /admin/v1/usage/report", a.usageReport)
 	a.mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -140,6 +141,9 @@ type ApplyResponse struct {
 	// Unchanged says every object was stored already as applied: no new
 	// table version was made, and Version is the current one.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Results says, object by object, what the apply did (or would do):
+	// sorted as Applied; none when it was refused.
+	Results []ObjectResult `json:"results,omitempty"`
 }
 
 const maxApplyBytes = 8 << 20
@@ -180,6 +184,10 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 		}
 	}
 	gatewayapi.SetGenerations(stored, incoming)
+	results, err := objectResults(stored, incoming)
+	if err != nil {
+		return ApplyResponse{}, 0, err
+	}
 	all, dups := gatewayapi.Merge(stored, incoming)
 	probs = append(probs, dups...)
 	probs = append(probs, gatewayapi.Check(all)...)
@@ -202,6 +210,8 @@ func (a *Admin) Apply(ctx context.Context, req ApplyRequest) (ApplyResponse, int
 	if len(resp.Problems) > 0 {
 		return resp, http.StatusBadRequest, nil
 	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Object < results[j].Object })
+	resp.Results = results
 	if v, same, err := a.unchanged(ctx, incoming); err != nil {
 		return ApplyResponse{}, 0, err
 	} else if same {

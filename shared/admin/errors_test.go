@@ -171,6 +171,8 @@ func TestStoreFailures(t *testing.T) {
 		{"rotate: not stored", "POST", "/admin/v1/keys/ID/rotate", "", "UpdateKey", fault{err: errStoreDown}, 500, "rotate key failed; see the admin log", 0},
 		{"set limits: not stored", "PATCH", "/admin/v1/keys/ID", `{"limits": {}}`, "UpdateKey", fault{err: errStoreDown}, 500, "set key limits failed; see the admin log", 0},
 		{"usage: unreadable", "GET", "/admin/v1/usage", "", "Usage", fault{err: errStoreDown}, 500, "usage failed; see the admin log", 0},
+		{"usage report: unreadable", "GET", "/admin/v1/usage/report", "", "Usage", fault{err: errStoreDown}, 500, "usage report failed; see the admin log", 0},
+		{"usage report: keys unreadable", "GET", "/admin/v1/usage/report", "", "ListKeys", fault{err: errStoreDown}, 500, "usage report failed; see the admin log", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -150,7 +150,8 @@ func (m *memStore) Usage(_ context.Context, subject, from, to string) ([]ledger.
 }
 
 // Settle records a request's usage for its key, its consumer and "all",
-// as store.Store.Settle does (idempotency and holds aside).
+// and its route and error kind, as store.Store.Settle does (idempotency
+// and holds aside).
 func (m *memStore) Settle(_ context.Context, s ledger.Settlement) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -160,7 +161,14 @@ func (m *memStore) Settle(_ context.Context, s ledger.Settlement) (bool, error) 
 	if s.Consumer != "" {
 		subjects = append(subjects, "consumer#"+s.Consumer)
 	}
-	for _, sub := range subjects {
+	var rows []ledger.BatchRow
+	if !s.NoUsage {
+		for _, sub := range subjects {
+			rows = append(rows, ledger.BatchRow{Subject: sub, Usage: row})
+		}
+	}
+	for _, br := range append(rows, ledger.InsightRows(s)...) {
+		sub, row := br.Subject, br.Usage
 		if m.usage[sub] == nil {
 			m.usage[sub] = map[string]ledger.UsageRow{}
 		}

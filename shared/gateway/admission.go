@@ -30,7 +30,7 @@ func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error 
 		}
 	}
 	t, err := ex.g.limiter.Admit(ex.r.Context(), ledger.Request{
-		ID: id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings,
+		ID: id, Key: ex.key, Model: ex.model, Body: body, Policy: rule.Limits, NoOutput: ep == api.EndpointEmbeddings, Route: rule.Route,
 	})
 	var ref *ledger.Refusal
 	var big *ledger.TooLarge
@@ -58,13 +58,14 @@ func (ex *exchange) admit(rule *route.Rule, ep api.Endpoint, body []byte) error 
 // before any byte reached the client. In Lambda it runs before the handler
 // returns, so the sandbox is not frozen with the debit unwritten; with
 // Config.SettleInBackground it runs after, unless it is only an in-memory
-// add to the usage batch (a key without limits), done at once.
-func (ex *exchange) settle() {
+// add to the usage batch (a key without limits), done at once. err is how
+// the exchange ended.
+func (ex *exchange) settle(err error) {
 	t := ex.ticket
 	if t == nil {
 		return
 	}
-	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed}
+	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed, ErrorKind: ex.failureKind(err)}
 	if ex.tr != nil {
 		o.Usage = ex.hedgeUsage(ex.tr.Usage())
 	}

@@ -30,6 +30,10 @@ var (
 		Doc: "Go's collector target; when unset a gateway Lambda runs at DefaultGCPercent"}
 	gomemlimitVar = setting.Var{Env: "GOMEMLIMIT",
 		Doc: "Go's soft memory limit; when unset a gateway Lambda's is three quarters of its memory"}
+	emfVar = setting.Var{Env: "SLUICE_EMF", Kind: setting.Bool, Default: "true",
+		Doc: "gateway Lambda: print the dashboard's metrics as CloudWatch embedded-metric-format lines (no API calls)"}
+	otlpVar = setting.Var{Env: "OTEL_EXPORTER_OTLP_ENDPOINT", Flag: "otlp",
+		Doc: "OTLP/HTTP base URL for OpenTelemetry traces and GenAI metrics (in Lambda, the ADOT collector on localhost:4318); empty: no export"}
 	credentialVar = setting.Var{Env: CredentialEnvPrefix + "<NAME>",
 		Doc: "the provider credential NAME, when no provider secret is set (see CredentialEnvName)"}
 )
@@ -65,6 +69,8 @@ func configFrom(r *setting.Reader) Config {
 		LimitsFailClosed:  r.Choice(limitsFailVar) == "closed",
 		KeyCacheTTL:       r.Duration(keyCacheVar),
 		TableRefresh:      r.Duration(tableRefreshVar),
+		EMF:               r.Bool(emfVar),
+		OTLPEndpoint:      r.String(otlpVar),
 	}
 	memory := r.Int(memorySizeVar)
 	if r.String(gogcVar) == "" {

@@ -56,6 +56,11 @@ func TestConfigFromEnv(t *testing.T) {
 		{"GOGC", "100", func(c Config) any { return c.GCPercent }, 0, ""},
 		{"GOGC", "", func(c Config) any { return c.GCPercent }, DefaultGCPercent, ""},
 		{"GOMEMLIMIT", "1GiB", func(c Config) any { return c.MemoryLimit }, int64(0), ""},
+		{"SLUICE_EMF", "false", func(c Config) any { return c.EMF }, false, ""},
+		{"SLUICE_EMF", "", func(c Config) any { return c.EMF }, true, ""},
+		{"SLUICE_EMF", "yes please", nil, nil, "want true or false"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318", func(c Config) any { return c.OTLPEndpoint }, "http://localhost:4318", ""},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", func(c Config) any { return c.OTLPEndpoint }, "", ""},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // exchange is one request's state from arrival to the last byte.
@@ -41,13 +42,21 @@ type exchange struct {
 	tr       provider.Translator // the attempt that answered
 	streamed ledger.TextCounter  // generated text streamed, for estimates
 
-	attempts    int           // upstream attempts made
-	fallbacks   int           // attempts on a backend serving another model than asked
-	hedges      int           // hedged attempts started
-	servedModel string        // the model that answered, when not the one asked
-	ttft        time.Duration // time to the first byte sent to the client; 0 when none
-	firstTry    try
-	hedgeLost   int // hedged attempts cancelled after sending, billed with the winner
+	// Set by the attempt loop and the cache (agreed names), read by the
+	// telemetry at the end of the request.
+	attempts, fallbacks, hedges int
+	servedModel                 string
+	ttft                        time.Duration
+	cacheResult                 string
+	savedTokens                 int64
+
+	// The telemetry's records, reused across attempts.
+	tried int
+	att   telemetry.Attempt
+	rec   telemetry.Request
+
+	firstTry  try // the usual single attempt, kept here to spare an allocation
+	hedgeLost int // hedged attempts cancelled after sending, billed with the winner
 }
 
 func (ex *exchange) serve() error {
@@ -161,7 +170,7 @@ func readUpTo(r io.Reader, hint, max int64) ([]byte, error) {
 }
 
 // forward routes a model request to a backend and relays the answer.
-func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
+func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 	body, err := ex.readBody()
 	if err != nil {
 		return err
@@ -186,7 +195,7 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) error {
 	if err := ex.admit(rule, ep, body); err != nil {
 		return err
 	}
-	defer ex.settle()
+	defer func() { ex.settle(err) }()
 	// The balancer chooses each attempt's backend; one that fails before
 	// the first byte reaches the client is retried elsewhere.
 	return ex.tryBackends(table, rule, ep, body)
@@ -207,7 +216,8 @@ var errTransport = errors.New("upstream unreachable")
 // attempt sends the request to one backend and relays its answer; at
 // carries the backend, the model asked of it and its timeouts, and
 // collects what the upstream said for the balancer.
-func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.Rule) error {
+func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (err error) {
+	defer ex.attemptEnd(ex.attemptStart(at.b), &err)
 	up, out, err := ex.prepare(at, ep, body, rule)
 	if up.tr == nil {
 		return err // failed, or answered without an upstream (estimated counts)
@@ -462,7 +472,7 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 			buf = tr.StreamError(buf, cause)
 			ex.w.Write(buf)
 			rc.Flush()
-			return fmt.Errorf("backend %s stream: %w", ex.backend, err)
+			return fmt.Errorf("backend %s stream: %w: %w", ex.backend, cause, err)
 		}
 		if ex.ticket != nil {
 			ex.streamed.Add(ev.Data)

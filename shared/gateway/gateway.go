@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // Tables gives the route table currently in force.
@@ -55,6 +55,9 @@ type Config struct {
 	Transport http.RoundTripper
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+	// Telemetry receives each attempt's and request's record; nil means
+	// the access log alone, written to Logger.
+	Telemetry Telemetry
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Limiter admits model requests against keys' limits and the routes'
@@ -91,8 +94,10 @@ type Config struct {
 	TableRefresh             time.Duration
 	LogLevel                 slog.Level
 	LambdaStream             bool
-	GCPercent                int   // for TuneGC; 0 leaves GOGC as it is
-	MemoryLimit              int64 // for TuneGC, in bytes; 0 sets none
+	GCPercent                int    // for TuneGC; 0 leaves GOGC as it is
+	MemoryLimit              int64  // for TuneGC, in bytes; 0 sets none
+	EMF                      bool   // the Lambda prints EMF lines
+	OTLPEndpoint             string // OpenTelemetry export; "" for none
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config sets none.
@@ -108,10 +113,11 @@ type Gateway struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	limiter Limiter
-	pending sync.WaitGroup // background settles
-	bal     *balance.Balancer
-	prices  map[string]ledger.Price // list prices, for the LeastCost strategy
+	limiter   Limiter
+	telemetry Telemetry
+	pending   sync.WaitGroup // background settles
+	bal       *balance.Balancer
+	prices    map[string]ledger.Price // list prices, for the LeastCost strategy
 }
 
 // New returns a Gateway. creds may be nil when no backend needs credentials.
@@ -143,9 +149,12 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	if creds == nil {
 		creds = noCredentials{}
 	}
+	if cfg.Telemetry == nil {
+		cfg.Telemetry = telemetry.New(telemetry.Config{Logger: cfg.Logger})
+	}
 	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
-		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter,
+		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter, telemetry: cfg.Telemetry,
 	}
 	g.proxy = g.newReverseProxy()
 	g.bal = balance.New(balance.Config{Now: cfg.Now, Rand: cfg.Rand, Shared: cfg.Health, Logger: cfg.Logger})
@@ -202,6 +211,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := api.EndpointOf(r.URL.Path)
 	ex.anthropic = ep.Anthropic() || sharedByBoth(ep) && anthropicClient(r.Header)
 	w.Header().Set("X-Request-Id", ex.id)
+	ex.traceRequest()
 	err := ex.serve()
 	if err != nil && !ex.wroteHeader {
 		// Errors take the shape of the client's protocol, chosen by endpoint.
@@ -264,40 +274,4 @@ func hostOf(h string) string {
 		h = h[:i]
 	}
 	return strings.ToLower(h)
-}
-
-func (ex *exchange) logDone(err error) {
-	level := slog.LevelInfo
-	status := ex.status
-	if err != nil {
-		if !ex.wroteHeader {
-			status = api.Status(err)
-		}
-		if status >= 500 || ex.wroteHeader {
-			level = slog.LevelWarn
-		}
-	}
-	if !ex.g.log.Enabled(context.Background(), level) {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("request_id", ex.id),
-		slog.String("method", ex.r.Method),
-		slog.String("path", ex.r.URL.Path),
-		slog.Int("status", status),
-		slog.String("model", ex.model),
-		slog.String("route", ex.route),
-		slog.String("backend", ex.backend),
-		slog.Bool("stream", ex.stream),
-		slog.String("duration", strconv.FormatInt(int64(ex.g.now().Sub(ex.start)/time.Microsecond), 10)+"us"),
-	}
-	// Upstream events the answering translator had no use for, streamed or
-	// not: one count per request, where the operator reads the request.
-	if c, ok := ex.tr.(provider.EventCounter); ok && c.SkippedEvents() > 0 {
-		attrs = append(attrs, slog.Int("skipped_events", c.SkippedEvents()))
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	ex.g.log.LogAttrs(context.Background(), level, "request", attrs...)
 }

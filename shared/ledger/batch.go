@@ -54,12 +54,26 @@ func (b *batcher) add(s Settlement) {
 	if s.Estimated {
 		row.Estimated = 1
 	}
-	subjects := []string{"key#" + s.KeyID, "all"}
-	if s.Consumer != "" {
-		subjects = append(subjects, "consumer#"+s.Consumer)
+	var subjects []string
+	if !s.NoUsage {
+		subjects = []string{"key#" + s.KeyID, "all"}
+		if s.Consumer != "" {
+			subjects = append(subjects, "consumer#"+s.Consumer)
+		}
 	}
+	var buf [2]BatchRow
+	insight := appendInsightRows(buf[:0], s, day)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, r := range insight {
+		k := [3]string{r.Subject, r.Usage.Day, r.Usage.Model}
+		if cur := b.rows[k]; cur != nil {
+			cur.Add(r.Usage)
+		} else {
+			u := r.Usage
+			b.rows[k] = &u
+		}
+	}
 	for _, sub := range subjects {
 		k := [3]string{sub, day, s.Model}
 		r := b.rows[k]

@@ -113,6 +113,9 @@ type Request struct {
 	// NoOutput is set for operations that generate no tokens (embeddings):
 	// nothing is reserved for output then.
 	NoOutput bool
+	// Route is the route the request matched (namespace/name), counted
+	// under RoutesSubject when it settles.
+	Route string
 }
 
 // Refusal is a request that does not fit a limit: 429 for the client.
@@ -536,6 +539,9 @@ type Outcome struct {
 	Started bool
 	// Streamed counts the generated text streamed before a cut.
 	Streamed *TextCounter
+	// ErrorKind names how the exchange failed (the OpenAI error code);
+	// empty when it did not.
+	ErrorKind string
 }
 
 // SettlesInMemory reports whether Settle would only add to the usage
@@ -561,7 +567,8 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		return nil
 	}
 	l := t.l
-	s := Settlement{RequestID: t.req.ID, Run: t.run, KeyID: t.req.Key.ID, Consumer: t.req.Key.Consumer, Model: t.req.Model, At: t.at}
+	s := Settlement{RequestID: t.req.ID, Run: t.run, KeyID: t.req.Key.ID, Consumer: t.req.Key.Consumer, Model: t.req.Model, At: t.at,
+		Route: t.req.Route, ErrorKind: o.ErrorKind}
 	switch {
 	case o.Usage.Reported:
 		s.Usage = o.Usage
@@ -602,7 +609,7 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		return nil
 	}
 	if l.batch != nil && len(t.holds) == 0 && !l.batchClosed() {
-		if !s.NoUsage {
+		if !s.NoUsage || s.Route != "" || s.ErrorKind != "" {
 			l.batch.add(s)
 		}
 		return nil

@@ -68,6 +68,8 @@ type Settlement struct {
 	// the holds are adjusted (released).
 	NoUsage bool
 	Holds   []Hold
+	// Route and ErrorKind are counted for the usage page (InsightRows).
+	Route, ErrorKind string
 }
 
 // Hold adjusts a bucket's held total: the settled amount minus the

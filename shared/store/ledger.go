@@ -200,6 +200,9 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 			items = append(items, st.usageUpdate(sub, shardOf(set.RequestID), row))
 		}
 	}
+	for _, r := range ledger.InsightRows(set) {
+		items = append(items, st.usageUpdate(r.Subject, shardOf(set.RequestID), r.Usage))
+	}
 	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
 	err := retry(ctx, settleTries, func() error {
 		_, err := st.db.TransactWriteItems(ctx, in)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/servertest"
@@ -155,5 +156,35 @@ func TestLedgerCounters(t *testing.T) {
 	}
 	if h, _ := st.Held(ctx, b); h != 60 {
 		t.Fatalf("held %d after release", h)
+	}
+}
+
+// A settle counts the request under its route and, when it failed, its
+// error kind, beside the key's usage; a failure before any token counts
+// there only.
+func TestSettleCountsRoutesAndErrors(t *testing.T) {
+	st, _, _, _ := env.Store(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	for _, s := range []ledger.Settlement{
+		{RequestID: "ins-1", Run: "a", KeyID: "k", Model: "m", At: at, Usage: api.Usage{InputTokens: 5, OutputTokens: 2}, Cost: 3, Route: "default/chat"},
+		{RequestID: "ins-2", Run: "a", KeyID: "k", Model: "m", At: at, NoUsage: true, Route: "default/chat", ErrorKind: "upstream_error"},
+	} {
+		if _, err := st.Settle(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		subject string
+		want    []ledger.UsageRow
+	}{
+		{"key#k", []ledger.UsageRow{{Day: "2026-11-28", Model: "m", Requests: 1, InputTokens: 5, OutputTokens: 2, CostMicros: 3}}},
+		{ledger.RoutesSubject, []ledger.UsageRow{{Day: "2026-11-28", Model: "default/chat", Requests: 2, InputTokens: 5, OutputTokens: 2, CostMicros: 3}}},
+		{ledger.ErrorsSubject, []ledger.UsageRow{{Day: "2026-11-28", Model: "upstream_error", Requests: 1}}},
+	} {
+		rows, err := st.Usage(ctx, tt.subject, "2026-11-28", "2026-11-28")
+		if err != nil || !reflect.DeepEqual(rows, tt.want) {
+			t.Errorf("%s: %+v %v, want %+v", tt.subject, rows, err, tt.want)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func goBenchmarks(ctx context.Context, file, root string) (benches []goBench, so
 		source = "`make bench`: `go test -run '^$' -bench . -benchmem ./shared/...`"
 		out, err = os.ReadFile(file)
 	} else {
-		pattern := "^(" + matchBench + "|" + benchTranslationCost + "|" + benchStreamPlain + "|" + benchToAnthropic + ")$"
+		pattern := "^(" + matchBench + "|" + benchTranslationCost + "|" + benchStreamPlain + "|" + benchToAnthropic + "|" + benchTelemetry + ")$"
 		pkgs := []string{"./shared/route/", "./shared/gateway/"}
 		source = "`go test -run '^$' -bench '" + pattern + "' -benchmem " + strings.Join(pkgs, " ") + "`"
 		progress("running the Go benchmarks: %s", strings.Trim(source, "`"))

@@ -13,6 +13,7 @@
 //	go run ./tests/bench -out BENCHMARKS.md
 //	go run ./tests/bench -only starts -out /tmp/starts.md  # the starts alone, to check them quickly
 //	go run ./tests/bench -only failover -out /tmp/failover.md  # failover and hedging alone, in process
+//	go run ./tests/bench -only telemetry -out /tmp/tel.md  # the telemetry's cost per request alone
 //
 // The gateway, the mock providers (one process: OpenAI at /v1, Anthropic
 // at /anthropic/v1) and DynamoDB Local run as separate processes, so the
@@ -44,7 +45,7 @@ type config struct {
 	keep      bool
 	serveMock string
 	gobench   string
-	only      string // "" (everything) or "starts"
+	only      string // "" (everything), "starts" or "telemetry"
 }
 
 func parseFlags() config {
@@ -58,11 +59,11 @@ func parseFlags() config {
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
 	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
-	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), or failover (failover time and hedging, in process)")
+	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request) or failover (failover time and hedging, in process)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
-	if c.only != "" && c.only != "starts" && c.only != "failover" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts and failover\n", c.only)
+	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "failover" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry and failover\n", c.only)
 		os.Exit(2)
 	}
 	return c
@@ -112,6 +113,9 @@ func run(cfg config) error {
 		defer os.RemoveAll(tmp)
 	}
 
+	if cfg.only == "telemetry" {
+		return onlyTelemetry(ctx, cfg, root)
+	}
 	e, err := setUp(ctx, cfg, root, tmp)
 	if e != nil {
 		defer e.close()
@@ -151,4 +155,20 @@ func run(cfg config) error {
 // goes to stdout.
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench %s  %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+// onlyTelemetry runs and reports the telemetry's benchmark alone: no
+// processes to start.
+func onlyTelemetry(ctx context.Context, cfg config, root string) error {
+	benches, source, err := runTelemetryBench(ctx, root)
+	if err != nil {
+		return err
+	}
+	report := "# Sluice benchmarks\n\nA partial run (`-only telemetry`), to check a measurement, not to publish: " + source + ".\n" + renderTelemetry(benches)
+	fmt.Print(report)
+	if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	progress("report written to %s", cfg.out)
+	return nil
 }

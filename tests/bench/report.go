@@ -232,6 +232,7 @@ func render(r *results) string {
 	p("\nCPU columns are user + system time over the gateway's measured window (/proc/PID/stat, /proc/stat for the machine), in %% of one core; all share the machine's %d cores.\n", r.machine.cores)
 
 	b.WriteString(renderTranslate(r))
+	b.WriteString(renderTelemetry(r.goBench))
 	b.WriteString(renderStarts(r))
 	b.WriteString(renderLambda(r))
 	b.WriteString(renderGoBench(r.goBench, r.goBenchSource))
