@@ -19,6 +19,7 @@ import (
 	"github.com/sluicegw/sluice/local/lambdaemu"
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/balance"
+	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
@@ -27,6 +28,7 @@ import (
 	"github.com/sluicegw/sluice/shared/servers"
 	"github.com/sluicegw/sluice/shared/store"
 	"github.com/sluicegw/sluice/shared/telemetry"
+	"github.com/sluicegw/sluice/shared/vectorindex"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -235,6 +237,14 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
 		gcfg.Health = balance.NewRedis(rc, nil) // breakers and cooldowns, on the windows' client
+		gcfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
+		var idx *vectorindex.Index
+		if idx, err = newVectorIndex(ctx, gcfg, rc, log); err != nil {
+			return fmt.Errorf("vector index: %w", err)
+		}
+		if idx != nil {
+			gcfg.Vectors = idx
+		}
 		var g *gateway.Gateway
 		if err = p.telemetry(ctx, &gcfg, log); err == nil {
 			g, err = gateway.New(gcfg, p.tables, p.auth, creds)

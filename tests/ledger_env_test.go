@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sluicegw/sluice/shared/admin"
+	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/ledger"
@@ -45,6 +46,7 @@ type ledgerOpts struct {
 	failClosed bool         // SLUICE_LIMITS_FAIL=closed
 	redisURL   string       // default: the harness's redis-server
 	backend    http.Handler // default: the mock OpenAI provider
+	cache      bool         // answers cached in the same redis-server (a CachePolicy in policy turns it on)
 }
 
 // clock is the limiter's and the admin's clock: fixed in the middle of a
@@ -141,7 +143,11 @@ func newLedgerEnv(t *testing.T, o ledgerOpts) *ledgerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.url = gatewaytest.New(t, nil, gatewaytest.WithConfig(gateway.Config{Limiter: lim}),
+	cfg := gateway.Config{Limiter: lim}
+	if o.cache {
+		cfg.Cache = cache.NewRedis(rc, cache.StoreConfig{})
+	}
+	e.url = gatewaytest.New(t, nil, gatewaytest.WithConfig(cfg),
 		gatewaytest.WithStore(tables, ledger.NewAuthenticator(e.st, time.Second, nil)), gatewaytest.WithAdmin(e.adm)).URL
 	return e
 }

@@ -152,14 +152,14 @@ func (c *client) usage(ctx context.Context, key, consumer, since, by string, out
 	} else if resp.By != "model" {
 		first = "DAY\tMODEL"
 	}
-	fmt.Fprintf(w, "%s\tREQUESTS\tINPUT\tOUTPUT\tCACHED\tREASONING\tCOST (USD)\t\n", first)
+	fmt.Fprintf(w, "%s\tREQUESTS\tINPUT\tOUTPUT\tCACHED\tREASONING\tCOST (USD)\tCACHE HITS\tSAVED TOKENS\tSAVED (USD)\t\n", first)
 	row := func(label string, r ledger.UsageRow) {
 		est := ""
 		if r.Estimated > 0 {
 			est = fmt.Sprintf(" (%d estimated)", r.Estimated)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%.6f%s\t\n", label, r.Requests, r.InputTokens, r.OutputTokens,
-			r.CachedTokens, r.ReasoningTokens, r.CostMicros.USD(), est)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%.6f%s\t%d\t%d\t%.6f\t\n", label, r.Requests, r.InputTokens, r.OutputTokens,
+			r.CachedTokens, r.ReasoningTokens, r.CostMicros.USD(), est, r.CacheHits, r.SavedTokens, r.SavedCostMicros.USD())
 	}
 	for _, r := range resp.Rows {
 		switch resp.By {

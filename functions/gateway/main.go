@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluicegw/sluice/shared/balance"
+	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
 	"github.com/sluicegw/sluice/shared/ledger"
@@ -84,15 +85,22 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	if sec.err != nil {
 		return sec.err
 	}
-	var rc *redis.Client
-	if cfg.RedisURL != "" {
-		if rc, err = window.NewClient(cfg.RedisURL, log); err != nil {
-			return err
-		}
+	lim, rc, err := newLimiter(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if rc != nil {
+		cfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
 		// Backends' breakers and cooldowns are shared on the same client.
 		cfg.Health = balance.NewRedis(rc, nil)
 	}
-	lim := newLimiter(cfg, rc, st, log)
+	idx, err := newVectorIndex(ctx, cfg, rc, log)
+	if err != nil {
+		return err
+	}
+	if idx != nil {
+		cfg.Vectors = idx
+	}
 
 	cfg.Providers = builtin.Registry(provider.Deps{Region: cfg.AWSRegion, Credentials: awsCreds})
 	cfg.Logger, cfg.Limiter, cfg.SettleID = log, lim, invocationID
@@ -118,15 +126,21 @@ func invocationID(r *http.Request) string {
 
 // newLimiter wires the ledger: Redis windows (when a Redis URL is set),
 // DynamoDB budgets and usage. Usage is settled before each response ends,
-// so a frozen sandbox never holds an unwritten debit.
-func newLimiter(cfg gateway.Config, rc *redis.Client, st *store.Store, log *slog.Logger) *ledger.Limiter {
+// so a frozen sandbox never holds an unwritten debit. It returns the Redis
+// client too (nil without a URL), for the response cache to share.
+func newLimiter(cfg gateway.Config, st *store.Store, log *slog.Logger) (*ledger.Limiter, *redis.Client, error) {
 	var windows ledger.WindowStore
-	if rc != nil {
+	var rc *redis.Client
+	if cfg.RedisURL != "" {
+		var err error
+		if rc, err = window.NewClient(cfg.RedisURL, log); err != nil {
+			return nil, nil, err
+		}
 		windows = window.New(rc)
 	} else {
-		log.Warn("SLUICE_REDIS_URL is not set: per-minute limits are not enforced")
+		log.Warn("SLUICE_REDIS_URL is not set: per-minute limits are not enforced and answers are not cached")
 	}
-	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.LimitsFailClosed, Logger: log}, windows, st)
+	return ledger.NewLimiter(ledger.LimiterConfig{FailClosed: cfg.LimitsFailClosed, Logger: log}, windows, st), rc, nil
 }
 
 // secretCredentials reads the provider secret once, at cold start. Its

@@ -47,6 +47,7 @@ const (
 	CtxAPIGatewayAccountRole   = "apiGatewayAccountRole"
 	CtxCacheName               = "cacheName"
 	CtxOTelCollectorLayer      = "otelCollectorLayer"
+	CtxVectorSearchNodeType    = "vectorSearchNodeType"
 )
 
 // PropsFromContext reads Props from CDK context values; get returns a key's
@@ -104,6 +105,7 @@ func PropsFromContext(get func(key string) any) (Props, error) {
 	p.NoAPIGatewayAccountRole = !c.boolean(CtxAPIGatewayAccountRole, true)
 	p.CacheName = c.str(CtxCacheName, "")
 	p.OTelCollectorLayer = c.str(CtxOTelCollectorLayer, "")
+	p.VectorSearchNodeType = c.str(CtxVectorSearchNodeType, "")
 	return p, errors.Join(c.errs...)
 }
 

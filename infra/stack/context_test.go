@@ -46,6 +46,7 @@ func TestPropsFromContext(t *testing.T) {
 				CtxBedrockModels:     "anthropic.claude-3-5-haiku-20241022-v1:0, us.amazon.nova-pro-v1:0",
 				CtxProviderSecretARN: "arn:aws:secretsmanager:us-east-1:1:secret:s", CtxAlarmTopicARN: "arn:aws:sns:us-east-1:1:t",
 				CtxWebACLARN: "arn:aws:wafv2:us-east-1:1:regional/webacl/w/1", CtxAPIGatewayAccountRole: "false", CtxCacheName: "dev-cache",
+				CtxVectorSearchNodeType: "cache.r7g.large",
 			},
 			check: func(t *testing.T, p Props) {
 				want := Props{
@@ -57,6 +58,7 @@ func TestPropsFromContext(t *testing.T) {
 					BedrockModels:     []string{"anthropic.claude-3-5-haiku-20241022-v1:0", "us.amazon.nova-pro-v1:0"},
 					ProviderSecretARN: "arn:aws:secretsmanager:us-east-1:1:secret:s", AlarmTopicARN: "arn:aws:sns:us-east-1:1:t",
 					WebACLARN: "arn:aws:wafv2:us-east-1:1:regional/webacl/w/1", NoAPIGatewayAccountRole: true, CacheName: "dev-cache",
+					VectorSearchNodeType: "cache.r7g.large",
 				}
 				if *p.StackName != "SluiceDev" {
 					t.Errorf("StackName = %q", *p.StackName)

@@ -72,6 +72,7 @@ type deps struct {
 	routes, ledger awsdynamodb.Table
 	secretARN      *string
 	redisURL       *string
+	vectorRedisURL *string // nil unless the stack has a vector search cluster
 }
 
 func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
@@ -124,6 +125,9 @@ func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
 		}
 	}
 	f.gateway = newFunction(scope, "Gateway", gatewaySpec, d.net)
+	if d.vectorRedisURL != nil {
+		f.gateway.AddEnvironment(jsii.String(EnvVectorRedisURL), d.vectorRedisURL, nil)
+	}
 	f.admin = newFunction(scope, "Admin", functionSpec{
 		description: "Sluice admin: the control plane (manifests, keys, usage)",
 		asset:       p.AdminAsset,

@@ -71,6 +71,12 @@ func Suppressions(p Props) []Suppression {
 			Reason: "A cross-region inference profile sends each request to its model in any region of the profile's " +
 				"geography, and the caller must be allowed to invoke the model there: the model is named, only the region is open."})
 	}
+	if p.VectorSearchNodeType != "" {
+		s = append(s, Suppression{Construct: "VectorCache", Rule: "AwsSolutions-AEC6",
+			Reason: "The vector search cluster is treated as the serverless cache is: in private subnets, reachable only from the " +
+				"gateway's security group, TLS required and encrypted at rest. It holds question vectors and cache keys, no answers; " +
+				"an AUTH token would have to be fetched by every gateway at cold start for no gain in who can connect."})
+	}
 	if p.ExistingVPC == nil && p.NoFlowLog {
 		s = append(s, Suppression{Construct: "Vpc", Rule: "AwsSolutions-VPC7",
 			Reason: "The operator turned the VPC flow log off (context vpcFlowLog=false)."})

@@ -11,11 +11,23 @@ import (
 )
 
 // TestNagAwsSolutions runs cdk-nag's AwsSolutions pack over the default stack
-// (synth fails the test on any unsuppressed error or warning) and checks
-// that each suppression the stack declares reached its resources, with its
-// reason.
+// and the one with a vector search cluster (synth fails the test on any
+// unsuppressed error or warning) and checks that each suppression the stack
+// declares reached its resources, with its reason.
 func TestNagAwsSolutions(t *testing.T) {
-	p := testProps(t)
+	for name, change := range map[string]func(*Props){
+		"default":               func(*Props) {},
+		"vector search cluster": func(p *Props) { p.VectorSearchNodeType = "cache.r7g.large" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := testProps(t)
+			change(&p)
+			checkSuppressions(t, p)
+		})
+	}
+}
+
+func checkSuppressions(t *testing.T, p Props) {
 	s := synth(t, p)
 
 	recorded := map[string]string{} // rule -> reasons seen in the template
@@ -84,6 +96,8 @@ func TestSuppressionsFollowProps(t *testing.T) {
 		{"no account role", Props{NoAPIGatewayAccountRole: true}, "AwsSolutions-IAM4", "ApiGatewayCloudWatchRole", false},
 		{"flow log", Props{}, "AwsSolutions-VPC7", "Vpc", false},
 		{"no flow log", Props{NoFlowLog: true}, "AwsSolutions-VPC7", "Vpc", true},
+		{"no vector search cluster", Props{}, "AwsSolutions-AEC6", "VectorCache", false},
+		{"vector search cluster", Props{VectorSearchNodeType: "cache.r7g.large"}, "AwsSolutions-AEC6", "VectorCache", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

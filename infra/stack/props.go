@@ -137,6 +137,12 @@ type Props struct {
 	// so traces and GenAI metrics leave without delaying the client.
 	// Default: none, no OpenTelemetry.
 	OTelCollectorLayer string
+	// VectorSearchNodeType, when set, adds a node-based ElastiCache for
+	// Valkey 8.2 cluster of that node type ("cache.r7g.large"), whose
+	// vector search holds the semantic cache's index; the gateway gets its
+	// address as SLUICE_VECTOR_REDIS_URL. Empty (the default): the index
+	// lives in the serverless cache as LSH buckets.
+	VectorSearchNodeType string
 }
 
 // ExistingVPC names a VPC the stack does not own. ElastiCache Serverless needs
@@ -158,6 +164,7 @@ var (
 	// double or trailing hyphen.
 	cacheNameRE = regexp.MustCompile(`^[a-z](-?[a-z0-9])*$`)
 	stageNameRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
+	nodeTypeRE  = regexp.MustCompile(`^cache\.[a-z0-9]+\.[a-z0-9]+$`)
 )
 
 // withDefaults returns p with its zero fields filled in.
@@ -268,6 +275,9 @@ func (p Props) validate() error {
 	}
 	if !cacheNameRE.MatchString(p.CacheName) || len(p.CacheName) > maxCacheName {
 		bad("CacheName", "%q: lowercase letters, digits and single hyphens, starting with a letter, at most %d", p.CacheName, maxCacheName)
+	}
+	if t := p.VectorSearchNodeType; t != "" && !nodeTypeRE.MatchString(t) {
+		bad("VectorSearchNodeType", "%q: name an ElastiCache node type, such as cache.r7g.large", t)
 	}
 	for _, m := range p.BedrockModels {
 		if strings.TrimSpace(m) == "" || strings.Contains(m, "*") {

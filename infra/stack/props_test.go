@@ -80,6 +80,8 @@ func TestPropsValidate(t *testing.T) {
 		{"cache name", func(p *Props) { p.CacheName = "Bad_Name" }, []string{"CacheName"}},
 		{"cache name double hyphen", func(p *Props) { p.CacheName = "a--b" }, []string{"CacheName"}},
 		{"cache name too long", func(p *Props) { p.CacheName = strings.Repeat("a", 41) }, []string{"CacheName"}},
+		{"vector search node type", func(p *Props) { p.VectorSearchNodeType = "r7g.large" }, []string{"VectorSearchNodeType"}},
+		{"vector search on a node type", func(p *Props) { p.VectorSearchNodeType = "cache.r7g.large" }, nil},
 		{"bedrock wildcard", func(p *Props) { p.BedrockModels = []string{"anthropic.*"} }, []string{"BedrockModels"}},
 		{"not an ARN", func(p *Props) { p.AlarmTopicARN = "ops-topic" }, []string{"AlarmTopicARN"}},
 		{"existing VPC needs two subnets", func(p *Props) {

@@ -43,10 +43,14 @@ func New(scope constructs.Construct, id string, p Props) (awscdk.Stack, error) {
 	secret := providerSecret(s, p)
 	cache := newCache(s, net, p)
 
-	fns := newFunctions(s, p, deps{
+	d := deps{
 		net: net, routes: routes, ledger: ledger,
 		secretARN: secret.SecretArn(), redisURL: redisURL(cache),
-	})
+	}
+	if p.VectorSearchNodeType != "" {
+		d.vectorRedisURL = vectorRedisURL(newVectorCache(s, net, p))
+	}
+	fns := newFunctions(s, p, d)
 	gw := gatewayAPI(s, p, fns.gateway)
 	admin := adminAPI(s, p, fns.admin)
 	if !p.NoAPIGatewayAccountRole {

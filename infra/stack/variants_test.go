@@ -260,6 +260,43 @@ func TestVariants(t *testing.T) {
 			},
 		},
 		{
+			name:  "vector search cluster",
+			props: func(p *Props) { p.VectorSearchNodeType = "cache.r7g.large" },
+			check: func(t *testing.T, s synthesized) {
+				count(t, s, "AWS::ElastiCache::ServerlessCache", 1)
+				rg := props(s.one(t, "AWS::ElastiCache::ReplicationGroup"))
+				want := obj{"Engine": "valkey", "EngineVersion": VectorSearchEngineVersion, "CacheNodeType": "cache.r7g.large",
+					"NumCacheClusters": float64(2), "AutomaticFailoverEnabled": true, "MultiAZEnabled": true,
+					"TransitEncryptionEnabled": true, "TransitEncryptionMode": "required", "AtRestEncryptionEnabled": true,
+					"Port": float64(vectorCachePort)}
+				for k, v := range want {
+					if rg[k] != v {
+						t.Errorf("replication group %s = %v, want %v", k, rg[k], v)
+					}
+				}
+				subnets := props(s.one(t, "AWS::ElastiCache::SubnetGroup"))
+				if got := toJSON(subnets["SubnetIds"]); !strings.Contains(got, "privateSubnet") {
+					t.Errorf("vector cache subnets %s, want the private subnets", got)
+				}
+				sg := s.logicalID(t, "AWS::EC2::SecurityGroup", "VectorCacheSecurityGroup")
+				if got := toJSON(rg["SecurityGroupIds"]); !strings.Contains(got, sg) {
+					t.Errorf("vector cache security groups %s, want %s", got, sg)
+				}
+				ingress := toJSON(s.resources("AWS::EC2::SecurityGroupIngress"))
+				if !strings.Contains(ingress, `"FromPort":6390`) || !strings.Contains(ingress, s.logicalID(t, "AWS::EC2::SecurityGroup", "GatewaySecurityGroup")) {
+					t.Errorf("no ingress from the gateway on %d: %s", vectorCachePort, ingress)
+				}
+				gw := props(s.resources("AWS::Lambda::Function")[s.logicalID(t, "AWS::Lambda::Function", "Gateway")])
+				env := gw["Environment"].(obj)["Variables"].(obj)
+				if got := toJSON(env[EnvVectorRedisURL]); !strings.Contains(got, `"rediss://"`) || !strings.Contains(got, "PrimaryEndPoint.Address") {
+					t.Errorf("%s = %s, want rediss:// and the cluster's primary endpoint", EnvVectorRedisURL, got)
+				}
+				if _, ok := env[EnvRedisURL]; !ok {
+					t.Errorf("the gateway lost %s", EnvRedisURL)
+				}
+			},
+		},
+		{
 			name:  "stack name names the cache",
 			props: func(p *Props) { p.StackName = jsii.String("Sluice-Staging") },
 			check: func(t *testing.T, s synthesized) {

@@ -69,6 +69,9 @@ func (ex *exchange) settle(err error) {
 	if ex.tr != nil {
 		o.Usage = ex.hedgeUsage(ex.tr.Usage())
 	}
+	if ex.cacheResult == cacheHit {
+		o.Usage, o.Saved = api.Usage{Reported: true}, ex.cache.saved // no provider tokens
+	}
 	ctx := context.WithoutCancel(ex.r.Context())
 	if !ex.g.cfg.SettleInBackground || t.SettlesInMemory() {
 		t.Settle(ctx, o) // failures are logged by the ledger

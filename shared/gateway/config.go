@@ -13,7 +13,11 @@ var (
 	maxBodyBytesVar = setting.Var{Env: "SLUICE_MAX_BODY_BYTES", Flag: "max-body", Kind: setting.Int,
 		Default: strconv.Itoa(DefaultMaxBodyBytes), Doc: "request body limit in bytes (413 above it)"}
 	redisURLVar = setting.Var{Env: "SLUICE_REDIS_URL", Flag: "redis",
-		Doc: "Redis URL of the rate-limit windows; locally, empty runs an embedded Redis"}
+		Doc: "Redis URL of the rate-limit windows and the response cache; locally, empty runs an embedded Redis"}
+	vectorRedisURLVar = setting.Var{Env: "SLUICE_VECTOR_REDIS_URL", Flag: "vector-redis",
+		Doc: "Redis or Valkey URL of the semantic cache's vector index; empty: the rate-limit windows' Redis"}
+	vectorSearchVar = setting.Var{Env: "SLUICE_VECTOR_SEARCH", Flag: "vector-search", Kind: setting.Choice, Choices: []string{"auto", "lsh"},
+		Default: "auto", Doc: "auto: the vector index uses the server's vector search when it has one, else LSH buckets; lsh: always LSH"}
 	providerSecretVar = setting.Var{Env: "SLUICE_PROVIDER_SECRET_ARN",
 		Doc: "Secrets Manager secret holding the provider credentials, a JSON object of names to values"}
 	limitsFailVar = setting.Var{Env: "SLUICE_LIMITS_FAIL", Flag: "limits-fail", Kind: setting.Choice, Choices: []string{"open", "closed"},
@@ -61,6 +65,8 @@ func configFrom(r *setting.Reader) Config {
 		LedgerTable:       r.String(setting.LedgerTable),
 		DynamoDBEndpoint:  r.String(setting.DynamoDBEndpoint),
 		RedisURL:          r.String(redisURLVar),
+		VectorRedisURL:    r.String(vectorRedisURLVar),
+		VectorSearch:      r.Choice(vectorSearchVar),
 		ProviderSecretARN: r.String(providerSecretVar),
 		AWSRegion:         r.String(awsRegionVar),
 		LambdaStream:      r.Bool(setting.LambdaStream),

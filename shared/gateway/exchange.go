@@ -47,8 +47,11 @@ type exchange struct {
 	attempts, fallbacks, hedges int
 	servedModel                 string
 	ttft                        time.Duration
-	cacheResult                 string
-	savedTokens                 int64
+	cacheResult                 string  // hit, miss, bypass, or "" when no cache policy applies
+	savedTokens                 int64   // the tokens a cache hit saved
+	cache                       *cached // the cache's state, when a CachePolicy applies
+
+	semantic *semanticState // the semantic cache's state, once its lookup ran
 
 	// The telemetry's records, reused across attempts.
 	tried int
@@ -196,6 +199,13 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 		return err
 	}
 	defer func() { ex.settle(err) }()
+	if rule.Cache != nil {
+		defer ex.settleEmbedding()
+		if done, err := ex.cacheLookup(rule.Cache, ep, body); done {
+			return err
+		}
+		defer ex.cacheStore()
+	}
 	// The balancer chooses each attempt's backend; one that fails before
 	// the first byte reaches the client is retried elsewhere.
 	return ex.tryBackends(table, rule, ep, body)
@@ -346,7 +356,7 @@ type upstream struct {
 	rule  *route.Rule
 	path  string
 	cred  string
-	model string // the model asked of the backend
+	model string // the model asked of the backend; "" is the exchange's
 	at    *try
 }
 
@@ -358,7 +368,11 @@ type upstream struct {
 // exactly what is sent. Every upstream call of an exchange, a fan-out's
 // included, is made here.
 func (ex *exchange) upstreamRequest(ctx context.Context, u *upstream, body []byte) (*http.Request, error) {
-	target, err := u.p.URL(u.b, u.model, u.path)
+	model := u.model
+	if model == "" {
+		model = ex.model
+	}
+	target, err := u.p.URL(u.b, model, u.path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: backend %s: %w", api.ErrNoBackend, u.b.Name, err)
 	}

@@ -116,7 +116,7 @@ func threeBackends(t *testing.T, pol *route.BackendPolicy, c *clock, urls ...str
 }
 
 const chat = `{"model":"m","messages":[{"role":"user","content":"ping"}]}`
-const chatStream = `{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}`
+const streamPing = `{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}`
 
 // TestFaultyBackendFailsOver: whatever way the first backend fails before
 // the first byte, the client gets the next backend's answer, with no trace
@@ -144,7 +144,7 @@ func TestFaultyBackendFailsOver(t *testing.T) {
 			g := threeBackends(t, pol, newClock(), badURL, goodURL, goodURL+"/")
 			body := chat
 			if tt.stream {
-				body = chatStream
+				body = streamPing
 			}
 			for i := range 3 {
 				resp, out := g.Post(t, "/v1/chat/completions", body)
@@ -174,7 +174,7 @@ func TestStreamFailureAfterFirstByte(t *testing.T) {
 			_, badURL := newFaulty(t, mode)
 			pol := &route.BackendPolicy{Timeouts: route.Timeouts{Idle: 200 * time.Millisecond}}
 			g := threeBackends(t, pol, newClock(), badURL)
-			resp, out := g.Post(t, "/v1/chat/completions", chatStream)
+			resp, out := g.Post(t, "/v1/chat/completions", streamPing)
 			if resp.StatusCode != 200 || !strings.Contains(out, `"Hel"`) {
 				t.Fatalf("status %d: %s", resp.StatusCode, out)
 			}
@@ -455,7 +455,7 @@ func TestTableSwapKeepsLatency(t *testing.T) {
 	tables.t.Store(table("slow", "fast"))
 	g := gatewaytest.New(t, nil, gatewaytest.WithStore(tables, anyKey{}), gatewaytest.WithConfig(gateway.Config{Now: time.Now}))
 	post := func() string {
-		resp, out := g.Do(t, "POST", "/v1/chat/completions", chatStream, "Authorization", "Bearer sk-any")
+		resp, out := g.Do(t, "POST", "/v1/chat/completions", streamPing, "Authorization", "Bearer sk-any")
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, out)
 		}

@@ -70,6 +70,12 @@ type Config struct {
 	// runtime has one that survives retries (the Lambda invocation's id);
 	// nil or "" means the gateway's own request id.
 	SettleID func(*http.Request) string
+	// Cache keeps answers for the routes a CachePolicy covers; nil: no
+	// caching, whatever the policies say.
+	Cache Cache
+	// Vectors is the semantic cache's index of questions; nil: no
+	// semantic lookups, whatever the policies say.
+	Vectors VectorIndex
 	// Rand draws uniformly from [0, n) for a request's random choices (a
 	// backend by weight, an endpoint, whether to mirror); nil means
 	// math/rand/v2's IntN. Tests set a fixed sequence to make shares exact.
@@ -87,6 +93,8 @@ type Config struct {
 	RoutesTable, LedgerTable string
 	DynamoDBEndpoint         string
 	RedisURL                 string
+	VectorRedisURL           string // the semantic cache's index; "" means RedisURL
+	VectorSearch             string // "auto" or "lsh"
 	ProviderSecretARN        string
 	AWSRegion                string
 	LimitsFailClosed         bool
@@ -115,9 +123,12 @@ type Gateway struct {
 
 	limiter   Limiter
 	telemetry Telemetry
+	cache     Cache
 	pending   sync.WaitGroup // background settles
 	bal       *balance.Balancer
 	prices    map[string]ledger.Price // list prices, for the LeastCost strategy
+
+	semantic semanticHealth // the semantic cache's failures
 }
 
 // New returns a Gateway. creds may be nil when no backend needs credentials.
@@ -154,7 +165,7 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 	}
 	g := &Gateway{
 		cfg: cfg, tables: tables, keys: keys, creds: creds,
-		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter, telemetry: cfg.Telemetry,
+		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter, telemetry: cfg.Telemetry, cache: cfg.Cache,
 	}
 	g.proxy = g.newReverseProxy()
 	g.bal = balance.New(balance.Config{Now: cfg.Now, Rand: cfg.Rand, Shared: cfg.Health, Logger: cfg.Logger})

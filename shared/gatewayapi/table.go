@@ -21,6 +21,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	c := compiler{t: t, backends: map[string]int{}}
 	c.balance = balanceCompiler(a, c.backend)
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
+	caches := a.cachePolicies()
 	for _, ri := range a.routes {
 		hosts, origins, anyHost, ok := ri.hostnames()
 		if !ok {
@@ -34,6 +35,8 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 		for i, rule := range r.Spec.Rules {
 			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry),
 				Balance: c.balance("HTTPRoute/" + o.Ref())}
+			cr.Cache = ri.cacheFor(caches, i)
+			c.addEmbeddingBackend(a, cr.Cache)
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)
 				if b.Weight != nil {

@@ -31,6 +31,9 @@ type (
 	// is the codec's own type, not encoding/json's: match errors with this
 	// one.
 	UnmarshalTypeError = gojson.UnmarshalTypeError
+	// Number is a number as its literal, what a Decoder with UseNumber
+	// gives for numbers in untyped values.
+	Number = gojson.Number
 )
 
 // Marshal encodes v, escaping <, > and & in strings and sorting map keys.

@@ -49,11 +49,8 @@ func newBatcher(l *Limiter, store BatchStore, interval time.Duration) *batcher {
 
 func (b *batcher) add(s Settlement) {
 	day := Day(s.At)
-	row := UsageRow{Requests: 1, InputTokens: s.Usage.InputTokens, OutputTokens: s.Usage.OutputTokens,
-		CachedTokens: s.Usage.CachedTokens, ReasoningTokens: s.Usage.ReasoningTokens, CostMicros: s.Cost}
-	if s.Estimated {
-		row.Estimated = 1
-	}
+	row := s.SettledRow()
+	row.Day, row.Model = "", ""
 	var subjects []string
 	if !s.NoUsage {
 		subjects = []string{"key#" + s.KeyID, "all"}

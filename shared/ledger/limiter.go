@@ -542,6 +542,9 @@ type Outcome struct {
 	// ErrorKind names how the exchange failed (the OpenAI error code);
 	// empty when it did not.
 	ErrorKind string
+	// Saved is the usage of the stored answer a cache hit replayed: what
+	// the request would have cost, recorded as savings, never as spend.
+	Saved api.Usage
 }
 
 // SettlesInMemory reports whether Settle would only add to the usage
@@ -586,6 +589,10 @@ func (t *Ticket) Settle(ctx context.Context, o Outcome) error {
 		s.NoUsage = true
 	}
 	s.Cost = t.price.Cost(s.Usage.InputTokens, s.Usage.CachedTokens, s.Usage.OutputTokens)
+	if o.Saved.Total() > 0 {
+		s.Saved = o.Saved
+		s.SavedCost = t.price.Cost(o.Saved.InputTokens, o.Saved.CachedTokens, o.Saved.OutputTokens)
+	}
 	total := s.Usage.Total()
 	// Per-minute token windows move to the settled figure.
 	if l.windows != nil {

@@ -95,6 +95,9 @@ var DefaultPrices = map[string]Price{
 	"claude-opus-4-1":   {Input: 15.00, Output: 75.00, Cached: 1.50},
 	"gemini-2.5-pro":    {Input: 1.25, Output: 10.00, Cached: 0.31},
 	"gemini-2.5-flash":  {Input: 0.30, Output: 2.50, Cached: 0.075},
+	// Embedding models, which the semantic cache calls on a key's behalf.
+	"text-embedding-3-small": {Input: 0.02},
+	"text-embedding-3-large": {Input: 0.13},
 }
 
 // Micros is an amount of money in millionths of a US dollar; a price in

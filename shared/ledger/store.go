@@ -70,6 +70,9 @@ type Settlement struct {
 	Holds   []Hold
 	// Route and ErrorKind are counted for the usage page (InsightRows).
 	Route, ErrorKind string
+	// Saved and SavedCost are what a cache hit saved (zero otherwise).
+	Saved     api.Usage
+	SavedCost Micros
 }
 
 // Hold adjusts a bucket's held total: the settled amount minus the
@@ -91,6 +94,25 @@ type UsageRow struct {
 	CostMicros      Micros `json:"costMicros"`
 	// Estimated counts the requests whose usage was estimated.
 	Estimated int64 `json:"estimated,omitempty"`
+	// CacheHits counts the requests the response cache answered; they
+	// cost nothing and saved SavedTokens tokens and SavedCostMicros.
+	CacheHits       int64  `json:"cacheHits,omitempty"`
+	SavedTokens     int64  `json:"savedTokens,omitempty"`
+	SavedCostMicros Micros `json:"savedCostMicros,omitempty"`
+}
+
+// SettledRow is the usage row one settlement adds.
+func (s *Settlement) SettledRow() UsageRow {
+	row := UsageRow{Day: Day(s.At), Model: s.Model, Requests: 1, InputTokens: s.Usage.InputTokens,
+		OutputTokens: s.Usage.OutputTokens, CachedTokens: s.Usage.CachedTokens,
+		ReasoningTokens: s.Usage.ReasoningTokens, CostMicros: s.Cost}
+	if s.Estimated {
+		row.Estimated = 1
+	}
+	if s.Saved.Total() > 0 {
+		row.CacheHits, row.SavedTokens, row.SavedCostMicros = 1, s.Saved.Total(), s.SavedCost
+	}
+	return row
 }
 
 // Day and Month name UTC periods as the ledger stores them.

@@ -17,6 +17,9 @@ func (r *UsageRow) Add(o UsageRow) {
 	r.ReasoningTokens += o.ReasoningTokens
 	r.CostMicros += o.CostMicros
 	r.Estimated += o.Estimated
+	r.CacheHits += o.CacheHits
+	r.SavedTokens += o.SavedTokens
+	r.SavedCostMicros += o.SavedCostMicros
 }
 
 // Summarize groups rows by "model", "day" or "day,model" (every row as

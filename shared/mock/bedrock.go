@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"hash/fnv"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -494,7 +492,7 @@ func (m *Bedrock) invoke(w http.ResponseWriter, model string, body []byte) {
 			bedrockError(w, http.StatusBadRequest, "ValidationException", "Malformed input request: dimensions must be one of 256, 512, 1024")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"embedding": mockVector(*req.InputText, dims), "inputTextTokenCount": len(strings.Fields(*req.InputText))})
+		writeJSON(w, http.StatusOK, map[string]any{"embedding": Embedding(*req.InputText, dims), "inputTextTokenCount": len(strings.Fields(*req.InputText))})
 	case strings.Contains(model, "cohere.embed"):
 		var req struct {
 			Texts     []string `json:"texts"`
@@ -506,29 +504,10 @@ func (m *Bedrock) invoke(w http.ResponseWriter, model string, body []byte) {
 		}
 		vecs := make([][]float64, len(req.Texts))
 		for i, t := range req.Texts {
-			vecs[i] = mockVector(t, 1024)
+			vecs[i] = Embedding(t, 1024)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"embeddings": vecs, "id": "mock-embed", "response_type": "embeddings_floats", "texts": req.Texts})
 	default:
 		bedrockError(w, http.StatusBadRequest, "ValidationException", "The provided model does not support InvokeModel in this mock")
 	}
-}
-
-// mockVector is a deterministic unit vector for text.
-func mockVector(text string, dims int) []float64 {
-	h := fnv.New64a()
-	h.Write([]byte(text))
-	seed := h.Sum64()
-	v := make([]float64, dims)
-	var norm float64
-	for i := range v {
-		seed = seed*6364136223846793005 + 1442695040888963407
-		v[i] = float64(int64(seed>>11)%2000-1000) / 1000
-		norm += v[i] * v[i]
-	}
-	norm = math.Sqrt(norm)
-	for i := range v {
-		v[i] = math.Round(v[i]/norm*1e6) / 1e6
-	}
-	return v
 }

@@ -372,15 +372,11 @@ func (m *Gemini) embed(w http.ResponseWriter, model, method string, body []byte)
 		for _, p := range r.Content.Parts {
 			text += p.Text
 		}
-		dims := 8
-		if r.OutputDimensionality != nil && *r.OutputDimensionality > 0 {
+		dims := 0
+		if r.OutputDimensionality != nil {
 			dims = *r.OutputDimensionality
 		}
-		vec := make([]float64, dims)
-		for j := range vec {
-			vec[j] = float64((len(text)*(j+1))%17) / 17
-		}
-		return map[string]any{"values": vec}
+		return map[string]any{"values": Embedding(text, dims)}
 	}
 	if method == "embedContent" {
 		var r embedReq
@@ -427,17 +423,13 @@ func (m *Gemini) predict(w http.ResponseWriter, body []byte) {
 		writeGeminiError(w, http.StatusBadRequest, "INVALID_ARGUMENT", fmt.Sprintf("Invalid JSON payload received. %v", err))
 		return
 	}
-	dims := 8
+	dims := 0
 	if r.Parameters != nil && r.Parameters.OutputDimensionality != nil {
 		dims = *r.Parameters.OutputDimensionality
 	}
 	preds := make([]map[string]any, len(r.Instances))
 	for i, in := range r.Instances {
-		vec := make([]float64, dims)
-		for j := range vec {
-			vec[j] = float64((len(in.Content)*(j+1))%17) / 17
-		}
-		preds[i] = map[string]any{"embeddings": map[string]any{"values": vec, "statistics": map[string]any{"truncated": false, "token_count": 1 + len(in.Content)/4}}}
+		preds[i] = map[string]any{"embeddings": map[string]any{"values": Embedding(in.Content, dims), "statistics": map[string]any{"truncated": false, "token_count": 1 + len(in.Content)/4}}}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"predictions": preds, "metadata": map[string]any{"billableCharacterCount": len(body)}})
 }

@@ -250,8 +250,9 @@ func (m *OpenAI) chat(w http.ResponseWriter, r *http.Request) {
 
 func (m *OpenAI) embeddings(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Model string          `json:"model"`
-		Input json.RawMessage `json:"input"`
+		Model      string          `json:"model"`
+		Input      json.RawMessage `json:"input"`
+		Dimensions int             `json:"dimensions"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Input) == 0 {
 		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "We could not parse the JSON body of your request.")
@@ -266,11 +267,7 @@ func (m *OpenAI) embeddings(w http.ResponseWriter, r *http.Request) {
 	data := make([]map[string]any, len(inputs))
 	tokens := 0
 	for i, in := range inputs {
-		vec := make([]float64, 8)
-		for j := range vec {
-			vec[j] = float64((len(in)*(j+1))%17) / 17
-		}
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": vec}
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": Embedding(in, req.Dimensions)}
 		tokens += 1 + len(in)/4
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": req.Model,

@@ -176,6 +176,8 @@ type Rule struct {
 	// Limits is the TokenLimitPolicy attached to the route (or to its
 	// Gateway); nil when none is.
 	Limits *ledger.Policy `json:"limits,omitempty"`
+	// Cache is the CachePolicy in force on the rule; nil when none is.
+	Cache *Cache `json:"cache,omitempty"`
 	// Retry is the rule's retry policy for plain HTTP backends; nil: none.
 	Retry *Retry `json:"retry,omitempty"`
 	// Balance is the BackendPolicy attached to the route; nil: defaults.

@@ -187,11 +187,7 @@ func (st *Store) Settle(ctx context.Context, set ledger.Settlement) (bool, error
 		TableName: &st.ledger, Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}}}
 	if !set.NoUsage {
-		row := ledger.UsageRow{Day: ledger.Day(set.At), Model: set.Model, Requests: 1, InputTokens: u.InputTokens,
-			OutputTokens: u.OutputTokens, CachedTokens: u.CachedTokens, ReasoningTokens: u.ReasoningTokens, CostMicros: set.Cost}
-		if set.Estimated {
-			row.Estimated = 1
-		}
+		row := set.SettledRow()
 		subjects := []string{"key#" + set.KeyID, "all"}
 		if set.Consumer != "" {
 			subjects = append(subjects, "consumer#"+set.Consumer)
@@ -258,11 +254,13 @@ func (st *Store) usageUpdate(subject, shard string, u ledger.UsageRow) types.Tra
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: &st.ledger, Key: key("usage#"+subject+"#"+shard, u.Day+"#"+u.Model),
 		UpdateExpression: aws.String("ADD requests :req, input_tokens :in, output_tokens :out, cached_tokens :cached, " +
-			"reasoning_tokens :reason, cost_micros :cost, estimated :est SET #d = :day, model = :model"),
+			"reasoning_tokens :reason, cost_micros :cost, estimated :est, cache_hits :hits, saved_tokens :saved, " +
+			"saved_cost_micros :savedcost SET #d = :day, model = :model"),
 		ExpressionAttributeNames: map[string]string{"#d": "day"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":req": n(u.Requests), ":in": n(u.InputTokens), ":out": n(u.OutputTokens), ":cached": n(u.CachedTokens),
 			":reason": n(u.ReasoningTokens), ":cost": n(int64(u.CostMicros)), ":est": n(u.Estimated), ":day": s(u.Day), ":model": s(u.Model),
+			":hits": n(u.CacheHits), ":saved": n(u.SavedTokens), ":savedcost": n(int64(u.SavedCostMicros)),
 		},
 	}}
 }
@@ -318,6 +316,8 @@ func (st *Store) Usage(ctx context.Context, subject, from, to string) ([]ledger.
 					InputTokens: num(it, "input_tokens"), OutputTokens: num(it, "output_tokens"),
 					CachedTokens: num(it, "cached_tokens"), ReasoningTokens: num(it, "reasoning_tokens"),
 					CostMicros: ledger.Micros(num(it, "cost_micros")), Estimated: num(it, "estimated"),
+					CacheHits: num(it, "cache_hits"), SavedTokens: num(it, "saved_tokens"),
+					SavedCostMicros: ledger.Micros(num(it, "saved_cost_micros")),
 				}
 				k := str(it, "sk")
 				if cur := sum[k]; cur != nil {

@@ -144,7 +144,8 @@ func TestLedgerCounters(t *testing.T) {
 	if err := st.Release(ctx, b, 40); err != nil {
 		t.Fatal(err)
 	}
-	row := ledger.UsageRow{Day: "2026-11-27", Model: "m", Requests: 2, InputTokens: 10, OutputTokens: 5, CostMicros: 7}
+	row := ledger.UsageRow{Day: "2026-11-27", Model: "m", Requests: 2, InputTokens: 10, OutputTokens: 5, CostMicros: 7,
+		CacheHits: 1, SavedTokens: 42, SavedCostMicros: 9}
 	for range 2 { // the same batch twice counts once
 		if err := st.SettleBatch(ctx, "batch_same", []ledger.BatchRow{{Subject: "all", Usage: row}}); err != nil {
 			t.Fatal(err)

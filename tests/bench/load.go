@@ -12,8 +12,15 @@ import (
 
 // The request every run sends: a small chat completion, plain or streamed.
 var (
-	chatBody   = []byte(`{"model":"mock-gpt","messages":[{"role":"user","content":"Say hello in five words."}]}`)
-	streamBody = []byte(`{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	chatBody = []byte(`{"model":"mock-gpt","messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	// cachedBody goes to the route with a CachePolicy; at temperature 0 its
+	// answer is cached, so after the first request every one is a hit.
+	cachedBody = []byte(`{"model":"mock-cached","temperature":0,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	// semanticBody goes to the route whose CachePolicy is semantic only:
+	// every request after the first embeds its question (the mock's
+	// embeddings), finds the stored one in the vector index and is a hit.
+	semanticBody = []byte(`{"model":"mock-semantic","temperature":0,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
+	streamBody   = []byte(`{"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"Say hello in five words."}]}`)
 )
 
 // The translating path's requests: the same streamed chat completion for

@@ -59,11 +59,11 @@ func parseFlags() config {
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
 	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
-	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request) or failover (failover time and hedging, in process)")
+	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request), cache (an exact and a semantic cache hit beside the uncached overhead) or failover (failover time and hedging, in process)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
-	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "failover" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry and failover\n", c.only)
+	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "cache" && c.only != "failover" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry, cache and failover\n", c.only)
 		os.Exit(2)
 	}
 	return c

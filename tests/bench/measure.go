@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -32,6 +33,8 @@ type results struct {
 	// round trip) and a daily token quota (one DynamoDB conditional
 	// update to reserve; the settle runs after the answer).
 	limitedWindows, limitedBudget pair
+	cacheHit                      pair // an exact cache hit, 1 connection: the gateway answers from Redis
+	semanticHit                   pair // a semantic cache hit, 1 connection: mock embedding, vector lookup, answer from Redis
 	latency                       pair // open loop at cfg.rate, whole answer, from when due
 	load                          []loadRun
 	ttfb1                         pair // streamed, 1 connection, first body byte
@@ -173,6 +176,18 @@ func measure(ctx context.Context, cfg config, e *env) (*results, error) {
 	}
 	if res.latency1, err = e.closedPair(ctx, direct, gateway, chatBody, 1, total); err != nil {
 		return nil, err
+	}
+	if res.cacheHit, err = e.closedPair(ctx, direct, gateway, cachedBody, 1, total); err != nil {
+		return nil, err
+	}
+	if res.semanticHit, err = e.closedPair(ctx, direct, gateway, semanticBody, 1, total); err != nil {
+		return nil, err
+	}
+	if err := expectHit(ctx, gateway, semanticBody); err != nil {
+		return nil, err
+	}
+	if cfg.only == "cache" {
+		return res, nil
 	}
 	for _, k := range []struct {
 		into   *pair
@@ -428,4 +443,25 @@ func (e *env) dynamoRoundTrips(ctx context.Context, n int) (summary, error) {
 		r.samples = append(r.samples, sample{total: time.Since(start)})
 	}
 	return summarize(r, total), nil
+}
+
+// expectHit checks that body, sent to the gateway once more, is answered
+// from the cache: a run of misses would time the provider, not the cache.
+func expectHit(ctx context.Context, gateway endpoint, body []byte) error {
+	req, err := newRequest(ctx, gateway.url, gateway.key, body)
+	if err != nil {
+		return err
+	}
+	c := newClient(1)
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if got := resp.Header.Get("X-Sluice-Cache"); got != "hit" {
+		return fmt.Errorf("the cached run was not answered from the cache: x-sluice-cache %q, status %d", got, resp.StatusCode)
+	}
+	return nil
 }

@@ -209,7 +209,7 @@ metadata: {name: mock, namespace: default}
 spec:
   provider: openai
   endpoint: %s
-  models: [mock-gpt]
+  models: [mock-gpt, mock-cached, mock-semantic]
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -221,6 +221,42 @@ spec:
     - path: {type: PathPrefix, value: /v1}
       headers: [{name: x-sluice-model, value: mock-gpt}]
     backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: chat-cached, namespace: default}
+spec:
+  parentRefs: [{name: sluice}]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /v1}
+      headers: [{name: x-sluice-model, value: mock-cached}]
+    backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock}]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: CachePolicy
+metadata: {name: chat-cached, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat-cached}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: chat-semantic, namespace: default}
+spec:
+  parentRefs: [{name: sluice}]
+  rules:
+  - matches:
+    - path: {type: PathPrefix, value: /v1}
+      headers: [{name: x-sluice-model, value: mock-semantic}]
+    backendRefs: [{group: sluice.dev, kind: AIBackend, name: mock}]
+---
+apiVersion: sluice.dev/v1alpha1
+kind: CachePolicy
+metadata: {name: chat-semantic, namespace: default}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat-semantic}]
+  mode: semantic
+  semantic: {embeddingBackend: mock, embeddingModel: text-embedding-3-small}
 ---
 apiVersion: sluice.dev/v1alpha1
 kind: AIBackend
