@@ -18,6 +18,7 @@ import (
 
 	"github.com/sluicegw/sluice/local/lambdaemu"
 	"github.com/sluicegw/sluice/shared/admin"
+	"github.com/sluicegw/sluice/shared/balance"
 	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
@@ -235,6 +236,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg := cfg.gateway
 		gcfg.Providers = builtin.Registry(provider.Deps{Region: gcfg.AWSRegion, Credentials: awsCreds})
 		gcfg.Logger, gcfg.Limiter, gcfg.SettleInBackground = log, lim, true
+		gcfg.Health = balance.NewRedis(rc, nil) // breakers and cooldowns, on the windows' client
 		gcfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
 		var idx *vectorindex.Index
 		if idx, err = newVectorIndex(ctx, gcfg, rc, log); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluicegw/sluice/shared/balance"
 	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/lambdahttp"
@@ -90,6 +91,8 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 	}
 	if rc != nil {
 		cfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
+		// Backends' breakers and cooldowns are shared on the same client.
+		cfg.Health = balance.NewRedis(rc, nil)
 	}
 	idx, err := newVectorIndex(ctx, cfg, rc, log)
 	if err != nil {

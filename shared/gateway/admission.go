@@ -67,7 +67,7 @@ func (ex *exchange) settle(err error) {
 	}
 	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed, ErrorKind: ex.failureKind(err)}
 	if ex.tr != nil {
-		o.Usage = ex.tr.Usage()
+		o.Usage = ex.hedgeUsage(ex.tr.Usage())
 	}
 	if ex.cacheResult == cacheHit {
 		o.Usage, o.Saved = api.Usage{Reported: true}, ex.cache.saved // no provider tokens

@@ -60,6 +60,9 @@ type exchange struct {
 	tried int
 	att   telemetry.Attempt
 	rec   telemetry.Request
+
+	firstTry  try // the usual single attempt, kept here to spare an allocation
+	hedgeLost int // hedged attempts cancelled after sending, billed with the winner
 }
 
 func (ex *exchange) serve() error {
@@ -209,78 +212,9 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 		}
 		defer ex.cacheStore()
 	}
-	// Try backends in weighted order until one answers; a backend that
-	// fails before the first byte reaches the client is retried elsewhere.
-	tried := make([]bool, len(table.Backends))
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		bi, ref := pickUntried(table, rule, tried, ex.g.cfg.Rand)
-		if bi < 0 {
-			break
-		}
-		if ref.Pool > 0 && attempt == 0 {
-			pool := ref.Pool - 1
-			if !table.Admit(pool, table.Priority(pool, ex.r.Header.Get(route.ObjectiveHeader))) {
-				ex.w.Header().Set("Retry-After", "1")
-				return &api.Error{Kind: api.ErrRateLimited, Code: "pool_saturated",
-					Message: "the inference pool " + table.Pools[pool].Name + " is saturated; lower-priority requests are shed first"}
-			}
-		}
-		tried[bi] = true
-		b := &table.Backends[bi]
-		ex.backend = b.Name
-		table.Acquire(bi)
-		err := ex.attempt(b, ep, body, rule)
-		table.Release(bi)
-		if err == nil || ex.wroteHeader || !retryable(err) || ex.r.Context().Err() != nil {
-			return err
-		}
-		lastErr = err
-	}
-	if lastErr == nil {
-		return api.Errorf(api.ErrNoBackend, "the route %s has no valid backend for this request", rule.Route)
-	}
-	return lastErr
-}
-
-// pickUntried picks by weight among the refs with something left to try,
-// and within an InferencePool the least-loaded member. It returns -1 when
-// the share picked belongs to a ref that did not resolve (the Gateway API
-// answers that share with a 500) or when nothing is left to try.
-func pickUntried(t *route.Table, rule *route.Rule, tried []bool, intN func(int) int) (int, *route.BackendRef) {
-	open := func(b *route.BackendRef) bool {
-		switch {
-		case b.Pool > 0:
-			return t.PickMember(b.Pool-1, tried) >= 0
-		case b.Backend >= 0:
-			return !tried[b.Backend]
-		}
-		return true // an invalid ref keeps its share: it answers 500
-	}
-	var total int32
-	for i := range rule.Backends {
-		if open(&rule.Backends[i]) {
-			total += rule.Backends[i].Weight
-		}
-	}
-	if total <= 0 {
-		return -1, nil
-	}
-	x := int32(intN(int(total)))
-	for i := range rule.Backends {
-		b := &rule.Backends[i]
-		if !open(b) {
-			continue
-		}
-		if x < b.Weight {
-			if b.Pool > 0 {
-				return t.PickMember(b.Pool-1, tried), b
-			}
-			return b.Backend, b
-		}
-		x -= b.Weight
-	}
-	return -1, nil
+	// The balancer chooses each attempt's backend; one that fails before
+	// the first byte reaches the client is retried elsewhere.
+	return ex.tryBackends(table, rule, ep, body)
 }
 
 // retryable reports whether another backend may take the request: the
@@ -295,101 +229,141 @@ func retryable(err error) bool {
 
 var errTransport = errors.New("upstream unreachable")
 
-func (ex *exchange) attempt(b *route.Backend, ep api.Endpoint, body []byte, rule *route.Rule) (err error) {
-	defer ex.attemptEnd(ex.attemptStart(b), &err)
+// attempt sends the request to one backend and relays its answer; at
+// carries the backend, the model asked of it and its timeouts, and
+// collects what the upstream said for the balancer.
+func (ex *exchange) attempt(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (err error) {
+	defer ex.attemptEnd(ex.attemptStart(at.b), &err)
+	up, out, err := ex.prepare(at, ep, body, rule)
+	if up.tr == nil {
+		return err // failed, or answered without an upstream (estimated counts)
+	}
+	ex.tr = up.tr
+	ctx, watch := ex.attemptContext(at, false)
+	defer watch.stop()
+	resp, err := ex.call(ctx, watch, &up, out)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return ex.relay(ctx, &up, resp, nil)
+}
+
+// prepare finds the backend's provider and translator and translates the
+// request. An upstream without a translator means the exchange is over:
+// err says how, or the gateway answered itself (a count of tokens it
+// estimated).
+func (ex *exchange) prepare(at *try, ep api.Endpoint, body []byte, rule *route.Rule) (upstream, []byte, error) {
+	b := at.b
 	p, err := ex.g.cfg.Providers.Lookup(b)
 	if err != nil {
-		return err
+		return upstream{}, nil, err
 	}
-	tr, err := p.Translator(b, ep, ex.model)
+	tr, err := p.Translator(b, ep, at.model)
 	if ep == api.EndpointCountTokens && errors.Is(err, api.ErrNotFound) {
 		// The backend's protocol cannot count Anthropic tokens: estimate.
-		return ex.estimateTokens(b, body)
+		return upstream{}, nil, ex.estimateTokens(b, body)
 	}
 	if err != nil {
-		return err
+		return upstream{}, nil, err
 	}
-	ex.tr = tr
 	path, out, err := tr.Request(body)
 	if err != nil {
-		return err
-	}
-	ctx := ex.r.Context()
-	if rule.BackendTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, rule.BackendTimeout)
-		defer cancel()
+		return upstream{}, nil, err
 	}
 	cred := ""
 	if b.Credential != "" {
 		v, ok := ex.g.creds.Credential(b.Credential)
 		if !ok {
-			return api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
+			return upstream{}, nil, api.Errorf(api.ErrNoBackend, "backend %s: credential %q is not configured", b.Name, b.Credential)
 		}
 		cred = v
 	}
 	if c, ok := tr.(provider.ClientHeaderReader); ok {
 		c.ClientHeader(ex.r.Header)
 	}
-	up := upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred}
-	req, err := ex.upstreamRequest(ctx, &up, out)
+	return upstream{b: b, p: p, tr: tr, rule: rule, path: path, cred: cred, model: at.model, at: at}, out, nil
+}
+
+// call sends the translated request and returns a successful response;
+// a refusal becomes the translator's error, with what the balancer needs
+// kept on the attempt.
+func (ex *exchange) call(ctx context.Context, watch *watchdog, up *upstream, out []byte) (*http.Response, error) {
+	at, tr := up.at, up.tr
+	req, err := ex.upstreamRequest(ctx, up, out)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	sent := ex.g.now()
 	resp, err := ex.g.send(req)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return api.Errorf(api.ErrTimeout, "backend %s did not answer within the route's timeout", b.Name)
-		}
-		if ctxErr := ex.r.Context().Err(); ctxErr != nil {
-			return fmt.Errorf("client went away: %w", ctxErr)
-		}
-		return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_unreachable",
-			Message: "backend " + b.Name + " could not be reached"}
+		return nil, ex.sendError(at, ctx)
+	}
+	watch.gotHeaders()
+	at.status, at.firstByte = resp.StatusCode, ex.g.now().Sub(sent)
+	if resp.StatusCode < 300 {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		errBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			ex.w.Header().Set("Retry-After", ra)
-		}
-		err := tr.Error(resp.StatusCode, errBody)
-		// Providers that say when to retry in the body (Gemini's RetryInfo)
-		// give it through the error.
-		var ra provider.RetryAfterError
-		if errors.As(err, &ra) && ex.w.Header().Get("Retry-After") == "" && ra.RetryAfter() != "" {
-			ex.w.Header().Set("Retry-After", ra.RetryAfter())
-		}
-		return err
+	errBody, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	at.header, at.errBody = resp.Header, errBody
+	at.retryAfter = resp.Header.Get("Retry-After")
+	err = tr.Error(resp.StatusCode, errBody)
+	// Providers that say when to retry in the body (Gemini's RetryInfo)
+	// give it through the error.
+	var ra provider.RetryAfterError
+	if errors.As(err, &ra) && at.retryAfter == "" {
+		at.retryAfter = ra.RetryAfter()
 	}
-	ex.w.Header().Set("X-Sluice-Backend", b.Name)
-	if m := rule.Filters.ResponseHeaders; m != nil {
+	return nil, err
+}
+
+// relay passes a successful response to the client; rd, when set, is the
+// stream's reader with what a hedged race already read.
+func (ex *exchange) relay(ctx context.Context, up *upstream, resp *http.Response, rd provider.EventReader) error {
+	tr := up.tr
+	ex.w.Header().Set("X-Sluice-Backend", up.b.Name)
+	if m := up.rule.Filters.ResponseHeaders; m != nil {
 		m.Apply(ex.w.Header())
 	}
 	if f, ok := tr.(provider.Fanout); ok && !ex.stream && len(f.More()) > 0 {
-		return ex.fanout(ctx, &up, f, resp)
+		return ex.fanout(ctx, up, f, resp)
 	}
 	if ex.stream {
-		if d, ok := tr.(provider.StreamDecoder); ok {
-			return ex.relayStream(tr, d.NewEventReader(resp.Body))
+		if rd == nil {
+			rd = eventReader(tr, resp)
 		}
-		if isEventStream(resp.Header.Get("Content-Type")) {
-			return ex.relayStream(tr, sse.NewReader(resp.Body))
+		if rd != nil {
+			return ex.relayStream(tr, ex.watchIdle(rd, up.at))
 		}
 	}
 	return ex.relayBody(tr, resp)
+}
+
+// eventReader reads a streamed answer's events; nil when it is not a
+// stream after all.
+func eventReader(tr provider.Translator, resp *http.Response) provider.EventReader {
+	if d, ok := tr.(provider.StreamDecoder); ok {
+		return d.NewEventReader(resp.Body)
+	}
+	if isEventStream(resp.Header.Get("Content-Type")) {
+		return sse.NewReader(resp.Body)
+	}
+	return nil
 }
 
 // upstream is what every upstream call of one attempt shares: the backend,
 // its provider and the request's translator, the route, the translated
 // path and the credential.
 type upstream struct {
-	b    *route.Backend
-	p    provider.Provider
-	tr   provider.Translator
-	rule *route.Rule
-	path string
-	cred string
+	b     *route.Backend
+	p     provider.Provider
+	tr    provider.Translator
+	rule  *route.Rule
+	path  string
+	cred  string
+	model string // the model asked of the backend; "" is the exchange's
+	at    *try
 }
 
 // upstreamRequest builds, authenticates and signs the request that sends
@@ -400,7 +374,11 @@ type upstream struct {
 // exactly what is sent. Every upstream call of an exchange, a fan-out's
 // included, is made here.
 func (ex *exchange) upstreamRequest(ctx context.Context, u *upstream, body []byte) (*http.Request, error) {
-	target, err := u.p.URL(u.b, ex.model, u.path)
+	model := u.model
+	if model == "" {
+		model = ex.model
+	}
+	target, err := u.p.URL(u.b, model, u.path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: backend %s: %w", api.ErrNoBackend, u.b.Name, err)
 	}
@@ -441,6 +419,13 @@ func (ex *exchange) relayBody(tr provider.Translator, resp *http.Response) error
 	out, err := tr.Response(raw)
 	if err != nil {
 		return err
+	}
+	if !tr.Usage().Reported && !json.Valid(raw) {
+		// A body cut short on a connection that closed cleanly: nothing was
+		// sent yet, so another backend may still answer. A body whose usage
+		// decoded is whole, and is not scanned again.
+		return &api.Error{Kind: errTransport, Status: http.StatusBadGateway, Code: "upstream_cut",
+			Message: "backend " + ex.backend + " sent a malformed or incomplete response body"}
 	}
 	if ex.ticket != nil && !tr.Usage().Reported {
 		ex.streamed.Add(out) // no usage reported: the ledger estimates from the text
@@ -523,6 +508,9 @@ func (ex *exchange) relayStream(tr provider.Translator, rd provider.EventReader)
 }
 
 func (ex *exchange) writeHeader(status int) {
+	if ex.ttft == 0 {
+		ex.ttft = ex.g.now().Sub(ex.start)
+	}
 	ex.status = status
 	ex.wroteHeader = true
 	ex.w.WriteHeader(status)

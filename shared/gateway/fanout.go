@@ -49,9 +49,8 @@ func (ex *exchange) fanout(ctx context.Context, u *upstream, f provider.Fanout, 
 			return err
 		}
 		if resp.StatusCode >= 300 {
-			if ra := resp.Header.Get("Retry-After"); ra != "" {
-				ex.w.Header().Set("Retry-After", ra)
-			}
+			u.at.status, u.at.header, u.at.errBody = resp.StatusCode, resp.Header, raw
+			u.at.retryAfter = resp.Header.Get("Retry-After")
 			return u.tr.Error(resp.StatusCode, raw)
 		}
 		bodies = append(bodies, raw)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluicegw/sluice/shared/api"
+	"github.com/sluicegw/sluice/shared/balance"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
@@ -80,6 +81,10 @@ type Config struct {
 	// math/rand/v2's IntN. Tests set a fixed sequence to make shares exact.
 	// It is called from many goroutines at once.
 	Rand func(n int) int
+	// Health shares backends' breaker and cooldown marks between gateway
+	// instances (balance.Redis on the mains' Redis client); nil: each
+	// instance learns on its own.
+	Health balance.Shared
 
 	// The entrypoints' settings, read by ConfigFromEnv and described in the
 	// README's configuration table: New uses none of them, the mains wire
@@ -120,6 +125,8 @@ type Gateway struct {
 	telemetry Telemetry
 	cache     Cache
 	pending   sync.WaitGroup // background settles
+	bal       *balance.Balancer
+	prices    map[string]ledger.Price // list prices, for the LeastCost strategy
 
 	semantic semanticHealth // the semantic cache's failures
 }
@@ -161,6 +168,8 @@ func New(cfg Config, tables Tables, keys Keys, creds Credentials) (*Gateway, err
 		log: cfg.Logger, now: cfg.Now, limiter: cfg.Limiter, telemetry: cfg.Telemetry, cache: cfg.Cache,
 	}
 	g.proxy = g.newReverseProxy()
+	g.bal = balance.New(balance.Config{Now: cfg.Now, Rand: cfg.Rand, Shared: cfg.Health, Logger: cfg.Logger})
+	g.prices = ledger.DefaultPrices
 	return g, nil
 }
 

@@ -61,7 +61,7 @@ func TestPoolShedsLowPriorityWhenSaturated(t *testing.T) {
 	}
 	go send("critical", true) // holds one member
 	deadline := time.Now().Add(5 * time.Second)
-	for tab.InFlight(0)+tab.InFlight(1) == 0 {
+	for g.Balancer().InFlight("ns/a")+g.Balancer().InFlight("ns/b") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the held request never got in flight")
 		}

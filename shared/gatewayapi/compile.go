@@ -107,6 +107,8 @@ func analyze(objs []*Object, offline bool) *analysis {
 			a.checkAIBackend(o, v)
 		case *TokenLimitPolicy:
 			a.checkTokenLimitPolicy(o, v)
+		case *BackendPolicy:
+			a.checkBackendPolicy(o, v)
 		case *CachePolicy:
 			a.checkCachePolicy(o, v)
 		case *AccessLogPolicy:

@@ -18,6 +18,7 @@ func SetStatus(objs []*Object, now time.Time) {
 	a := analyze(objs, false)
 	t := metav1.NewTime(now.UTC().Truncate(time.Second))
 	setPolicyStatus(a, objs, t)
+	setBackendPolicyStatus(a, objs, t)
 	setCachePolicyStatus(a, objs, t)
 	setAccessLogPolicyStatus(a, objs, t)
 	for _, ri := range a.routes {

@@ -19,6 +19,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	a := analyze(objs, false)
 	t := &route.Table{Version: version, Created: now.UTC()}
 	c := compiler{t: t, backends: map[string]int{}}
+	c.balance = balanceCompiler(a, c.backend)
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
 	caches := a.cachePolicies()
 	accessLogs := a.accessLogPolicies()
@@ -33,7 +34,8 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 		o, r := ri.obj, ri.route
 		listeners := ri.listeners()
 		for i, rule := range r.Spec.Rules {
-			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry)}
+			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry),
+				Balance: c.balance("HTTPRoute/" + o.Ref())}
 			cr.Cache = ri.cacheFor(caches, i)
 			cr.AccessLog = ri.accessLogFor(accessLogs)
 			c.addEmbeddingBackend(a, cr.Cache)
@@ -141,6 +143,7 @@ func retryOf(r *gwv1.HTTPRouteRetry) *route.Retry {
 type compiler struct {
 	t        *route.Table
 	backends map[string]int
+	balance  func(target string) *route.BackendPolicy
 }
 
 // backend returns the table index of a resolved backend, adding it once.
@@ -152,6 +155,9 @@ func (c *compiler) backend(b *route.Backend) int {
 		return i
 	}
 	c.t.Backends = append(c.t.Backends, *b)
+	if b.Kind == route.KindAIBackend && c.balance != nil {
+		c.t.Backends[len(c.t.Backends)-1].Balance = c.balance("AIBackend/" + b.Name)
+	}
 	c.backends[b.Name] = len(c.t.Backends) - 1
 	return len(c.t.Backends) - 1
 }
@@ -168,6 +174,7 @@ func (c *compiler) pool(ref refInfo) int {
 		}
 	}
 	p := *ref.pool
+	p.Balance = c.balance("InferencePool/" + p.Name)
 	for i := range ref.members {
 		p.Members = append(p.Members, c.backend(&ref.members[i]))
 	}

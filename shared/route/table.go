@@ -41,7 +41,6 @@ type Table struct {
 	Backends []Backend `json:"backends"`
 	Pools    []Pool    `json:"pools,omitempty"`
 
-	inflight inflight
 	models   []string
 	exact    map[string]*vhost // hostname → its entries
 	wildcard []*vhost          // "*.suffix" hosts, longest suffix first
@@ -184,6 +183,8 @@ type Rule struct {
 	AccessLog *AccessLog `json:"accessLog,omitempty"`
 	// Retry is the rule's retry policy for plain HTTP backends; nil: none.
 	Retry *Retry `json:"retry,omitempty"`
+	// Balance is the BackendPolicy attached to the route; nil: defaults.
+	Balance *BackendPolicy `json:"balance,omitempty"`
 	// Listeners are the listeners the route is attached to, for redirects
 	// that take the listener's port and scheme.
 	Listeners []Listener `json:"listeners,omitempty"`
@@ -321,6 +322,9 @@ type Backend struct {
 	ModelMap   map[string]string `json:"modelMap,omitempty"` // client model → provider model
 	// MaxConcurrency bounds requests in flight from one gateway; 0: none.
 	MaxConcurrency int `json:"maxConcurrency,omitempty"`
+	// Balance is the BackendPolicy attached to the AIBackend itself (its
+	// timeouts and breaker win over the route's); nil: none.
+	Balance *BackendPolicy `json:"balance,omitempty"`
 	// CredentialType is how the credential is sent: "" or "apiKey" (the
 	// provider's key header), "bearer" (Authorization: Bearer).
 	CredentialType string `json:"credentialType,omitempty"`
@@ -404,7 +408,6 @@ func (t *Table) Prepare() error {
 		}
 		t.Pools[i].prepare()
 	}
-	t.inflight = make(inflight, len(t.Backends))
 	sort.SliceStable(t.Entries, func(i, j int) bool { return before(&t.Entries[i], &t.Entries[j]) })
 	t.exact, t.wildcard, t.any = map[string]*vhost{}, nil, &vhost{name: "*"}
 	wild := map[string]*vhost{}

@@ -12,6 +12,7 @@
 //
 //	go run ./tests/bench -out BENCHMARKS.md
 //	go run ./tests/bench -only starts -out /tmp/starts.md  # the starts alone, to check them quickly
+//	go run ./tests/bench -only failover -out /tmp/failover.md  # failover and hedging alone, in process
 //	go run ./tests/bench -only telemetry -out /tmp/tel.md  # the telemetry's cost per request alone
 //
 // The gateway, the mock providers (one process: OpenAI at /v1, Anthropic
@@ -58,11 +59,11 @@ func parseFlags() config {
 	flag.StringVar(&c.logLevel, "log-level", "warn", "the gateway's SLUICE_LOG_LEVEL (info logs one line per request)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary folder (logs, manifests) and print its path")
 	flag.StringVar(&c.gobench, "gobench", "", "output of `go test -bench . -benchmem` to include in the report (default: run the route-matching and translation-cost benchmarks)")
-	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request) or cache (an exact and a semantic cache hit beside the uncached overhead)")
+	flag.StringVar(&c.only, "only", "", "measure only this part: starts (the local process's and the gateway Lambda's cold starts; the report has only their rows), telemetry (BenchmarkTelemetry alone, the telemetry's cost per request), cache (an exact and a semantic cache hit beside the uncached overhead) or failover (failover time and hedging, in process)")
 	flag.StringVar(&c.serveMock, "serve-mock", "", "internal: serve the mock OpenAI (/v1) and Anthropic (/anthropic/v1) providers on this address and do nothing else")
 	flag.Parse()
-	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "cache" {
-		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry and cache\n", c.only)
+	if c.only != "" && c.only != "starts" && c.only != "telemetry" && c.only != "cache" && c.only != "failover" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the parts are starts, telemetry, cache and failover\n", c.only)
 		os.Exit(2)
 	}
 	return c
@@ -92,6 +93,15 @@ func run(cfg config) error {
 	}
 	if cfg.out == "" {
 		cfg.out = filepath.Join(root, "BENCHMARKS.md")
+	}
+	if cfg.only == "failover" {
+		fo, err := failoverBench(ctx)
+		if err != nil {
+			return err
+		}
+		report := renderFailover(fo)
+		fmt.Print(report)
+		return os.WriteFile(cfg.out, []byte(report), 0o644)
 	}
 	tmp, err := os.MkdirTemp("", "sluice-bench-")
 	if err != nil {
@@ -126,6 +136,13 @@ func run(cfg config) error {
 		progress("warning: other processes used up to %.0f%% of a core during a run; the figures are noisy", busy)
 	}
 	report := render(res)
+	if cfg.only == "" {
+		fo, err := failoverBench(ctx)
+		if err != nil {
+			return err
+		}
+		report += renderFailover(fo)
+	}
 	fmt.Print(report)
 	if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
