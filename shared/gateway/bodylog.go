@@ -19,10 +19,10 @@ type bodyLog struct {
 	answer *answerText
 }
 
-// slack is how far past the policy's length a text is kept before it is
+// redactSlack is how far past the policy's length a text is kept before it is
 // redacted, so that a secret straddling the cut is still recognised and
 // hidden rather than logged in part.
-const slack = 256
+const redactSlack = 256
 
 // maxPlainAnswer bounds the plain answer body kept to read its text from.
 const maxPlainAnswer = 1 << 20
@@ -34,7 +34,7 @@ func (ex *exchange) logBodies(p *route.AccessLog, body []byte) {
 		bl.body = body
 	}
 	if p.Answer {
-		bl.answer = &answerText{stream: ex.stream, buf: textBuf{limit: p.MaxBytes + slack}}
+		bl.answer = &answerText{stream: ex.stream, buf: textBuf{limit: p.MaxBytes + redactSlack}}
 		ex.tapped().answer = bl.answer
 	}
 	ex.bodyLog = bl
@@ -48,7 +48,7 @@ func (ex *exchange) logTexts(rec *telemetry.Request) {
 	p := bl.policy
 	secrets := [2]string{keyFrom(ex.r.Header), ex.backendCredential()}
 	if p.Prompt {
-		text, total := promptText(bl.body, p.MaxBytes+slack)
+		text, total := promptText(bl.body, p.MaxBytes+redactSlack)
 		rec.Prompt = clean(p, secrets[:], text, total)
 	}
 	if a := bl.answer; a != nil {
