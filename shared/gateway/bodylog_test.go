@@ -12,12 +12,14 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
 
+	"github.com/sluicegw/sluice/shared/cache"
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/redact"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/telemetry"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 // logLines hands over each line the access log writes.
@@ -261,4 +263,50 @@ func TestAccessLogStreamedAnswer(t *testing.T) {
 			t.Errorf("answer %q", a)
 		}
 	})
+}
+
+// TestAccessLogCacheHit: with a CachePolicy too, one tap serves both: the
+// miss is stored and its answer logged, and the hit's replayed answer is
+// logged as the client got it, streamed or not.
+func TestAccessLogCacheHit(t *testing.T) {
+	oai := gatewaytest.Upstream(t, &mock.OpenAI{})
+	tab := gatewaytest.Table(t, gatewaytest.Routes{"gpt-4o": gatewaytest.OpenAIAt(oai + "/v1")})
+	policy := &route.AccessLog{Policy: "ai/p", Answer: true, MaxBytes: 4096}
+	if err := policy.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	c := exact
+	c.Scope = tab.Rules[0].Route + "/0"
+	tab.Rules[0].Cache, tab.Rules[0].AccessLog = &c, policy
+	rc, err := window.NewClient("redis://"+env.Redis(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	rc.FlushAll(context.Background())
+	lines := make(logLines, 16)
+	g := gatewaytest.New(t, tab, gatewaytest.WithConfig(gateway.Config{Cache: cache.NewRedis(rc, cache.StoreConfig{}),
+		Telemetry: telemetry.New(telemetry.Config{Logger: slog.New(slog.NewJSONHandler(lines, nil))})}))
+	body := `{"model":"gpt-4o","temperature":0,"messages":[{"role":"user","content":"Where is Paris?"}]}`
+	want := "Hello from the Sluice mock provider. You said: Where is Paris?"
+	for i, res := range []string{"miss", "hit"} {
+		resp, out := g.Post(t, "/v1/chat/completions", body)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Cache") != res {
+			t.Fatalf("request %d: %d %s %s", i, resp.StatusCode, resp.Header.Get("X-Sluice-Cache"), out)
+		}
+		if line := lines.next(t); line["cache"] != res || line["answer"] != want {
+			t.Errorf("request %d: cache %v answer %q", i, line["cache"], line["answer"])
+		}
+	}
+	c2 := g.OpenAI()
+	s := c2.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o",
+		Temperature: openai.Float(0), Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Where is Paris?")}})
+	for s.Next() {
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if line := lines.next(t); line["cache"] != "hit" || line["answer"] != want {
+		t.Errorf("streamed hit: cache %v answer %q", line["cache"], line["answer"])
+	}
 }
