@@ -65,6 +65,27 @@ func (it *respItem) streamed() string {
 	return s
 }
 
+// respMessageAdded is a message item as response.output_item.added
+// opens it: in progress, no content yet.
+type respMessageAdded struct {
+	ID      string     `json:"id"`
+	Type    string     `json:"type"`
+	Status  string     `json:"status"`
+	Role    string     `json:"role"`
+	Content []respPart `json:"content"`
+}
+
+// respCallAdded is a function call item as response.output_item.added
+// opens it: in progress, no arguments yet.
+type respCallAdded struct {
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Status    string `json:"status"`
+	CallID    string `json:"call_id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
 // respCollect is the state of a Responses stream being added up.
 type respCollect struct {
 	response json.RawMessage   // the terminal event's response object
@@ -243,12 +264,13 @@ func responsesStream(dst []byte, e *Entry, f Fresh) ([]byte, error) {
 		added := raw
 		switch it.Type {
 		case "message":
-			added, err = json.Marshal(respItem{Type: it.Type, ID: it.ID, Role: it.Role, Content: []respPart{}})
-			added = setMember(added, "status", []byte(`"in_progress"`))
+			role := it.Role
+			if role == "" {
+				role = "assistant"
+			}
+			added, err = json.Marshal(respMessageAdded{ID: it.ID, Type: it.Type, Status: "in_progress", Role: role, Content: []respPart{}})
 		case "function_call":
-			empty := ""
-			added, err = json.Marshal(respItem{Type: it.Type, ID: it.ID, CallID: it.CallID, Name: it.Name, Arguments: &empty})
-			added = setMember(added, "status", []byte(`"in_progress"`))
+			added, err = json.Marshal(respCallAdded{ID: it.ID, Type: it.Type, Status: "in_progress", CallID: it.CallID, Name: it.Name})
 		}
 		emit(respOut{Type: respItemAdded, OutputIndex: &oi, Item: added})
 		switch it.Type {

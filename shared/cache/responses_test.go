@@ -80,6 +80,18 @@ func TestResponsesStreamAddsUpToTheStoredAnswer(t *testing.T) {
 					}
 				}
 				types = append(types, typ)
+				if it, ok := ev["item"].(map[string]any); ok && typ == "response.output_item.added" {
+					switch it["type"] {
+					case "message":
+						if it["status"] != "in_progress" || it["role"] != "assistant" || len(it["content"].([]any)) != 0 {
+							t.Errorf("message added as %v", it)
+						}
+					case "function_call":
+						if it["status"] != "in_progress" || it["arguments"] != "" || it["call_id"] == "" || it["name"] == "" {
+							t.Errorf("function call added as %v", it)
+						}
+					}
+				}
 				if r, ok := ev["response"].(map[string]any); ok && (r["id"] != fresh.ID || r["created_at"] != float64(fresh.Created.Unix())) {
 					t.Errorf("%s: response id %v created_at %v", typ, r["id"], r["created_at"])
 				}

@@ -14,7 +14,7 @@ import (
 
 // respStreamed is what openai-go reads from a streamed Responses answer.
 type respStreamed struct {
-	shape []string          // event types in order, a run of one delta type counted once
+	shape []string          // event types in order (with the item's type and status when added), a run of one delta type counted once
 	text  string            // the output_text deltas added up
 	args  map[string]string // each function call's argument deltas added up, by call id
 	final responses.Response
@@ -47,6 +47,7 @@ func respStream(t *testing.T, c openai.Client, params responses.ResponseNewParam
 		case "response.output_item.added":
 			it := ev.AsResponseOutputItemAdded().Item
 			items[it.ID] = it.CallID
+			r.shape[len(r.shape)-1] += " " + it.Type + " " + it.Status
 		case "response.output_text.delta":
 			d := ev.AsResponseOutputTextDelta()
 			if _, ok := items[d.ItemID]; !ok {
