@@ -211,3 +211,37 @@ func TestResponsesStreamRefusesCorruptEntries(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReplayAndCollect is a stored answer replayed as a stream and a
+// stream collected into an answer, a Responses answer beside a chat
+// completion with the same tool call.
+func BenchmarkReplayAndCollect(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		p    Protocol
+		body string
+	}{{"chat", ChatCompletions, chatToolAnswer}, {"responses", Responses, responsesToolAnswer}} {
+		e := Entry{Body: []byte(c.body)}
+		stream, err := Stream(nil, c.p, &e, fresh, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name+"/replay", func(b *testing.B) {
+			b.ReportAllocs()
+			var buf []byte
+			for b.Loop() {
+				buf, _ = Stream(buf[:0], c.p, &e, fresh, false)
+			}
+		})
+		b.Run(c.name+"/collect", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				col := NewCollector(c.p, 1<<20)
+				col.Write(stream)
+				if _, _, ok := col.Answer(api.Usage{}); !ok {
+					b.Fatal("not collected")
+				}
+			}
+		})
+	}
+}
