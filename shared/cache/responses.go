@@ -242,7 +242,9 @@ func responsesStream(dst []byte, e *Entry, f Fresh) ([]byte, error) {
 	final := Plain(Responses, e, f)
 	start := setMember(final, "status", []byte(`"in_progress"`))
 	start = setMember(start, "output", []byte("[]"))
-	start = setMember(start, "usage", []byte("null"))
+	for _, k := range []string{"usage", "incomplete_details", "completed_at"} {
+		start = setMember(start, k, []byte("null"))
+	}
 
 	var seq int64
 	var err error

@@ -113,7 +113,8 @@ func TestResponsesStreamAddsUpToTheStoredAnswer(t *testing.T) {
 					t.Errorf("item %s: deltas add up to %q, want %q", it.ID, deltas[it.ID], it.streamed())
 				}
 			}
-			if start := events[0]["response"].(map[string]any); start["status"] != "in_progress" || len(start["output"].([]any)) != 0 || start["usage"] != nil {
+			if start := events[0]["response"].(map[string]any); start["status"] != "in_progress" || len(start["output"].([]any)) != 0 || start["usage"] != nil ||
+				start["incomplete_details"] != nil {
 				t.Errorf("response.created: %v", start)
 			}
 			col := NewCollector(Responses, 1<<20)
