@@ -251,10 +251,10 @@ func (c *Collector) messagesEvent(name string, data []byte) {
 
 // Answer returns the plain body the stream added up to, and its finish
 // reason (OpenAI's finish_reason, Anthropic's stop_reason, or a Responses
-// status read as one); ok is false
-// when the stream was not one whole answer. An OpenAI stream carries
-// usage only when the client asked for it: the body then takes u, the
-// usage the provider reported to the gateway.
+// status read as one); ok is false when the stream was not one whole
+// answer. An OpenAI chat stream carries usage only when the client asked
+// for it: the body then takes u, the usage the provider reported to the
+// gateway.
 func (c *Collector) Answer(u api.Usage) (body []byte, finish string, ok bool) {
 	if c.bad || !c.done {
 		return nil, "", false
