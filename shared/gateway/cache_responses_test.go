@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,11 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/sluicegw/sluice/shared/cache"
+	"github.com/sluicegw/sluice/shared/gateway"
+	"github.com/sluicegw/sluice/shared/gatewaytest"
+	"github.com/sluicegw/sluice/shared/window"
 )
 
 // respStreamed is what openai-go reads from a streamed Responses answer.
@@ -156,5 +162,52 @@ func TestCacheResponsesCutStreamNotStored(t *testing.T) {
 		if resp.Header.Get("X-Sluice-Cache") != "miss" || rec.Count() == before || strings.Contains(out, "response.completed") {
 			t.Fatalf("request %d: cache %q, upstream reached %v: %s", i, resp.Header.Get("X-Sluice-Cache"), rec.Count() != before, out)
 		}
+	}
+}
+
+// BenchmarkResponsesCacheHit serves an exact Responses hit from the test
+// binary's redis-server, plain and streamed, beside the chat completion
+// hits of BenchmarkChatCompletionCacheHit.
+func BenchmarkResponsesCacheHit(b *testing.B) {
+	const answer = `{"id":"resp_c","object":"response","created_at":1700000000,"status":"completed","model":"m","output":[{"type":"message","id":"msg_c","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hello there, I am fine, thank you for asking.","annotations":[]}]}],"usage":{"input_tokens":9,"output_tokens":11,"total_tokens":20}}`
+	for _, stream := range []bool{false, true} {
+		name := "plain"
+		if stream {
+			name = "stream"
+		}
+		b.Run(name, func(b *testing.B) {
+			rc, err := window.NewClient("redis://"+env.Redis(b), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rc.Close()
+			tab := gatewaytest.Table(b, gatewaytest.Routes{"m": gatewaytest.OpenAIAt("http://upstream/v1")})
+			p := exact
+			p.Scope = "bench/responses/" + name
+			tab.Rules[0].Cache = &p
+			g := gatewaytest.New(b, tab, gatewaytest.WithConfig(gateway.Config{
+				Cache:     cache.NewRedis(rc, cache.StoreConfig{}),
+				Transport: cannedTransport{contentType: "application/json", body: answer},
+			}))
+			rc.FlushAll(context.Background())
+			serve := func(body string) *httptest.ResponseRecorder {
+				r := httptest.NewRequest("POST", "/v1/responses", strings.NewReader(body))
+				r.Header.Set("Authorization", "Bearer "+g.Key)
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, r)
+				return w
+			}
+			body := `{"model":"m","temperature":0,"input":"Hello there, how are you today?"}`
+			serve(body) // the miss that stores the answer
+			if stream {
+				body = `{"model":"m","stream":true,"temperature":0,"input":"Hello there, how are you today?"}`
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := serve(body); w.Code != 200 || w.Header().Get("X-Sluice-Cache") != "hit" {
+					b.Fatalf("status %d, cache %q: %s", w.Code, w.Header().Get("X-Sluice-Cache"), w.Body)
+				}
+			}
+		})
 	}
 }
