@@ -15,6 +15,7 @@ import (
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
+	"github.com/sluicegw/sluice/shared/live"
 )
 
 // command is one subcommand. Each has a flag set of its own, so its help
@@ -151,14 +152,19 @@ var commands = []command{
 				return s.client.rotateKey(ctx, args[0], *grace, s.out)
 			}
 		}},
-	{name: "top", synopsis: "[--interval 2s]", summary: "live view of the local process's requests, tokens, latency and errors per route and backend (Ctrl-C quits)", admin: true,
+	{name: "top", synopsis: "[--interval 2s] [--source metrics|live] [--window 5m]", summary: "live view of requests, tokens, latency and errors per route and backend, from the local process or a deployed admin API (Ctrl-C quits)", admin: true,
 		setup: func(fs *flag.FlagSet) func(context.Context, *session, []string) error {
-			interval := fs.Duration("interval", 2*time.Second, "how often to redraw")
+			interval := fs.Duration("interval", 0, "how often to redraw (default 2s from /metrics, 30s from CloudWatch, whose figures are per minute)")
+			source := fs.String("source", "", "read `metrics` (a local process's /metrics) or live (a deployed admin API's figures from CloudWatch); default: metrics for a loopback endpoint, live otherwise")
+			window := fs.Duration("window", 0, "the live figures' sliding window, 1m to 3h (default 5m)")
 			return func(ctx context.Context, s *session, _ []string) error {
-				if *interval <= 0 {
+				if *interval < 0 {
 					return usagef("--interval must be positive")
 				}
-				return runTop(ctx, s.client.endpoint, *interval, s.out)
+				if *window != 0 && (*window < live.MinWindow || *window > live.MaxWindow) {
+					return usagef("--window must be from %s to %s", live.MinWindow, live.MaxWindow)
+				}
+				return runTop(ctx, &s.client, topOptions{source: *source, interval: *interval, window: *window}, s.out)
 			}
 		}},
 	{name: "usage", synopsis: "[--key ID | --consumer NAME] [--since 7d] [--by model|day]", summary: "requests, tokens and cost from the ledger", admin: true,

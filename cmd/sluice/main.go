@@ -10,6 +10,7 @@
 //	sluice keys list | revoke ID | rotate ID [--grace 24h]
 //	sluice usage [--key ID | --consumer NAME] [--since 7d] [--by model|day]
 //	sluice ui [--addr 127.0.0.1:8090]
+//	sluice top [--interval 2s] [--source metrics|live] [--window 5m]
 //
 // The admin API is found through --endpoint or $SLUICE_ENDPOINT (default the
 // local process). Locally the CLI sends --admin-token, $SLUICE_ADMIN_TOKEN or

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -22,27 +23,72 @@ import (
 	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
-// top is `sluice top`: a live view of the local process's /metrics,
-// redrawn every interval until ctx ends (Ctrl-C). Rates are the
-// difference of two scrapes over the time between them. size gives the
-// terminal's columns and rows at each frame, so a resized or small
-// terminal gets a view that fits: long names are cut, rows that do not
-// fit are counted, not drawn.
+// top is `sluice top`: a live view of what the gateway does, redrawn
+// every interval until ctx ends (Ctrl-C). Its source is the local
+// process's /metrics or, for a deployed stack, the admin API's live
+// figures from CloudWatch. size gives the terminal's columns and rows at
+// each frame, so a resized or small terminal gets a view that fits: long
+// names are cut, rows that do not fit are counted, not drawn.
 type top struct {
-	url      string // the /metrics URL
+	src      source
 	interval time.Duration
 	out      io.Writer
 	size     func() (cols, rows int)
-	client   *http.Client
+}
+
+// source reads the figures of one frame.
+type source interface {
+	frame(ctx context.Context) (*frame, error)
+}
+
+// frame is what one redraw shows.
+type frame struct {
+	at    time.Time
+	note  string // what the figures are, for the header
+	rows  []topRow
+	total topRow
+	// The last two columns' headings: what counts as an error, and what
+	// the rows are per.
+	errHead, nameHead string
 }
 
 // topRow is one route and backend's figures over the last interval.
 type topRow struct {
+	name               string // what the row is per, as drawn
 	route, backend     string
 	rps, tokensPerSec  float64
 	p50, p99, avg      time.Duration
-	errors, closed     float64 // 5xx and 499 per second
+	errors, closed     float64 // errors (5xx, or failed attempts) and 499 per second
 	requests, inTokens float64 // totals since start
+}
+
+// metricsSource reads a local process's Prometheus /metrics. Rates are
+// the difference of two scrapes over the time between them.
+type metricsSource struct {
+	url      string
+	client   *http.Client
+	interval time.Duration
+	prev     *snapshot
+}
+
+func (m *metricsSource) frame(ctx context.Context) (*frame, error) {
+	cur, err := m.scrape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prev := m.prev
+	if prev == nil {
+		prev = cur
+	}
+	m.prev = cur
+	f := &frame{at: cur.at, note: "every " + m.interval.String(), rows: rows(prev, cur), errHead: "5XX/S", nameHead: "ROUTE → BACKEND"}
+	for _, r := range f.rows {
+		f.total.rps += r.rps
+		f.total.tokensPerSec += r.tokensPerSec
+		f.total.errors += r.errors
+		f.total.closed += r.closed
+	}
+	return f, nil
 }
 
 // snapshot is the counters of one scrape, by route and backend.
@@ -55,11 +101,11 @@ type snapshot struct {
 type counters struct{ requests, errors, closed, tokens, input float64 }
 
 func (t *top) run(ctx context.Context) error {
-	prev, err := t.scrape(ctx)
+	f, err := t.src.frame(ctx)
 	if err != nil {
 		return err
 	}
-	t.draw(prev, prev)
+	t.draw(f)
 	tick := time.NewTicker(t.interval)
 	defer tick.Stop()
 	for {
@@ -69,7 +115,7 @@ func (t *top) run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
-		cur, err := t.scrape(ctx)
+		f, err := t.src.frame(ctx)
 		if ctx.Err() != nil {
 			fmt.Fprint(t.out, "\n")
 			return nil
@@ -78,28 +124,27 @@ func (t *top) run(ctx context.Context) error {
 			fmt.Fprintf(t.out, "\x1b[H\x1b[2J%v (retrying)\n", err)
 			continue
 		}
-		t.draw(prev, cur)
-		prev = cur
+		t.draw(f)
 	}
 }
 
-func (t *top) scrape(ctx context.Context) (*snapshot, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url, nil)
+func (m *metricsSource) scrape(ctx context.Context) (*snapshot, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := t.client.Do(req)
+	resp, err := m.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.url, err)
+		return nil, fmt.Errorf("read %s: %w", m.url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("read %s: %s (sluice top reads a local process's /metrics)", t.url, resp.Status)
+		return nil, fmt.Errorf("read %s: %s (a local process serves /metrics; for a deployed admin API use --source live)", m.url, resp.Status)
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.url, err)
+		return nil, fmt.Errorf("read %s: %w", m.url, err)
 	}
 	s := &snapshot{at: time.Now(), series: map[[2]string]*counters{}, latency: map[[2]string]*dto.Histogram{}}
 	get := func(m *dto.Metric) (*counters, [2]string) {
@@ -157,7 +202,7 @@ func rows(prev, cur *snapshot) []topRow {
 		if p == nil {
 			p = &counters{}
 		}
-		r := topRow{route: k[0], backend: k[1], requests: c.requests, inTokens: c.input}
+		r := topRow{name: orDash(k[0]) + " → " + orDash(k[1]), route: k[0], backend: k[1], requests: c.requests, inTokens: c.input}
 		if secs > 0 {
 			r.rps = (c.requests - p.requests) / secs
 			r.tokensPerSec = (c.tokens - p.tokens) / secs
@@ -215,17 +260,9 @@ func latencyBetween(prev, cur *dto.Histogram) (p50, p99, avg time.Duration) {
 }
 
 // draw writes one frame, cut to the terminal's size.
-func (t *top) draw(prev, cur *snapshot) {
+func (t *top) draw(f *frame) {
 	cols, lines := t.size()
 	cols, lines = max(cols, 20), max(lines, 3)
-	rs := rows(prev, cur)
-	var total topRow
-	for _, r := range rs {
-		total.rps += r.rps
-		total.tokensPerSec += r.tokensPerSec
-		total.errors += r.errors
-		total.closed += r.closed
-	}
 	var b strings.Builder
 	b.WriteString("\x1b[H\x1b[2J") // home, clear
 	line := func(s string) {
@@ -234,25 +271,21 @@ func (t *top) draw(prev, cur *snapshot) {
 		}
 		b.WriteString(s + "\n")
 	}
-	line(fmt.Sprintf("sluice top  %s  every %s  %.1f req/s  %.0f tok/s  %.1f 5xx/s  %.1f closed/s",
-		cur.at.Format("15:04:05"), t.interval, total.rps, total.tokensPerSec, total.errors, total.closed))
+	line(fmt.Sprintf("sluice top  %s  %s  %.1f req/s  %.0f tok/s  %.1f %s  %.1f closed/s",
+		f.at.Format("15:04:05"), f.note, f.total.rps, f.total.tokensPerSec, f.total.errors, strings.ToLower(f.errHead), f.total.closed))
 	// Figures first, names last: a narrow terminal cuts names, not numbers.
-	line(fmt.Sprintf("%8s %9s %8s %8s %8s %6s  %s", "REQ/S", "TOK/S", "P50", "P99", "AVG", "5XX/S", "ROUTE → BACKEND"))
+	line(fmt.Sprintf("%8s %9s %8s %8s %8s %6s  %s", "REQ/S", "TOK/S", "P50", "P99", "AVG", f.errHead, f.nameHead))
 	room := lines - 3 // the two header lines and the one the cursor rests on
-	for i, r := range rs {
-		if i == room-1 && len(rs) > room {
-			line(fmt.Sprintf("… %d more", len(rs)-i))
+	for i, r := range f.rows {
+		if i == room-1 && len(f.rows) > room {
+			line(fmt.Sprintf("… %d more", len(f.rows)-i))
 			break
 		}
 		if i >= room {
 			break
 		}
-		backend := r.backend
-		if backend == "" {
-			backend = "-"
-		}
-		line(fmt.Sprintf("%8.1f %9.0f %8s %8s %8s %6.1f  %s → %s", r.rps, r.tokensPerSec,
-			short(r.p50), short(r.p99), short(r.avg), r.errors, orDash(r.route), backend))
+		line(fmt.Sprintf("%8.1f %9.0f %8s %8s %8s %6.1f  %s", r.rps, r.tokensPerSec,
+			short(r.p50), short(r.p99), short(r.avg), r.errors, r.name))
 	}
 	io.WriteString(t.out, b.String())
 }
@@ -286,11 +319,51 @@ func terminalSize() (cols, rows int) {
 	return 80, 24
 }
 
-// runTop runs top until Ctrl-C or SIGTERM.
-func runTop(ctx context.Context, endpoint string, interval time.Duration, out io.Writer) error {
+// topOptions are `sluice top`'s flags.
+type topOptions struct {
+	source   string        // metrics, live, or empty: by the endpoint
+	interval time.Duration // 0: by the source
+	window   time.Duration // the live figures' window
+}
+
+// runTop runs top until Ctrl-C or SIGTERM. A loopback endpoint is a
+// local process, read at /metrics; any other is a deployed admin API,
+// read at /admin/v1/live.
+func runTop(ctx context.Context, c *client, o topOptions, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	t := &top{url: strings.TrimRight(endpoint, "/") + "/metrics", interval: interval, out: out, size: terminalSize,
-		client: &http.Client{Timeout: 5 * time.Second}}
+	t, err := newTop(c, o, out)
+	if err != nil {
+		return err
+	}
 	return t.run(ctx)
+}
+
+func newTop(c *client, o topOptions, out io.Writer) (*top, error) {
+	if o.source == "" {
+		o.source = "live"
+		if u, err := url.Parse(c.endpoint); err == nil && isLoopback(u) {
+			o.source = "metrics"
+		}
+	}
+	t := &top{out: out, size: terminalSize, interval: o.interval}
+	switch o.source {
+	case "metrics":
+		if t.interval == 0 {
+			t.interval = 2 * time.Second
+		}
+		hc := c.http
+		if hc == nil {
+			hc = &http.Client{Timeout: 5 * time.Second}
+		}
+		t.src = &metricsSource{url: strings.TrimRight(c.endpoint, "/") + "/metrics", client: hc, interval: t.interval}
+	case "live":
+		if t.interval == 0 {
+			t.interval = 30 * time.Second
+		}
+		t.src = &liveSource{c: c, window: o.window, interval: t.interval}
+	default:
+		return nil, usagef("--source %q: want metrics or live", o.source)
+	}
+	return t, nil
 }

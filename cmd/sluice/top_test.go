@@ -68,8 +68,8 @@ func TestTop(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			out := &frames{n: 3, cancel: cancel}
-			tp := &top{url: srv.URL + "/metrics", interval: time.Millisecond, out: out, client: srv.Client(),
-				size: func() (int, int) { return size[0], size[1] }}
+			tp := &top{src: &metricsSource{url: srv.URL + "/metrics", client: srv.Client(), interval: time.Millisecond},
+				interval: time.Millisecond, out: out, size: func() (int, int) { return size[0], size[1] }}
 			if err := tp.run(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -45,6 +45,12 @@ func adminTableActions() []string {
 	return append(gatewayLedgerActions(), "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan", "dynamodb:DescribeTable")
 }
 
+// adminMetricsActions let the admin API read the gateway's metrics for
+// `sluice top` (GET /admin/v1/live).
+func adminMetricsActions() []string {
+	return []string{"cloudwatch:GetMetricData"}
+}
+
 // bedrockActions are what Converse, ConverseStream, InvokeModel and
 // InvokeModelWithResponseStream need.
 func bedrockActions() []string {
@@ -100,6 +106,13 @@ func newFunctions(scope constructs.Construct, p Props, d deps) *functions {
 	adminRole := lambdaRole(scope, "AdminRole", "Sluice admin Lambda", f.adminLogs)
 	d.routes.Grant(adminRole, *jsii.Strings(adminTableActions()...)...)
 	d.ledger.Grant(adminRole, *jsii.Strings(adminTableActions()...)...)
+	// GetMetricData names no resource: IAM accepts only "*" for it, and no
+	// condition key narrows it to a namespace.
+	adminRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadGatewayMetrics"),
+		Actions:   jsii.Strings(adminMetricsActions()...),
+		Resources: jsii.Strings("*"),
+	}))
 
 	gatewaySpec := functionSpec{
 		description: "Sluice gateway: the AI and HTTP data plane",

@@ -40,7 +40,7 @@ const (
 func Suppressions(p Props) []Suppression {
 	s := []Suppression{
 		{Construct: "GatewayRole", Rule: "AwsSolutions-IAM5", AppliesTo: []string{`^Resource::\*$`}, Reason: reasonVPCAccess},
-		{Construct: "AdminRole", Rule: "AwsSolutions-IAM5", AppliesTo: []string{`^Resource::\*$`}, Reason: reasonVPCAccess},
+		{Construct: "AdminRole", Rule: "AwsSolutions-IAM5", AppliesTo: []string{`^Resource::\*$`}, Reason: reasonVPCAccess + " " + reasonMetricsRead},
 		{Construct: "GatewayApi", Rule: "AwsSolutions-APIG2", Reason: "A Lambda proxy to the gateway, which parses each OpenAI or Anthropic " +
 			"request itself and must answer a bad one in the client's own error format; API Gateway models would duplicate that and answer differently."},
 		{Construct: "GatewayApi", Rule: "AwsSolutions-APIG4", Reason: reasonGatewayAuth},
@@ -83,6 +83,10 @@ func Suppressions(p Props) []Suppression {
 	}
 	return s
 }
+
+// reasonMetricsRead explains the admin role's second action on "*".
+const reasonMetricsRead = "cloudwatch:GetMetricData, which sluice top reads the gateway's metrics with, " +
+	"takes no resource ARN and no namespace condition."
 
 const reasonVPCAccess = "Lambda attaches the function to the VPC through network interfaces it creates at run time: " +
 	"their IDs are unknown at deploy time and ec2:Describe* take no resource. These are the actions of " +

@@ -233,7 +233,8 @@ func TestDefaultStack(t *testing.T) {
 						}
 					case res == `"*"`:
 						for _, a := range list(st["Action"]) {
-							if !slices.Contains(vpcNetworkActions(), a.(string)) {
+							if !slices.Contains(vpcNetworkActions(), a.(string)) &&
+								!(role == s.logicalID(t, "AWS::IAM::Role", "AdminRole") && slices.Contains(adminMetricsActions(), a.(string))) {
 								t.Errorf("%s: %s on *", role, a)
 							}
 						}
@@ -242,6 +243,25 @@ func TestDefaultStack(t *testing.T) {
 						t.Errorf("%s: wildcard action %s", role, actions)
 					}
 				}
+			}
+		}
+	})
+
+	t.Run("admin reads the gateway's metrics, the gateway does not", func(t *testing.T) {
+		for role, want := range map[string]bool{"AdminRole": true, "GatewayRole": false} {
+			got := false
+			for _, st := range s.statements(t, s.logicalID(t, "AWS::IAM::Role", role)) {
+				for _, a := range list(st["Action"]) {
+					if a == "cloudwatch:GetMetricData" {
+						got = true
+						if st["Effect"] != "Allow" || toJSON(st["Resource"]) != `"*"` {
+							t.Errorf("%s: GetMetricData statement %s", role, toJSON(st))
+						}
+					}
+				}
+			}
+			if got != want {
+				t.Errorf("%s may call cloudwatch:GetMetricData: %v, want %v", role, got, want)
 			}
 		}
 	})

@@ -50,6 +50,9 @@ type Config struct {
 	// process (the local one), the change then takes effect at once;
 	// deployed gateways find it on their own schedule. It must not block.
 	OnChange func(ctx context.Context, c Change)
+	// Live, when set, answers GET /admin/v1/live (sluice top against a
+	// deployed admin API).
+	Live LiveReader
 
 	// The entrypoints' settings, read by ConfigFromEnv and described in the
 	// README's configuration table: New uses none of them, the mains wire
@@ -101,6 +104,7 @@ func New(cfg Config, st Store) *Admin {
 	a.mux.HandleFunc("PATCH /admin/v1/keys/{id}", a.setLimits)
 	a.mux.HandleFunc("GET /admin/v1/usage", a.usage)
 	a.mux.HandleFunc("GET /admin/v1/usage/report", a.usageReport)
+	a.mux.HandleFunc("GET /admin/v1/live", a.live)
 	a.mux.HandleFunc("/admin/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -28,6 +28,8 @@ type Collector struct {
 	inputs [][]byte // partial tool inputs of Anthropic blocks, by index
 	done   bool     // the stream ended as a whole answer does
 	bad    bool     // an error event, an event that did not decode, or too large
+
+	resp respCollect // the Responses answer being built
 }
 
 // maxIndex bounds the choice and tool-call indexes a stream may use: an
@@ -70,7 +72,7 @@ func (c *Collector) Write(b []byte) {
 func (c *Collector) fail() {
 	c.bad = true
 	c.line, c.data, c.inputs = nil, nil, nil
-	c.chat, c.msg = chat.Response{}, messages.Response{}
+	c.chat, c.msg, c.resp = chat.Response{}, messages.Response{}, respCollect{}
 }
 
 func (c *Collector) handleLine(line []byte) {
@@ -95,9 +97,12 @@ func (c *Collector) handleEvent(name string, data []byte) {
 	if c.bad {
 		return
 	}
-	if c.p == ChatCompletions {
+	switch c.p {
+	case ChatCompletions:
 		c.chatEvent(data)
-	} else {
+	case Responses:
+		c.responsesEvent(name, data)
+	default:
 		c.messagesEvent(name, data)
 	}
 }
@@ -245,13 +250,17 @@ func (c *Collector) messagesEvent(name string, data []byte) {
 }
 
 // Answer returns the plain body the stream added up to, and its finish
-// reason (OpenAI's finish_reason or Anthropic's stop_reason); ok is false
-// when the stream was not one whole answer. An OpenAI stream carries
-// usage only when the client asked for it: the body then takes u, the
-// usage the provider reported to the gateway.
+// reason (OpenAI's finish_reason, Anthropic's stop_reason, or a Responses
+// status read as one); ok is false when the stream was not one whole
+// answer. An OpenAI chat stream carries usage only when the client asked
+// for it: the body then takes u, the usage the provider reported to the
+// gateway.
 func (c *Collector) Answer(u api.Usage) (body []byte, finish string, ok bool) {
 	if c.bad || !c.done {
 		return nil, "", false
+	}
+	if c.p == Responses {
+		return c.responsesAnswer()
 	}
 	var err error
 	if c.p == ChatCompletions {

@@ -28,9 +28,7 @@ type Protocol string
 const (
 	ChatCompletions Protocol = "openai.chat.completions"
 	Messages        Protocol = "anthropic.messages"
-	// Responses answers are replayed plain only: a streamed Responses
-	// request is not looked up.
-	Responses Protocol = "openai.responses"
+	Responses       Protocol = "openai.responses"
 )
 
 // Selection names the question text a semantic lookup compares: the last

@@ -49,14 +49,17 @@ func setMember(body []byte, key string, v []byte) []byte {
 // Stream appends the stored answer to dst as the stream a live answer
 // would have been, in the client's protocol: OpenAI chat chunks (role,
 // content in several deltas, tool-call deltas, finish reason, a usage
-// chunk when includeUsage, [DONE]) or Anthropic's message_start …
-// message_stop.
+// chunk when includeUsage, [DONE]), Anthropic's message_start …
+// message_stop, or the Responses API's response.created …
+// response.completed.
 func Stream(dst []byte, p Protocol, e *Entry, f Fresh, includeUsage bool) ([]byte, error) {
 	switch p {
 	case ChatCompletions:
 		return chatStream(dst, e, f, includeUsage)
 	case Messages:
 		return messagesStream(dst, e, f)
+	case Responses:
+		return responsesStream(dst, e, f)
 	}
 	return dst, fmt.Errorf("cache: no stream replay for %s", p)
 }

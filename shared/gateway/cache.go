@@ -64,7 +64,7 @@ func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (d
 		}
 	}()
 	proto := cacheProtocol(ep)
-	if proto == "" || ex.g.cache == nil || proto == cache.Responses && ex.stream {
+	if proto == "" || ex.g.cache == nil {
 		return false, nil
 	}
 	req, err := cache.Canonical(proto, body, cache.Selection{Turns: p.Turns})
@@ -127,8 +127,11 @@ func cacheControl(v string) (noCache, noStore bool) {
 func (ex *exchange) serveCached(e *cache.Entry) (bool, error) {
 	c := ex.cache
 	f := cache.Fresh{ID: "chatcmpl-" + ex.id[4:], Created: ex.g.now()}
-	if c.proto == cache.Messages {
+	switch c.proto {
+	case cache.Messages:
 		f.ID = "msg_" + ex.id[4:]
+	case cache.Responses:
+		f.ID = "resp_" + ex.id[4:]
 	}
 	var out []byte
 	if ex.stream {

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/sse"
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // hedgeable reports whether the rule's policy hedges this request: hedging
@@ -38,6 +39,9 @@ type racer struct {
 	err   error
 	// finished: its result was taken from the race (won or failed).
 	finished bool
+	// rec is the racer's own telemetry record: racers run at once, so
+	// they cannot share the exchange's.
+	rec telemetry.Attempt
 }
 
 // close ends a racer that lost or failed.
@@ -88,7 +92,12 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 			return false
 		}
 		ctx, watch := ex.attemptContext(at, true)
-		r := &racer{pick: p, at: at, up: &up, ctx: ctx, watch: watch}
+		rec := telemetry.Attempt{Operation: operation(ep), Backend: b.Name, Provider: b.Provider,
+			Model: at.model, Start: ex.g.now()}
+		if t, ok := ex.g.telemetry.(Tracer); ok {
+			ctx = t.StartAttempt(ctx, rec.Start)
+		}
+		r := &racer{pick: p, at: at, up: &up, ctx: ctx, watch: watch, rec: rec}
 		active = append(active, r)
 		running++
 		go ex.run(r, out, results)
@@ -111,6 +120,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 				break
 			}
 			req.Done(r.pick, ex.outcome(r.at, r.err))
+			ex.racerEnd(r, r.err, 0)
 			lastErr, lastTry = r.err, r.at
 			r.close()
 		case <-timer.C:
@@ -137,6 +147,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 			if !r.finished {
 				r.watch.stop() // cancels its call at once
 				req.Done(r.pick, balance.Outcome{Abandoned: true})
+				ex.racerEnd(r, nil, 0) // cancelled, not failed: no error kind
 			}
 		}
 		ex.hedgeLost += running
@@ -159,13 +170,14 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 	}
 	err = ex.relay(winner.ctx, winner.up, winner.resp, rd)
 	req.Done(winner.pick, ex.outcome(winner.at, err))
+	ex.racerEnd(winner, err, ex.status)
+	ex.att = winner.rec // the request's record names the winner's provider
 	if err == nil && winner.at.model != ex.model {
 		ex.servedModel = winner.at.model
 	}
 	return winner.at, err == nil || ex.wroteHeader || ex.r.Context().Err() != nil, err
 }
 
-// run is a racer's goroutine: the call, then a stream's first event.
 // hedgeUsage adds to the winner's usage what the cancelled hedges cost:
 // the prompt each sent, counted as the winner's input. They were cancelled
 // before their first token, so they produced no output.
@@ -178,6 +190,18 @@ func (ex *exchange) hedgeUsage(u api.Usage) api.Usage {
 	return u
 }
 
+// racerEnd hands a racer's record to the telemetry, ending its span. A
+// cancelled loser has neither status nor error kind: it did not fail.
+func (ex *exchange) racerEnd(r *racer, err error, status int) {
+	a := &r.rec
+	a.Duration, a.Status = ex.g.now().Sub(a.Start), status
+	if err != nil {
+		a.Status, a.ErrorKind = api.Status(err), errorKind(err, ex.r)
+	}
+	ex.g.telemetry.Attempt(r.ctx, a)
+}
+
+// run is a racer's goroutine: the call, then a stream's first event.
 func (ex *exchange) run(r *racer, out []byte, results chan<- *racer) {
 	resp, err := ex.call(r.ctx, r.watch, r.up, out)
 	if err == nil && ex.stream {

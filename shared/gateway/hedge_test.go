@@ -16,6 +16,7 @@ import (
 	"github.com/sluicegw/sluice/shared/gatewaytest"
 	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // slowStart is an upstream whose first byte waits until released or the
@@ -116,5 +117,43 @@ func TestHedgeNotOnExcludedPaths(t *testing.T) {
 	resp, out := g.Post(t, "/v1/chat/completions", chat)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Sluice-Backend") != "default/m-0" || fast.Count() != 0 {
 		t.Errorf("status %d from %s, fast asked %d times: %s", resp.StatusCode, resp.Header.Get("X-Sluice-Backend"), fast.Count(), out)
+	}
+}
+
+// TestHedgeRecordsEachAttempt: a hedged request hands the telemetry one
+// record per racer, the cancelled loser's without an error kind (it did
+// not fail), and the request's record names the winner and the hedge.
+func TestHedgeRecordsEachAttempt(t *testing.T) {
+	slow := &slowStart{release: make(chan struct{})}
+	t.Cleanup(func() { close(slow.release) })
+	slowURL := gatewaytest.Upstream(t, slow) + "/v1"
+	fastURL := gatewaytest.Upstream(t, &mock.OpenAI{}) + "/v1"
+	tab := gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(slowURL, fastURL)})
+	tab.Rules[0].Balance = &route.BackendPolicy{Hedge: &route.HedgePolicy{Delay: 20 * time.Millisecond}}
+	recs := newRecords()
+	g := gatewaytest.New(t, tab, gatewaytest.WithConfig(gateway.Config{Now: time.Now, Rand: func(int) int { return 0 }, Telemetry: recs}))
+	resp, out := g.Post(t, "/v1/chat/completions", chat)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, out)
+	}
+	rec := recs.next(t)
+	if rec.Backend != "default/m-1" || rec.Provider != "openai" || rec.Hedges != 1 || rec.Attempts != 2 {
+		t.Errorf("request record: backend %q provider %q hedges %d attempts %d; want default/m-1, openai, 1, 2",
+			rec.Backend, rec.Provider, rec.Hedges, rec.Attempts)
+	}
+	recs.mu.Lock()
+	defer recs.mu.Unlock()
+	byBackend := map[string]telemetry.Attempt{}
+	for _, a := range recs.attempts {
+		byBackend[a.Backend] = a
+	}
+	if len(recs.attempts) != 2 || len(byBackend) != 2 {
+		t.Fatalf("attempt records %+v; want one per racer", recs.attempts)
+	}
+	if lost := byBackend["default/m-0"]; lost.ErrorKind != "" || lost.Status != 0 || lost.Provider != "openai" {
+		t.Errorf("the cancelled racer's record %+v; want no status and no error kind", lost)
+	}
+	if won := byBackend["default/m-1"]; won.ErrorKind != "" || won.Status != 200 || won.Model != "m" {
+		t.Errorf("the winner's record %+v; want status 200 for model m", won)
 	}
 }

@@ -12,12 +12,20 @@ import (
 // responses serves a minimal OpenAI Responses API (POST /v1/responses):
 // a text answer to the input, plain or streamed with the events the API
 // reference lists for a one-message answer, usage in response.completed.
+// As in chat completions, a request with function tools whose input
+// mentions "tool" gets a call to the first tool (to each of the first two
+// with "parallel"), its arguments streamed in two deltas, and the model
+// "cut-midstream" drops the connection after two text deltas.
 func (m *OpenAI) responses(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Model        string          `json:"model"`
 		Stream       bool            `json:"stream"`
 		Input        json.RawMessage `json:"input"`
 		Instructions string          `json:"instructions"`
+		Tools        []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		} `json:"tools"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Input) == 0 {
 		writeOpenAIError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "We could not parse the JSON body of your request.")
@@ -29,6 +37,18 @@ func (m *OpenAI) responses(w http.ResponseWriter, r *http.Request) {
 	}
 	prompt := responsesInputText(req.Input)
 	words := answerWords(prompt)
+	var calls []mockCall
+	if len(req.Tools) > 0 && strings.Contains(prompt, "tool") {
+		n := 1
+		if strings.Contains(prompt, "parallel") {
+			n = 2
+		}
+		for i := range n {
+			calls = append(calls, mockCall{id: "call_mock" + strconv.Itoa(i), name: req.Tools[min(i, len(req.Tools)-1)].Name,
+				args: `{"query":` + string(quoteJSON(prompt)) + `,"n":` + strconv.Itoa(i) + `}`})
+		}
+		words = nil
+	}
 	text := strings.Join(words, "")
 	inTokens := 1 + (len(req.Input)+len(req.Instructions))/4
 	now := m.now().Unix()
@@ -49,6 +69,21 @@ func (m *OpenAI) responses(w http.ResponseWriter, r *http.Request) {
 		}
 		return map[string]any{"type": "message", "id": msgID, "status": status, "role": "assistant", "content": content}
 	}
+	call := func(i int, status string) map[string]any {
+		args := calls[i].args
+		if status != "completed" {
+			args = ""
+		}
+		return map[string]any{"type": "function_call", "id": "fc_mock" + strconv.Itoa(i), "call_id": calls[i].id,
+			"name": calls[i].name, "arguments": args, "status": status}
+	}
+	output := []any{item("completed", text)}
+	if calls != nil {
+		output = output[:0]
+		for i := range calls {
+			output = append(output, call(i, "completed"))
+		}
+	}
 	response := func(status string, output []any, usage any) map[string]any {
 		return map[string]any{
 			"id": id, "object": "response", "created_at": now, "status": status, "model": req.Model,
@@ -59,7 +94,7 @@ func (m *OpenAI) responses(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !req.Stream {
-		writeJSON(w, http.StatusOK, response("completed", []any{item("completed", text)}, usage))
+		writeJSON(w, http.StatusOK, response("completed", output, usage))
 		return
 	}
 	h := w.Header()
@@ -86,17 +121,34 @@ func (m *OpenAI) responses(w http.ResponseWriter, r *http.Request) {
 		return extra
 	}
 	ok := send("response.created", map[string]any{"response": response("in_progress", []any{}, nil)}) &&
-		send("response.in_progress", map[string]any{"response": response("in_progress", []any{}, nil)}) &&
-		send("response.output_item.added", map[string]any{"output_index": 0, "item": item("in_progress", "")}) &&
-		send("response.content_part.added", at(map[string]any{"part": part("")}))
-	for _, word := range words {
-		ok = ok && send("response.output_text.delta", at(map[string]any{"delta": word, "logprobs": []any{}}))
+		send("response.in_progress", map[string]any{"response": response("in_progress", []any{}, nil)})
+	for i, c := range calls {
+		half := len(c.args) / 2
+		ok = ok && send("response.output_item.added", map[string]any{"output_index": i, "item": call(i, "in_progress")})
+		for _, d := range []string{c.args[:half], c.args[half:]} {
+			ok = ok && send("response.function_call_arguments.delta", map[string]any{"item_id": "fc_mock" + strconv.Itoa(i), "output_index": i, "delta": d})
+		}
+		ok = ok && send("response.function_call_arguments.done", map[string]any{"item_id": "fc_mock" + strconv.Itoa(i), "output_index": i, "arguments": c.args}) &&
+			send("response.output_item.done", map[string]any{"output_index": i, "item": call(i, "completed")})
 	}
-	_ = ok &&
-		send("response.output_text.done", at(map[string]any{"text": text, "logprobs": []any{}})) &&
-		send("response.content_part.done", at(map[string]any{"part": part(text)})) &&
-		send("response.output_item.done", map[string]any{"output_index": 0, "item": item("completed", text)}) &&
-		send("response.completed", map[string]any{"response": response("completed", []any{item("completed", text)}, usage)})
+	if calls == nil {
+		ok = ok && send("response.output_item.added", map[string]any{"output_index": 0, "item": item("in_progress", "")}) &&
+			send("response.content_part.added", at(map[string]any{"part": part("")}))
+		for i, word := range words {
+			ok = ok && send("response.output_text.delta", at(map[string]any{"delta": word, "logprobs": []any{}}))
+			if ok && i == 1 && req.Model == "cut-midstream" {
+				if conn, _, err := rc.Hijack(); err == nil {
+					conn.Close()
+				}
+				return
+			}
+		}
+		ok = ok &&
+			send("response.output_text.done", at(map[string]any{"text": text, "logprobs": []any{}})) &&
+			send("response.content_part.done", at(map[string]any{"part": part(text)})) &&
+			send("response.output_item.done", map[string]any{"output_index": 0, "item": item("completed", text)})
+	}
+	_ = ok && send("response.completed", map[string]any{"response": response("completed", output, usage)})
 }
 
 func nilIfEmpty(s string) any {

@@ -160,6 +160,52 @@ func TestOpenAIMockResponses(t *testing.T) {
 	}
 }
 
+// TestOpenAIMockResponsesFunctionCalls: with function tools and "tool" in
+// the input, the Responses answer is a call to each of the first two tools
+// ("parallel"), their arguments streamed in deltas that add up to the
+// completed items; "cut-midstream" ends before response.completed.
+func TestOpenAIMockResponsesFunctionCalls(t *testing.T) {
+	srv := httptest.NewServer(&OpenAI{})
+	defer srv.Close()
+	c := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("unused"), option.WithMaxRetries(0))
+	ctx := context.Background()
+	tool := func(name string) responses.ToolUnionParam {
+		return responses.ToolUnionParam{OfFunction: &responses.FunctionToolParam{Name: name, Parameters: map[string]any{"type": "object"}}}
+	}
+	params := responses.ResponseNewParams{Model: "mock-gpt", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("use the tool in parallel")},
+		Tools: []responses.ToolUnionParam{tool("search"), tool("fetch")}}
+	plain, err := c.Responses.New(ctx, params)
+	if err != nil || len(plain.Output) != 2 || plain.Output[1].Type != "function_call" || plain.Output[1].Name != "fetch" {
+		t.Fatalf("plain %v %+v", err, plain.Output)
+	}
+	stream := c.Responses.NewStreaming(ctx, params)
+	args := map[string]string{}
+	var done responses.Response
+	for stream.Next() {
+		switch ev := stream.Current(); ev.Type {
+		case "response.function_call_arguments.delta":
+			args[ev.ItemID] += ev.Delta
+		case "response.completed":
+			done = ev.Response
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range done.Output {
+		if it.Type != "function_call" || args[it.ID] != it.Arguments.OfString || !strings.Contains(it.Arguments.OfString, "parallel") {
+			t.Fatalf("item %+v, deltas %q", it, args[it.ID])
+		}
+	}
+	params.Model, params.Tools = "cut-midstream", nil
+	stream = c.Responses.NewStreaming(ctx, params)
+	for stream.Next() {
+		if stream.Current().Type == "response.completed" {
+			t.Fatal("a cut stream completed")
+		}
+	}
+}
+
 // TestOpenAIMockFailures checks the failure triggers with openai-go: a
 // context-length 400 with OpenAI's code, and a stream cut mid-response.
 func TestOpenAIMockFailures(t *testing.T) {

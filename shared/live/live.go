@@ -1,0 +1,199 @@
+// Package live reads what deployed gateways did in the last minutes from
+// CloudWatch. Each gateway Lambda sandbox counts only its own requests and
+// prints them as EMF lines (package telemetry); CloudWatch is the one place
+// where every sandbox's figures add up, so the admin API asks it with
+// GetMetricData for the metrics the gateway writes, per backend.
+package live
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/sluicegw/sluice/shared/telemetry"
+)
+
+// Row is one backend's figures over a report's window. Counts are totals
+// over the window; latencies are in milliseconds, zero when unknown.
+type Row struct {
+	// Backend is the backend's namespace/name; empty for requests that
+	// reached no backend (refused, or answered from the cache).
+	Backend       string  `json:"backend"`
+	Requests      float64 `json:"requests"`
+	InputTokens   float64 `json:"input_tokens"`
+	OutputTokens  float64 `json:"output_tokens"`
+	BackendErrors float64 `json:"backend_errors"` // failed upstream attempts
+	P50Ms         float64 `json:"p50_ms"`
+	P99Ms         float64 `json:"p99_ms"`
+	AvgMs         float64 `json:"avg_ms"`
+}
+
+// Report is the answer of GET /admin/v1/live.
+type Report struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Rows   []Row     `json:"rows"`  // busiest first
+	Total  Row       `json:"total"` // every request, with or without a backend
+	Source string    `json:"source"`
+}
+
+// Seconds is the report's window in seconds.
+func (r *Report) Seconds() float64 { return r.To.Sub(r.From).Seconds() }
+
+// API is the one CloudWatch call the reader makes.
+type API interface {
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+}
+
+// Window bounds: CloudWatch keeps EMF metrics at one-minute resolution,
+// and a live view has no use for hours.
+const (
+	MinWindow = time.Minute
+	MaxWindow = 3 * time.Hour
+)
+
+// Reader builds reports from CloudWatch.
+type Reader struct {
+	api API
+	now func() time.Time
+}
+
+// New returns a reader asking api; now is the clock (nil: time.Now).
+func New(api API, now func() time.Time) *Reader {
+	if now == nil {
+		now = time.Now
+	}
+	return &Reader{api: api, now: now}
+}
+
+// The queries' ids: one search per metric and statistic over the Backend
+// dimension, and the same without dimensions for the total.
+var queries = []struct {
+	id, metric, stat string
+}{
+	{"req", telemetry.MetricRequests, "Sum"},
+	{"in", telemetry.MetricInputTokens, "Sum"},
+	{"out", telemetry.MetricOutputTokens, "Sum"},
+	{"err", telemetry.MetricBackendErrors, "Sum"},
+	{"p50", telemetry.MetricLatency, "p50"},
+	{"p99", telemetry.MetricLatency, "p99"},
+	{"avg", telemetry.MetricLatency, "Average"},
+}
+
+// backendLabel makes CloudWatch name each series a search returns by its
+// Backend dimension's value (a dynamic label).
+const backendLabel = "${PROP('Dim." + telemetry.DimBackend + "')}"
+
+// Report returns the figures of the last window, rounded up to whole
+// minutes and ending at the last whole minute (the current one is still
+// arriving).
+func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, error) {
+	if window < MinWindow || window > MaxWindow {
+		return nil, fmt.Errorf("live: window %s out of range %s to %s", window, MinWindow, MaxWindow)
+	}
+	window = (window + time.Minute - 1).Truncate(time.Minute)
+	to := r.now().UTC().Truncate(time.Minute)
+	from := to.Add(-window)
+	period := int32(window / time.Second)
+
+	var q []types.MetricDataQuery
+	for _, m := range queries {
+		q = append(q,
+			types.MetricDataQuery{
+				Id: aws.String(m.id),
+				Expression: aws.String(fmt.Sprintf(`SEARCH('{%s,%s} MetricName="%s"', '%s', %d)`,
+					telemetry.Namespace, telemetry.DimBackend, m.metric, m.stat, period)),
+				Label: aws.String(backendLabel),
+			},
+			types.MetricDataQuery{
+				Id: aws.String(m.id + "_all"),
+				MetricStat: &types.MetricStat{
+					Metric: &types.Metric{Namespace: aws.String(telemetry.Namespace), MetricName: aws.String(m.metric)},
+					Period: aws.Int32(period),
+					Stat:   aws.String(m.stat),
+				},
+			})
+	}
+	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(from), EndTime: aws.Time(to), MetricDataQueries: q}
+
+	byBackend := map[string]*Row{}
+	total := Row{}
+	pages := cloudwatch.NewGetMetricDataPaginator(r.api, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("live: CloudWatch GetMetricData: %w", err)
+		}
+		for _, res := range out.MetricDataResults {
+			id := aws.ToString(res.Id)
+			row := &total
+			if base, all := strings.CutSuffix(id, "_all"); all {
+				id = base
+			} else {
+				b := aws.ToString(res.Label)
+				if byBackend[b] == nil {
+					byBackend[b] = &Row{Backend: b}
+				}
+				row = byBackend[b]
+			}
+			set(row, id, res.Values)
+		}
+	}
+
+	rep := &Report{From: from, To: to, Total: total, Source: "CloudWatch " + telemetry.Namespace}
+	var served float64
+	for _, row := range byBackend {
+		rep.Rows = append(rep.Rows, *row)
+		served += row.Requests
+	}
+	// Requests without a backend carry no Backend dimension: they are the
+	// total less what the backends served.
+	if rest := total.Requests - served; rest > 0 {
+		rep.Rows = append(rep.Rows, Row{Requests: rest})
+	}
+	slices.SortFunc(rep.Rows, func(a, b Row) int {
+		if a.Requests != b.Requests {
+			if a.Requests > b.Requests {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Backend, b.Backend)
+	})
+	return rep, nil
+}
+
+// set adds a series' values to row: counts are summed over the periods,
+// statistics keep the latest period's value (the window is one period).
+func set(row *Row, id string, values []float64) {
+	if len(values) == 0 {
+		return
+	}
+	var sum float64
+	for _, v := range values {
+		sum += v
+	}
+	latest := values[0] // TimestampDescending is the default order
+	switch id {
+	case "req":
+		row.Requests += sum
+	case "in":
+		row.InputTokens += sum
+	case "out":
+		row.OutputTokens += sum
+	case "err":
+		row.BackendErrors += sum
+	case "p50":
+		row.P50Ms = latest
+	case "p99":
+		row.P99Ms = latest
+	case "avg":
+		row.AvgMs = latest
+	}
+}
