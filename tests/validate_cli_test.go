@@ -163,3 +163,38 @@ spec:
 		t.Errorf("the local process did not print the condition:\n%s", log)
 	}
 }
+
+// TestValidateAccessLogPolicy: `sluice validate` prints an AccessLogPolicy's
+// problems by file and line, a redaction pattern that is not RE2 among
+// them, and fails.
+func TestValidateAccessLogPolicy(t *testing.T) {
+	dir := t.TempDir()
+	const manifest = `apiVersion: sluice.dev/v1alpha1
+kind: AccessLogPolicy
+metadata: {name: bodies, namespace: ai}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]
+  prompt: true
+  maxLength: -1
+  redaction:
+    disableBuiltins: [phone]
+    patterns:
+    - {name: ticket, regex: 'TICKET-(\d+'}
+`
+	if err := os.WriteFile(filepath.Join(dir, "log.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, nil, "validate", "-f", dir)
+	if code == 0 {
+		t.Fatalf("validate passed:\n%s", out)
+	}
+	for _, want := range []string{
+		"log.yaml:7: AccessLogPolicy/ai/bodies: spec.maxLength: must be between 1 and 65536 bytes, got -1",
+		`log.yaml:9: AccessLogPolicy/ai/bodies: spec.redaction.disableBuiltins[0]: must be one of apiKey, bearerToken, email, cardNumber, got "phone"`,
+		"log.yaml:11: AccessLogPolicy/ai/bodies: spec.redaction.patterns[0].regex: not a valid RE2 expression: error parsing regexp: missing closing ): `TICKET-(\\d+`",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -98,11 +98,11 @@ func (ex *exchange) cacheLookup(p *route.Cache, ep api.Endpoint, body []byte) (d
 	}
 	if !noStore {
 		c.key = key
-		c.tap = &cacheTap{ResponseWriter: ex.w, limit: p.MaxBytes}
+		c.tap = &cacheTap{limit: p.MaxBytes}
 		if ex.stream {
 			c.tap.col = cache.NewCollector(proto, p.MaxBytes)
 		}
-		ex.w = c.tap
+		ex.tapped().cache = c.tap
 	}
 	return false, nil
 }
@@ -203,18 +203,17 @@ func (ex *exchange) cacheStore() {
 	}()
 }
 
-// cacheTap sees what the client is sent on a cache miss: a plain body is
-// kept (up to the policy's bound), a stream is added up by a collector.
-// It passes everything on unchanged and unbuffered.
+// cacheTap sees what the client is sent on a cache miss (through the
+// exchange's tap): a plain body is kept (up to the policy's bound), a
+// stream is added up by a collector.
 type cacheTap struct {
-	http.ResponseWriter
 	limit int
 	body  []byte
 	over  bool
 	col   *cache.Collector
 }
 
-func (t *cacheTap) Write(b []byte) (int, error) {
+func (t *cacheTap) see(b []byte) {
 	switch {
 	case t.col != nil:
 		t.col.Write(b)
@@ -223,8 +222,4 @@ func (t *cacheTap) Write(b []byte) (int, error) {
 	default:
 		t.over, t.body = true, nil
 	}
-	return t.ResponseWriter.Write(b)
 }
-
-// Unwrap lets http.ResponseController reach Flush.
-func (t *cacheTap) Unwrap() http.ResponseWriter { return t.ResponseWriter }

@@ -53,6 +53,9 @@ type exchange struct {
 
 	semantic *semanticState // the semantic cache's state, once its lookup ran
 
+	tap     *tap     // in front of w when the cache or the access log watches the answer
+	bodyLog *bodyLog // the texts to log, when an AccessLogPolicy applies
+
 	// The telemetry's records, reused across attempts.
 	tried int
 	att   telemetry.Attempt
@@ -194,6 +197,9 @@ func (ex *exchange) forward(table *route.Table, ep api.Endpoint) (err error) {
 		ctx, cancel := context.WithTimeout(ex.r.Context(), rule.Timeout)
 		defer cancel()
 		ex.r = ex.r.WithContext(ctx)
+	}
+	if rule.AccessLog != nil {
+		ex.logBodies(rule.AccessLog, body)
 	}
 	if err := ex.admit(rule, ep, body); err != nil {
 		return err

@@ -106,6 +106,9 @@ func (ex *exchange) logDone(err error) {
 			rec.SkippedEvents = c.SkippedEvents()
 		}
 	}
+	if ex.bodyLog != nil {
+		ex.logTexts(rec)
+	}
 	ex.g.telemetry.Request(ex.r.Context(), rec)
 }
 

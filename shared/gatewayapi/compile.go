@@ -111,6 +111,8 @@ func analyze(objs []*Object, offline bool) *analysis {
 			a.checkBackendPolicy(o, v)
 		case *CachePolicy:
 			a.checkCachePolicy(o, v)
+		case *AccessLogPolicy:
+			a.checkAccessLogPolicy(o, v)
 		case *gwv1.GatewayClass:
 			if v.Spec.ControllerName != ControllerName {
 				a.note(o, "spec.controllerName", "controller %q is not Sluice's (%q): Sluice does not serve this class's Gateways", v.Spec.ControllerName, ControllerName)

@@ -144,6 +144,7 @@ var kinds = map[string]kindInfo{
 	"TokenLimitPolicy":   {SluiceAPIVersion, true, func() any { return new(TokenLimitPolicy) }, true, ""},
 	"BackendPolicy":      {SluiceAPIVersion, true, func() any { return new(BackendPolicy) }, true, ""},
 	"CachePolicy":        {SluiceAPIVersion, true, func() any { return new(CachePolicy) }, true, ""},
+	"AccessLogPolicy":    {SluiceAPIVersion, true, func() any { return new(AccessLogPolicy) }, true, ""},
 	// Gateway API kinds Sluice does not serve: their routes get a status
 	// saying no listener takes them.
 	"GRPCRoute":        {gwv1API, true, func() any { return new(gwv1.GRPCRoute) }, false, ""},
@@ -160,7 +161,7 @@ var ownGroups = map[string]bool{
 }
 
 // knownKinds is for messages.
-const knownKinds = "GatewayClass, Gateway, ListenerSet, HTTPRoute, ReferenceGrant, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, BackendTLSPolicy, AIBackend, TokenLimitPolicy, CachePolicy, BackendPolicy, InferencePool, InferenceObjective"
+const knownKinds = "GatewayClass, Gateway, ListenerSet, HTTPRoute, ReferenceGrant, GRPCRoute, TLSRoute, TCPRoute, UDPRoute, BackendTLSPolicy, AIBackend, TokenLimitPolicy, CachePolicy, BackendPolicy, AccessLogPolicy, InferencePool, InferenceObjective"
 
 // ReadDir reads every .yaml and .yml file under path (a file or a directory).
 func ReadDir(path string) (map[string][]byte, error) {

@@ -20,6 +20,7 @@ func SetStatus(objs []*Object, now time.Time) {
 	setPolicyStatus(a, objs, t)
 	setBackendPolicyStatus(a, objs, t)
 	setCachePolicyStatus(a, objs, t)
+	setAccessLogPolicyStatus(a, objs, t)
 	for _, ri := range a.routes {
 		// Entries another controller wrote are left as they are (the
 		// Gateway API forbids removing or changing them); Sluice's own

@@ -22,6 +22,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	c.balance = balanceCompiler(a, c.backend)
 	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
 	caches := a.cachePolicies()
+	accessLogs := a.accessLogPolicies()
 	for _, ri := range a.routes {
 		hosts, origins, anyHost, ok := ri.hostnames()
 		if !ok {
@@ -36,6 +37,7 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 			cr := route.Rule{Route: o.Ref(), Limits: ri.policyFor(byTarget, compiled), Listeners: listeners, Retry: retryOf(rule.Retry),
 				Balance: c.balance("HTTPRoute/" + o.Ref())}
 			cr.Cache = ri.cacheFor(caches, i)
+			cr.AccessLog = ri.accessLogFor(accessLogs)
 			c.addEmbeddingBackend(a, cr.Cache)
 			for j, b := range rule.BackendRefs {
 				weight := int32(1)

@@ -178,6 +178,9 @@ type Rule struct {
 	Limits *ledger.Policy `json:"limits,omitempty"`
 	// Cache is the CachePolicy in force on the rule; nil when none is.
 	Cache *Cache `json:"cache,omitempty"`
+	// AccessLog is the AccessLogPolicy in force on the rule; nil when
+	// none is (prompts and answers are then never logged).
+	AccessLog *AccessLog `json:"accessLog,omitempty"`
 	// Retry is the rule's retry policy for plain HTTP backends; nil: none.
 	Retry *Retry `json:"retry,omitempty"`
 	// Balance is the BackendPolicy attached to the route; nil: defaults.
@@ -349,6 +352,13 @@ func (b *Backend) UpstreamModel(model string) string {
 // entries by Gateway API precedence, groups them by hostname and derives the
 // model list.
 func (t *Table) Prepare() error {
+	for i := range t.Rules {
+		if a := t.Rules[i].AccessLog; a != nil {
+			if err := a.Prepare(); err != nil {
+				return fmt.Errorf("route: rule %d (%s): %w", i, t.Rules[i].Route, err)
+			}
+		}
+	}
 	for i := range t.Entries {
 		m := &t.Entries[i].Match
 		if m.Path.Type == "" {

@@ -10,8 +10,10 @@ import (
 // so that log queries and alerts can rely on them: a field that does not
 // apply is empty or zero, never missing. Times are whole microseconds and
 // cost whole millionths of a USD: slog writes integers without the
-// allocations its floats cost. Prompts, answers and key secrets are not
-// in the record, so they cannot reach the log.
+// allocations its floats cost. Key secrets are not in the record, so they
+// cannot reach the log; prompts and answers are, redacted, only when a
+// route's AccessLogPolicy put them there, and only then are their keys
+// written.
 type AccessLog struct {
 	log *slog.Logger
 }
@@ -68,7 +70,23 @@ func (a *AccessLog) Request(ctx context.Context, r *Request) {
 		slog.Int("skipped_events", r.SkippedEvents),
 		slog.String("error", r.Error),
 	}
+	if r.Prompt != "" || r.Answer != "" {
+		a.log.LogAttrs(ctx, level, "request", withTexts(attrs[:], r)...)
+		return
+	}
 	a.log.LogAttrs(ctx, level, "request", attrs[:]...)
+}
+
+// withTexts adds the logged prompt and answer after the fixed keys.
+func withTexts(attrs []slog.Attr, r *Request) []slog.Attr {
+	all := append(make([]slog.Attr, 0, len(attrs)+2), attrs...)
+	if r.Prompt != "" {
+		all = append(all, slog.String("prompt", r.Prompt))
+	}
+	if r.Answer != "" {
+		all = append(all, slog.String("answer", r.Answer))
+	}
+	return all
 }
 
 // ms is d in milliseconds, to the microsecond.

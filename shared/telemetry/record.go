@@ -48,6 +48,11 @@ type Request struct {
 
 	Attempts, Fallbacks, Hedges int
 	SkippedEvents               int
+
+	// Prompt and Answer are set only when the route's AccessLogPolicy
+	// asks for them, already redacted and cut: the access log writes them
+	// as they are, and nothing else reads them.
+	Prompt, Answer string
 }
 
 // Attempt is one upstream attempt's record, handed over when it ends,
