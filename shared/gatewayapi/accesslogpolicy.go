@@ -87,23 +87,6 @@ func (a *analysis) checkAccessLogPolicy(o *Object, p *AccessLogPolicy) {
 	}
 }
 
-// accessLogPolicies finds the AccessLogPolicy in force on each target.
-func (a *analysis) accessLogPolicies() map[string]*Object {
-	byTarget := map[string]*Object{}
-	for _, o := range a.sorted(accessLogKindName) {
-		for _, t := range o.Value.(*AccessLogPolicy).Spec.TargetRefs {
-			if t.Group != GatewayGroup || (t.Kind != "HTTPRoute" && t.Kind != "Gateway") {
-				continue
-			}
-			k := t.Kind + "/" + o.Namespace + "/" + t.Name
-			if cur, ok := byTarget[k]; !ok || older(o, cur) {
-				byTarget[k] = o
-			}
-		}
-	}
-	return byTarget
-}
-
 // accessLogFor returns the compiled AccessLogPolicy of a route: its own,
 // else that of its first accepting parent Gateway that has one; nil when
 // none applies or the one in force logs nothing.
@@ -136,29 +119,4 @@ func (ri *routeInfo) accessLogFor(byTarget map[string]*Object) *route.AccessLog 
 		}
 	}
 	return c
-}
-
-// setAccessLogPolicyStatus writes each AccessLogPolicy's per-target conditions.
-func setAccessLogPolicyStatus(a *analysis, objs []*Object, t metav1.Time) {
-	byTarget := a.accessLogPolicies()
-	for _, o := range objs {
-		p, ok := o.Value.(*AccessLogPolicy)
-		if !ok {
-			continue
-		}
-		p.Status.Ancestors = nil
-		for _, ref := range p.Spec.TargetRefs {
-			k := ref.Kind + "/" + o.Namespace + "/" + ref.Name
-			var c metav1.Condition
-			switch {
-			case a.idx[k] == nil || ref.Group != GatewayGroup:
-				c = condition("Accepted", false, PolicyReasonTargetNotFound, k+" not found", p.Generation, t)
-			case byTarget[k] != o:
-				c = condition("Accepted", false, PolicyReasonConflicted, "an older policy, "+byTarget[k].Key()+", targets "+k, p.Generation, t)
-			default:
-				c = condition("Accepted", true, PolicyReasonAccepted, "in force on "+k, p.Generation, t)
-			}
-			p.Status.Ancestors = append(p.Status.Ancestors, PolicyAncestorStatus{AncestorRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{c}})
-		}
-	}
 }

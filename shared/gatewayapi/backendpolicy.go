@@ -184,24 +184,6 @@ func (a *analysis) checkBackendPolicy(o *Object, p *BackendPolicy) {
 	}
 }
 
-// backendPolicies finds the BackendPolicy in force on each target
-// ("HTTPRoute/ns/name", "InferencePool/ns/name", "AIBackend/ns/name").
-func (a *analysis) backendPolicies() map[string]*Object {
-	byTarget := map[string]*Object{}
-	for _, o := range a.sorted("BackendPolicy") {
-		for _, t := range o.Value.(*BackendPolicy).Spec.TargetRefs {
-			k := backendPolicyTarget(o.Namespace, t)
-			if k == "" {
-				continue
-			}
-			if cur, ok := byTarget[k]; !ok || older(o, cur) {
-				byTarget[k] = o
-			}
-		}
-	}
-	return byTarget
-}
-
 // compileBackendPolicy turns a checked BackendPolicy into the route
 // table's form; fallbacks become backends of the table through add.
 func compileBackendPolicy(a *analysis, o *Object, add func(*route.Backend) int) *route.BackendPolicy {
@@ -250,35 +232,10 @@ func compileBackendPolicy(a *analysis, o *Object, add func(*route.Backend) int) 
 	return out
 }
 
-// setBackendPolicyStatus writes each BackendPolicy's per-target conditions.
-func setBackendPolicyStatus(a *analysis, objs []*Object, t metav1.Time) {
-	byTarget := a.backendPolicies()
-	for _, o := range objs {
-		p, ok := o.Value.(*BackendPolicy)
-		if !ok {
-			continue
-		}
-		p.Status.Ancestors = nil
-		for _, ref := range p.Spec.TargetRefs {
-			k := backendPolicyTarget(o.Namespace, ref)
-			var c metav1.Condition
-			switch {
-			case k == "" || a.idx[k] == nil:
-				c = condition("Accepted", false, PolicyReasonTargetNotFound, ref.Kind+"/"+o.Namespace+"/"+ref.Name+" not found", p.Generation, t)
-			case byTarget[k] != o:
-				c = condition("Accepted", false, PolicyReasonConflicted, "an older policy, "+byTarget[k].Key()+", targets "+k, p.Generation, t)
-			default:
-				c = condition("Accepted", true, PolicyReasonAccepted, "in force on "+k, p.Generation, t)
-			}
-			p.Status.Ancestors = append(p.Status.Ancestors, PolicyAncestorStatus{AncestorRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{c}})
-		}
-	}
-}
-
 // balanceCompiler returns the compiled BackendPolicy in force on a target
 // ("Kind/ns/name"), nil when none is; each policy is compiled once.
 func balanceCompiler(a *analysis, add func(*route.Backend) int) func(string) *route.BackendPolicy {
-	byTarget := a.backendPolicies()
+	byTarget := a.inForce("BackendPolicy", backendPolicyTarget)
 	compiled := map[*Object]*route.BackendPolicy{}
 	return func(target string) *route.BackendPolicy {
 		o := byTarget[target]

@@ -150,23 +150,6 @@ func (a *analysis) checkTargetRefs(o *Object, refs []PolicyTargetRef) {
 	}
 }
 
-// cachePolicies finds the CachePolicy in force on each target.
-func (a *analysis) cachePolicies() map[string]*Object {
-	byTarget := map[string]*Object{}
-	for _, o := range a.sorted(cacheKindName) {
-		for _, t := range o.Value.(*CachePolicy).Spec.TargetRefs {
-			if t.Group != GatewayGroup || (t.Kind != "HTTPRoute" && t.Kind != "Gateway") {
-				continue
-			}
-			k := t.Kind + "/" + o.Namespace + "/" + t.Name
-			if cur, ok := byTarget[k]; !ok || older(o, cur) {
-				byTarget[k] = o
-			}
-		}
-	}
-	return byTarget
-}
-
 // cacheFor returns the compiled CachePolicy of a route's rule i: the
 // route's own, else that of its first accepting parent Gateway that has
 // one; nil when none applies.
@@ -216,29 +199,4 @@ func compileCache(o *Object, scope string) *route.Cache {
 		}
 	}
 	return c
-}
-
-// setCachePolicyStatus writes each CachePolicy's per-target conditions.
-func setCachePolicyStatus(a *analysis, objs []*Object, t metav1.Time) {
-	byTarget := a.cachePolicies()
-	for _, o := range objs {
-		p, ok := o.Value.(*CachePolicy)
-		if !ok {
-			continue
-		}
-		p.Status.Ancestors = nil
-		for _, ref := range p.Spec.TargetRefs {
-			k := ref.Kind + "/" + o.Namespace + "/" + ref.Name
-			var c metav1.Condition
-			switch {
-			case a.idx[k] == nil || ref.Group != GatewayGroup:
-				c = condition("Accepted", false, PolicyReasonTargetNotFound, k+" not found", p.Generation, t)
-			case byTarget[k] != o:
-				c = condition("Accepted", false, PolicyReasonConflicted, "an older policy, "+byTarget[k].Key()+", targets "+k, p.Generation, t)
-			default:
-				c = condition("Accepted", true, PolicyReasonAccepted, "in force on "+k, p.Generation, t)
-			}
-			p.Status.Ancestors = append(p.Status.Ancestors, PolicyAncestorStatus{AncestorRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{c}})
-		}
-	}
 }

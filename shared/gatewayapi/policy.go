@@ -109,25 +109,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// policies finds the TokenLimitPolicy in force on each target
-// ("HTTPRoute/ns/name" or "Gateway/ns/name").
-func (a *analysis) policies() map[string]*Object {
-	byTarget := map[string]*Object{}
-	for _, o := range a.sorted("TokenLimitPolicy") {
-		p := o.Value.(*TokenLimitPolicy)
-		for _, t := range p.Spec.TargetRefs {
-			if t.Group != GatewayGroup || (t.Kind != "HTTPRoute" && t.Kind != "Gateway") {
-				continue
-			}
-			k := t.Kind + "/" + o.Namespace + "/" + t.Name
-			if cur, ok := byTarget[k]; !ok || older(o, cur) {
-				byTarget[k] = o
-			}
-		}
-	}
-	return byTarget
-}
-
 func older(a, b *Object) bool {
 	ta, tb := creationOf(a).Time, creationOf(b).Time
 	if !ta.Equal(tb) {
@@ -168,29 +149,4 @@ func (ri *routeInfo) policyFor(byTarget map[string]*Object, compiled map[string]
 		Prices: p.Spec.Prices, DefaultMaxTokens: p.Spec.DefaultMaxTokens}
 	compiled[o.Key()] = c
 	return c
-}
-
-// setPolicyStatus writes each TokenLimitPolicy's per-target conditions.
-func setPolicyStatus(a *analysis, objs []*Object, t metav1.Time) {
-	byTarget := a.policies()
-	for _, o := range objs {
-		p, ok := o.Value.(*TokenLimitPolicy)
-		if !ok {
-			continue
-		}
-		p.Status.Ancestors = nil
-		for _, ref := range p.Spec.TargetRefs {
-			k := ref.Kind + "/" + o.Namespace + "/" + ref.Name
-			var c metav1.Condition
-			switch {
-			case a.idx[k] == nil || ref.Group != GatewayGroup:
-				c = condition("Accepted", false, PolicyReasonTargetNotFound, k+" not found", p.Generation, t)
-			case byTarget[k] != o:
-				c = condition("Accepted", false, PolicyReasonConflicted, "an older policy, "+byTarget[k].Key()+", targets "+k, p.Generation, t)
-			default:
-				c = condition("Accepted", true, PolicyReasonAccepted, "in force on "+k, p.Generation, t)
-			}
-			p.Status.Ancestors = append(p.Status.Ancestors, PolicyAncestorStatus{AncestorRef: ref, ControllerName: ControllerName, Conditions: []metav1.Condition{c}})
-		}
-	}
 }

@@ -17,10 +17,10 @@ import (
 func SetStatus(objs []*Object, now time.Time) {
 	a := analyze(objs, false)
 	t := metav1.NewTime(now.UTC().Truncate(time.Second))
-	setPolicyStatus(a, objs, t)
-	setBackendPolicyStatus(a, objs, t)
-	setCachePolicyStatus(a, objs, t)
-	setAccessLogPolicyStatus(a, objs, t)
+	setAttachedStatus(a, objs, "TokenLimitPolicy", routeOrGateway, t)
+	setAttachedStatus(a, objs, "BackendPolicy", backendPolicyTarget, t)
+	setAttachedStatus(a, objs, cacheKindName, routeOrGateway, t)
+	setAttachedStatus(a, objs, accessLogKindName, routeOrGateway, t)
 	for _, ri := range a.routes {
 		// Entries another controller wrote are left as they are (the
 		// Gateway API forbids removing or changing them); Sluice's own

@@ -20,9 +20,9 @@ func Compile(objs []*Object, version int64, now time.Time, created func(*Object)
 	t := &route.Table{Version: version, Created: now.UTC()}
 	c := compiler{t: t, backends: map[string]int{}}
 	c.balance = balanceCompiler(a, c.backend)
-	byTarget, compiled := a.policies(), map[string]*ledger.Policy{}
-	caches := a.cachePolicies()
-	accessLogs := a.accessLogPolicies()
+	byTarget, compiled := a.inForce("TokenLimitPolicy", routeOrGateway), map[string]*ledger.Policy{}
+	caches := a.inForce(cacheKindName, routeOrGateway)
+	accessLogs := a.inForce(accessLogKindName, routeOrGateway)
 	for _, ri := range a.routes {
 		hosts, origins, anyHost, ok := ri.hostnames()
 		if !ok {
