@@ -239,7 +239,7 @@ func (p *process) start(ctx context.Context, cfg config) error {
 		gcfg.Health = balance.NewRedis(rc, nil) // breakers and cooldowns, on the windows' client
 		gcfg.Cache = cache.NewRedis(rc, cache.StoreConfig{Logger: log})
 		var idx *vectorindex.Index
-		if idx, err = newVectorIndex(ctx, gcfg, rc, log); err != nil {
+		if idx, err = vectorindex.Start(ctx, gcfg.VectorRedisURL, rc, gcfg.VectorSearch, log); err != nil {
 			return fmt.Errorf("vector index: %w", err)
 		}
 		if idx != nil {

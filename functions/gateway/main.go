@@ -26,6 +26,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/vectorindex"
 	"github.com/sluicegw/sluice/shared/window"
 )
 
@@ -94,7 +95,7 @@ func run(ctx context.Context, cfg gateway.Config, log *slog.Logger) error {
 		// Backends' breakers and cooldowns are shared on the same client.
 		cfg.Health = balance.NewRedis(rc, nil)
 	}
-	idx, err := newVectorIndex(ctx, cfg, rc, log)
+	idx, err := vectorindex.Start(ctx, cfg.VectorRedisURL, rc, cfg.VectorSearch, log)
 	if err != nil {
 		return err
 	}
