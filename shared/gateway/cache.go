@@ -167,8 +167,7 @@ func (ex *exchange) serveCached(e *cache.Entry) (bool, error) {
 }
 
 // cacheStore stores the answer just relayed when it was whole, successful
-// and of a kind the policy keeps. It runs after the last byte is flushed;
-// in Lambda before the handler returns, as settling does.
+// and of a kind the policy keeps. It runs after the last byte is flushed.
 func (ex *exchange) cacheStore() {
 	c := ex.cache
 	if c == nil || c.key == "" || ex.status != http.StatusOK || ex.tr == nil {
@@ -187,20 +186,13 @@ func (ex *exchange) cacheStore() {
 		return
 	}
 	e := &cache.Entry{Stored: ex.g.now(), Model: ex.model, Body: body, Usage: ex.tr.Usage()}
+	// The client has every byte by now; storing before the handler returns
+	// means the next request on the same connection finds the answer, and
+	// in Lambda that the sandbox is not frozen with the write unsent.
 	ctx := context.WithoutCancel(ex.r.Context())
-	if !ex.g.cfg.SettleInBackground {
-		if ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) == nil { // failures are counted and logged by the store
-			ex.semanticStore(ctx, c.key, c.policy.TTL)
-		}
-		return
+	if ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) == nil { // failures are counted and logged by the store
+		ex.semanticStore(ctx, c.key, c.policy.TTL)
 	}
-	ex.g.pending.Add(1)
-	go func() {
-		defer ex.g.pending.Done()
-		if ex.g.cache.Set(ctx, c.key, e, c.policy.TTL) == nil {
-			ex.semanticStore(ctx, c.key, c.policy.TTL)
-		}
-	}()
 }
 
 // cacheTap sees what the client is sent on a cache miss (through the
