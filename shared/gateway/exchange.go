@@ -334,7 +334,7 @@ func (ex *exchange) relay(ctx context.Context, up *upstream, resp *http.Response
 			rd = eventReader(tr, resp)
 		}
 		if rd != nil {
-			return ex.relayStream(tr, ex.watchIdle(rd, up.at))
+			return ex.relayStream(tr, ex.timeChunks(ctx, up, ex.watchIdle(rd, up.at)))
 		}
 	}
 	return ex.relayBody(tr, resp)

@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/gateway"
 	"github.com/sluicegw/sluice/shared/gatewaytest"
+	"github.com/sluicegw/sluice/shared/mock"
 	"github.com/sluicegw/sluice/shared/route"
 	"github.com/sluicegw/sluice/shared/telemetry"
 )
@@ -129,4 +132,61 @@ func wantAttrs(t *testing.T, what string, attrs []attribute.KeyValue, want map[s
 			t.Errorf("%s: %s = %v (%T), want %v; all %v", what, k, got[k], got[k], v, got)
 		}
 	}
+}
+
+// TestOpenTelemetryChunkTimes: a streamed answer records the time before
+// each chunk after the first, one value per chunk, with the GenAI
+// attributes; a whole answer records none.
+func TestOpenTelemetryChunkTimes(t *testing.T) {
+	up := gatewaytest.Upstream(t, &mock.OpenAI{}) + "/v1"
+	reader := sdkmetric.NewManualReader()
+	o, err := telemetry.NewOTel(sdktrace.NewTracerProvider(), sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gatewaytest.New(t, gatewaytest.Table(t, gatewaytest.Routes{"m": gatewaytest.OpenAIAt(up)}),
+		gatewaytest.WithConfig(gateway.Config{Telemetry: telemetry.New(telemetry.Config{OTel: o})}))
+	chunks := func() (count uint64, attrs []attribute.KeyValue, unit string) {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name != telemetry.MetricTimePerChunk {
+					continue
+				}
+				for _, dp := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+					count, attrs, unit = count+dp.Count, dp.Attributes.ToSlice(), m.Unit
+				}
+			}
+		}
+		return count, attrs, unit
+	}
+	if resp, body := g.Post(t, "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if n, _, _ := chunks(); n != 0 {
+		t.Errorf("a whole answer recorded %d chunk times", n)
+	}
+	resp, body := g.Post(t, "/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	// The upstream's events, as the mock sends them for the request the
+	// gateway makes (which asks for the usage chunk).
+	direct, err := http.Post(up+"/chat/completions", "application/json",
+		strings.NewReader(`{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(direct.Body)
+	direct.Body.Close()
+	events := strings.Count(string(raw), "data: ")
+	n, attrs, unit := chunks()
+	if events < 3 || n != uint64(events-1) || unit != "s" {
+		t.Errorf("%d chunk times in %s for %d upstream events; want one per event after the first", n, unit, events)
+	}
+	wantAttrs(t, telemetry.MetricTimePerChunk, attrs, map[string]any{
+		telemetry.AttrOperation: "chat", telemetry.AttrProvider: "openai", telemetry.AttrRequestModel: "m"})
 }

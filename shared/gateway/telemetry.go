@@ -9,6 +9,7 @@ import (
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/route"
+	"github.com/sluicegw/sluice/shared/sse"
 	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
@@ -27,6 +28,55 @@ type Telemetry interface {
 type Tracer interface {
 	StartRequest(ctx context.Context, h http.Header, at time.Time) context.Context
 	StartAttempt(ctx context.Context, at time.Time) context.Context
+}
+
+// ChunkTimer is an optional ability of a Telemetry: what records the time
+// between a streamed answer's chunks, or nil when nothing does.
+type ChunkTimer interface {
+	ChunkTimer(ctx context.Context, operation, provider, model string) func(time.Duration)
+}
+
+// timeChunks times rd's events when the Telemetry asks for it.
+func (ex *exchange) timeChunks(ctx context.Context, up *upstream, rd provider.EventReader) provider.EventReader {
+	t, ok := ex.g.telemetry.(ChunkTimer)
+	if !ok {
+		return rd
+	}
+	model := up.model
+	if model == "" {
+		model = ex.model
+	}
+	rec := t.ChunkTimer(ctx, operation(api.EndpointOf(ex.r.URL.Path)), up.b.Provider, model)
+	if rec == nil {
+		return rd
+	}
+	return &timedReader{EventReader: rd, now: ex.g.now, rec: rec}
+}
+
+// timedReader hands the time between successive events to rec.
+type timedReader struct {
+	provider.EventReader
+	now  func() time.Time
+	rec  func(time.Duration)
+	last time.Time
+}
+
+func (t *timedReader) Next() (sse.Event, error) {
+	ev, err := t.EventReader.Next()
+	if err == nil {
+		now := t.now()
+		if !t.last.IsZero() {
+			t.rec(now.Sub(t.last))
+		}
+		t.last = now
+	}
+	return ev, err
+}
+
+// Ready passes on whether an event is already buffered.
+func (t *timedReader) Ready() bool {
+	b, ok := t.EventReader.(provider.Buffered)
+	return ok && b.Ready()
 }
 
 // traceRequest opens the request's span when the Telemetry traces. The

@@ -35,6 +35,7 @@ const (
 	MetricTokenUsage   = "gen_ai.client.token.usage"
 	MetricDuration     = "gen_ai.client.operation.duration"
 	MetricTimeToChunk  = "gen_ai.client.operation.time_to_first_chunk"
+	MetricTimePerChunk = "gen_ai.client.operation.time_per_output_chunk"
 	instrumentationLib = "github.com/sluicegw/sluice/shared/telemetry"
 )
 
@@ -51,6 +52,7 @@ var providerNames = map[string]string{
 var (
 	tokenBuckets    = []float64{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864}
 	durationBuckets = []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92}
+	chunkBuckets    = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5}
 )
 
 // OTel writes a span per request (kind server) with a child span per
@@ -63,20 +65,23 @@ type OTel struct {
 	tokens   metric.Int64Histogram
 	duration metric.Float64Histogram
 	ttfc     metric.Float64Histogram
+	tpoc     metric.Float64Histogram
 }
 
 // NewOTel returns a sink writing to tp and mp.
 func NewOTel(tp trace.TracerProvider, mp metric.MeterProvider) (*OTel, error) {
 	m := mp.Meter(instrumentationLib)
 	o := &OTel{tracer: tp.Tracer(instrumentationLib), prop: propagation.TraceContext{}}
-	var err1, err2, err3 error
+	var err1, err2, err3, err4 error
 	o.tokens, err1 = m.Int64Histogram(MetricTokenUsage, metric.WithUnit("{token}"),
 		metric.WithDescription("Number of input and output tokens used."), metric.WithExplicitBucketBoundaries(tokenBuckets...))
 	o.duration, err2 = m.Float64Histogram(MetricDuration, metric.WithUnit("s"),
 		metric.WithDescription("GenAI operation duration."), metric.WithExplicitBucketBoundaries(durationBuckets...))
 	o.ttfc, err3 = m.Float64Histogram(MetricTimeToChunk, metric.WithUnit("s"),
 		metric.WithDescription("Time to receive the first chunk of a streamed answer."), metric.WithExplicitBucketBoundaries(durationBuckets...))
-	if err := errors.Join(err1, err2, err3); err != nil {
+	o.tpoc, err4 = m.Float64Histogram(MetricTimePerChunk, metric.WithUnit("s"),
+		metric.WithDescription("Time per output chunk of a streamed answer, from the previous chunk."), metric.WithExplicitBucketBoundaries(chunkBuckets...))
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("telemetry: OpenTelemetry instruments: %w", err)
 	}
 	return o, nil
@@ -170,6 +175,18 @@ func (o *OTel) Request(ctx context.Context, r *Request) {
 		o.tokens.Record(ctx, r.InputTokens, metric.WithAttributes(append(attrs, attribute.String(AttrTokenType, "input"))...))
 		o.tokens.Record(ctx, r.OutputTokens, metric.WithAttributes(append(attrs, attribute.String(AttrTokenType, "output"))...))
 	}
+}
+
+// ChunkTimer returns what records, for one streamed answer, the time
+// between each chunk after the first and the one before it, with the
+// request's GenAI attributes, which are built once per stream.
+func (o *OTel) ChunkTimer(ctx context.Context, operation, provider, model string) func(time.Duration) {
+	set := metric.WithAttributeSet(attribute.NewSet(
+		attribute.String(AttrOperation, operation),
+		attribute.String(AttrProvider, providerName(provider)),
+		attribute.String(AttrRequestModel, model),
+	))
+	return func(d time.Duration) { o.tpoc.Record(ctx, d.Seconds(), set) }
 }
 
 // Transport returns base sending the W3C traceparent of the attempt's

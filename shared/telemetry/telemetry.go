@@ -63,6 +63,15 @@ func (rec *Recorder) StartRequest(ctx context.Context, h http.Header, at time.Ti
 	return rec.otel.StartRequest(ctx, h, at)
 }
 
+// ChunkTimer times a streamed answer's chunks when OpenTelemetry is on;
+// nil otherwise, so that streams pay nothing for it.
+func (rec *Recorder) ChunkTimer(ctx context.Context, operation, provider, model string) func(time.Duration) {
+	if rec.otel == nil {
+		return nil
+	}
+	return rec.otel.ChunkTimer(ctx, operation, provider, model)
+}
+
 // StartAttempt opens an attempt's span when tracing is on; otherwise it
 // returns ctx as it is.
 func (rec *Recorder) StartAttempt(ctx context.Context, at time.Time) context.Context {
