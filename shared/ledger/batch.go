@@ -49,8 +49,7 @@ func newBatcher(l *Limiter, store BatchStore, interval time.Duration) *batcher {
 
 func (b *batcher) add(s Settlement) {
 	day := Day(s.At)
-	row := s.SettledRow()
-	row.Day, row.Model = "", ""
+	row := s.Counts()
 	var subjects []string
 	if !s.NoUsage {
 		subjects = []string{"key#" + s.KeyID, "all"}

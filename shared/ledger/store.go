@@ -103,7 +103,15 @@ type UsageRow struct {
 
 // SettledRow is the usage row one settlement adds.
 func (s *Settlement) SettledRow() UsageRow {
-	row := UsageRow{Day: Day(s.At), Model: s.Model, Requests: 1, InputTokens: s.Usage.InputTokens,
+	row := s.Counts()
+	row.Day, row.Model = Day(s.At), s.Model
+	return row
+}
+
+// Counts is what one settlement adds to a usage row's counters, for
+// callers that already know the row's day and model.
+func (s *Settlement) Counts() UsageRow {
+	row := UsageRow{Requests: 1, InputTokens: s.Usage.InputTokens,
 		OutputTokens: s.Usage.OutputTokens, CachedTokens: s.Usage.CachedTokens,
 		ReasoningTokens: s.Usage.ReasoningTokens, CostMicros: s.Cost}
 	if s.Estimated {
