@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"html/template"
 	"image"
 	"image/png"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/browsertest"
@@ -110,15 +108,11 @@ func TestSavingsChartInBrowser(t *testing.T) {
 			}
 			raw, _ = json.Marshal(rep)
 		}
-		var html strings.Builder
-		v := reportView{Path: "/admin/ui/", Since: "14d", Periods: periods, Report: fixtureReport(), Data: template.JS(jsonForScript(raw))}
-		if err := templates.ExecuteTemplate(&html, "report.html", v); err != nil {
-			t.Fatal(err)
-		}
+		html := reportPage(reportView{Path: "/admin/ui/", Since: "14d", Periods: periods, Report: fixtureReport(), Data: jsonForScript(raw)})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/admin/ui/" {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				io.WriteString(w, html.String())
+				io.WriteString(w, html)
 				return
 			}
 			p.ServeHTTP(w, r) // the assets

@@ -2,21 +2,14 @@ package usagepage
 
 import (
 	"fmt"
-	"html/template"
 
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/ledger"
 )
 
-var funcs = template.FuncMap{
-	"count":  count,
-	"usd":    usd,
-	"tokens": func(r ledger.UsageRow) int64 { return r.InputTokens + r.OutputTokens },
-	"share":  share,
-	"rate":   rate,
-	"label":  label,
-	"add":    func(a, b int64) int64 { return a + b },
-	"int64":  func(n int) int64 { return int64(n) },
+// tokens is a row's input and output tokens together.
+func tokens(r ledger.UsageRow) int64 {
+	return r.InputTokens + r.OutputTokens
 }
 
 // count writes n short: 950, 12.3k, 4.56M.
@@ -76,5 +69,10 @@ func label(s admin.UsageSeries) string {
 	if s.Label != "" && s.Label != s.Name {
 		return s.Name + " (" + s.Label + ")"
 	}
+	return s.Name
+}
+
+// name names a series by its name alone.
+func name(s admin.UsageSeries) string {
 	return s.Name
 }

@@ -21,7 +21,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -62,11 +62,6 @@ type Page struct {
 //go:embed assets
 var assetFS embed.FS
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-var templates = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
-
 // cookieName is the session cookie's name.
 const cookieName = "sluice_usage_session"
 
@@ -80,6 +75,10 @@ func New(cfg Config, src Source) (*Page, error) {
 	}
 	if !strings.HasPrefix(cfg.Path, "/") || !strings.HasSuffix(cfg.Path, "/") {
 		return nil, errors.New("usagepage: the path must start and end with /")
+	}
+	if strings.HasPrefix(cfg.Path, "//") {
+		// The page's links start with the path: "//x/" would name a host.
+		return nil, errors.New("usagepage: the path must not start with //")
 	}
 	p := &Page{cfg: cfg, src: src, log: cfg.Logger}
 	if p.log == nil {
@@ -115,7 +114,7 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rest == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		w.Header().Set("Cache-Control", "no-store")
 		if !p.signedIn(r) {
-			p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since")})
+			p.render(w, http.StatusUnauthorized, loginPage(loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since")}))
 			return
 		}
 		p.report(w, r)
@@ -141,7 +140,7 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	if subtle.ConstantTimeCompare([]byte(token), []byte(p.cfg.Token)) != 1 {
 		w.Header().Set("Cache-Control", "no-store")
-		p.render(w, http.StatusUnauthorized, "login.html", loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since"), Wrong: true})
+		p.render(w, http.StatusUnauthorized, loginPage(loginView{Title: p.cfg.Title, Path: p.cfg.Path, Hint: p.cfg.Hint, Since: r.URL.Query().Get("since"), Wrong: true}))
 		return
 	}
 	http.SetCookie(w, p.cookie(p.session, 0, r))
@@ -152,22 +151,8 @@ func (p *Page) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-type loginView struct {
-	Title, Path, Hint, Since string
-	Wrong                    bool
-}
-
 // periods are the periods the page offers, as `sluice usage --since` takes them.
 var periods = []string{"1d", "7d", "14d", "30d", "90d"}
-
-type reportView struct {
-	Title, Path, Since string
-	Periods            []string
-	Report             admin.UsageReport
-	Errors             int64
-	// Data is the report as JSON, for the charts.
-	Data template.JS
-}
 
 func (p *Page) report(w http.ResponseWriter, r *http.Request) {
 	since := r.URL.Query().Get("since")
@@ -177,7 +162,7 @@ func (p *Page) report(w http.ResponseWriter, r *http.Request) {
 	rep, err := p.src.UsageReport(r.Context(), since)
 	if err != nil {
 		p.log.Error("usage page: reading the usage report failed", "error", err)
-		p.render(w, http.StatusBadGateway, "error.html", map[string]string{"Title": p.cfg.Title, "Path": p.cfg.Path, "Error": err.Error()})
+		p.render(w, http.StatusBadGateway, errorPage(errorView{Title: p.cfg.Title, Path: p.cfg.Path, Error: err.Error()}))
 		return
 	}
 	data, err := json.Marshal(rep)
@@ -186,12 +171,8 @@ func (p *Page) report(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "encoding the report failed", http.StatusInternalServerError)
 		return
 	}
-	v := reportView{Title: p.cfg.Title, Path: p.cfg.Path, Since: since, Periods: periods, Report: rep,
-		Data: template.JS(jsonForScript(data))}
-	for _, e := range rep.Errors {
-		v.Errors += e.Total.Requests
-	}
-	p.render(w, http.StatusOK, "report.html", v)
+	p.render(w, http.StatusOK, reportPage(reportView{Title: p.cfg.Title, Path: p.cfg.Path, Since: since, Periods: periods, Report: rep,
+		Data: jsonForScript(data)}))
 }
 
 // jsonForScript makes JSON safe inside a <script> element: no "</script>"
@@ -200,14 +181,9 @@ func jsonForScript(b []byte) string {
 	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "\u2028", `\u2028`, "\u2029", `\u2029`).Replace(string(b))
 }
 
-func (p *Page) render(w http.ResponseWriter, status int, name string, v any) {
-	var b strings.Builder
-	if err := templates.ExecuteTemplate(&b, name, v); err != nil {
-		p.log.Error("usage page: template failed", "template", name, "error", err)
-		http.Error(w, "the page failed to render", http.StatusInternalServerError)
-		return
-	}
+// render sends a page the page functions wrote.
+func (p *Page) render(w http.ResponseWriter, status int, page string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write([]byte(b.String()))
+	io.WriteString(w, page)
 }

@@ -201,7 +201,7 @@ func mustPage(t *testing.T) *Page {
 }
 
 func TestNewRefuses(t *testing.T) {
-	for _, cfg := range []Config{{}, {Token: "x", Path: "ui"}, {Token: "x", Path: "/ui"}} {
+	for _, cfg := range []Config{{}, {Token: "x", Path: "ui"}, {Token: "x", Path: "/ui"}, {Token: "x", Path: "//evil.example/"}} {
 		if _, err := New(cfg, &fixture{}); err == nil {
 			t.Errorf("New(%+v): no error", cfg)
 		}

@@ -3,47 +3,34 @@ package usagepage
 import (
 	"encoding/json"
 	"flag"
-	"html/template"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sluicegw/sluice/shared/admin"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the page's templates")
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the page functions")
 
 // TestPagesGolden holds each page to the HTML in testdata, byte for byte:
 // the ids, classes, data attributes and form fields there are what
 // charts.js, login.js, page.css and the browser tests rely on.
 func TestPagesGolden(t *testing.T) {
-	render := func(name string, v any) string {
-		var b strings.Builder
-		if err := templates.ExecuteTemplate(&b, name, v); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
-	}
 	reportOf := func(title, path, since string, rep admin.UsageReport) string {
 		data, err := json.Marshal(rep)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := reportView{Title: title, Path: path, Since: since, Periods: periods, Report: rep, Data: template.JS(jsonForScript(data))}
-		for _, e := range rep.Errors {
-			v.Errors += e.Total.Requests
-		}
-		return render("report.html", v)
+		return reportPage(reportView{Title: title, Path: path, Since: since, Periods: periods, Report: rep, Data: jsonForScript(data)})
 	}
 	tests := []struct {
 		golden, page string
 	}{
-		{"login", render("login.html", loginView{Title: "test", Path: "/admin/ui/", Hint: "Run make local: it prints the token.", Since: "14d"})},
-		{"login_wrong", render("login.html", loginView{Path: "/", Wrong: true})},
+		{"login", loginPage(loginView{Title: "test", Path: "/admin/ui/", Hint: "Run make local: it prints the token.", Since: "14d"})},
+		{"login_wrong", loginPage(loginView{Path: "/", Wrong: true})},
 		{"report", reportOf("test", "/admin/ui/", "14d", fixtureReport())},
 		{"report_empty", reportOf("", "/", "7d", admin.UsageReport{From: "2026-12-01", To: "2026-12-06", Days: []string{"2026-12-01"}})},
-		{"error", render("error.html", map[string]string{"Title": "test", "Path": "/admin/ui/", "Error": "since: want 7d"})},
+		{"error", errorPage(errorView{Title: "test", Path: "/admin/ui/", Error: "since: want 7d"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
