@@ -109,6 +109,9 @@ const charts markup = `<section class="charts">
 
 func reportPage(v reportView) string {
 	var w writer
+	// The chart data is most of the page; the tables add about a hundred
+	// bytes a row.
+	w.b.Grow(len(v.Data) + 4<<10 + 128*(len(v.Report.Routes)+len(v.Report.Errors)+len(v.Report.Keys)+len(v.Report.Consumers)))
 	rep := v.Report
 	head(&w, v.Title, v.Path)
 	w.raw("<main>\n<nav class=\"period\">\n<span>")

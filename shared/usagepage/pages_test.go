@@ -50,3 +50,17 @@ func TestPagesGolden(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReportPage renders the two weeks' report of the fixture.
+func BenchmarkReportPage(b *testing.B) {
+	rep := fixtureReport()
+	data, err := json.Marshal(rep)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := reportView{Title: "test", Path: "/admin/ui/", Since: "14d", Periods: periods, Report: rep, Data: jsonForScript(data)}
+	b.ReportAllocs()
+	for b.Loop() {
+		reportPage(v)
+	}
+}
