@@ -12,8 +12,8 @@ type markup string
 
 // writer builds a page as plain Go code instead of html/template: once
 // text/template is linked, its use of reflect.Value.MethodByName makes the
-// linker keep every exported method of every reachable type, which doubles
-// the local binary. Each method escapes for one context, and the page
+// linker keep every exported method of every reachable type, in every
+// binary that links the page. Each method escapes for one context, and the page
 // functions pick the method that matches where the value lands.
 type writer struct {
 	b strings.Builder
