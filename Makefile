@@ -4,6 +4,12 @@ GOFLAGS ?=
 export GOFLAGS
 
 LAMBDAS := gateway admin
+# GOTAGS are the build tags of every binary Sluice ships. grpcnotrace keeps
+# grpc (linked by the OpenTelemetry exporters) from importing
+# golang.org/x/net/trace, whose html/template would make the linker keep
+# every exported method of every type: the binaries would double in size
+# and their resident memory grow with them.
+GOTAGS := grpcnotrace
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: local test unit bench build lint tools clean prereqs-local prereqs-test
@@ -26,13 +32,13 @@ prereqs-local prereqs-test:
 # it started.
 LOCAL_BIN ?= build/local
 local: prereqs-local tools
-	$(GO) build -o $(LOCAL_BIN) ./local
+	$(GO) build -tags $(GOTAGS) -o $(LOCAL_BIN) ./local
 	$(LOCAL_BIN)
 
 # A missing server fails the tests instead of skipping them.
 test: prereqs-test tools
-	$(GO) vet ./...
-	SLUICE_REQUIRE_SERVERS=1 $(GO) test -count=1 ./...
+	$(GO) vet -tags $(GOTAGS) ./...
+	SLUICE_REQUIRE_SERVERS=1 $(GO) test -tags $(GOTAGS) -count=1 ./...
 	$(MAKE) --no-print-directory test-infra
 
 # unit: every package's fast tests (-short: no servers, no subprocesses, no
@@ -44,14 +50,14 @@ unit:
 # which writes BENCHMARKS.md with both.
 bench: tools
 	@mkdir -p build
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/... > build/gobench.txt || { cat build/gobench.txt; exit 1; }
+	$(GO) test -tags $(GOTAGS) -run '^$$' -bench . -benchmem ./shared/... > build/gobench.txt || { cat build/gobench.txt; exit 1; }
 	@cat build/gobench.txt
 	$(GO) run ./tests/bench -out BENCHMARKS.md -gobench build/gobench.txt
 
 build:
 	@for fn in $(LAMBDAS); do \
 		echo "build/$$fn/bootstrap (linux/arm64)"; \
-		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -tags lambda.norpc,$(GOTAGS) \
 			-o build/$$fn/bootstrap ./functions/$$fn || exit 1; \
 		(cd build/$$fn && rm -f ../$$fn.zip && zip -q -X ../$$fn.zip bootstrap) || exit 1; \
 	done

@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.gateway.LogLevel}))
+	log := telemetry.NewLogger(stderr, telemetry.Text, cfg.gateway.LogLevel)
 	cfg.progress = newProgress(stderr)
 
 	// The data folder and the port first, before anything starts: a second

@@ -146,7 +146,7 @@ func buildBootstrap(t *testing.T) string {
 	if _, err := os.Stat(exe); err == nil {
 		return exe
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", exe, "github.com/sluicegw/sluice/functions/gateway")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc,"+goTags, "-o", exe, "github.com/sluicegw/sluice/functions/gateway")
 	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)

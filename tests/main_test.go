@@ -62,7 +62,7 @@ func build(t *testing.T, pkg string) string {
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
-	cmd := exec.Command("go", "build", "-o", out, "github.com/sluicegw/sluice/"+pkg)
+	cmd := exec.Command("go", "build", "-tags", goTags, "-o", out, "github.com/sluicegw/sluice/"+pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/sluicegw/sluice/shared/provider"
 	"github.com/sluicegw/sluice/shared/provider/builtin"
 	"github.com/sluicegw/sluice/shared/store"
+	"github.com/sluicegw/sluice/shared/telemetry"
 	"github.com/sluicegw/sluice/shared/vectorindex"
 	"github.com/sluicegw/sluice/shared/window"
 )
@@ -33,7 +34,7 @@ import (
 func main() {
 	cfg, err := gateway.ConfigFromEnv(os.Getenv)
 	gateway.TuneGC(cfg.GCPercent, cfg.MemoryLimit)
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := telemetry.NewLogger(os.Stderr, telemetry.JSON, cfg.LogLevel)
 	if err == nil {
 		err = run(context.Background(), cfg, log)
 	}

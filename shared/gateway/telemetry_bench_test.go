@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -24,7 +23,8 @@ func (nopTelemetry) Request(context.Context, *telemetry.Request) {}
 // completion of BenchmarkChatCompletion served by two gateways in turn,
 // one with no telemetry at all and one with a setting (each entrypoint's
 // defaults: the Lambda's JSON access log and EMF lines, the local
-// process's access log and Prometheus counters; and the Lambda's defaults
+// process's text access log and Prometheus counters, each on the logger
+// its main makes; and the Lambda's defaults
 // plus OpenTelemetry exporting over OTLP/HTTP to a loopback collector).
 // added-ns/op is the difference of the two medians, which load from
 // elsewhere moves little since it weighs on both alike; added-allocs/op
@@ -34,7 +34,8 @@ func BenchmarkTelemetry(b *testing.B) {
 		io.Copy(io.Discard, r.Body)
 	}))
 	defer collector.Close()
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	jsonLog := telemetry.NewLogger(io.Discard, telemetry.JSON, nil)
+	textLog := telemetry.NewLogger(io.Discard, telemetry.Text, nil)
 	otel, shutdown, err := telemetry.OTLP(context.Background(), collector.URL, "bench", time.Minute)
 	if err != nil {
 		b.Fatal(err)
@@ -46,9 +47,9 @@ func BenchmarkTelemetry(b *testing.B) {
 		name string
 		cfg  gateway.Config
 	}{
-		{"lambda", gateway.Config{Transport: canned, Telemetry: telemetry.New(telemetry.Config{Logger: log, EMF: io.Discard})}},
-		{"local", gateway.Config{Transport: canned, Telemetry: telemetry.New(telemetry.Config{Logger: log, Prometheus: telemetry.NewPrometheus()})}},
-		{"otlp", gateway.Config{Transport: otel.Transport(canned), Telemetry: telemetry.New(telemetry.Config{Logger: log, EMF: io.Discard, OTel: otel})}},
+		{"lambda", gateway.Config{Transport: canned, Telemetry: telemetry.New(telemetry.Config{Logger: jsonLog, EMF: io.Discard})}},
+		{"local", gateway.Config{Transport: canned, Telemetry: telemetry.New(telemetry.Config{Logger: textLog, Prometheus: telemetry.NewPrometheus()})}},
+		{"otlp", gateway.Config{Transport: otel.Transport(canned), Telemetry: telemetry.New(telemetry.Config{Logger: jsonLog, EMF: io.Discard, OTel: otel})}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

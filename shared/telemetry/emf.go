@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/sluicegw/sluice/shared/json"
 )
 
 // EMF prints CloudWatch embedded-metric-format documents, one JSON line
@@ -62,7 +60,7 @@ func (e *EMF) Request(_ context.Context, r *Request) {
 	}
 	// The request id lets a metric's spike be traced to its log lines.
 	b = append(b, `,"request_id":`...)
-	b = appendString(b, r.ID)
+	b = appendJSONString(b, r.ID)
 	b = append(b, "}\n"...)
 	e.write(b)
 }
@@ -81,7 +79,7 @@ func (e *EMF) Attempt(_ context.Context, a *Attempt) {
 	b = backendMember(b, a.Backend)
 	b = intMember(b, MetricBackendErrors, 1)
 	b = append(b, `,"error_kind":`...)
-	b = appendString(b, a.ErrorKind)
+	b = appendJSONString(b, a.ErrorKind)
 	b = append(b, "}\n"...)
 	e.write(b)
 }
@@ -119,7 +117,7 @@ func backendMember(b []byte, backend string) []byte {
 		return b
 	}
 	b = append(b, `,"`+DimBackend+`":`...)
-	return appendString(b, backend)
+	return appendJSONString(b, backend)
 }
 
 func intMember(b []byte, name string, v int64) []byte {
@@ -134,18 +132,4 @@ func floatMember(b []byte, name string, v float64) []byte {
 	b = append(b, name...)
 	b = append(b, '"', ':')
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
-}
-
-// appendString appends s as a JSON string. Names of backends and ids are
-// plain ASCII, written as they are; anything else goes through the codec.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

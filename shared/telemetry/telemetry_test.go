@@ -356,15 +356,16 @@ func TestRecorder(t *testing.T) {
 
 // BenchmarkRecorder is the telemetry's own cost per request at the
 // defaults of each entrypoint: the Lambda's access log and EMF, the local
-// process's access log and Prometheus counters.
+// process's access log and Prometheus counters; and the Lambda's on a
+// plain slog logger, which NewLogger's lines are measured against.
 func BenchmarkRecorder(b *testing.B) {
-	log := slog.New(slog.NewJSONHandler(discard{}, nil))
 	for _, bc := range []struct {
 		name string
 		cfg  telemetry.Config
 	}{
-		{"lambda", telemetry.Config{Logger: log, EMF: discard{}}},
-		{"local", telemetry.Config{Logger: log, Prometheus: telemetry.NewPrometheus()}},
+		{"lambda", telemetry.Config{Logger: telemetry.NewLogger(discard{}, telemetry.JSON, nil), EMF: discard{}}},
+		{"local", telemetry.Config{Logger: telemetry.NewLogger(discard{}, telemetry.Text, nil), Prometheus: telemetry.NewPrometheus()}},
+		{"slog", telemetry.Config{Logger: slog.New(slog.NewJSONHandler(discard{}, nil)), EMF: discard{}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			rec := telemetry.New(bc.cfg)

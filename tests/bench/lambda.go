@@ -40,7 +40,7 @@ type lambdaStart struct {
 func buildLambda(ctx context.Context, root, dir string) (string, error) {
 	out := filepath.Join(dir, "gateway", "bootstrap")
 	progress("building ./functions/gateway (the gateway Lambda, for this machine)")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc", "-o", out, "./functions/gateway")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc,"+goTags, "-o", out, "./functions/gateway")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {

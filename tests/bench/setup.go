@@ -51,6 +51,11 @@ func (e *env) close() {
 	}
 }
 
+// goTags are the build tags of the binaries measured: the Makefile's
+// GOTAGS, which every shipped binary is built with (a test in tests/
+// keeps the two the same).
+const goTags = "grpcnotrace"
+
 // repoRoot finds the module's root from the working directory up.
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
@@ -73,7 +78,7 @@ func repoRoot() (string, error) {
 func setUp(ctx context.Context, cfg config, root, tmp string) (*env, error) {
 	e := &env{cfg: cfg, tmp: tmp, local: filepath.Join(tmp, "sluice-local"), dataDir: filepath.Join(tmp, "data")}
 	progress("building ./local")
-	build := exec.CommandContext(ctx, "go", "build", "-o", e.local, "./local")
+	build := exec.CommandContext(ctx, "go", "build", "-tags", goTags, "-o", e.local, "./local")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return e, fmt.Errorf("go build ./local: %w\n%s", err, out)
