@@ -15,7 +15,6 @@ import (
 	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/gatewayapi"
 	"github.com/sluicegw/sluice/shared/ledger"
-	"github.com/sluicegw/sluice/shared/live"
 )
 
 // command is one subcommand. Each has a flag set of its own, so its help
@@ -161,8 +160,8 @@ var commands = []command{
 				if *interval < 0 {
 					return usagef("--interval must be positive")
 				}
-				if *window != 0 && (*window < live.MinWindow || *window > live.MaxWindow) {
-					return usagef("--window must be from %s to %s", live.MinWindow, live.MaxWindow)
+				if *window != 0 && (*window < admin.LiveMinWindow || *window > admin.LiveMaxWindow) {
+					return usagef("--window must be from %s to %s", admin.LiveMinWindow, admin.LiveMaxWindow)
 				}
 				return runTop(ctx, &s.client, topOptions{source: *source, interval: *interval, window: *window}, s.out)
 			}

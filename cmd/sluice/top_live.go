@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/sluicegw/sluice/shared/live"
+	"github.com/sluicegw/sluice/shared/admin"
 )
 
 // liveSource reads a deployed admin API's GET /admin/v1/live: the
@@ -25,7 +25,7 @@ func (l *liveSource) frame(ctx context.Context) (*frame, error) {
 	if l.window > 0 {
 		path += "?window=" + url.QueryEscape(l.window.String())
 	}
-	var rep live.Report
+	var rep admin.LiveReport
 	if _, err := l.c.do(ctx, http.MethodGet, path, nil, &rep); err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (l *liveSource) frame(ctx context.Context) (*frame, error) {
 }
 
 // liveRow turns a window's totals into rates.
-func liveRow(r live.Row, secs float64) topRow {
+func liveRow(r admin.LiveRow, secs float64) topRow {
 	out := topRow{name: orDash(r.Backend), backend: r.Backend, requests: r.Requests, inTokens: r.InputTokens,
 		p50: msDuration(r.P50Ms), p99: msDuration(r.P99Ms), avg: msDuration(r.AvgMs)}
 	if secs > 0 {

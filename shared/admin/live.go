@@ -4,16 +4,48 @@ import (
 	"context"
 	"net/http"
 	"time"
-
-	"github.com/sluicegw/sluice/shared/live"
 )
 
 // LiveReader gives GET /admin/v1/live its figures. A deployed admin API
 // reads CloudWatch (live.Reader), where every gateway sandbox's metrics
 // add up; the local process leaves it unset, its own /metrics being exact.
 type LiveReader interface {
-	Report(ctx context.Context, window time.Duration) (*live.Report, error)
+	Report(ctx context.Context, window time.Duration) (*LiveReport, error)
 }
+
+// LiveRow is one backend's figures over a report's window. Counts are totals
+// over the window; latencies are in milliseconds, zero when unknown.
+type LiveRow struct {
+	// Backend is the backend's namespace/name; empty for requests that
+	// reached no backend (refused, or answered from the cache).
+	Backend       string  `json:"backend"`
+	Requests      float64 `json:"requests"`
+	InputTokens   float64 `json:"input_tokens"`
+	OutputTokens  float64 `json:"output_tokens"`
+	BackendErrors float64 `json:"backend_errors"` // failed upstream attempts
+	P50Ms         float64 `json:"p50_ms"`
+	P99Ms         float64 `json:"p99_ms"`
+	AvgMs         float64 `json:"avg_ms"`
+}
+
+// LiveReport is the answer of GET /admin/v1/live.
+type LiveReport struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Rows   []LiveRow `json:"rows"`  // busiest first
+	Total  LiveRow   `json:"total"` // every request, with or without a backend
+	Source string    `json:"source"`
+}
+
+// Seconds is the report's window in seconds.
+func (r *LiveReport) Seconds() float64 { return r.To.Sub(r.From).Seconds() }
+
+// Window bounds: CloudWatch keeps EMF metrics at one-minute resolution,
+// and a live view has no use for hours.
+const (
+	LiveMinWindow = time.Minute
+	LiveMaxWindow = 3 * time.Hour
+)
 
 // defaultLiveWindow is long enough for CloudWatch to have the EMF lines of
 // most of it: they arrive a minute or two after the requests.
@@ -29,8 +61,8 @@ func (a *Admin) live(w http.ResponseWriter, r *http.Request) {
 	window := defaultLiveWindow
 	if s := r.URL.Query().Get("window"); s != "" {
 		d, err := time.ParseDuration(s)
-		if err != nil || d < live.MinWindow || d > live.MaxWindow {
-			writeError(w, http.StatusBadRequest, "window: want a duration from "+live.MinWindow.String()+" to "+live.MaxWindow.String()+", such as 5m; got "+s)
+		if err != nil || d < LiveMinWindow || d > LiveMaxWindow {
+			writeError(w, http.StatusBadRequest, "window: want a duration from "+LiveMinWindow.String()+" to "+LiveMaxWindow.String()+", such as 5m; got "+s)
 			return
 		}
 		window = d

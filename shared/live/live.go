@@ -16,47 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/telemetry"
 )
-
-// Row is one backend's figures over a report's window. Counts are totals
-// over the window; latencies are in milliseconds, zero when unknown.
-type Row struct {
-	// Backend is the backend's namespace/name; empty for requests that
-	// reached no backend (refused, or answered from the cache).
-	Backend       string  `json:"backend"`
-	Requests      float64 `json:"requests"`
-	InputTokens   float64 `json:"input_tokens"`
-	OutputTokens  float64 `json:"output_tokens"`
-	BackendErrors float64 `json:"backend_errors"` // failed upstream attempts
-	P50Ms         float64 `json:"p50_ms"`
-	P99Ms         float64 `json:"p99_ms"`
-	AvgMs         float64 `json:"avg_ms"`
-}
-
-// Report is the answer of GET /admin/v1/live.
-type Report struct {
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
-	Rows   []Row     `json:"rows"`  // busiest first
-	Total  Row       `json:"total"` // every request, with or without a backend
-	Source string    `json:"source"`
-}
-
-// Seconds is the report's window in seconds.
-func (r *Report) Seconds() float64 { return r.To.Sub(r.From).Seconds() }
 
 // API is the one CloudWatch call the reader makes.
 type API interface {
 	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
-
-// Window bounds: CloudWatch keeps EMF metrics at one-minute resolution,
-// and a live view has no use for hours.
-const (
-	MinWindow = time.Minute
-	MaxWindow = 3 * time.Hour
-)
 
 // Reader builds reports from CloudWatch.
 type Reader struct {
@@ -93,9 +60,9 @@ const backendLabel = "${PROP('Dim." + telemetry.DimBackend + "')}"
 // Report returns the figures of the last window, rounded up to whole
 // minutes and ending at the last whole minute (the current one is still
 // arriving).
-func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, error) {
-	if window < MinWindow || window > MaxWindow {
-		return nil, fmt.Errorf("live: window %s out of range %s to %s", window, MinWindow, MaxWindow)
+func (r *Reader) Report(ctx context.Context, window time.Duration) (*admin.LiveReport, error) {
+	if window < admin.LiveMinWindow || window > admin.LiveMaxWindow {
+		return nil, fmt.Errorf("live: window %s out of range %s to %s", window, admin.LiveMinWindow, admin.LiveMaxWindow)
 	}
 	window = (window + time.Minute - 1).Truncate(time.Minute)
 	to := r.now().UTC().Truncate(time.Minute)
@@ -122,8 +89,8 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, err
 	}
 	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(from), EndTime: aws.Time(to), MetricDataQueries: q}
 
-	byBackend := map[string]*Row{}
-	total := Row{}
+	byBackend := map[string]*admin.LiveRow{}
+	total := admin.LiveRow{}
 	pages := cloudwatch.NewGetMetricDataPaginator(r.api, in)
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
@@ -138,7 +105,7 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, err
 			} else {
 				b := aws.ToString(res.Label)
 				if byBackend[b] == nil {
-					byBackend[b] = &Row{Backend: b}
+					byBackend[b] = &admin.LiveRow{Backend: b}
 				}
 				row = byBackend[b]
 			}
@@ -146,7 +113,7 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, err
 		}
 	}
 
-	rep := &Report{From: from, To: to, Total: total, Source: "CloudWatch " + telemetry.Namespace}
+	rep := &admin.LiveReport{From: from, To: to, Total: total, Source: "CloudWatch " + telemetry.Namespace}
 	var served float64
 	for _, row := range byBackend {
 		rep.Rows = append(rep.Rows, *row)
@@ -155,9 +122,9 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, err
 	// Requests without a backend carry no Backend dimension: they are the
 	// total less what the backends served.
 	if rest := total.Requests - served; rest > 0 {
-		rep.Rows = append(rep.Rows, Row{Requests: rest})
+		rep.Rows = append(rep.Rows, admin.LiveRow{Requests: rest})
 	}
-	slices.SortFunc(rep.Rows, func(a, b Row) int {
+	slices.SortFunc(rep.Rows, func(a, b admin.LiveRow) int {
 		if a.Requests != b.Requests {
 			if a.Requests > b.Requests {
 				return -1
@@ -171,7 +138,7 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*Report, err
 
 // set adds a series' values to row: counts are summed over the periods,
 // statistics keep the latest period's value (the window is one period).
-func set(row *Row, id string, values []float64) {
+func set(row *admin.LiveRow, id string, values []float64) {
 	if len(values) == 0 {
 		return
 	}

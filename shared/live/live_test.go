@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicegw/sluice/shared/admin"
 	"github.com/sluicegw/sluice/shared/live"
 	"github.com/sluicegw/sluice/shared/live/livetest"
 	"github.com/sluicegw/sluice/shared/telemetry"
@@ -51,7 +52,7 @@ func TestReport(t *testing.T) {
 			if !rep.From.Equal(tc.wantFrom) || !rep.To.Equal(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)) {
 				t.Errorf("window %s to %s", rep.From, rep.To)
 			}
-			want := []live.Row{
+			want := []admin.LiveRow{
 				{Backend: "default/openai", Requests: 100, InputTokens: 4000, OutputTokens: 800, BackendErrors: 1, P50Ms: 110, P99Ms: 800, AvgMs: 140},
 				{Backend: "default/bedrock", Requests: 20, InputTokens: 1000, OutputTokens: 100, BackendErrors: 2, P50Ms: 300, P99Ms: 950, AvgMs: 320},
 				{Requests: 10},
