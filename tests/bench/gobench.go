@@ -49,7 +49,7 @@ func goBenchmarks(ctx context.Context, file, root string) (benches []goBench, so
 		pkgs := []string{"./shared/route/", "./shared/gateway/"}
 		source = "`go test -run '^$' -bench '" + pattern + "' -benchmem " + strings.Join(pkgs, " ") + "`"
 		progress("running the Go benchmarks: %s", strings.Trim(source, "`"))
-		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-run", "^$", "-bench", pattern, "-benchmem"}, pkgs...)...)
+		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-tags", goTags, "-run", "^$", "-bench", pattern, "-benchmem"}, pkgs...)...)
 		cmd.Dir = root
 		out, err = cmd.Output()
 	}

@@ -25,13 +25,13 @@ var telemetryCases = []struct {
 	judged    bool
 }{
 	{"lambda", "Lambda defaults: JSON access log + EMF lines", true},
-	{"local", "Local defaults: access log + Prometheus counters", true},
+	{"local", "Local defaults: text access log + Prometheus counters", true},
 	{"otlp", "Lambda defaults + OpenTelemetry to an OTLP endpoint (spans, GenAI metrics, traceparent)", false},
 }
 
 // runTelemetryBench runs BenchmarkTelemetry alone (`-only telemetry`).
 func runTelemetryBench(ctx context.Context, root string) ([]goBench, string, error) {
-	args := []string{"test", "-run", "^$", "-bench", "^" + benchTelemetry + "$", "-benchmem", "-count", "1", "./shared/gateway/"}
+	args := []string{"test", "-tags", goTags, "-run", "^$", "-bench", "^" + benchTelemetry + "$", "-benchmem", "-count", "1", "./shared/gateway/"}
 	progress("running go %s", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root

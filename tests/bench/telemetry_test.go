@@ -15,7 +15,7 @@ func TestRenderTelemetry(t *testing.T) {
 	got := renderTelemetry(parseGoBench(out))
 	for _, want := range []string{
 		"| Lambda defaults: JSON access log + EMF lines | 2.5 µs | 1 | met |",
-		"| Local defaults: access log + Prometheus counters | 6.0 µs | 1 | not met |",
+		"| Local defaults: text access log + Prometheus counters | 6.0 µs | 1 | not met |",
 		"| 28.8 µs | 88 | (not judged) |",
 	} {
 		if !strings.Contains(got, want) {
