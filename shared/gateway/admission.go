@@ -65,7 +65,7 @@ func (ex *exchange) settle(err error) {
 	if t == nil {
 		return
 	}
-	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed, ErrorKind: ex.failureKind(err)}
+	o := ledger.Outcome{Started: ex.wroteHeader && ex.status < 300, Streamed: &ex.streamed, ErrorKind: errorKind(err, ex.r)}
 	if ex.tr != nil {
 		o.Usage = ex.hedgeUsage(ex.tr.Usage())
 	}

@@ -86,7 +86,7 @@ func TestOpenTelemetry(t *testing.T) {
 			t.Errorf("attempt %d sent traceparent %q, want its span's %q", i, traceparents[i], want)
 		}
 	}
-	wantAttrs(t, "failed attempt", got[0].Attributes, map[string]any{telemetry.AttrErrorType: "upstream", telemetry.AttrHTTPStatus: int64(503)})
+	wantAttrs(t, "failed attempt", got[0].Attributes, map[string]any{telemetry.AttrErrorType: "upstream_error", telemetry.AttrHTTPStatus: int64(503)})
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {

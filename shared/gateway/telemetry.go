@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -160,41 +159,6 @@ func (ex *exchange) logDone(err error) {
 		ex.logTexts(rec)
 	}
 	ex.g.telemetry.Request(ex.r.Context(), rec)
-}
-
-// errorKind names err's kind for logs and metrics: client_closed when the
-// client went away (its context was cancelled), else the api kind's name.
-func errorKind(err error, r *http.Request) string {
-	if errors.Is(err, context.Canceled) || errors.Is(r.Context().Err(), context.Canceled) {
-		return telemetry.KindClientClosed
-	}
-	for _, k := range errorKinds {
-		if errors.Is(err, k.kind) {
-			return k.name
-		}
-	}
-	if errors.Is(err, errTransport) {
-		return "upstream_unreachable"
-	}
-	return "internal"
-}
-
-// errorKinds names api's error kinds in logs and metrics.
-var errorKinds = [...]struct {
-	kind error
-	name string
-}{
-	{api.ErrBadRequest, "bad_request"},
-	{api.ErrUnauthorized, "unauthorized"},
-	{api.ErrForbidden, "forbidden"},
-	{api.ErrModelNotFound, "model_not_found"},
-	{api.ErrNotFound, "not_found"},
-	{api.ErrTooLarge, "too_large"},
-	{api.ErrRateLimited, "rate_limited"},
-	{api.ErrNoBackend, "no_backend"},
-	{api.ErrUpstream, "upstream"},
-	{api.ErrTimeout, "timeout"},
-	{api.ErrUnavailable, "unavailable"},
 }
 
 // operation is the GenAI operation name of an endpoint; "" for plain

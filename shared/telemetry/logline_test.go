@@ -48,7 +48,7 @@ func TestAccessLogLineMatchesSlog(t *testing.T) {
 		recs = append(recs, r)
 	}
 	failed := sample()
-	failed.Status, failed.ErrorKind, failed.Stream, failed.Latency = 502, "upstream", false, -time.Millisecond
+	failed.Status, failed.ErrorKind, failed.Stream, failed.Latency = 502, "upstream_error", false, -time.Millisecond
 	recs = append(recs, failed, &telemetry.Request{})
 	for _, f := range formats {
 		t.Run(f.name, func(t *testing.T) {

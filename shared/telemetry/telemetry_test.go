@@ -50,7 +50,7 @@ func TestAccessLog(t *testing.T) {
 	closed := sample()
 	closed.Status, closed.ErrorKind, closed.Error = telemetry.StatusClientClosed, telemetry.KindClientClosed, "client went away"
 	failed := sample()
-	failed.Status, failed.ErrorKind = 502, "upstream"
+	failed.Status, failed.ErrorKind = 502, "upstream_error"
 	tests := []struct {
 		name  string
 		rec   *telemetry.Request
@@ -169,7 +169,7 @@ func TestEMF(t *testing.T) {
 	ctx := context.Background()
 	e.Request(ctx, sample())
 	e.Request(ctx, hit)
-	e.Attempt(ctx, &telemetry.Attempt{Backend: "default/anthropic", Start: start, Duration: time.Second, Status: 502, ErrorKind: "upstream"})
+	e.Attempt(ctx, &telemetry.Attempt{Backend: "default/anthropic", Start: start, Duration: time.Second, Status: 502, ErrorKind: "upstream_error"})
 	e.Attempt(ctx, &telemetry.Attempt{Backend: "default/openai", Start: start, Status: 200}) // no line
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if len(lines) != 3 {
