@@ -78,18 +78,31 @@ func (b *Balancer) Begin(ctx context.Context, routeName, model string, pol *rout
 // BeginRule starts a request on a rule of table t, with the candidates
 // Candidates would list.
 func (b *Balancer) BeginRule(ctx context.Context, t *route.Table, rule *route.Rule, model string, cost func(*route.Backend) float64) *Request {
-	r := b.begin(ctx, rule.Route, model, rule.Balance, rule.Retry)
-	r.setCandidates(appendCandidates(r.candBuf[:0], t, rule, cost))
+	r := new(Request)
+	b.StartRule(ctx, r, t, rule, model, cost)
 	return r
 }
 
+// StartRule is BeginRule into r, which the caller owns: a gateway keeps
+// it in its per-request state and saves an allocation per request.
+func (b *Balancer) StartRule(ctx context.Context, r *Request, t *route.Table, rule *route.Rule, model string, cost func(*route.Backend) float64) {
+	b.start(ctx, r, rule.Route, model, rule.Balance, rule.Retry)
+	r.setCandidates(appendCandidates(r.candBuf[:0], t, rule, cost))
+}
+
 func (b *Balancer) begin(ctx context.Context, routeName, model string, pol *route.BackendPolicy, retry *route.Retry) *Request {
+	r := new(Request)
+	b.start(ctx, r, routeName, model, pol, retry)
+	return r
+}
+
+func (b *Balancer) start(ctx context.Context, r *Request, routeName, model string, pol *route.BackendPolicy, retry *route.Retry) {
 	if pol == nil {
 		pol = &defaultPolicy
 	}
 	b.refreshShared(ctx)
 	b.budget(routeName).request(b.cfg.Now())
-	return &Request{b: b, pol: pol, retry: retry, route: routeName, model: model, lastIdx: -1}
+	*r = Request{b: b, pol: pol, retry: retry, route: routeName, model: model, lastIdx: -1}
 }
 
 func (r *Request) setCandidates(cands []Candidate) {

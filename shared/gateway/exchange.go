@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicegw/sluice/shared/api"
 	"github.com/sluicegw/sluice/shared/api/messages"
+	"github.com/sluicegw/sluice/shared/balance"
 	"github.com/sluicegw/sluice/shared/json"
 	"github.com/sluicegw/sluice/shared/ledger"
 	"github.com/sluicegw/sluice/shared/provider"
@@ -61,8 +62,9 @@ type exchange struct {
 	att   telemetry.Attempt
 	rec   telemetry.Request
 
-	firstTry  try // the usual single attempt, kept here to spare an allocation
-	hedgeLost int // hedged attempts cancelled after sending, billed with the winner
+	firstTry  try             // the usual single attempt, kept here to spare an allocation
+	balance   balance.Request // the balancer's state for this request, likewise
+	hedgeLost int             // hedged attempts cancelled after sending, billed with the winner
 }
 
 func (ex *exchange) serve() error {

@@ -59,7 +59,8 @@ func (ex *exchange) tryBackends(table *route.Table, rule *route.Rule, ep api.End
 	if rule.Balance != nil && rule.Balance.Strategy == route.StrategyLeastCost {
 		cost = ex.costOf(rule)
 	}
-	req := ex.g.bal.BeginRule(ex.r.Context(), table, rule, ex.model, cost)
+	req := &ex.balance
+	ex.g.bal.StartRule(ex.r.Context(), req, table, rule, ex.model, cost)
 	cands := req.Candidates()
 	var lastErr error
 	var last *try
