@@ -100,3 +100,18 @@ func TestKubeMisspeltFields(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkParseKubectl decodes the kubectl-printed Namespace, Services
+// and EndpointSlice, as every apply and cold start does.
+func BenchmarkParseKubectl(b *testing.B) {
+	files, err := ReadDir("testdata/kube/cluster.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, probs := Parse(files); len(probs) > 0 {
+			b.Fatal(probs)
+		}
+	}
+}
