@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -75,7 +74,7 @@ func (l *listenerInfo) obj(g *gatewayInfo) *Object {
 func (a *analysis) namespaces(objs []*Object) {
 	a.nsLabels = map[string]labels.Set{}
 	for _, o := range objs {
-		if ns, ok := o.Value.(*corev1.Namespace); ok {
+		if ns, ok := o.Value.(*Namespace); ok {
 			set := labels.Set{}
 			for k, v := range ns.Labels {
 				set[k] = v

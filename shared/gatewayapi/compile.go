@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -472,8 +470,8 @@ func (a *analysis) granted(o *Object, ns, group, kind, name string) bool {
 // cluster IP or neither. Sluice runs no pods, so a Service that selects
 // pods has endpoints only if EndpointSlices for it are applied too.
 func (a *analysis) service(o *Object, port int32) (*route.Backend, string, string) {
-	svc := o.Value.(*corev1.Service)
-	var sp *corev1.ServicePort
+	svc := o.Value.(*Service)
+	var sp *ServicePort
 	for i := range svc.Spec.Ports {
 		if svc.Spec.Ports[i].Port == port {
 			sp = &svc.Spec.Ports[i]
@@ -483,7 +481,7 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 	if sp != nil && sp.AppProtocol != nil && *sp.AppProtocol == "kubernetes.io/h2c" {
 		b.Protocol = route.ProtocolH2C
 	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+	if svc.Spec.Type == ServiceTypeExternalName {
 		b.Endpoints = []string{"http://" + joinHostPort(svc.Spec.ExternalName, port)}
 		b.Endpoint = b.Endpoints[0]
 		return b, "", ""
@@ -492,8 +490,8 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 		return nil, string(gwv1.RouteReasonBackendNotFound), fmt.Sprintf("Service %s has no port %d", o.Ref(), port)
 	}
 	for _, eo := range a.sorted("EndpointSlice") {
-		es := eo.Value.(*discoveryv1.EndpointSlice)
-		if eo.Namespace != o.Namespace || es.Labels[discoveryv1.LabelServiceName] != o.Name {
+		es := eo.Value.(*EndpointSlice)
+		if eo.Namespace != o.Namespace || es.Labels[LabelServiceName] != o.Name {
 			continue
 		}
 		target := int32(0)
@@ -519,7 +517,7 @@ func (a *analysis) service(o *Object, port int32) (*route.Backend, string, strin
 		if a.offline {
 			why = "no EndpointSlice among the files given"
 		}
-		msg := fmt.Sprintf("Service %s port %d has no ready endpoints: %s labelled %s=%s lists one", o.Ref(), port, why, discoveryv1.LabelServiceName, o.Name)
+		msg := fmt.Sprintf("Service %s port %d has no ready endpoints: %s labelled %s=%s lists one", o.Ref(), port, why, LabelServiceName, o.Name)
 		if sp.Name != "" {
 			msg += fmt.Sprintf(" for port %q", sp.Name)
 		}

@@ -12,8 +12,6 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -91,7 +89,7 @@ type Object struct {
 	Namespace string // empty for cluster-scoped kinds
 	Name      string
 	// Value is the decoded object: *gwv1.HTTPRoute, *gwv1.Gateway,
-	// *corev1.Service, *AIBackend... for the kinds Sluice knows, and the
+	// *Service, *AIBackend... for the kinds Sluice knows, and the
 	// document as a map[string]any for the kinds it keeps without reading.
 	Value any
 	node  *yaml.Node
@@ -135,9 +133,9 @@ var kinds = map[string]kindInfo{
 	"HTTPRoute":          {gwv1API, true, func() any { return new(gwv1.HTTPRoute) }, true, "gateway.networking.k8s.io/v1beta1"},
 	"ReferenceGrant":     {gwv1API, true, func() any { return new(gwv1.ReferenceGrant) }, true, "gateway.networking.k8s.io/v1beta1"},
 	"ListenerSet":        {gwv1API, true, func() any { return new(gwv1.ListenerSet) }, true, ""},
-	"Namespace":          {"v1", false, func() any { return new(corev1.Namespace) }, true, ""},
-	"Service":            {"v1", true, func() any { return new(corev1.Service) }, true, ""},
-	"EndpointSlice":      {"discovery.k8s.io/v1", true, func() any { return new(discoveryv1.EndpointSlice) }, true, ""},
+	"Namespace":          {"v1", false, func() any { return new(Namespace) }, true, ""},
+	"Service":            {"v1", true, func() any { return new(Service) }, true, ""},
+	"EndpointSlice":      {"discovery.k8s.io/v1", true, func() any { return new(EndpointSlice) }, true, ""},
 	"AIBackend":          {SluiceAPIVersion, true, func() any { return new(AIBackend) }, true, ""},
 	"InferencePool":      {"inference.networking.k8s.io/v1", true, func() any { return new(InferencePool) }, true, ""},
 	"InferenceObjective": {InferenceObjectiveAPIs, true, func() any { return new(InferenceObjective) }, true, ""},
