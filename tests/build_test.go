@@ -35,12 +35,27 @@ func TestBuildTagsAgree(t *testing.T) {
 	}
 }
 
-// TestShippedBinariesLeaveOutTemplates: no shipped binary links
-// text/template. Its executor calls reflect.Value.MethodByName, and once
-// that is reachable the linker must keep every exported method of every
-// type in the binary (go-redis's commands, the Kubernetes API types'):
-// the binaries double in size and their resident memory grows with them.
-func TestShippedBinariesLeaveOutTemplates(t *testing.T) {
+// unwanted are packages no shipped binary may link, and why.
+var unwanted = []struct {
+	prefix, why string
+}{
+	// Its executor calls reflect.Value.MethodByName, and once that is
+	// reachable the linker must keep every exported method of every type
+	// in the binary (go-redis's commands, the AWS SDK's): the binaries
+	// double in size and their resident memory grows with them. grpc's
+	// golang.org/x/net/trace brings it in without the grpcnotrace tag.
+	{"text/template", "its MethodByName call keeps every exported method in the binary"},
+	{"html/template", "it builds on text/template"},
+	// Once protobuf is linked (by the OTLP exporters), its legacy path
+	// calls Marshal and Unmarshal through interfaces, so the generated
+	// protobuf methods of every type of an imported k8s.io/api package
+	// stay in the binary: shared/gatewayapi declares the kinds it reads.
+	{"k8s.io/api/", "its generated protobuf methods stay in a binary that links protobuf"},
+}
+
+// TestShippedBinariesLeaveOutHeavyPackages: no shipped binary imports a
+// package of unwanted.
+func TestShippedBinariesLeaveOutHeavyPackages(t *testing.T) {
 	for _, pkg := range shipped {
 		tags := goTags
 		if strings.HasPrefix(pkg, "./functions/") {
@@ -52,9 +67,15 @@ func TestShippedBinariesLeaveOutTemplates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)
 		}
-		for _, dep := range strings.Fields(string(out)) {
-			if dep == "text/template" || dep == "html/template" {
-				t.Errorf("%s (tags %s) imports %s (go list -deps -f '{{.ImportPath}} {{.Imports}}' shows through what)", pkg, tags, dep)
+		deps := strings.Fields(string(out))
+		if len(deps) < 50 {
+			t.Fatalf("go list -deps %s gave too few packages to trust: %q", pkg, deps)
+		}
+		for _, dep := range deps {
+			for _, u := range unwanted {
+				if dep == u.prefix || strings.HasSuffix(u.prefix, "/") && strings.HasPrefix(dep, u.prefix) {
+					t.Errorf("%s (tags %s) imports %s: %s (go list -deps -f '{{.ImportPath}} {{.Imports}}' shows through what)", pkg, tags, dep, u.why)
+				}
 			}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sluicegw/sluice/shared/rawjson"
 )
 
 // Format is a log line's format, as slog's two handlers write it.
@@ -199,58 +201,9 @@ func appendTextTime(b []byte, t time.Time) []byte {
 	return t.Truncate(time.Millisecond).AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 }
 
-// appendJSONString appends s as a JSON string the way slog's JSON handler
-// escapes it: quotes, backslashes and control bytes escaped, invalid
-// UTF-8 replaced, U+2028 and U+2029 escaped for JavaScript readers, and
-// nothing else (no HTML escaping).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
+// appendJSONString appends s as a JSON string, escaped as slog's JSON
+// handler and encoding/json escape it (no HTML escaping).
+func appendJSONString(b []byte, s string) []byte { return rawjson.AppendString(b, s, false) }
 
 // needsQuoting says whether the text handler quotes a value: when it is
 // empty or has a space, '=', '"', a control byte, or a rune that is not
