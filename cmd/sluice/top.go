@@ -81,7 +81,7 @@ func (m *metricsSource) frame(ctx context.Context) (*frame, error) {
 		prev = cur
 	}
 	m.prev = cur
-	f := &frame{at: cur.at, note: "every " + m.interval.String(), rows: rows(prev, cur), errHead: "5XX/S", nameHead: "ROUTE → BACKEND"}
+	f := &frame{at: cur.at, note: "every " + m.interval.String(), rows: rows(prev, cur), errHead: "5XX/S", nameHead: routeBackendHead}
 	for _, r := range f.rows {
 		f.total.rps += r.rps
 		f.total.tokensPerSec += r.tokensPerSec
@@ -202,7 +202,7 @@ func rows(prev, cur *snapshot) []topRow {
 		if p == nil {
 			p = &counters{}
 		}
-		r := topRow{name: orDash(k[0]) + " → " + orDash(k[1]), route: k[0], backend: k[1], requests: c.requests, inTokens: c.input}
+		r := topRow{name: routeBackend(k[0], k[1]), route: k[0], backend: k[1], requests: c.requests, inTokens: c.input}
 		if secs > 0 {
 			r.rps = (c.requests - p.requests) / secs
 			r.tokensPerSec = (c.tokens - p.tokens) / secs
@@ -289,6 +289,12 @@ func (t *top) draw(f *frame) {
 	}
 	io.WriteString(t.out, b.String())
 }
+
+// routeBackend names a row as both sources draw it; routeBackendHead
+// heads that column.
+func routeBackend(route, backend string) string { return orDash(route) + " → " + orDash(backend) }
+
+const routeBackendHead = "ROUTE → BACKEND"
 
 func orDash(s string) string {
 	if s == "" {

@@ -11,9 +11,10 @@ import (
 
 // liveSource reads a deployed admin API's GET /admin/v1/live: the
 // gateways' metrics from CloudWatch over a sliding window, signed like
-// every other admin call. CloudWatch has them per backend (the EMF lines'
-// one dimension), not per route, and counts failed upstream attempts
-// rather than statuses; the view says so in its headings.
+// every other admin call. CloudWatch has them per route and backend (the
+// EMF lines' dimensions) and counts failed upstream attempts rather than
+// statuses; the view says so in its headings. A backend's figures no route
+// accounts for (gateways not yet writing the route) show as "- → backend".
 type liveSource struct {
 	c        *client
 	window   time.Duration // 0: the admin API's default
@@ -35,7 +36,7 @@ func (l *liveSource) frame(ctx context.Context) (*frame, error) {
 		note:     "CloudWatch " + rep.From.Format("15:04") + "–" + rep.To.Format("15:04") + "  every " + l.interval.String(),
 		total:    liveRow(rep.Total, secs),
 		errHead:  "ERR/S", // failed upstream attempts
-		nameHead: "BACKEND",
+		nameHead: routeBackendHead,
 	}
 	for _, r := range rep.Rows {
 		f.rows = append(f.rows, liveRow(r, secs))
@@ -45,7 +46,7 @@ func (l *liveSource) frame(ctx context.Context) (*frame, error) {
 
 // liveRow turns a window's totals into rates.
 func liveRow(r admin.LiveRow, secs float64) topRow {
-	out := topRow{name: orDash(r.Backend), backend: r.Backend, requests: r.Requests, inTokens: r.InputTokens,
+	out := topRow{name: routeBackend(r.Route, r.Backend), route: r.Route, backend: r.Backend, requests: r.Requests, inTokens: r.InputTokens,
 		p50: msDuration(r.P50Ms), p99: msDuration(r.P99Ms), avg: msDuration(r.AvgMs)}
 	if secs > 0 {
 		out.rps = r.Requests / secs

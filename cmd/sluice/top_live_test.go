@@ -16,9 +16,11 @@ import (
 )
 
 // liveAdmin serves an admin API over a socket whose live figures come
-// from a CloudWatch fake holding the given backends' figures, each with
-// req requests over the window.
-func liveAdmin(t *testing.T, now time.Time, reqs map[string]float64) *httptest.Server {
+// from a CloudWatch fake holding the given series' figures, each with req
+// requests over the window. As the gateway's EMF lines do, a series by
+// route and backend counts in its backend's too; a series without route
+// is what a backend served beyond its routes.
+func liveAdmin(t *testing.T, now time.Time, reqs map[livetest.Series]float64) *httptest.Server {
 	t.Helper()
 	cw := livetest.Start(t)
 	fig := func(req float64) livetest.Figures {
@@ -28,13 +30,22 @@ func liveAdmin(t *testing.T, now time.Time, reqs map[string]float64) *httptest.S
 			Latency: map[string]float64{"p50": 40, "p99": 250, "Average": 55.5},
 		}
 	}
-	backends := map[string]livetest.Figures{}
+	byBackend := map[string]float64{}
 	var total float64
-	for b, n := range reqs {
-		backends[b] = fig(n)
+	for k, n := range reqs {
+		byBackend[k.Backend] += n
 		total += n
 	}
-	cw.Set(fig(total+60), backends) // 60 requests reached no backend
+	series := map[livetest.Series]livetest.Figures{}
+	for k, n := range reqs {
+		if k.Route != "" {
+			series[k] = fig(n)
+		}
+	}
+	for b, n := range byBackend {
+		series[livetest.Series{Backend: b}] = fig(n)
+	}
+	cw.Set(fig(total+60), series) // 60 requests reached no backend
 	a := admin.New(admin.Config{Token: "tok", Now: func() time.Time { return now },
 		Live: live.New(cw.Client(), func() time.Time { return now })}, nil)
 	srv := httptest.NewServer(a)
@@ -44,13 +55,17 @@ func liveAdmin(t *testing.T, now time.Time, reqs map[string]float64) *httptest.S
 
 // TestTopLive: against a deployed admin API, top draws the figures the
 // admin API reads from CloudWatch (a fake on a socket speaking the SDK's
-// wire protocol), as rates over the window, per backend, fitted to the
-// terminal.
+// wire protocol), as rates over the window, per route and backend, fitted
+// to the terminal.
 func TestTopLive(t *testing.T) {
 	now := time.Date(2026, 12, 6, 8, 0, 20, 0, time.UTC)
-	reqs := map[string]float64{"default/openai": 600, "default/bedrock-with-a-long-name": 300}
+	reqs := map[livetest.Series]float64{
+		{Route: "default/chat", Backend: "default/openai"}:                   600,
+		{Route: "default/chat", Backend: "default/bedrock-with-a-long-name"}: 300,
+		{Backend: "default/bedrock-with-a-long-name"}:                        30, // written without route
+	}
 	for i := range 8 {
-		reqs[fmt.Sprintf("team-%d/backend", i)] = float64(30 * (i + 1))
+		reqs[livetest.Series{Route: fmt.Sprintf("team-%d/chat", i), Backend: fmt.Sprintf("team-%d/backend", i)}] = float64(30 * (i + 1))
 	}
 	srv := liveAdmin(t, now, reqs)
 
@@ -89,18 +104,21 @@ func TestTopLive(t *testing.T) {
 			// 600 requests in 5 minutes are 2/s; 15 tokens each are 30 tok/s;
 			// one in ten attempts failed.
 			for _, want := range []string{
-				"sluice top  08:00:00  CloudWatch 07:55–08:00  every 1ms  6.8 req/s  102 tok/s  0.7 err/s",
-				"ERR/S  BACKEND",
-				"     2.0        30   40.0ms  250.0ms   55.5ms    0.2  default/openai\n",
-				"default/bedrock-with-a-long-name",
-				"team-7/backend",
-				"     0.2         0        -        -        -    0.0  -\n", // the requests no backend served
+				"sluice top  08:00:00  CloudWatch 07:55–08:00  every 1ms  6.9 req/s  104 tok/s  0.7 err/s",
+				"ERR/S  ROUTE → BACKEND",
+				"     2.0        30   40.0ms  250.0ms   55.5ms    0.2  default/chat → default/openai\n",
+				"  default/chat → default/bedrock-with-a-long-name\n",
+				// What the backend served beyond its routes: latencies
+				// unknown, as the route row shares them.
+				"     0.1         2        -        -        -    0.0  - → default/bedrock-with-a-long-name\n",
+				"team-7/chat → team-7/backend\n",
+				"     0.2         0        -        -        -    0.0  - → -\n", // the requests no backend served
 			} {
 				if !strings.Contains(last, want) {
 					t.Errorf("frame lacks %q:\n%s", want, last)
 				}
 			}
-			if got := strings.Index(last, "default/openai"); got > strings.Index(last, "team-7/backend") {
+			if got := strings.Index(last, "default/openai"); got > strings.Index(last, "team-7/chat") {
 				t.Errorf("busiest first:\n%s", last)
 			}
 		})

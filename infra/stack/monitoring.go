@@ -15,11 +15,14 @@ import (
 
 // The gateway's own metrics, written as CloudWatch embedded metric format
 // (EMF) lines in its log: namespace MetricNamespace, each metric both
-// without dimensions and with the dimension DimBackend (the AIBackend or
-// Service that served the request).
+// without dimensions, with the dimension DimBackend (the AIBackend or
+// Service that served the request), and with DimRoute and DimBackend
+// together (the HTTPRoute that chose that backend), which the live view
+// reads.
 const (
 	MetricNamespace        = "Sluice"
 	DimBackend             = "Backend"
+	DimRoute               = "Route"
 	MetricRequests         = "Requests"         // count, one per request
 	MetricInputTokens      = "InputTokens"      // count
 	MetricOutputTokens     = "OutputTokens"     // count

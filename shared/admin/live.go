@@ -13,9 +13,13 @@ type LiveReader interface {
 	Report(ctx context.Context, window time.Duration) (*LiveReport, error)
 }
 
-// LiveRow is one backend's figures over a report's window. Counts are totals
-// over the window; latencies are in milliseconds, zero when unknown.
+// LiveRow is one route and backend's figures over a report's window. Counts
+// are totals over the window; latencies are in milliseconds, zero when
+// unknown.
 type LiveRow struct {
+	// Route is the HTTPRoute's namespace/name; empty when the figures are
+	// the backend's alone (no route known).
+	Route string `json:"route"`
 	// Backend is the backend's namespace/name; empty for requests that
 	// reached no backend (refused, or answered from the cache).
 	Backend       string  `json:"backend"`
@@ -52,7 +56,7 @@ const (
 const defaultLiveWindow = 5 * time.Minute
 
 // live serves GET /admin/v1/live?window=5m: what the gateways did over the
-// window, per backend, from their metrics.
+// window, per route and backend, from their metrics.
 func (a *Admin) live(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.Live == nil {
 		writeError(w, http.StatusNotFound, "this admin API reads no live figures: a local process serves its own at /metrics")

@@ -22,7 +22,7 @@ func (f *fakeLive) Report(_ context.Context, window time.Duration) (*LiveReport,
 	if f.fail != "" {
 		return nil, errors.New(f.fail)
 	}
-	row := LiveRow{Backend: "default/openai", Requests: 12, OutputTokens: 24, P99Ms: 400}
+	row := LiveRow{Route: "default/chat", Backend: "default/openai", Requests: 12, OutputTokens: 24, P99Ms: 400}
 	return &LiveReport{Rows: []LiveRow{row}, Total: row, Source: "fake"}, nil
 }
 
@@ -67,7 +67,7 @@ func TestLive(t *testing.T) {
 			if reader.window != tc.wantWindow {
 				t.Errorf("window %s, want %s", reader.window, tc.wantWindow)
 			}
-			if len(rep.Rows) != 1 || rep.Rows[0].Backend != "default/openai" || rep.Rows[0].Requests != 12 ||
+			if len(rep.Rows) != 1 || rep.Rows[0].Route != "default/chat" || rep.Rows[0].Backend != "default/openai" || rep.Rows[0].Requests != 12 ||
 				rep.Rows[0].OutputTokens != 24 || rep.Rows[0].P99Ms != 400 || rep.Total.Requests != 12 {
 				t.Errorf("report %+v", rep)
 			}

@@ -92,7 +92,7 @@ func (ex *exchange) race(req *balance.Request, pick balance.Pick, table *route.T
 			return false
 		}
 		ctx, watch := ex.attemptContext(at, true)
-		rec := telemetry.Attempt{Operation: operation(ep), Backend: b.Name, Provider: b.Provider,
+		rec := telemetry.Attempt{Operation: operation(ep), Route: ex.route, Backend: b.Name, Provider: b.Provider,
 			Model: at.model, Start: ex.g.now()}
 		if t, ok := ex.g.telemetry.(Tracer); ok {
 			ctx = t.StartAttempt(ctx, rec.Start)

@@ -150,10 +150,10 @@ func TestHedgeRecordsEachAttempt(t *testing.T) {
 	if len(recs.attempts) != 2 || len(byBackend) != 2 {
 		t.Fatalf("attempt records %+v; want one per racer", recs.attempts)
 	}
-	if lost := byBackend["default/m-0"]; lost.ErrorKind != "" || lost.Status != 0 || lost.Provider != "openai" {
+	if lost := byBackend["default/m-0"]; lost.ErrorKind != "" || lost.Status != 0 || lost.Provider != "openai" || lost.Route != "default/m" {
 		t.Errorf("the cancelled racer's record %+v; want no status and no error kind", lost)
 	}
-	if won := byBackend["default/m-1"]; won.ErrorKind != "" || won.Status != 200 || won.Model != "m" {
+	if won := byBackend["default/m-1"]; won.ErrorKind != "" || won.Status != 200 || won.Model != "m" || won.Route != "default/m" {
 		t.Errorf("the winner's record %+v; want status 200 for model m", won)
 	}
 }

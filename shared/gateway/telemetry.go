@@ -95,7 +95,7 @@ func (ex *exchange) traceRequest() {
 func (ex *exchange) attemptStart(b *route.Backend) *http.Request {
 	r := ex.r
 	ex.tried++
-	ex.att = telemetry.Attempt{Operation: operation(api.EndpointOf(r.URL.Path)), Backend: b.Name,
+	ex.att = telemetry.Attempt{Operation: operation(api.EndpointOf(r.URL.Path)), Route: ex.route, Backend: b.Name,
 		Provider: b.Provider, Model: ex.model, Start: ex.g.now()}
 	if t, ok := ex.g.telemetry.(Tracer); ok {
 		ctx := r.Context()

@@ -88,10 +88,10 @@ func TestRecordOfARequest(t *testing.T) {
 	if len(recs.attempts) != 2 {
 		t.Fatalf("attempts %+v", recs.attempts)
 	}
-	if a := recs.attempts[0]; a.Backend != "default/m-0" || a.Status != 503 || a.ErrorKind == "" || a.Provider != "openai" {
+	if a := recs.attempts[0]; a.Route != "default/m" || a.Backend != "default/m-0" || a.Status != 503 || a.ErrorKind == "" || a.Provider != "openai" {
 		t.Errorf("first attempt %+v", a)
 	}
-	if a := recs.attempts[1]; a.Backend != "default/m-1" || a.Status != 200 || a.ErrorKind != "" {
+	if a := recs.attempts[1]; a.Route != "default/m" || a.Backend != "default/m-1" || a.Status != 200 || a.ErrorKind != "" {
 		t.Errorf("second attempt %+v", a)
 	}
 }

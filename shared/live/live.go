@@ -2,7 +2,7 @@
 // CloudWatch. Each gateway Lambda sandbox counts only its own requests and
 // prints them as EMF lines (package telemetry); CloudWatch is the one place
 // where every sandbox's figures add up, so the admin API asks it with
-// GetMetricData for the metrics the gateway writes, per backend.
+// GetMetricData for the metrics the gateway writes, per route and backend.
 package live
 
 import (
@@ -39,8 +39,9 @@ func New(api API, now func() time.Time) *Reader {
 	return &Reader{api: api, now: now}
 }
 
-// The queries' ids: one search per metric and statistic over the Backend
-// dimension, and the same without dimensions for the total.
+// The queries' ids: per metric and statistic, one search over the Backend
+// dimension, one over Route and Backend (id suffix _route), and the metric
+// without dimensions for the total (suffix _all).
 var queries = []struct {
 	id, metric, stat string
 }{
@@ -54,8 +55,12 @@ var queries = []struct {
 }
 
 // backendLabel makes CloudWatch name each series a search returns by its
-// Backend dimension's value (a dynamic label).
-const backendLabel = "${PROP('Dim." + telemetry.DimBackend + "')}"
+// Backend dimension's value (a dynamic label); routeLabel by its route
+// and backend, split by a space, which namespace/name cannot hold.
+const (
+	backendLabel = "${PROP('Dim." + telemetry.DimBackend + "')}"
+	routeLabel   = "${PROP('Dim." + telemetry.DimRoute + "')} " + backendLabel
+)
 
 // Report returns the figures of the last window, rounded up to whole
 // minutes and ending at the last whole minute (the current one is still
@@ -79,6 +84,12 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*admin.LiveR
 				Label: aws.String(backendLabel),
 			},
 			types.MetricDataQuery{
+				Id: aws.String(m.id + routeSuffix),
+				Expression: aws.String(fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s"', '%s', %d)`,
+					telemetry.Namespace, telemetry.DimRoute, telemetry.DimBackend, m.metric, m.stat, period)),
+				Label: aws.String(routeLabel),
+			},
+			types.MetricDataQuery{
 				Id: aws.String(m.id + "_all"),
 				MetricStat: &types.MetricStat{
 					Metric: &types.Metric{Namespace: aws.String(telemetry.Namespace), MetricName: aws.String(m.metric)},
@@ -89,7 +100,7 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*admin.LiveR
 	}
 	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(from), EndTime: aws.Time(to), MetricDataQueries: q}
 
-	byBackend := map[string]*admin.LiveRow{}
+	byBackend, byRoute := map[series]*admin.LiveRow{}, map[series]*admin.LiveRow{}
 	total := admin.LiveRow{}
 	pages := cloudwatch.NewGetMetricDataPaginator(r.api, in)
 	for pages.HasMorePages() {
@@ -98,26 +109,69 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*admin.LiveR
 			return nil, fmt.Errorf("live: CloudWatch GetMetricData: %w", err)
 		}
 		for _, res := range out.MetricDataResults {
-			id := aws.ToString(res.Id)
-			row := &total
+			id, label := aws.ToString(res.Id), aws.ToString(res.Label)
+			var row *admin.LiveRow
 			if base, all := strings.CutSuffix(id, "_all"); all {
-				id = base
-			} else {
-				b := aws.ToString(res.Label)
-				if byBackend[b] == nil {
-					byBackend[b] = &admin.LiveRow{Backend: b}
+				id, row = base, &total
+			} else if base, ok := strings.CutSuffix(id, routeSuffix); ok {
+				rt, b, ok := strings.Cut(label, " ")
+				if !ok {
+					return nil, fmt.Errorf("live: CloudWatch series %q of %s is not named route and backend", label, id)
 				}
-				row = byBackend[b]
+				id, row = base, rowOf(byRoute, series{rt, b})
+			} else {
+				row = rowOf(byBackend, series{"", label})
 			}
 			set(row, id, res.Values)
 		}
 	}
+	return report(from, to, total, byBackend, byRoute), nil
+}
 
+// routeSuffix ends the ids of the queries by Route and Backend.
+const routeSuffix = "_route"
+
+// series names a row by its dimensions' values.
+type series struct{ route, backend string }
+
+// rowOf returns rows[k], adding it when missing.
+func rowOf(rows map[series]*admin.LiveRow, k series) *admin.LiveRow {
+	if rows[k] == nil {
+		rows[k] = &admin.LiveRow{Route: k.route, Backend: k.backend}
+	}
+	return rows[k]
+}
+
+// report makes the rows: one per route and backend; per backend, what its
+// routes do not account for (gateways still writing the Backend dimension
+// alone, or requests without a route), with its latencies only when no
+// route row shares them; and the requests no backend served.
+func report(from, to time.Time, total admin.LiveRow, byBackend, byRoute map[series]*admin.LiveRow) *admin.LiveReport {
 	rep := &admin.LiveReport{From: from, To: to, Total: total, Source: "CloudWatch " + telemetry.Namespace}
-	var served float64
-	for _, row := range byBackend {
+	routed := map[string]admin.LiveRow{}
+	for _, row := range byRoute {
 		rep.Rows = append(rep.Rows, *row)
+		sum := routed[row.Backend]
+		sum.Requests += row.Requests
+		sum.InputTokens += row.InputTokens
+		sum.OutputTokens += row.OutputTokens
+		sum.BackendErrors += row.BackendErrors
+		routed[row.Backend] = sum
+	}
+	var served float64
+	for k, row := range byBackend {
 		served += row.Requests
+		sum, ok := routed[k.backend]
+		if !ok {
+			rep.Rows = append(rep.Rows, *row)
+			continue
+		}
+		rest := admin.LiveRow{Backend: k.backend, Requests: max(row.Requests-sum.Requests, 0),
+			InputTokens: max(row.InputTokens-sum.InputTokens, 0), OutputTokens: max(row.OutputTokens-sum.OutputTokens, 0),
+			BackendErrors: max(row.BackendErrors-sum.BackendErrors, 0)}
+		if rest.Requests > 0 || rest.BackendErrors > 0 {
+			rep.Rows = append(rep.Rows, rest)
+		}
 	}
 	// Requests without a backend carry no Backend dimension: they are the
 	// total less what the backends served.
@@ -131,9 +185,12 @@ func (r *Reader) Report(ctx context.Context, window time.Duration) (*admin.LiveR
 			}
 			return 1
 		}
+		if c := strings.Compare(a.Route, b.Route); c != 0 {
+			return c
+		}
 		return strings.Compare(a.Backend, b.Backend)
 	})
-	return rep, nil
+	return rep
 }
 
 // set adds a series' values to row: counts are summed over the periods,

@@ -22,9 +22,11 @@ func figures(req, in, out, errs, p50, p99, avg float64) livetest.Figures {
 }
 
 // TestReport: the reader asks CloudWatch (a fake speaking the SDK's wire
-// protocol over a socket) for the gateway's EMF metrics per backend and in
-// total, across pages, and reports them busiest first, with the requests
-// no backend served as a row of their own.
+// protocol over a socket) for the gateway's EMF metrics per route and
+// backend, per backend and in total, across pages, and reports them
+// busiest first: a row per route and backend, a backend's figures no route
+// accounts for as a row without route, and the requests no backend served
+// as a row of their own.
 func TestReport(t *testing.T) {
 	now := time.Date(2026, 12, 6, 8, 0, 42, 0, time.UTC)
 	tests := []struct {
@@ -41,9 +43,18 @@ func TestReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cw := livetest.Start(t)
 			cw.PageSize = tc.pageSize
-			cw.Set(figures(130, 5000, 900, 3, 120, 900, 150), map[string]livetest.Figures{
-				"default/openai":  figures(100, 4000, 800, 1, 110, 800, 140),
-				"default/bedrock": figures(20, 1000, 100, 2, 300, 950, 320),
+			cw.Set(figures(138, 5400, 950, 6, 120, 900, 150), map[livetest.Series]livetest.Figures{
+				{Backend: "default/openai"}:                        figures(100, 4000, 800, 3, 110, 800, 140),
+				{Route: "default/chat", Backend: "default/openai"}: figures(70, 3000, 600, 0, 100, 700, 130),
+				{Route: "team-a/chat", Backend: "default/openai"}:  figures(25, 900, 150, 1, 120, 820, 150),
+				// A route whose attempts failed on this backend and whose
+				// requests another backend answered.
+				{Route: "team-a/fallback", Backend: "default/openai"}: {Counts: map[string]float64{telemetry.MetricBackendErrors: 2}},
+				{Backend: "default/bedrock"}:                          figures(20, 1000, 100, 2, 300, 950, 320),
+				{Route: "default/chat", Backend: "default/bedrock"}:   figures(20, 1000, 100, 2, 300, 950, 320),
+				// A backend that only gateways without the route dimension
+				// wrote.
+				{Backend: "default/legacy"}: figures(10, 400, 50, 1, 200, 400, 210),
 			})
 			rep, err := live.New(cw.Client(), func() time.Time { return now }).Report(context.Background(), tc.window)
 			if err != nil {
@@ -53,9 +64,15 @@ func TestReport(t *testing.T) {
 				t.Errorf("window %s to %s", rep.From, rep.To)
 			}
 			want := []admin.LiveRow{
-				{Backend: "default/openai", Requests: 100, InputTokens: 4000, OutputTokens: 800, BackendErrors: 1, P50Ms: 110, P99Ms: 800, AvgMs: 140},
-				{Backend: "default/bedrock", Requests: 20, InputTokens: 1000, OutputTokens: 100, BackendErrors: 2, P50Ms: 300, P99Ms: 950, AvgMs: 320},
-				{Requests: 10},
+				{Route: "default/chat", Backend: "default/openai", Requests: 70, InputTokens: 3000, OutputTokens: 600, P50Ms: 100, P99Ms: 700, AvgMs: 130},
+				{Route: "team-a/chat", Backend: "default/openai", Requests: 25, InputTokens: 900, OutputTokens: 150, BackendErrors: 1, P50Ms: 120, P99Ms: 820, AvgMs: 150},
+				{Route: "default/chat", Backend: "default/bedrock", Requests: 20, InputTokens: 1000, OutputTokens: 100, BackendErrors: 2, P50Ms: 300, P99Ms: 950, AvgMs: 320},
+				{Backend: "default/legacy", Requests: 10, InputTokens: 400, OutputTokens: 50, BackendErrors: 1, P50Ms: 200, P99Ms: 400, AvgMs: 210},
+				{Requests: 8}, // no backend
+				// What default/openai's routes leave over: no latencies,
+				// which its route rows share.
+				{Backend: "default/openai", Requests: 5, InputTokens: 100, OutputTokens: 50},
+				{Route: "team-a/fallback", Backend: "default/openai", BackendErrors: 2},
 			}
 			if len(rep.Rows) != len(want) {
 				t.Fatalf("rows %+v", rep.Rows)
@@ -65,13 +82,16 @@ func TestReport(t *testing.T) {
 					t.Errorf("row %d = %+v, want %+v", i, rep.Rows[i], want[i])
 				}
 			}
-			if rep.Total.Requests != 130 || rep.Total.P99Ms != 900 || rep.Total.OutputTokens != 900 {
+			if rep.Total.Requests != 138 || rep.Total.P99Ms != 900 || rep.Total.OutputTokens != 950 {
 				t.Errorf("total %+v", rep.Total)
 			}
 			period := int(rep.Seconds())
 			q := cw.LastQueries()
 			if got := q["req"]; got != `SEARCH('{Sluice,Backend} MetricName="Requests"', 'Sum', `+strconv.Itoa(period)+`)` {
 				t.Errorf("search %q", got)
+			}
+			if got := q["err_route"]; got != `SEARCH('{Sluice,Route,Backend} MetricName="BackendErrors"', 'Sum', `+strconv.Itoa(period)+`)` {
+				t.Errorf("route search %q", got)
 			}
 			if got := q["p99_all"]; got != "Sluice/Latency p99" {
 				t.Errorf("total query %q", got)

@@ -13,7 +13,8 @@ import (
 // function's output to CloudWatch Logs, which extracts the metrics: no
 // API call is made, nothing waits on the network. Every metric is
 // published without dimensions and by Backend, as the dashboard reads
-// them.
+// them, and by Route and Backend, so the live view can split a backend's
+// traffic by the routes that sent it.
 type EMF struct {
 	mu  sync.Mutex
 	w   io.Writer
@@ -29,7 +30,7 @@ func NewEMF(w io.Writer) *EMF { return &EMF{w: w, buf: make([]byte, 0, 1024)} }
 func (e *EMF) Request(_ context.Context, r *Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	b := e.head(e.buf[:0], r.Start.Add(r.Latency), r.Backend)
+	b := e.head(e.buf[:0], r.Start.Add(r.Latency), r.Route, r.Backend)
 	b = metricDef(b, MetricRequests, "Count", true)
 	b = metricDef(b, MetricInputTokens, "Count", false)
 	b = metricDef(b, MetricOutputTokens, "Count", false)
@@ -44,7 +45,7 @@ func (e *EMF) Request(_ context.Context, r *Request) {
 		b = metricDef(b, MetricCacheMisses, "Count", false)
 	}
 	b = append(b, "]}]}"...)
-	b = backendMember(b, r.Backend)
+	b = dimMembers(b, r.Route, r.Backend)
 	b = intMember(b, MetricRequests, 1)
 	b = intMember(b, MetricInputTokens, r.InputTokens)
 	b = intMember(b, MetricOutputTokens, r.OutputTokens)
@@ -66,17 +67,17 @@ func (e *EMF) Request(_ context.Context, r *Request) {
 }
 
 // Attempt prints a BackendErrors document for a failed attempt, by the
-// backend that failed.
+// backend that failed and the route that sent it there.
 func (e *EMF) Attempt(_ context.Context, a *Attempt) {
 	if a.ErrorKind == "" {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	b := e.head(e.buf[:0], a.Start.Add(a.Duration), a.Backend)
+	b := e.head(e.buf[:0], a.Start.Add(a.Duration), a.Route, a.Backend)
 	b = metricDef(b, MetricBackendErrors, "Count", true)
 	b = append(b, "]}]}"...)
-	b = backendMember(b, a.Backend)
+	b = dimMembers(b, a.Route, a.Backend)
 	b = intMember(b, MetricBackendErrors, 1)
 	b = append(b, `,"error_kind":`...)
 	b = appendJSONString(b, a.ErrorKind)
@@ -90,13 +91,18 @@ func (e *EMF) write(b []byte) {
 }
 
 // head opens a document up to its first metric definition: the
-// timestamp, the namespace and the dimension sets.
-func (e *EMF) head(b []byte, at time.Time, backend string) []byte {
+// timestamp, the namespace and the dimension sets. A set is declared only
+// when each of its dimensions has a value, since EMF wants every named
+// dimension as a member and an empty value would be a series of its own.
+func (e *EMF) head(b []byte, at time.Time, route, backend string) []byte {
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, at.UnixMilli(), 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":"`+Namespace+`","Dimensions":[[]`...)
 	if backend != "" {
 		b = append(b, `,["`+DimBackend+`"]`...)
+		if route != "" {
+			b = append(b, `,["`+DimRoute+`","`+DimBackend+`"]`...)
+		}
 	}
 	return append(b, `],"Metrics":[`...)
 }
@@ -112,12 +118,18 @@ func metricDef(b []byte, name, unit string, first bool) []byte {
 	return append(b, `"}`...)
 }
 
-func backendMember(b []byte, backend string) []byte {
+// dimMembers writes the members the declared dimension sets name.
+func dimMembers(b []byte, route, backend string) []byte {
 	if backend == "" {
 		return b
 	}
 	b = append(b, `,"`+DimBackend+`":`...)
-	return appendJSONString(b, backend)
+	b = appendJSONString(b, backend)
+	if route == "" {
+		return b
+	}
+	b = append(b, `,"`+DimRoute+`":`...)
+	return appendJSONString(b, route)
 }
 
 func intMember(b []byte, name string, v int64) []byte {

@@ -1,12 +1,13 @@
 package telemetry
 
-// The gateway's metrics as CloudWatch knows them: the namespace, the one
-// dimension and the names that infra/stack/monitoring.go's dashboard and
+// The gateway's metrics as CloudWatch knows them: the namespace, the
+// dimensions and the names that infra/stack/monitoring.go's dashboard and
 // alarms read. A test in this module parses monitoring.go and holds the
 // two lists equal, so a rename on either side fails the build's tests.
 const (
 	Namespace  = "Sluice"
 	DimBackend = "Backend"
+	DimRoute   = "Route" // paired with Backend: the HTTPRoute's namespace/name
 
 	MetricRequests         = "Requests"         // one per request
 	MetricInputTokens      = "InputTokens"      // tokens read by the model

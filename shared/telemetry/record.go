@@ -59,6 +59,7 @@ type Request struct {
 // before the request's.
 type Attempt struct {
 	Operation string // as Request's
+	Route     string // as Request's: the HTTPRoute that chose the backend
 	Backend   string
 	Provider  string
 	Model     string

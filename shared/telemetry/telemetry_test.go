@@ -91,14 +91,22 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// monitored is what infra/stack/monitoring.go says the CDK dashboard,
+// alarms and live view read.
+type monitored struct {
+	namespace, backend, route string
+	names                     []string
+}
+
 // monitoredMetrics parses infra/stack/monitoring.go: the metric names,
-// namespace and dimension the CDK dashboard and alarms read.
-func monitoredMetrics(t *testing.T) (namespace, dim string, names []string) {
+// namespace and dimensions the CDK dashboard and alarms read.
+func monitoredMetrics(t *testing.T) monitored {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), "../../infra/stack/monitoring.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var m monitored
 	for _, d := range f.Decls {
 		g, ok := d.(*ast.GenDecl)
 		if !ok || g.Tok != token.CONST {
@@ -114,36 +122,39 @@ func monitoredMetrics(t *testing.T) (namespace, dim string, names []string) {
 				v, _ := strconv.Unquote(lit.Value)
 				switch {
 				case n.Name == "MetricNamespace":
-					namespace = v
+					m.namespace = v
 				case n.Name == "DimBackend":
-					dim = v
+					m.backend = v
+				case n.Name == "DimRoute":
+					m.route = v
 				case strings.HasPrefix(n.Name, "Metric"):
-					names = append(names, v)
+					m.names = append(m.names, v)
 				}
 			}
 		}
 	}
-	if namespace == "" || dim == "" || len(names) == 0 {
-		t.Fatalf("monitoring.go: no namespace, dimension or metrics found")
+	if m.namespace == "" || m.backend == "" || m.route == "" || len(m.names) == 0 {
+		t.Fatalf("monitoring.go: no namespace, dimensions or metrics found")
 	}
-	return namespace, dim, names
+	return m
 }
 
 // TestMetricsMatchDashboard ties the EMF metric list to the one the CDK
 // dashboard and alarms read.
 func TestMetricsMatchDashboard(t *testing.T) {
-	ns, dim, names := monitoredMetrics(t)
-	if ns != telemetry.Namespace || dim != telemetry.DimBackend {
-		t.Errorf("dashboard reads %s/%s, telemetry writes %s/%s", ns, dim, telemetry.Namespace, telemetry.DimBackend)
+	m := monitoredMetrics(t)
+	if m.namespace != telemetry.Namespace || m.backend != telemetry.DimBackend || m.route != telemetry.DimRoute {
+		t.Errorf("dashboard reads %s/%s/%s, telemetry writes %s/%s/%s", m.namespace, m.backend, m.route,
+			telemetry.Namespace, telemetry.DimBackend, telemetry.DimRoute)
 	}
 	var ours []string
 	for _, m := range telemetry.Metrics() {
 		ours = append(ours, m.Name)
 	}
 	slices.Sort(ours)
-	slices.Sort(names)
-	if !slices.Equal(ours, names) {
-		t.Errorf("telemetry writes %v, the dashboard reads %v", ours, names)
+	slices.Sort(m.names)
+	if !slices.Equal(ours, m.names) {
+		t.Errorf("telemetry writes %v, the dashboard reads %v", ours, m.names)
 	}
 }
 
@@ -161,76 +172,108 @@ type emfDoc struct {
 // TestEMF: each line is one EMF document whose metrics and dimensions are
 // the dashboard's, with every declared member present at the root.
 func TestEMF(t *testing.T) {
-	ns, dim, names := monitoredMetrics(t)
+	m := monitoredMetrics(t)
 	hit := sample()
 	hit.Cache, hit.TTFT, hit.Backend = "hit", 0, ""
-	var buf bytes.Buffer
-	e := telemetry.NewEMF(&buf)
-	ctx := context.Background()
-	e.Request(ctx, sample())
-	e.Request(ctx, hit)
-	e.Attempt(ctx, &telemetry.Attempt{Backend: "default/anthropic", Start: start, Duration: time.Second, Status: 502, ErrorKind: "upstream_error"})
-	e.Attempt(ctx, &telemetry.Attempt{Backend: "default/openai", Start: start, Status: 200}) // no line
-	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d lines, want 3:\n%s", len(lines), buf.String())
+	unrouted := sample()
+	unrouted.Route = ""
+	failed := &telemetry.Attempt{Route: "default/chat", Backend: "default/anthropic", Start: start, Duration: time.Second, Status: 502, ErrorKind: "upstream_error"}
+	unroutedFailed := &telemetry.Attempt{Backend: "default/anthropic", Start: start, ErrorKind: "timeout"}
+	requestMetrics := []string{"Requests", "InputTokens", "OutputTokens", "Latency"}
+	tests := []struct {
+		name           string
+		write          func(*telemetry.EMF)
+		metrics        []string
+		route, backend string // "": the dimension is absent
+	}{
+		{"request", func(e *telemetry.EMF) { e.Request(context.Background(), sample()) },
+			append(requestMetrics[:4:4], "TimeToFirstToken", "CacheMisses"), "default/chat", "default/openai"},
+		{"cache hit without backend", func(e *telemetry.EMF) { e.Request(context.Background(), hit) },
+			append(requestMetrics[:4:4], "CacheHits"), "", ""},
+		{"request without route", func(e *telemetry.EMF) { e.Request(context.Background(), unrouted) },
+			append(requestMetrics[:4:4], "TimeToFirstToken", "CacheMisses"), "", "default/openai"},
+		{"failed attempt", func(e *telemetry.EMF) { e.Attempt(context.Background(), failed) },
+			[]string{"BackendErrors"}, "default/chat", "default/anthropic"},
+		{"failed attempt without route", func(e *telemetry.EMF) { e.Attempt(context.Background(), unroutedFailed) },
+			[]string{"BackendErrors"}, "", "default/anthropic"},
 	}
-	wantMetrics := [][]string{
-		{"Requests", "InputTokens", "OutputTokens", "Latency", "TimeToFirstToken", "CacheMisses"},
-		{"Requests", "InputTokens", "OutputTokens", "Latency", "CacheHits"},
-		{"BackendErrors"},
-	}
-	wantBackend := []string{"default/openai", "", "default/anthropic"}
 	seen := map[string]bool{}
-	for i, line := range lines {
-		var doc emfDoc
-		var root map[string]any
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("line %d: %v: %s", i, err, line)
-		}
-		json.Unmarshal([]byte(line), &root)
-		d := doc.AWS.CloudWatchMetrics
-		if len(d) != 1 || d[0].Namespace != ns {
-			t.Fatalf("line %d: directives %+v", i, d)
-		}
-		if doc.AWS.Timestamp < start.UnixMilli() {
-			t.Errorf("line %d: timestamp %d", i, doc.AWS.Timestamp)
-		}
-		wantDims := [][]string{{}}
-		if wantBackend[i] != "" {
-			wantDims = append(wantDims, []string{dim})
-			if root[dim] != wantBackend[i] {
-				t.Errorf("line %d: %s = %v, want %s", i, dim, root[dim], wantBackend[i])
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tt.write(telemetry.NewEMF(&buf))
+			line := strings.TrimSuffix(buf.String(), "\n")
+			if strings.Count(buf.String(), "\n") != 1 {
+				t.Fatalf("want one line:\n%s", buf.String())
 			}
-		}
-		if len(d[0].Dimensions) != len(wantDims) || len(wantDims) == 2 && !slices.Equal(d[0].Dimensions[1], wantDims[1]) || len(d[0].Dimensions[0]) != 0 {
-			t.Errorf("line %d: dimensions %v, want %v", i, d[0].Dimensions, wantDims)
-		}
-		var got []string
-		for _, m := range d[0].Metrics {
-			got = append(got, m.Name)
-			seen[m.Name] = true
-			if !slices.Contains(names, m.Name) {
-				t.Errorf("line %d: metric %s is not one the dashboard reads", i, m.Name)
+			var doc emfDoc
+			if err := json.Unmarshal([]byte(line), &doc); err != nil {
+				t.Fatalf("%v: %s", err, line)
 			}
-			if _, ok := root[m.Name].(float64); !ok {
-				t.Errorf("line %d: metric %s has no numeric member: %s", i, m.Name, line)
+			root := mustRoot(t, line)
+			d := doc.AWS.CloudWatchMetrics
+			if len(d) != 1 || d[0].Namespace != m.namespace {
+				t.Fatalf("directives %+v", d)
 			}
-			if want := map[bool]string{true: "Milliseconds", false: "Count"}[m.Name == "Latency" || m.Name == "TimeToFirstToken"]; m.Unit != want {
-				t.Errorf("line %d: %s unit %s, want %s", i, m.Name, m.Unit, want)
+			if doc.AWS.Timestamp < start.UnixMilli() {
+				t.Errorf("timestamp %d", doc.AWS.Timestamp)
 			}
-		}
-		if !slices.Equal(got, wantMetrics[i]) {
-			t.Errorf("line %d: metrics %v, want %v", i, got, wantMetrics[i])
-		}
+			wantDims := [][]string{{}}
+			if tt.backend != "" {
+				wantDims = append(wantDims, []string{m.backend})
+				if tt.route != "" {
+					wantDims = append(wantDims, []string{m.route, m.backend})
+				}
+			}
+			if !slices.EqualFunc(d[0].Dimensions, wantDims, slices.Equal) {
+				t.Errorf("dimensions %v, want %v", d[0].Dimensions, wantDims)
+			}
+			// The EMF specification: every dimension a set names is a
+			// top-level member holding its value.
+			want := map[string]string{m.backend: tt.backend, m.route: tt.route}
+			for _, set := range d[0].Dimensions {
+				for _, dim := range set {
+					if root[dim] != want[dim] {
+						t.Errorf("%s = %v, want %q: %s", dim, root[dim], want[dim], line)
+					}
+				}
+			}
+			for dim, v := range want {
+				if _, ok := root[dim]; ok != (v != "") {
+					t.Errorf("member %s present %v, want %v: %s", dim, ok, v != "", line)
+				}
+			}
+			var got []string
+			for _, md := range d[0].Metrics {
+				got = append(got, md.Name)
+				seen[md.Name] = true
+				if !slices.Contains(m.names, md.Name) {
+					t.Errorf("metric %s is not one the dashboard reads", md.Name)
+				}
+				if _, ok := root[md.Name].(float64); !ok {
+					t.Errorf("metric %s has no numeric member: %s", md.Name, line)
+				}
+				if want := map[bool]string{true: "Milliseconds", false: "Count"}[md.Name == "Latency" || md.Name == "TimeToFirstToken"]; md.Unit != want {
+					t.Errorf("%s unit %s, want %s", md.Name, md.Unit, want)
+				}
+			}
+			if !slices.Equal(got, tt.metrics) {
+				t.Errorf("metrics %v, want %v", got, tt.metrics)
+			}
+			if tt.name == "request" && (root["Latency"] != 1.5 || root["TimeToFirstToken"] != 0.25 || root["InputTokens"] != 12.0) {
+				t.Errorf("values: %s", line)
+			}
+		})
 	}
-	if root := mustRoot(t, lines[0]); root["Latency"] != 1.5 || root["TimeToFirstToken"] != 0.25 || root["InputTokens"] != 12.0 {
-		t.Errorf("values: %s", lines[0])
-	}
-	for _, n := range names {
+	for _, n := range m.names {
 		if !seen[n] {
 			t.Errorf("the dashboard reads %s, which no document carried", n)
 		}
+	}
+	var buf bytes.Buffer
+	telemetry.NewEMF(&buf).Attempt(context.Background(), &telemetry.Attempt{Backend: "default/openai", Start: start, Status: 200})
+	if buf.Len() != 0 {
+		t.Errorf("an attempt that answered printed %s", buf.String())
 	}
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/sluicegw/sluice/shared/telemetry"
 )
 
 // Figures are one series' values: counts per metric name, and the Latency
@@ -30,25 +32,50 @@ type Figures struct {
 	Latency map[string]float64
 }
 
-// Fake answers GetMetricData from the figures Set gives it: each Backend
-// dimension value's, and the total's (the metrics without dimensions).
+// Series names a series by its dimension values, as the gateway's EMF
+// lines publish them: by Backend alone when Route is empty, otherwise by
+// Route and Backend together.
+type Series struct{ Route, Backend string }
+
+// dims are the series' dimension names, in the order a search schema
+// lists them.
+func (s Series) dims() string {
+	if s.Route == "" {
+		return telemetry.DimBackend
+	}
+	return telemetry.DimRoute + "," + telemetry.DimBackend
+}
+
+// label expands the dynamic labels ${PROP('Dim.<name>')} of the series'
+// dimensions in a query's label.
+func (s Series) label(l string) string {
+	l = strings.ReplaceAll(l, "${PROP('Dim."+telemetry.DimBackend+"')}", s.Backend)
+	if s.Route != "" {
+		l = strings.ReplaceAll(l, "${PROP('Dim."+telemetry.DimRoute+"')}", s.Route)
+	}
+	return l
+}
+
+// Fake answers GetMetricData from the figures Set gives it: each series'
+// (by Backend, or by Route and Backend), and the total's (the metrics
+// without dimensions).
 type Fake struct {
 	URL string
 	// PageSize, when set before the first call, splits answers into pages.
 	PageSize int
 
-	mu       sync.Mutex
-	backends map[string]Figures
-	total    Figures
-	fail     string            // when set, every call gets this InvalidParameterValue error
-	calls    int               // GetMetricData requests served
-	queries  map[string]string // what the last call asked
+	mu      sync.Mutex
+	series  map[Series]Figures
+	total   Figures
+	fail    string            // when set, every call gets this InvalidParameterValue error
+	calls   int               // GetMetricData requests served
+	queries map[string]string // what the last call asked
 }
 
 // Start serves a fake on a loopback port until the test ends.
 func Start(t testing.TB) *Fake {
 	t.Helper()
-	f := &Fake{backends: map[string]Figures{}}
+	f := &Fake{series: map[Series]Figures{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
@@ -65,11 +92,13 @@ func (f *Fake) Client() *cloudwatch.Client {
 	})
 }
 
-// Set replaces the figures under the fake's lock.
-func (f *Fake) Set(total Figures, backends map[string]Figures) {
+// Set replaces the figures under the fake's lock. As in CloudWatch, a
+// series by Route and Backend does not add to the one by Backend alone:
+// the test sets both.
+func (f *Fake) Set(total Figures, series map[Series]Figures) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.total, f.backends = total, backends
+	f.total, f.series = total, series
 }
 
 // SetFail makes every call fail with an InvalidParameterValue error
@@ -145,15 +174,24 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 				f.refuse(w, http.StatusBadRequest, "InvalidParameterValue", "unsupported expression "+expr)
 				return
 			}
-			names := make([]string, 0, len(f.backends))
-			for b := range f.backends {
-				names = append(names, b)
+			if m[1] != telemetry.Namespace || m[2] != telemetry.DimBackend && m[2] != telemetry.DimRoute+","+telemetry.DimBackend {
+				f.refuse(w, http.StatusBadRequest, "InvalidParameterValue", "the fake has no schema "+m[1]+","+m[2])
+				return
 			}
-			sort.Strings(names)
-			for _, b := range names {
-				if v, ok := value(f.backends[b], m[3], m[4]); ok {
-					label := strings.ReplaceAll(str(qm["Label"]), "${PROP('Dim."+m[2]+"')}", b)
-					results = append(results, result(id, label, end, v))
+			// A search schema matches the series with exactly its
+			// dimensions.
+			var keys []Series
+			for k := range f.series {
+				if k.dims() == m[2] {
+					keys = append(keys, k)
+				}
+			}
+			sort.Slice(keys, func(i, j int) bool {
+				return keys[i].Route+"\x00"+keys[i].Backend < keys[j].Route+"\x00"+keys[j].Backend
+			})
+			for _, k := range keys {
+				if v, ok := value(f.series[k], m[3], m[4]); ok {
+					results = append(results, result(id, k.label(str(qm["Label"])), end, v))
 				}
 			}
 			continue
