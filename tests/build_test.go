@@ -35,22 +35,15 @@ func TestBuildTagsAgree(t *testing.T) {
 	}
 }
 
-// unwanted are packages no shipped binary may link, and why.
+// unwanted are packages no shipped binary may link, and why. text/template
+// comes in through grpc's golang.org/x/net/trace without the grpcnotrace
+// tag; protobuf is linked by the OTLP exporters.
 var unwanted = []struct {
 	prefix, why string
 }{
-	// Its executor calls reflect.Value.MethodByName, and once that is
-	// reachable the linker must keep every exported method of every type
-	// in the binary (go-redis's commands, the AWS SDK's): the binaries
-	// double in size and their resident memory grows with them. grpc's
-	// golang.org/x/net/trace brings it in without the grpcnotrace tag.
-	{"text/template", "its MethodByName call keeps every exported method in the binary"},
+	{"text/template", "its reflect.Value.MethodByName call makes the linker keep every exported method of every type"},
 	{"html/template", "it builds on text/template"},
-	// Once protobuf is linked (by the OTLP exporters), its legacy path
-	// calls Marshal and Unmarshal through interfaces, so the generated
-	// protobuf methods of every type of an imported k8s.io/api package
-	// stay in the binary: shared/gatewayapi declares the kinds it reads.
-	{"k8s.io/api/", "its generated protobuf methods stay in a binary that links protobuf"},
+	{"k8s.io/api/", "once protobuf is linked, the generated protobuf methods of all its types stay in the binary"},
 }
 
 // TestShippedBinariesLeaveOutHeavyPackages: no shipped binary imports a
